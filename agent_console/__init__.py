@@ -1,0 +1,1 @@
+"""The agent desktop and supervisor board: pages, HTTP/WS API, auth and roles."""

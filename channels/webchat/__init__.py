@@ -1,0 +1,1 @@
+"""Web chat channel: the widget page and the customer chat websocket."""

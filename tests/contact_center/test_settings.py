@@ -1,0 +1,44 @@
+"""Settings: environment and TOML, validation naming the bad setting."""
+import pytest
+
+from contact_center.settings import Settings, SettingsError
+
+
+def test_defaults_are_the_embedded_ones():
+    s = Settings.load({})
+    assert s.database_url.startswith("sqlite+aiosqlite://")
+    assert s.redis_url == ""
+    assert s.port == 8080
+
+
+def test_environment_beats_file(tmp_path):
+    f = tmp_path / "cc.toml"
+    f.write_text('[contact_center]\nport = 9001\ndefault_queue = "sales"\n')
+    s = Settings.load({"CC_PORT": "9002"}, config_file=f)
+    assert (s.port, s.default_queue) == (9002, "sales")
+
+
+@pytest.mark.parametrize("env, name", [
+    ({"CC_PORT": "eighty"}, "CC_PORT"),
+    ({"CC_PORT": "70000"}, "CC_PORT"),
+    ({"CC_DATABASE_URL": "mysql://x"}, "CC_DATABASE_URL"),
+    ({"CC_REDIS_URL": "http://x"}, "CC_REDIS_URL"),
+    ({"CC_DEMO": "perhaps"}, "CC_DEMO"),
+    ({"CC_OFFER_TIMEOUT_S": "-1"}, "CC_OFFER_TIMEOUT_S"),
+])
+def test_bad_values_name_the_setting(env, name):
+    with pytest.raises(SettingsError, match=name):
+        Settings.load(env)
+
+
+def test_unknown_key_in_file_is_refused(tmp_path):
+    f = tmp_path / "cc.toml"
+    f.write_text("prot = 1\n")
+    with pytest.raises(SettingsError, match="prot"):
+        Settings.load({}, config_file=f)
+
+
+def test_settings_are_immutable():
+    s = Settings.load({})
+    with pytest.raises(AttributeError):
+        s.port = 1  # type: ignore[misc]
