@@ -475,7 +475,7 @@ class Router:
             queue = await self._queue(task.queue)
             if task.preferred_until and now >= task.preferred_until:
                 bucket = bucket_name(task.queue, task.channel, task.requirement)
-                await self._move(task, queue, bucket=bucket, preferred_until=0.0)
+                await self._move(task, bucket=bucket, preferred_until=0.0)
                 self._emit("task.escalated", task.id, task.queue, at=now, reason="preferred_agent_timeout",
                            requirement=task.requirement)
                 continue
@@ -487,7 +487,7 @@ class Router:
                 continue
             return
 
-    async def _move(self, task: TaskRecord, queue: QueueConfig, **changes: Any) -> TaskRecord | None:
+    async def _move(self, task: TaskRecord, **changes: Any) -> TaskRecord | None:
         fields = {"queue": task.queue, "bucket": task.bucket, "key": task.key, "requirement": task.requirement,
                   "queued_at": task.queued_at, "step": task.step, "priority": task.priority,
                   "preferred_until": task.preferred_until}
@@ -500,7 +500,7 @@ class Router:
         if step.queue is not None and step.queue != queue.name:
             target = await self._queue(step.queue)
             requirement = step.skill_expr if step.skill_expr is not None else target.skill_expr
-            moved = await self._move(task, target, queue=target.name, step=0, queued_at=now, priority=priority,
+            moved = await self._move(task, queue=target.name, step=0, queued_at=now, priority=priority,
                                      requirement=requirement, key=task.enqueued_at - priority *
                                      target.priority_weight_s,
                                      bucket=bucket_name(target.name, task.channel, requirement))
@@ -512,7 +512,7 @@ class Router:
             await self._entered(moved, target, now)
             return
         requirement = step.skill_expr if step.skill_expr is not None else task.requirement
-        moved = await self._move(task, queue, step=task.step + 1, priority=priority, requirement=requirement,
+        moved = await self._move(task, step=task.step + 1, priority=priority, requirement=requirement,
                                  key=task.enqueued_at - priority * queue.priority_weight_s,
                                  bucket=task.bucket if task.preferred_until else
                                  bucket_name(queue.name, task.channel, requirement))
@@ -527,7 +527,7 @@ class Router:
         await self.store.incr("queue:" + queue.name, {"overflowed": 1})
         if queue.overflow is not None and queue.overflow != queue.name:
             target = await self._queue(queue.overflow)
-            moved = await self._move(task, target, queue=target.name, step=0, queued_at=now,
+            moved = await self._move(task, queue=target.name, step=0, queued_at=now,
                                      requirement=target.skill_expr, preferred_until=0.0,
                                      key=task.enqueued_at - task.priority * target.priority_weight_s,
                                      bucket=bucket_name(target.name, task.channel, target.skill_expr))
