@@ -46,6 +46,7 @@ class Router:
         self._ids = itertools.count(1)
         self._closed_offers: OrderedDict[str, str] = OrderedDict()
         self._agent_seen: dict[str, tuple[str, float]] = {}
+        self._fit_cache: dict[tuple[int, str], tuple[AgentConfig, bool]] = {}
 
     # ---- events --------------------------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -235,11 +236,10 @@ class Router:
                 return False
             return await self._offer(task, agent, now)
         queue = await self._queue(task.queue)
-        expr = parse_skill_expr(requirement)
         strategy = get_strategy(queue.strategy or self.settings.strategy)
         candidates: list[AgentRecord] = []
         async for agent in self.store.free_agents(task.queue, channel):
-            if expr.matches(agent.config.skills) and self._eligible(task, agent, now):
+            if self._fits(agent, requirement) and self._eligible(task, agent, now):
                 candidates.append(agent)
                 if strategy.first_fit:
                     break
@@ -259,14 +259,17 @@ class Router:
         """The queued task this agent should get next: highest effective priority, then longest waiting."""
         best: TaskRecord | None = None
         best_rank: tuple[float, float] | None = None
-        buckets = [preferred_bucket(agent.id, ch) for ch in agent.config.capacity]
+        open_channels = {ch for ch in agent.config.capacity if can_take(agent, ch)}
+        if not open_channels:
+            return None
+        buckets = [preferred_bucket(agent.id, ch) for ch in open_channels]
         for queue in agent.config.queues:
             buckets.extend(await self.store.buckets(queue))
         for bucket in buckets:
             kind, owner, channel, requirement = parse_bucket(bucket)
-            if not can_take(agent, channel):
+            if channel not in open_channels:
                 continue
-            if kind == "q" and not parse_skill_expr(requirement).matches(agent.config.skills):
+            if kind == "q" and not self._fits(agent, requirement):
                 continue
             task = await self._head(bucket, agent, now)
             if task is None:
@@ -277,9 +280,20 @@ class Router:
                 best, best_rank = task, rank
         return best
 
+    def _fits(self, agent: AgentRecord, requirement: str) -> bool:
+        """Whether the agent's skills meet a requirement (cached per skills object: configs are immutable)."""
+        key = (id(agent.config), requirement)
+        cached = self._fit_cache.get(key)
+        if cached is None or cached[0] is not agent.config:
+            if len(self._fit_cache) > 100_000:
+                self._fit_cache.clear()
+            cached = self._fit_cache[key] = (agent.config,
+                                             parse_skill_expr(requirement).matches(agent.config.skills))
+        return cached[1]
+
     async def _head(self, bucket: str, agent: AgentRecord, now: float) -> TaskRecord | None:
         """The first task of a bucket this agent is not excluded from."""
-        limit = _SCAN
+        limit = 1   # the head almost always fits; look further only past exclusions
         while True:
             tasks = await self.store.waiting(bucket, limit)
             for task in tasks:
@@ -287,7 +301,7 @@ class Router:
                     return task
             if len(tasks) < limit:
                 return None
-            limit *= 4
+            limit *= _SCAN
 
     async def _dispatch_agent(self, agent_id: str) -> None:
         """Fill the agent's free capacity from the heads of the buckets it may serve."""

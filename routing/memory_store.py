@@ -26,7 +26,9 @@ class MemoryStore:
         self._offers: dict[str, OfferRecord] = {}
         self._buckets: dict[str, SortedList] = {}            # bucket -> (key, enqueued_at, id)
         self._queue_buckets: dict[str, set[str]] = {}         # queue -> non-empty queue buckets
-        self._by_queue: dict[str, SortedList] = {}            # queue -> (queued_at, id) of queued tasks
+        self._count: dict[str, int] = {}                      # queue -> queued tasks
+        # queue -> heap of (queued_at, id), lazily cleaned: removal is free, peeking skips stale entries
+        self._oldest: dict[str, list[tuple[float, str]]] = {}
         self._free: dict[tuple[str, str], dict[str, None]] = {}   # (queue, channel) -> agents, longest idle first
         self._timers: list[tuple[float, int, str, str]] = []
         self._seq = itertools.count()
@@ -94,20 +96,24 @@ class MemoryStore:
 
     def _index(self, agent: AgentRecord, *, moved: bool) -> None:
         """Put the agent in or out of each free list; `moved` sends it to the back (it just became idle)."""
+        fits = [(channel, can_take(agent, channel)) for channel in agent.config.capacity]
+        agent_id = agent.id
         for queue in agent.config.queues:
-            for channel in agent.config.capacity:
-                free = self._free.setdefault((queue, channel), {})
-                if can_take(agent, channel):
+            for channel, fit in fits:
+                free = self._free.get((queue, channel))
+                if free is None:
+                    free = self._free[(queue, channel)] = {}
+                if fit:
                     if moved:
-                        free.pop(agent.id, None)
-                    if agent.id not in free:
-                        free[agent.id] = None
+                        free.pop(agent_id, None)
+                    free.setdefault(agent_id, None)
                 else:
-                    free.pop(agent.id, None)
+                    free.pop(agent_id, None)
 
     def _bucket_add(self, task: TaskRecord) -> None:
         self._buckets.setdefault(task.bucket, SortedList()).add(_entry(task))
-        self._by_queue.setdefault(task.queue, SortedList()).add((task.queued_at, task.id))
+        self._count[task.queue] = self._count.get(task.queue, 0) + 1
+        heapq.heappush(self._oldest.setdefault(task.queue, []), (task.queued_at, task.id))
         kind, _, _, _ = parse_bucket(task.bucket)
         if kind == "q":
             self._queue_buckets.setdefault(task.queue, set()).add(task.bucket)
@@ -115,7 +121,7 @@ class MemoryStore:
     def _bucket_remove(self, task: TaskRecord) -> None:
         entries = self._buckets[task.bucket]
         entries.remove(_entry(task))
-        self._by_queue[task.queue].remove((task.queued_at, task.id))
+        self._count[task.queue] -= 1
         if not entries:
             del self._buckets[task.bucket]
             buckets = self._queue_buckets.get(task.queue)
@@ -141,6 +147,8 @@ class MemoryStore:
         entries = self._buckets.get(bucket)
         if not entries:
             return []
+        if limit == 1:   # the common case: just the head
+            return [self._tasks[entries[0][2]]]
         return [self._tasks[e[2]] for e in entries.islice(0, limit)]
 
     async def move_task(self, task_id: str, *, queue: str, bucket: str, key: float, requirement: str,
@@ -155,12 +163,24 @@ class MemoryStore:
         return task
 
     async def waiting_count(self, queue: str) -> int:
-        entries = self._by_queue.get(queue)
-        return len(entries) if entries else 0
+        return self._count.get(queue, 0)
 
     async def oldest_waiting(self, queue: str) -> TaskRecord | None:
-        entries = self._by_queue.get(queue)
-        return self._tasks[entries[0][1]] if entries else None
+        heap = self._oldest.get(queue)
+        if not heap:
+            return None
+        if len(heap) > 4 * self._count.get(queue, 0) + 1024:   # mostly stale: rebuild
+            heap[:] = [e for e in heap if self._live(queue, e)]
+            heapq.heapify(heap)
+        while heap:
+            if self._live(queue, heap[0]):
+                return self._tasks[heap[0][1]]
+            heapq.heappop(heap)
+        return None
+
+    def _live(self, queue: str, entry: tuple[float, str]) -> bool:
+        task = self._tasks[entry[1]]
+        return task.state == "queued" and task.queue == queue and task.queued_at == entry[0]
 
     async def position(self, task_id: str) -> int | None:
         task = self._tasks.get(task_id)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Literal, Mapping
@@ -184,10 +185,10 @@ class AgentRecord:
     offers: int = 0                     # of which offered, not yet accepted
     missed: int = 0                     # consecutive missed offers (autopause)
     tasks: set[str] = field(default_factory=set)
+    id: str = ""                        # = config.id (a plain attribute: read on every decision)
 
-    @property
-    def id(self) -> str:
-        return self.config.id
+    def __post_init__(self) -> None:
+        self.id = self.config.id
 
     def derived_state(self) -> str:
         """offline / away as set; otherwise busy when talking, wrapup when only wrapping up, else available."""
@@ -264,6 +265,7 @@ def preferred_bucket(agent_id: str, channel: str) -> str:
     return f"a\x1f{agent_id}\x1f{channel}"
 
 
+@lru_cache(maxsize=65536)
 def parse_bucket(bucket: str) -> tuple[str, str, str, str]:
     """(kind 'q' or 'a', queue or agent id, channel, requirement)."""
     kind, owner, channel, *rest = bucket.split("\x1f")
