@@ -25,12 +25,13 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from routing import AgentConfig, MemoryStore, QueueConfig, Router, RouterSettings, Task  # noqa: E402
+from routing import AgentConfig, MemoryStore, QueueConfig, Router, RouterSettings, Task
 
 SKILLS = 20
 StoreFactory = Callable[[], Awaitable[Any]]

@@ -12,13 +12,28 @@ import random
 import time
 import uuid
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from routing.errors import RoutingError
 from routing.memory_store import MemoryStore
 from routing.metrics import agent_metrics, estimated_wait, queue_metrics
-from routing.model import (PRESENCES, AgentConfig, AgentRecord, Assignment, OfferRecord, QueueConfig, RouterSettings,
-                           RoutingEvent, Task, TaskRecord, bucket_name, can_take, parse_bucket, preferred_bucket)
+from routing.model import (
+    PRESENCES,
+    AgentConfig,
+    AgentRecord,
+    Assignment,
+    OfferRecord,
+    QueueConfig,
+    RouterSettings,
+    RoutingEvent,
+    Task,
+    TaskRecord,
+    bucket_name,
+    can_take,
+    parse_bucket,
+    preferred_bucket,
+)
 from routing.skills import parse_skill_expr
 from routing.store import Store
 from routing.strategies import StrategyContext, get_strategy
@@ -33,10 +48,10 @@ class Router:
     """The ACD engine; see docs/routing.md. All methods are coroutines; `clock()` returns epoch seconds."""
 
     def __init__(self, store: Store | None = None, *, clock: Callable[[], float] | None = None,
-                 settings: RouterSettings = RouterSettings(), seed: int | None = None) -> None:
+                 settings: RouterSettings | None = None, seed: int | None = None) -> None:
         self.store: Store = store if store is not None else MemoryStore()
         self.clock = clock or time.time
-        self.settings = settings
+        self.settings = settings = settings or RouterSettings()
         get_strategy(settings.strategy)
         self._queues: dict[str, QueueConfig] = {}
         self._subscribers: list[Subscriber] = []
@@ -223,7 +238,7 @@ class Router:
     def _eligible(self, task: TaskRecord, agent: AgentRecord, now: float) -> bool:
         return task.excluded.get(agent.id, 0.0) <= now
 
-    async def _dispatch_task(self, task_id: str) -> bool:
+    async def _dispatch_task(self, task_id: str, _retries: int = 0) -> bool:
         """Offer a queued task to the best free agent that fits it, if any."""
         task = await self.store.get_task(task_id)
         if task is None or task.state != "queued":
@@ -250,9 +265,9 @@ class Router:
                 return False
             if await self._offer(task, chosen, now):
                 return True
-            candidates.remove(chosen)   # lost a race for it: try the next one
-            if not candidates and strategy.first_fit:
-                return await self._dispatch_task(task_id)
+            candidates.remove(chosen)   # lost a race for it (another router node): try the next one
+            if not candidates and strategy.first_fit and _retries < 3:
+                return await self._dispatch_task(task_id, _retries + 1)
         return False
 
     async def _best_for(self, agent: AgentRecord, now: float) -> TaskRecord | None:
@@ -266,7 +281,7 @@ class Router:
         for queue in agent.config.queues:
             buckets.extend(await self.store.buckets(queue))
         for bucket in buckets:
-            kind, owner, channel, requirement = parse_bucket(bucket)
+            kind, _, channel, requirement = parse_bucket(bucket)
             if channel not in open_channels:
                 continue
             if kind == "q" and not self._fits(agent, requirement):
@@ -274,8 +289,8 @@ class Router:
             task = await self._head(bucket, agent, now)
             if task is None:
                 continue
-            queue = await self._queue(task.queue)
-            rank = (-(task.priority + queue.ageing_per_s * (now - task.enqueued_at)), task.enqueued_at)
+            ageing = (await self._queue(task.queue)).ageing_per_s
+            rank = (-(task.priority + ageing * (now - task.enqueued_at)), task.enqueued_at)
             if best_rank is None or rank < best_rank:
                 best, best_rank = task, rank
         return best
@@ -305,7 +320,8 @@ class Router:
 
     async def _dispatch_agent(self, agent_id: str) -> None:
         """Fill the agent's free capacity from the heads of the buckets it may serve."""
-        while True:
+        lost = 0
+        while lost < 3:   # a claim lost to another router node is retried with fresh state, a few times
             agent = await self.store.get_agent(agent_id)
             if agent is None or agent.presence != "available":
                 return
@@ -313,7 +329,8 @@ class Router:
             task = await self._best_for(agent, now)
             if task is None:
                 return
-            await self._offer(task, agent, now)   # on a lost race, look again
+            if not await self._offer(task, agent, now):
+                lost += 1
 
     async def _offer(self, task: TaskRecord, agent: AgentRecord, now: float) -> bool:
         timeout = self.settings.timeout_for(task.channel)
@@ -353,7 +370,7 @@ class Router:
 
     async def accept(self, offer_id: str, agent_id: str) -> Assignment:
         """The agent takes the offered task: it is assigned to them."""
-        offer = await self._open_offer(offer_id, agent_id)
+        await self._open_offer(offer_id, agent_id)
         now = self.clock()
         task = await self.store.accept(offer_id, now)
         if task is None:
@@ -382,7 +399,7 @@ class Router:
         released = await self.store.release(offer_id, now, missed=missed, exclude_until=now + exclude_s)
         if released is None:
             return
-        offer, task, agent = released
+        _, task, agent = released
         self._tombstone(offer_id, event)
         counter = {"offer.rejected": "rejected", "offer.timeout": "timeouts"}.get(event)
         if counter:
@@ -502,7 +519,7 @@ class Router:
             return
 
     async def _move(self, task: TaskRecord, **changes: Any) -> TaskRecord | None:
-        fields = {"queue": task.queue, "bucket": task.bucket, "key": task.key, "requirement": task.requirement,
+        fields: dict[str, Any] = {"queue": task.queue, "bucket": task.bucket, "key": task.key, "requirement": task.requirement,
                   "queued_at": task.queued_at, "step": task.step, "priority": task.priority,
                   "preferred_until": task.preferred_until}
         fields.update(changes)

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from typing import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 
 from sortedcontainers import SortedList
 
-from routing.model import (ACTIVE_TASK_STATES, AgentConfig, AgentRecord, OfferRecord, QueueConfig, TaskRecord,
-                           can_take, parse_bucket)
+from routing.model import (
+    ACTIVE_TASK_STATES,
+    AgentConfig,
+    AgentRecord,
+    OfferRecord,
+    QueueConfig,
+    TaskRecord,
+    can_take,
+    parse_bucket,
+)
 
 
 def _entry(task: TaskRecord) -> tuple[float, float, str]:

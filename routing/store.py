@@ -27,7 +27,8 @@ the same store (Redis: one Lua script or WATCH/MULTI/EXEC); "returns None/False"
 """
 from __future__ import annotations
 
-from typing import AsyncIterator, Mapping, Protocol, runtime_checkable
+from collections.abc import AsyncIterator, Mapping
+from typing import Protocol, runtime_checkable
 
 from routing.model import AgentConfig, AgentRecord, OfferRecord, QueueConfig, TaskRecord
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from routing import MemoryStore
-from tests.routing.store_contract import *  # noqa: F401,F403
+from tests.routing.store_contract import *
 
 
 @pytest.fixture
