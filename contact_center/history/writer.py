@@ -153,12 +153,12 @@ class GroupCommitWriter:
                     "agent_id": item.agent_id, "client_id": item.client_id, "data": item.data})
             if to_insert:
                 new_ids = await _insert(conn, to_insert)
-                for n, new_id, row in zip(slots, new_ids, to_insert):
+                for n, new_id, v in zip(slots, new_ids, to_insert):
                     results[n] = Event(
-                        id=str(new_id), contact_id=str(row["contact_id"]), customer_id=str(row["customer_id"]),
-                        type=row["type"], category=EventCategory(row["category"]), at=row["at"],
-                        direction=row["direction"], agent_id=row["agent_id"], client_id=row["client_id"],
-                        data=row["data"])
+                        id=str(new_id), contact_id=str(v["contact_id"]), customer_id=str(v["customer_id"]),
+                        type=v["type"], category=EventCategory(v["category"]), at=v["at"],
+                        direction=v["direction"], agent_id=v["agent_id"], client_id=v["client_id"],
+                        data=v["data"])
             for n, first in duplicates:
                 results[n] = results[first]
         self.batches += 1
