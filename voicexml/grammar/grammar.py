@@ -9,7 +9,7 @@ from typing import Any
 from .errors import GrammarError
 from .matcher import BudgetExceeded, Chart, Derivation, Garbage
 from .nodes import Node, OneOf, Repeat, Rule, RuleRef, Sequence, Special, Tag, Token, children
-from .semantics import Interpreter, ScriptLimits
+from .semantics import Interpreter, ScriptLimits, tag_kind
 from .tokens import dtmf_keys, voice_words
 
 log = logging.getLogger(__name__)
@@ -47,11 +47,14 @@ class Grammar:
     def __init__(self, *, rules: dict[str, Rule], root: str | None, mode: str = "voice",
                  lang: str | None = None, tag_format: str | None = None, key: str = "",
                  base_uri: str | None = None, settings: GrammarSettings | None = None,
-                 interpreter: Callable[[list[str]], Any] | None = None) -> None:
+                 interpreter: Callable[[list[str]], Any] | None = None, root_declared: bool = True) -> None:
         if mode not in ("voice", "dtmf"):
             raise GrammarError(f"mode must be 'voice' or 'dtmf', not {mode!r}")
         self.rules = rules
         self.root = root
+        # A grammar without a declared root matches its first rule when used directly, but another
+        # grammar may not reference it as a whole (SRGS).
+        self.root_declared = root_declared
         self.mode = mode
         self.lang = lang
         self.tag_format = tag_format
@@ -169,10 +172,15 @@ def check_library(grammar: Grammar) -> None:
     """Every reference resolves to a rule it may use, the root exists, and there is no left recursion."""
     grammar.root_rule()
     for g in grammar.library.values():
+        if g.tag_format and any(isinstance(n, Tag) for n in g.iter_own_nodes()):
+            tag_kind("", g.tag_format)  # raises for a tag-format we cannot run
         for rule in g.rules.values():
             for node in _walk(rule.body):
                 if isinstance(node, RuleRef):
                     target_key, target = grammar.lookup(node.grammar, node.rule)
+                    if not node.rule and target_key != g.key and not grammar.library[target_key].root_declared:
+                        raise GrammarError(f"grammar {target_key} is referenced as a whole but declares no root "
+                                           f"rule", code="undefined_rule")
                     if target_key != g.key and target.scope != "public":
                         raise GrammarError(f"rule {target.id!r} of {target_key} is private and cannot be "
                                            f"referenced from another grammar", code="private_rule")

@@ -197,7 +197,7 @@ def grammar_from_element(el: Any, *, key: str, base_uri: str | None,
     tag_format = el.get("tag-format")
     return Grammar(rules=rules, root=root, mode=mode, lang=el.get(f"{{{XML_NS}}}lang"),
                    tag_format=tag_format.strip() if tag_format else None, key=key, base_uri=base_uri,
-                   settings=settings)
+                   settings=settings, root_declared=bool(el.get("root")))
 
 
 def parse_xml_bytes(data: bytes | str) -> Any:
