@@ -83,6 +83,7 @@ def _load_references(grammar: Grammar, fetch: Fetch | None, settings: GrammarSet
             continue
         if len(library) > MAX_IMPORTS:
             raise GrammarError(f"more than {MAX_IMPORTS} external grammars referenced", code="fetch")
+        sub: Grammar
         if uri.startswith("builtin:"):
             sub = builtin_grammar(uri, grammar.mode)
             sub.key = uri
