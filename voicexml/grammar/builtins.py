@@ -376,6 +376,7 @@ def _time_dtmf(w: list[str], params: dict[str, str]) -> str:
 # -- the registry --------------------------------------------------------------------------------------
 
 _DIGIT_KEYS = list("0123456789")
+_SPOKEN_DIGITS = list(spoken.ONES) + ["oh"]  # what a recogniser listens for; the readers accept more
 _NUMBER_VOCAB = list(spoken.NUMBER_WORDS) + ["minus", "point", "oh"]
 _ORDINAL_VOCAB = list(spoken.ORDINALS)
 _MONTH_VOCAB = [m for m in _MONTHS if len(m) > 4 or m in ("may", "june", "july")]
@@ -383,9 +384,9 @@ _MONTH_VOCAB = [m for m in _MONTHS if len(m) > 4 or m in ("may", "june", "july")
 # type -> mode -> (reader, vocabulary, most words/keys one value takes)
 _REGISTRY: dict[str, dict[str, tuple[Reader, list[str], int]]] = {
     "boolean": {"voice": (_boolean_voice, list(_YES + _NO), 3), "dtmf": (_boolean_dtmf, _DIGIT_KEYS, 1)},
-    "digits": {"voice": (_digits_voice, list(spoken.DIGIT_WORDS) + ["double", "triple"], 64),
+    "digits": {"voice": (_digits_voice, _SPOKEN_DIGITS + ["double", "triple"], 64),
                "dtmf": (_digits_dtmf, _DIGIT_KEYS, 64)},
-    "phone": {"voice": (_phone_voice, list(spoken.DIGIT_WORDS) + ["double", "triple", "extension"], 32),
+    "phone": {"voice": (_phone_voice, _SPOKEN_DIGITS + ["double", "triple", "extension"], 32),
               "dtmf": (_phone_dtmf, _DIGIT_KEYS + ["*"], 32)},
     "number": {"voice": (_number_voice, _NUMBER_VOCAB, 24), "dtmf": (_number_dtmf, _DIGIT_KEYS + ["*"], 24)},
     "currency": {"voice": (_currency_voice, _NUMBER_VOCAB + ["dollars", "dollar", "cents", "cent", "buck",
