@@ -56,8 +56,8 @@ def test_rule_names_are_made_safe_and_unique(decoder: Decoder) -> None:
     xml = ('<grammar xmlns="http://www.w3.org/2001/06/grammar" version="1.0" root="main-rule">'
            '<rule id="main-rule"><ruleref uri="#a-b"/> <ruleref uri="#a_b"/> <ruleref uri="other.grxml#a-b"/></rule>'
            '<rule id="a-b">hello</rule><rule id="a_b">world</rule></grammar>')
-    other = ('<grammar xmlns="http://www.w3.org/2001/06/grammar" version="1.0" root="a-b">'
-             '<rule id="a-b" scope="public">goodbye</rule></grammar>').encode()
+    other = (b'<grammar xmlns="http://www.w3.org/2001/06/grammar" version="1.0" root="a-b">'
+             b'<rule id="a-b" scope="public">goodbye</rule></grammar>')
     g = parse_grammar(xml, base_uri="file:///g/main.grxml", fetch=lambda uri: other)
     jsgf = srgs_to_jsgf(g)
     assert "public <main_rule> = <a_b> <a_b_2> <g1_a_b>;" in jsgf
