@@ -86,10 +86,13 @@ class _Parser:
         self.i = m.end()
         decls: dict[str, str] = {}
         rules: dict[str, Rule] = {}
+        self.header_tags: list[str] = []
         while self.peek():
             c = self.peek()
             if c == "{":
-                self.tag()  # a header tag: SISR global declarations, not supported yet, so ignored
+                if rules:
+                    raise self.error("a header tag after the first rule")
+                self.header_tags.append(self.tag())  # SISR global declarations
                 self.expect(";")
                 continue
             if c == "$":
@@ -289,4 +292,4 @@ def parse_abnf(text: str, *, key: str = "", base_uri: str | None = None, setting
     tag_format = decls.get("tag-format", "").strip().strip("<>").strip() or None
     return Grammar(rules=rules, root=root_name, mode=parser.mode, lang=decls.get("language"),
                    tag_format=tag_format, key=key, base_uri=parser.base_uri, settings=settings,
-                   root_declared=bool(decls.get("root") or root))
+                   root_declared=bool(decls.get("root") or root), header_tags=tuple(parser.header_tags))

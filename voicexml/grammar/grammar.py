@@ -47,7 +47,8 @@ class Grammar:
     def __init__(self, *, rules: dict[str, Rule], root: str | None, mode: str = "voice",
                  lang: str | None = None, tag_format: str | None = None, key: str = "",
                  base_uri: str | None = None, settings: GrammarSettings | None = None,
-                 interpreter: Callable[[list[str]], Any] | None = None, root_declared: bool = True) -> None:
+                 interpreter: Callable[[list[str]], Any] | None = None, root_declared: bool = True,
+                 header_tags: tuple[str, ...] = ()) -> None:
         if mode not in ("voice", "dtmf"):
             raise GrammarError(f"mode must be 'voice' or 'dtmf', not {mode!r}")
         self.rules = rules
@@ -55,6 +56,7 @@ class Grammar:
         # A grammar without a declared root matches its first rule when used directly, but another
         # grammar may not reference it as a whole (SRGS).
         self.root_declared = root_declared
+        self.header_tags = header_tags  # SISR header script: declarations every tag of the grammar sees
         self.mode = mode
         self.lang = lang
         self.tag_format = tag_format
@@ -104,7 +106,8 @@ class Grammar:
     def has_tags(self) -> bool:
         """Whether any reachable grammar carries semantic tags."""
         if self._has_tags is None:
-            self._has_tags = any(isinstance(n, Tag) for n in self.iter_nodes())
+            self._has_tags = any(isinstance(n, Tag) for n in self.iter_nodes()) or any(
+                g.header_tags or hasattr(g, "read") for g in self.library.values())
         return self._has_tags
 
     # -- matching --------------------------------------------------------------------------------------
@@ -146,13 +149,19 @@ class Grammar:
         elif not self.has_tags:
             value = utterance
         else:
-            value = self._interpreter().interpret(derivation)
+            try:
+                value = self._interpreter().interpret(derivation)
+            except NoMatch:  # a builtin grammar it references refused its words
+                return None
         return Match(utterance, value, confidence, tuple(tokens))
 
     def _interpreter(self) -> Interpreter:
         if self._semantics is None:
             formats = {k: g.tag_format for k, g in self.library.items()}
-            self._semantics = Interpreter(formats, self.settings.script)
+            headers = [t for g in self.library.values() for t in g.header_tags]
+            # Builtin grammars referenced by rulerefs are worth what their readers say.
+            readers = {k: g.read for k, g in self.library.items() if hasattr(g, "read")}
+            self._semantics = Interpreter(formats, self.settings.script, headers, readers)
         return self._semantics
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,13 +84,19 @@ def tag_kind(text: str, tag_format: str | None) -> str:
 class _Program:
     """Builds the program for one derivation: one function per matched rule."""
 
-    def __init__(self, tag_formats: dict[str, str | None]) -> None:
+    def __init__(self, tag_formats: dict[str, str | None],
+                 readers: dict[str, Callable[[list[str]], Any]]) -> None:
         self.tag_formats = tag_formats
+        self.readers = readers
         self.functions: list[str] = []
 
     def function(self, d: Derivation) -> str:
         name = f"__r{len(self.functions)}"
         self.functions.append("")  # reserve the slot so children get later numbers
+        reader = self.readers.get(d.grammar)
+        if reader is not None:  # a builtin grammar: its value is computed in Python (may raise NoMatch)
+            self.functions[-1] = f"function {name}() {{ return {json.dumps(reader(d.text.split()))}; }}"
+            return name
         fmt = self.tag_formats.get(d.grammar)
         body: list[str] = []
         legacy_names: list[str] = []
@@ -130,8 +137,13 @@ class _Program:
 class Interpreter:
     """Evaluates derivations of one grammar; owns one limited quickjs context (created on first use)."""
 
-    def __init__(self, tag_formats: dict[str, str | None], limits: ScriptLimits = ScriptLimits()) -> None:
+    def __init__(self, tag_formats: dict[str, str | None], limits: ScriptLimits = ScriptLimits(),
+                 header_tags: list[str] | None = None,
+                 readers: dict[str, Callable[[list[str]], Any]] | None = None) -> None:
         self.tag_formats = tag_formats
+        self.readers = readers or {}
+        # Header tags run first in the program's scope, so their declarations are visible to every rule.
+        self.header = "".join(f"eval({json.dumps(t)});\n" for t in header_tags or [])
         self.limits = limits
         self._context: quickjs.Context | None = None
         self._lock = threading.Lock()
@@ -146,9 +158,9 @@ class Interpreter:
 
     def interpret(self, derivation: Derivation) -> Any:
         """The JSON-compatible value of the derivation's root rule."""
-        program = _Program(self.tag_formats)
+        program = _Program(self.tag_formats, self.readers)
         root = program.function(derivation)
-        source = "\n".join(program.functions) + f"\nreturn JSON.stringify({root}());"
+        source = self.header + "\n".join(program.functions) + f"\nreturn JSON.stringify({root}());"
         with self._lock:
             if self._context is None:
                 self._context = self._new_context()

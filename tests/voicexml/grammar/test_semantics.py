@@ -132,3 +132,24 @@ def test_unknown_tag_format_is_an_error_when_the_grammar_has_tags() -> None:
         g('<rule id="r">x<tag>1</tag></rule>', tag_format="application/x-nuance")
     assert e.value.code == "unsupported"
     assert g('<rule id="r">x</rule>', tag_format="application/x-nuance").match("x").interpretation == "x"
+
+
+def test_header_tags_declare_what_every_rule_sees() -> None:
+    abnf = parse_grammar("#ABNF 1.0; tag-format <semantics/1.0>;"
+                         "{var codes = {paris: 'CDG', rome: 'FCO'}; function up(s) { return s.toUpperCase(); }};"
+                         "$r = (paris | rome) {out = [codes[meta.current().text], up(meta.current().text)]};")
+    assert abnf.match("rome").interpretation == ["FCO", "ROME"]
+    xml = g('<tag>var k = 5;</tag><rule id="r">x<tag>out = k</tag></rule>')
+    assert xml.match("x").interpretation == 5
+    with pytest.raises(GrammarError):
+        g('<rule id="r">x</rule><tag>var late = 1;</tag>')
+
+
+def test_builtin_grammars_referenced_by_rulerefs_give_their_values() -> None:
+    voice = g('<rule id="r">call me <ruleref uri="builtin:grammar/time"/><tag>out.when = rules.time</tag></rule>')
+    assert voice.match("call me at three thirty p m").interpretation == {"when": "0330p"}
+    assert voice.match("call me at three sixty") is None  # the shape fits, the builtin refuses it
+    dtmf = parse_grammar(f'<grammar {SRGS} root="r" mode="dtmf"><rule id="r">'
+                         '<ruleref uri="builtin:dtmf/digits?maxlength=4"/> #</rule></grammar>')
+    assert dtmf.match("123#").interpretation == "123"
+    assert dtmf.match("12345#") is None
