@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from voicexml.grammar import GrammarSettings, builtin_grammar, parse_grammar  # noqa: E402
+from voicexml.grammar import GrammarSettings, builtin_grammar, parse_grammar
 
 MENU_XML = """<grammar xmlns="http://www.w3.org/2001/06/grammar" version="1.0" root="main" xml:lang="en-US"
   tag-format="semantics/1.0">

@@ -19,6 +19,7 @@ from .nodes import SPECIALS, Node, Repeat, Rule, Tag, Token, make_one_of, make_s
 from .tokens import token_words
 from .xml_form import parse_float, rule_reference
 
+MAX_NESTING = 200  # as deep as XML grammars may nest (libxml2 stops at 256)
 _HEADER = re.compile(r"\A\ufeff?#ABNF[ \t]+1\.0(?:[ \t]+[A-Za-z0-9._:-]+)?[ \t]*;")
 _DELIMS = set(";|()[]{}<>$\"!/=") | {" ", "\t", "\r", "\n"}
 _NAME = re.compile(r"[^\s;|()\[\]{}<>$\"!/=#.:]+")
@@ -33,6 +34,7 @@ class _Parser:
         self.key = key
         self.base_uri = base_uri
         self.mode = mode or "voice"
+        self.depth = 0
 
     # -- scanning --------------------------------------------------------------------------------------
 
@@ -142,6 +144,15 @@ class _Parser:
     # -- expansions ------------------------------------------------------------------------------------
 
     def alternatives(self) -> Node:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(f"groups nested more than {MAX_NESTING} deep")
+        try:
+            return self._alternatives()
+        finally:
+            self.depth -= 1
+
+    def _alternatives(self) -> Node:
         items: list[Node] = []
         weights: list[float] = []
         weighted = False

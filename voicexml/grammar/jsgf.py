@@ -4,7 +4,7 @@ The JSGF accepts the same word sequences as the SRGS grammar, with these approxi
 only make it accept more (the recogniser's result is matched against the SRGS grammar afterwards, so
 nothing wrong gets through): tags are dropped; GARBAGE becomes <NULL> (JSGF has no filler model);
 repeats are written out as copies and nested optionals up to `max_copies`, beyond which the tail
-becomes `*`. Rules are renamed to JSGF-safe names, unique across the grammars the SRGS grammar
+becomes `*`; a repeat of something that itself repeats becomes `*` or `+` at once. Rules are renamed to JSGF-safe names, unique across the grammars the SRGS grammar
 references, and only rules reachable from the root are written.
 """
 from __future__ import annotations
@@ -16,6 +16,9 @@ from .grammar import Grammar
 from .nodes import Node, OneOf, Repeat, RuleRef, Sequence, Special, Tag, Token
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+
+
+_MAX_REPEAT_CHARS = 4000  # a written-out repeat longer than this becomes * / + (nested repeats multiply)
 
 
 class _Writer:
@@ -71,6 +74,11 @@ class _Writer:
         group = body if single_group else f"( {body} )"
         required = min(node.min, self.max_copies)
         parts = [group] * required
+        nested = any(c in body for c in "[*+")
+        if len(group) * (node.max or node.min) > _MAX_REPEAT_CHARS or (nested and (node.max or 2) > 1):
+            # Copies of copies multiply (and pocketsphinx's FSG conversion with them): keep "at least one".
+            parts = [group] if node.min else []
+            node = Repeat(node.item, min(node.min, 1), None)
         if node.max is None or node.min > self.max_copies or node.max - required > self.max_copies:
             if required:
                 parts[-1] = f"{group}+"
