@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from voicexml.grammar.grammar import Grammar
-from voicexml.grammar.matcher import Chart, Derivation
-from voicexml.grammar.nodes import NULL, VOID, Node, Repeat, Rule, RuleRef, Sequence, Tag, Token, make_one_of
+from voicexml.grammar.matcher import Chart, Derivation, Garbage
+from voicexml.grammar.nodes import GARBAGE, NULL, VOID, Node, Repeat, Rule, RuleRef, Sequence, Tag, Token, make_one_of
 
 WORDS = ("a", "b")
 MAX_LEN = 4
@@ -18,7 +18,7 @@ def leaves() -> st.SearchStrategy[Node]:
     return st.one_of(
         st.sampled_from(WORDS).map(lambda w: Token((w,))),
         st.just(Token(("a", "b"))),
-        st.just(NULL), st.just(VOID), st.just(Tag("x")),
+        st.just(NULL), st.just(VOID), st.just(Tag("x")), st.just(GARBAGE),
         st.just(RuleRef("", "helper")),
     )
 
@@ -45,6 +45,8 @@ def language(node: Node) -> set[tuple[str, ...]]:
         return {()}
     if node is VOID:
         return set()
+    if node is GARBAGE:
+        return {w for n in range(MAX_LEN + 1) for w in product(WORDS, repeat=n)}
     if isinstance(node, RuleRef):
         return {("a",) * k + ("b",) for k in range(MAX_LEN)}
     if isinstance(node, Sequence):
@@ -84,4 +86,6 @@ def leaves_of(d: Derivation) -> list[str]:
             out += item.split()
         elif isinstance(item, Derivation):
             out += leaves_of(item)
+        elif isinstance(item, Garbage):
+            out += item.words
     return out
