@@ -8,7 +8,19 @@ from hypothesis import strategies as st
 
 from voicexml.grammar.grammar import Grammar
 from voicexml.grammar.matcher import Chart, Derivation, Garbage
-from voicexml.grammar.nodes import GARBAGE, NULL, VOID, Node, Repeat, Rule, RuleRef, Sequence, Tag, Token, make_one_of
+from voicexml.grammar.nodes import (
+    GARBAGE,
+    NULL,
+    VOID,
+    Node,
+    Repeat,
+    Rule,
+    RuleRef,
+    Sequence,
+    Tag,
+    Token,
+    make_one_of,
+)
 
 WORDS = ("a", "b")
 MAX_LEN = 4
