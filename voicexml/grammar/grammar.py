@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from .semantics import Interpreter, ScriptLimits, tag_kind
 from .tokens import dtmf_keys, voice_words
 
 log = logging.getLogger(__name__)
+_RECURSION_LIMIT = 20_000
 
 Fetch = Callable[[str], bytes]
 """Fetches a grammar URI (absolute) and returns its bytes; raise to signal failure."""
@@ -130,6 +132,11 @@ class Grammar:
             return None
         chart = Chart(self.lookup, tokens, self.settings.max_steps)
         root = self.root_rule()
+        # The matcher recurses about ten Python frames per token of a right-recursive rule; Python 3.11
+        # frames do not use the C stack, so a higher limit is safe. Only ever raised, never lowered, so
+        # concurrent matches in other threads are unaffected.
+        if sys.getrecursionlimit() < _RECURSION_LIMIT:
+            sys.setrecursionlimit(_RECURSION_LIMIT)
         try:
             if len(tokens) not in chart.ends(root.body, 0):
                 return None

@@ -89,6 +89,7 @@ class _Program:
         self.tag_formats = tag_formats
         self.readers = readers
         self.functions: list[str] = []
+        self.scripts: list[str] = []  # inline tag texts, to name the culprit of a syntax error
 
     def function(self, d: Derivation) -> str:
         name = f"__r{len(self.functions)}"
@@ -116,7 +117,11 @@ class _Program:
                     if kind == "legacy":
                         legacy_names += [n for n in _DECLARED.findall(item.text) + _VAR.findall(item.text)
                                          if n not in _RESERVED and n not in legacy_names]
-                    body.append(f"__v = eval({json.dumps(item.text)});")
+                    if kind == "legacy":  # eval gives the tag's completion value, which old-style tags use
+                        body.append(f"__v = eval({json.dumps(item.text)});")
+                    else:  # inline: much faster than eval, and SISR needs no completion value
+                        body.append(f"{item.text}\n;")
+                        self.scripts.append(item.text)
             elif isinstance(item, Garbage | str):
                 continue
         text = json.dumps(d.text)
@@ -171,9 +176,20 @@ class Interpreter:
                 if "interrupted" in message or "out of memory" in message:
                     self._context = None  # do not reuse a context a runaway script left behind
                     message += " (a tag exceeded the script time or memory limit)"
-                raise GrammarError(f"semantic interpretation failed in rule {derivation.rule!r}: {message}",
-                                   code="semantics") from e
+                elif message.startswith("SyntaxError"):
+                    message = self._syntax_culprit(program.scripts) or message
+                raise GrammarError(f"semantic interpretation failed: {message}", code="semantics") from e
             except (MemoryError, RecursionError) as e:
                 self._context = None
                 raise GrammarError(f"semantic interpretation failed: {e}", code="semantics") from e
         return None if result is None else json.loads(result)
+
+    def _syntax_culprit(self, scripts: list[str]) -> str | None:
+        """Which tag does not compile, and why (the context is already locked)."""
+        assert self._context is not None
+        for text in scripts:
+            try:
+                self._context.eval(f"new Function({json.dumps(text)})")
+            except quickjs.JSException as e:
+                return f"tag {text.strip()[:60]!r}: {str(e).splitlines()[0]}"
+        return None

@@ -134,3 +134,8 @@ def test_ambiguous_long_input_stays_fast() -> None:
     start = time.perf_counter()
     assert gr.match(" ".join(["a"] * 120)) is not None
     assert time.perf_counter() - start < 2.0
+
+
+def test_long_right_recursion_matches() -> None:
+    gr = parse_grammar("#ABNF 1.0; $r = $d [$r]; $d = one | two;")
+    assert gr.match(" ".join(["one", "two"] * 100)) is not None

@@ -153,3 +153,17 @@ def test_builtin_grammars_referenced_by_rulerefs_give_their_values() -> None:
                          '<ruleref uri="builtin:dtmf/digits?maxlength=4"/> #</rule></grammar>')
     assert dtmf.match("123#").interpretation == "123"
     assert dtmf.match("12345#") is None
+
+
+def test_syntax_errors_name_the_tag() -> None:
+    gr = g('<rule id="r"><one-of><item>a<tag>out = 1</tag></item><item>b<tag>out = (</tag></item></one-of></rule>')
+    with pytest.raises(GrammarError) as e:
+        gr.match("b")
+    assert "out = (" in str(e.value) and "SyntaxError" in str(e.value)
+
+
+def test_long_right_recursive_input_with_tags() -> None:
+    gr = parse_grammar("#ABNF 1.0; tag-format <semantics/1.0>; $r = $d [$r] {out = rules.d + (rules.r || '')};"
+                       "$d = one {out = '1'} | two {out = '2'};")
+    m = gr.match(" ".join(["one", "two"] * 100))
+    assert m is not None and m.interpretation == "12" * 100
