@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .analysis import Analysis
 from .errors import GrammarError
 from .matcher import BudgetExceeded, Chart, Derivation, Garbage
-from .nodes import Node, OneOf, Repeat, Rule, RuleRef, Sequence, Special, Tag, Token, children
+from .nodes import Node, Rule, RuleRef, Tag, children
 from .semantics import Interpreter, ScriptLimits, tag_kind
 from .tokens import dtmf_keys, voice_words
 
@@ -70,6 +71,7 @@ class Grammar:
         self._python_interpreter = interpreter
         self._semantics: Interpreter | None = None
         self._has_tags: bool | None = None
+        self.analysis: Analysis | None = None  # set once the library is complete (check_library)
 
     def __repr__(self) -> str:
         return f"<Grammar root={self.root!r} mode={self.mode} rules={len(self.rules)}>"
@@ -130,7 +132,9 @@ class Grammar:
             log.warning("grammar input of %d tokens exceeds max_tokens=%d: no match",
                         len(tokens), self.settings.max_tokens)
             return None
-        chart = Chart(self.lookup, tokens, self.settings.max_steps)
+        if self.analysis is None:
+            check_library(self)
+        chart = Chart(self.lookup, tokens, self.settings.max_steps, self.analysis.nodes if self.analysis else None)
         root = self.root_rule()
         # The matcher recurses about ten Python frames per token of a right-recursive rule; Python 3.11
         # frames do not use the C stack, so a higher limit is safe. Only ever raised, never lowered, so
@@ -200,7 +204,9 @@ def check_library(grammar: Grammar) -> None:
                     if target_key != g.key and target.scope != "public":
                         raise GrammarError(f"rule {target.id!r} of {target_key} is private and cannot be "
                                            f"referenced from another grammar", code="private_rule")
-    _check_left_recursion(grammar)
+    rules = [(g.key, r) for g in grammar.library.values() for r in g.rules.values()]
+    grammar.analysis = Analysis(rules, grammar.lookup)
+    grammar.analysis.check_left_recursion()
 
 
 def _walk(node: Node) -> Iterator[Node]:
@@ -209,76 +215,3 @@ def _walk(node: Node) -> Iterator[Node]:
         n = stack.pop()
         yield n
         stack.extend(children(n))
-
-
-def _check_left_recursion(grammar: Grammar) -> None:
-    all_rules = [(g.key, r) for g in grammar.library.values() for r in g.rules.values()]
-    nullable_rules: set[tuple[str, str]] = set()
-
-    def nullable(node: Node) -> bool:
-        if isinstance(node, Token):
-            return False
-        if isinstance(node, Tag):
-            return True
-        if isinstance(node, Special):
-            return node.kind != "VOID"
-        if isinstance(node, RuleRef):
-            key, rule = grammar.lookup(node.grammar, node.rule)
-            return (key, rule.id) in nullable_rules
-        if isinstance(node, Sequence):
-            return all(nullable(c) for c in node.items)
-        if isinstance(node, OneOf):
-            return any(nullable(c) for c in node.items)
-        if isinstance(node, Repeat):
-            return node.min == 0 or nullable(node.item)
-        return False
-
-    changed = True
-    while changed:  # fixpoint: a rule is nullable once its body is, given the rules known nullable so far
-        changed = False
-        for key, rule in all_rules:
-            if (key, rule.id) not in nullable_rules and nullable(rule.body):
-                nullable_rules.add((key, rule.id))
-                changed = True
-
-    def left_refs(node: Node) -> list[tuple[str, str]]:
-        if isinstance(node, RuleRef):
-            key, rule = grammar.lookup(node.grammar, node.rule)
-            return [(key, rule.id)]
-        if isinstance(node, Sequence):
-            found = []
-            for c in node.items:
-                found += left_refs(c)
-                if not nullable(c):
-                    break
-            return found
-        if isinstance(node, OneOf):
-            return [r for c in node.items for r in left_refs(c)]
-        if isinstance(node, Repeat):
-            return left_refs(node.item)
-        return []
-
-    edges = {(key, rule.id): left_refs(rule.body) for key, rule in all_rules}
-    state: dict[tuple[str, str], int] = {}  # 1 visiting, 2 done
-
-    def visit(start: tuple[str, str]) -> None:
-        stack = [(start, iter(edges[start]))]
-        state[start] = 1
-        while stack:
-            here, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                state[here] = 2
-                stack.pop()
-                continue
-            if state.get(nxt) == 1:
-                raise GrammarError(f"rule {nxt[1]!r} is left-recursive (it can reach itself without "
-                                   f"consuming a token); rewrite it with right recursion or a repeat",
-                                   code="left_recursion")
-            if nxt not in state:
-                state[nxt] = 1
-                stack.append((nxt, iter(edges[nxt])))
-
-    for node in edges:
-        if node not in state:
-            visit(node)

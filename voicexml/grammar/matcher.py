@@ -47,8 +47,10 @@ _EMPTY: frozenset[int] = frozenset()
 class Chart:
     """The memo tables for one input; build one per match."""
 
-    def __init__(self, lookup: Lookup, tokens: list[str], max_steps: int) -> None:
+    def __init__(self, lookup: Lookup, tokens: list[str], max_steps: int,
+                 facts: dict[Node, tuple[bool, frozenset[str] | None]] | None = None) -> None:
         self.lookup = lookup
+        self.facts = facts or {}
         self.tokens = tuple(tokens)
         self.n = len(tokens)
         self.max_steps = max_steps
@@ -67,8 +69,13 @@ class Chart:
         key = (node, i)
         found = self._memo.get(key)
         if found is None:
-            self._tick()
-            found = self._compute(node, i)
+            facts = self.facts.get(node)
+            if facts is not None and facts[1] is not None and (i == self.n or self.tokens[i] not in facts[1]):
+                # The next word cannot start this expansion: it matches nothing here, or nothing at all.
+                found = frozenset((i,)) if facts[0] else _EMPTY
+            else:
+                self._tick()
+                found = self._compute(node, i)
             self._memo[key] = found
         return found
 
