@@ -12,7 +12,8 @@ Tag formats (the grammar's `tag-format`):
 - ``semantics/1.0-literals``: the tag's text is the rule's value.
 - none: the style of VoiceXML 2.0 era grammars. A tag that looks like script is script, otherwise a
   literal. Script tags may also leave their result in the tag's value (``'alpha'``) or in variables
-  (``var city='x'; state='y'``), which become the properties of the rule's value.
+  (``var city='x'; state='y'``), which become the properties of the rule's value, and may use the 2003
+  draft's ``$`` (the rule's value), ``$name`` (a referenced rule's) and ``$$`` (the latest one's).
 
 A rule whose `out` no tag touched is worth its last referenced rule's value, or else its text.
 """
@@ -81,6 +82,23 @@ def tag_kind(text: str, tag_format: str | None) -> str:
     raise GrammarError(f"unsupported tag-format {tag_format!r}", code="unsupported")
 
 
+_DOLLAR = re.compile(r"""("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')|\$\$|\$([A-Za-z_][\w]*)|\$(?![\w$])""")
+
+
+def dollar_notation(script: str) -> str:
+    """Rewrite the 2003 draft's notation, outside string literals: `$` is `out`, `$name` is `rules.name`,
+    `$$` is `rules.latest()`."""
+
+    def swap(m: re.Match[str]) -> str:
+        if m.group(1):
+            return m.group(1)  # a string literal stays as it is
+        if m.group(0) == "$$":
+            return "rules.latest()"
+        return f"rules.{m.group(2)}" if m.group(2) else "out"
+
+    return _DOLLAR.sub(swap, script) if "$" in script else script
+
+
 class _Program:
     """Builds the program for one derivation: one function per matched rule."""
 
@@ -118,7 +136,7 @@ class _Program:
                         legacy_names += [n for n in _DECLARED.findall(item.text) + _VAR.findall(item.text)
                                          if n not in _RESERVED and n not in legacy_names]
                     if kind == "legacy":  # eval gives the tag's completion value, which old-style tags use
-                        body.append(f"__v = eval({json.dumps(item.text)});")
+                        body.append(f"__v = eval({json.dumps(dollar_notation(item.text))});")
                     else:  # inline: much faster than eval, and SISR needs no completion value
                         body.append(f"{item.text}\n;")
                         self.scripts.append(item.text)

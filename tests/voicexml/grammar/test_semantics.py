@@ -167,3 +167,9 @@ def test_long_right_recursive_input_with_tags() -> None:
                        "$d = one {out = '1'} | two {out = '2'};")
     m = gr.match(" ".join(["one", "two"] * 100))
     assert m is not None and m.interpretation == "12" * 100
+
+
+def test_old_dollar_notation_in_tags_without_tag_format() -> None:
+    gr = g('<rule id="r">a <ruleref uri="#drink"/><tag>$.drink = $drink; $.last = $$; $.price = "$5"</tag></rule>'
+           '<rule id="drink">coke<tag>$ = "COKE"</tag></rule>', tag_format=None)
+    assert gr.match("a coke").interpretation == {"drink": "COKE", "last": "COKE", "price": "$5"}
