@@ -20,6 +20,7 @@ XML_NS = "http://www.w3.org/XML/1998/namespace"
 _OURS = {SRGS_NS, VXML_NS, None}
 _IGNORED = {"example", "lexicon", "meta", "metadata"}
 _REPEAT = re.compile(r"^\s*(\d+)\s*(?:(-)\s*(\d*)\s*)?$")
+_XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?)encoding=["'][^"']*["']""")
 _RULE_NAME = re.compile(r"^[^\s#.:/]+$")
 
 
@@ -209,7 +210,8 @@ def parse_xml_bytes(data: bytes | str) -> Any:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
     try:
         if isinstance(data, str):
-            data = data.encode("utf-8")
+            # Already decoded text: its declaration's encoding no longer applies, UTF-8 does.
+            data = _XML_ENCODING.sub(r'\1encoding="UTF-8"', data, count=1).encode("utf-8")
         return etree.fromstring(data, parser)
     except etree.XMLSyntaxError as e:
         raise GrammarError(f"the grammar is not well-formed XML: {e}", code="syntax") from e

@@ -139,3 +139,11 @@ def test_ambiguous_long_input_stays_fast() -> None:
 def test_long_right_recursion_matches() -> None:
     gr = parse_grammar("#ABNF 1.0; $r = $d [$r]; $d = one | two;")
     assert gr.match(" ".join(["one", "two"] * 100)) is not None
+
+
+def test_garbage_heavy_grammar_stays_bounded() -> None:
+    gr = parse_grammar("#ABNF 1.0; $r = (($GARBAGE $GARBAGE | $GARBAGE a) <0->) ($GARBAGE | b) <0-> c;")
+    start = time.perf_counter()
+    gr.match(" ".join(["a", "b"] * 99) + " d")
+    gr.match(" ".join(["a", "b"] * 99) + " c")
+    assert time.perf_counter() - start < 3.0
