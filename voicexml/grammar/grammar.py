@@ -17,12 +17,12 @@ from .tokens import dtmf_keys, voice_words
 log = logging.getLogger(__name__)
 _RECURSION_LIMIT = 20_000
 
-Fetch = Callable[[str], bytes]
-"""Fetches a grammar URI (absolute) and returns its bytes; raise to signal failure."""
+Fetch = Callable[[str], bytes | str]
+"""Fetches a grammar URI (absolute) and returns its bytes (or decoded text); raise to signal failure."""
 
 
 class NoMatch(Exception):
-    """Raised by a builtin grammar's interpreter function: the words fit the shape but mean nothing."""
+    """Raised by a builtin grammar's reader: the words fit the shape but mean nothing ("february 30")."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Grammar:
     def __init__(self, *, rules: dict[str, Rule], root: str | None, mode: str = "voice",
                  lang: str | None = None, tag_format: str | None = None, key: str = "",
                  base_uri: str | None = None, settings: GrammarSettings | None = None,
-                 interpreter: Callable[[list[str]], Any] | None = None, root_declared: bool = True,
+                 root_declared: bool = True,
                  header_tags: tuple[str, ...] = ()) -> None:
         if mode not in ("voice", "dtmf"):
             raise GrammarError(f"mode must be 'voice' or 'dtmf', not {mode!r}")
@@ -68,7 +68,6 @@ class Grammar:
         self.settings = settings or GrammarSettings()
         # Every grammar reachable through rulerefs, by key; this grammar shares it with them.
         self.library: dict[str, Grammar] = {key: self}
-        self._python_interpreter = interpreter
         self._semantics: Interpreter | None = None
         self._has_tags: bool | None = None
         self.analysis: Analysis | None = None  # set once the library is complete (check_library)
@@ -152,12 +151,7 @@ class Grammar:
         utterance = ("" if self.mode == "dtmf" else " ").join(tokens)
         garbage = _garbage_count(derivation)
         confidence = 1.0 - 0.5 * garbage / len(tokens)
-        if self._python_interpreter is not None:
-            try:
-                value = self._python_interpreter(tokens)
-            except NoMatch:
-                return None
-        elif not self.has_tags:
+        if not self.has_tags:
             value = utterance
         else:
             try:
