@@ -93,12 +93,7 @@ class Grammar:
     def iter_nodes(self) -> Iterator[Node]:
         """Every node of every rule of every grammar in the library."""
         for g in self.library.values():
-            for rule in g.rules.values():
-                stack = [rule.body]
-                while stack:
-                    node = stack.pop()
-                    yield node
-                    stack.extend(children(node))
+            yield from g.iter_own_nodes()
 
     def iter_own_nodes(self) -> Iterator[Node]:
         """Every node of this grammar's own rules."""
