@@ -131,15 +131,14 @@ class _Program:
                 kind = tag_kind(item.text, fmt)
                 if kind == "literal":
                     body.append(f"out = {json.dumps(item.text.strip())};")
-                else:
-                    if kind == "legacy":
-                        legacy_names += [n for n in _DECLARED.findall(item.text) + _VAR.findall(item.text)
-                                         if n not in _RESERVED and n not in legacy_names]
-                    if kind == "legacy":  # eval gives the tag's completion value, which old-style tags use
-                        body.append(f"__v = eval({json.dumps(dollar_notation(item.text))});")
-                    else:  # inline: much faster than eval, and SISR needs no completion value
-                        body.append(f"{item.text}\n;")
-                        self.scripts.append(item.text)
+                elif kind == "legacy":  # eval gives the tag's completion value, which old-style tags use
+                    script = dollar_notation(item.text)
+                    legacy_names += [n for n in _DECLARED.findall(script) + _VAR.findall(script)
+                                     if n not in _RESERVED and n not in legacy_names]
+                    body.append(f"__v = eval({json.dumps(script)});")
+                else:  # inline: much faster than eval, and SISR needs no completion value
+                    body.append(f"{item.text}\n;")
+                    self.scripts.append(item.text)
             elif isinstance(item, Garbage | str):
                 continue
         text = json.dumps(d.text)
