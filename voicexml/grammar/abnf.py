@@ -24,6 +24,7 @@ _HEADER = re.compile(r"\A\ufeff?#ABNF[ \t]+1\.0(?:[ \t]+[A-Za-z0-9._:-]+)?[ \t]*
 _DELIMS = set(";|()[]{}<>$\"!/=") | {" ", "\t", "\r", "\n"}
 _NAME = re.compile(r"[^\s;|()\[\]{}<>$\"!/=#.:]+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
+_QUOTED = re.compile(r'"((?:\\.|[^"\\])*)"')
 _REPEAT = re.compile(r"<\s*(\d+)\s*(?:(-)\s*(\d*))?\s*(?:/\s*([0-9.eE+-]+)\s*/)?\s*>")
 
 
@@ -199,11 +200,11 @@ class _Parser:
         elif c == "$":
             nodes = [self.reference()]
         elif c == '"':
-            end = self.s.find('"', self.i + 1)
-            if end < 0:
+            m = _QUOTED.match(self.s, self.i)
+            if not m:
                 raise self.error("unterminated quoted token")
-            nodes = self.token(self.s[self.i + 1:end])
-            self.i = end + 1
+            nodes = self.token(re.sub(r"\\(.)", r"\1", m.group(1)))  # \" and \\ stand for " and \
+            self.i = m.end()
         elif c in _DELIMS:
             raise self.error(f"unexpected {c!r}")
         else:

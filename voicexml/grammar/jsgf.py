@@ -16,6 +16,15 @@ from .grammar import Grammar
 from .nodes import Node, OneOf, Repeat, RuleRef, Sequence, Special, Tag, Token
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+_PLAIN_WORD = re.compile(r"^[\w'.-]+$")
+
+
+def _jsgf_word(word: str) -> str:
+    """A word as a JSGF token: quoted when it holds characters JSGF gives a meaning to ("a/b", "x|y")."""
+    if _PLAIN_WORD.match(word):
+        return word
+    return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
 
 
 _MAX_REPEAT_CHARS = 4000  # a written-out repeat longer than this becomes * / + (nested repeats multiply)
@@ -45,7 +54,7 @@ class _Writer:
     def expansion(self, node: Node) -> str:
         """The JSGF text of a node; the result is safe to follow with a unary operator when grouped."""
         if isinstance(node, Token):
-            return " ".join(node.words)
+            return " ".join(_jsgf_word(w) for w in node.words)
         if isinstance(node, Tag):
             return "<NULL>"
         if isinstance(node, Special):

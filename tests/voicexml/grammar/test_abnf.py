@@ -125,3 +125,8 @@ def test_deep_nesting_is_a_clear_error() -> None:
         parse_grammar(HEADER + "$r = " + "(" * 5000 + "a" + ")" * 5000 + ";")
     assert "nested" in str(e.value)
     assert parse_grammar(HEADER + "$r = " + "(" * 150 + "a" + ")" * 150 + ";").match("a")
+
+
+def test_quoted_tokens_may_escape_quotes_and_backslashes() -> None:
+    g = parse_grammar(HEADER + r'$r = "the \"best\" one" "a\\b";')
+    assert g.match('the "best" one a\\b') is not None

@@ -115,3 +115,8 @@ def test_nested_repeats_stay_small(decoder: Decoder) -> None:
     jsgf = srgs_to_jsgf(g)
     assert len(jsgf) < 20_000
     load(decoder, "nested", jsgf)
+
+
+def test_words_with_jsgf_syntax_characters_are_quoted() -> None:
+    jsgf = srgs_to_jsgf(parse_grammar('#ABNF 1.0; $r = "a/b" "x|y" don\'t "back\\\\slash";'))
+    assert 'public <r> = "a/b" "x|y" don\'t "back\\\\slash";' in jsgf
