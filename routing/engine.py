@@ -12,6 +12,7 @@ import random
 import time
 import uuid
 from collections import OrderedDict
+from contextlib import aclosing
 from collections.abc import Callable
 from typing import Any
 
@@ -253,11 +254,13 @@ class Router:
         queue = await self._queue(task.queue)
         strategy = get_strategy(queue.strategy or self.settings.strategy)
         candidates: list[AgentRecord] = []
-        async for agent in self.store.free_agents(task.queue, channel):
-            if self._fits(agent, requirement) and self._eligible(task, agent, now):
-                candidates.append(agent)
-                if strategy.first_fit:
-                    break
+        # aclosing: stopping early must close the generator now, not leave it to the loop's finalizer
+        async with aclosing(self.store.free_agents(task.queue, channel)) as free:
+            async for agent in free:
+                if self._fits(agent, requirement) and self._eligible(task, agent, now):
+                    candidates.append(agent)
+                    if strategy.first_fit:
+                        break
         ctx = StrategyContext(now, task.queue, self._rng, self._memory)
         while candidates:
             chosen = strategy.pick(candidates, task, ctx)

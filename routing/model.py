@@ -226,7 +226,7 @@ class OfferRecord:
     expires_at: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assignment:
     """What `accept` returns: the task is the agent's."""
     task_id: str
@@ -239,7 +239,7 @@ class Assignment:
     attributes: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RoutingEvent:
     """One state change, in order; `contact_center` records it in the history."""
     type: str
