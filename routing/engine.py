@@ -12,8 +12,8 @@ import random
 import time
 import uuid
 from collections import OrderedDict
-from contextlib import aclosing
 from collections.abc import Callable
+from contextlib import aclosing
 from typing import Any
 
 from routing.errors import RoutingError
