@@ -6,6 +6,7 @@ capacity only looks at the heads of the buckets it may serve: no decision scans 
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import random
@@ -497,6 +498,17 @@ class Router:
                 else:
                     await self._catch_up(ref)
                     await self._dispatch_task(ref)
+
+    async def run(self, interval_s: float = 0.25) -> None:
+        """Call `tick` forever, at least every `interval_s` (the app runs this as a background task)."""
+        while True:
+            try:
+                await self.tick()
+            except Exception:   # one bad timer must not stop every later one
+                log.exception("routing tick failed")
+            due = await self.store.next_due()
+            wait = interval_s if due is None else min(interval_s, max(0.0, due - self.clock()))
+            await asyncio.sleep(wait)
 
     async def _catch_up(self, task_id: str) -> None:
         """Apply to a queued task what its waiting time calls for: the end of the preferred-agent time,
