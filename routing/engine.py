@@ -64,6 +64,7 @@ class Router:
         self._ids = itertools.count(1)
         self._closed_offers: OrderedDict[str, str] = OrderedDict()
         self._agent_seen: dict[str, tuple[str, float]] = {}
+        self._store_accounts_time = bool(getattr(self.store, "accounts_state_time", False))
         self._fit_cache: dict[tuple[int, str], tuple[AgentConfig, bool]] = {}
 
     # ---- events --------------------------------------------------------------------------------------------
@@ -91,7 +92,8 @@ class Router:
         if seen is not None and seen[0] == agent.state:
             return
         self._agent_seen[agent.id] = (agent.state, agent.state_since)
-        if seen is not None:
+        if seen is not None and not self._store_accounts_time:
+            # Fallback for stores that do not account state time themselves: exact with one router node.
             await self.store.incr("agent:" + agent.id, {"time_" + seen[0]: max(0.0, agent.state_since - seen[1])})
         self._emit("agent.state", None, None, agent.id, at=agent.state_since, state=agent.state,
                    previous=seen[0] if seen else None, reason=agent.reason)

@@ -287,5 +287,21 @@ async def test_contract_racing_routers_keep_loads_and_matching(store_factory):
                 assert not can_take(agent, channel), (task.id, agent.id)
 
 
+async def test_contract_state_time_accounting_when_declared(store_factory):
+    """Stores declaring `accounts_state_time` add the time spent in the previous state at each change."""
+    store = await store_factory()
+    if not getattr(store, "accounts_state_time", False):
+        assert (await store.counters("agent:a1")) == {}
+        return
+    await _agent(store, "a1")                                     # offline -> available at NOW
+    await store.add_task(_task("t1", NOW))
+    await store.claim("t1", OfferRecord("o1", "t1", "a1", "general", "chat", NOW + 10, NOW + 40))
+    await store.accept("o1", NOW + 12)                            # available 12 s -> busy
+    await store.end_task("t1", NOW + 42)                          # busy 30 s -> wrapup
+    await store.close_task("t1", NOW + 47)                        # wrapup 5 s -> available
+    counters = await store.counters("agent:a1")
+    assert counters["time_available"] == 12 and counters["time_busy"] == 30 and counters["time_wrapup"] == 5
+
+
 # Every contract test, for `from tests.routing.store_contract import *` in a store's test module.
 __all__ = [name for name in list(globals()) if name.startswith("test_contract_")]
