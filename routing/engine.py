@@ -434,10 +434,10 @@ class Router:
     # ---- the conversation ----------------------------------------------------------------------------------
     async def complete(self, task_id: str) -> None:
         """The conversation ended: the agent is in wrap-up for the task (capacity still held)."""
-        task = await self._task(task_id)
         now = self.clock()
-        ended = await self.store.end_task(task_id, now)
+        ended = await self.store.end_task(task_id, now) if isinstance(task_id, str) else None
         if ended is None:
+            task = await self._task(task_id)
             raise RoutingError("task_not_assigned", f"task {task_id!r} is {task.state}, not assigned")
         queue = await self._queue(ended.queue)
         self._emit("task.wrapup", task_id, ended.queue, ended.agent_id, at=now,
@@ -448,10 +448,10 @@ class Router:
 
     async def wrapup_done(self, task_id: str) -> None:
         """Wrap-up finished: the agent's capacity is freed."""
-        task = await self._task(task_id)
         now = self.clock()
-        closed = await self.store.close_task(task_id, now)
+        closed = await self.store.close_task(task_id, now) if isinstance(task_id, str) else None
         if closed is None:
+            task = await self._task(task_id)
             raise RoutingError("task_not_in_wrapup", f"task {task_id!r} is {task.state}, not in wrap-up")
         ended = closed.ended_at or now
         talk, wrap = ended - (closed.assigned_at or ended), now - ended
