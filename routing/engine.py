@@ -296,7 +296,8 @@ class Router:
             task = await self._head(bucket, agent, now)
             if task is None:
                 continue
-            ageing = (await self._queue(task.queue)).ageing_per_s
+            config = self._queues.get(task.queue) or await self._queue(task.queue)
+            ageing = config.ageing_per_s
             rank = (-(task.priority + ageing * (now - task.enqueued_at)), task.enqueued_at)
             if best_rank is None or rank < best_rank:
                 best, best_rank = task, rank
