@@ -146,6 +146,10 @@ class Router:
         if state != "available":   # after the change, so that withdrawn offers cannot come straight back
             for offer in await self.store.offers_of(agent_id):
                 await self._release(offer.id, "offer.revoked", missed=False, exclude_s=0.0)
+        if state == "offline":     # nobody waits for an agent who left: their reserved tasks join their queues
+            for channel in agent.config.capacity:
+                for task in await self.store.waiting(preferred_bucket(agent_id, channel), 1_000_000):
+                    await self._end_preference(task, "preferred_agent_offline")
         if state == "available":
             await self._dispatch_agent(agent_id)
 
@@ -531,10 +535,7 @@ class Router:
                 return
             queue = await self._queue(task.queue)
             if task.preferred_until and now >= task.preferred_until:
-                bucket = bucket_name(task.queue, task.channel, task.requirement)
-                await self._move(task, bucket=bucket, preferred_until=0.0)
-                self._emit("task.escalated", task.id, task.queue, at=now, reason="preferred_agent_timeout",
-                           requirement=task.requirement)
+                await self._end_preference(task, "preferred_agent_timeout")
                 continue
             if queue.max_wait_s is not None and now >= task.queued_at + queue.max_wait_s:
                 await self._overflow(task, queue, now)
@@ -543,6 +544,13 @@ class Router:
                 await self._escalate(task, queue, now)
                 continue
             return
+
+    async def _end_preference(self, task: TaskRecord, reason: str) -> None:
+        """Stop waiting for the preferred agent: the task joins its queue's bucket (and may be offered)."""
+        bucket = bucket_name(task.queue, task.channel, task.requirement)
+        if await self._move(task, bucket=bucket, preferred_until=0.0) is not None:
+            self._emit("task.escalated", task.id, task.queue, reason=reason, requirement=task.requirement)
+            await self._dispatch_task(task.id)
 
     async def _move(self, task: TaskRecord, **changes: Any) -> TaskRecord | None:
         fields: dict[str, Any] = {"queue": task.queue, "bucket": task.bucket, "key": task.key, "requirement": task.requirement,
