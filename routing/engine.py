@@ -13,7 +13,7 @@ import random
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import aclosing
 from typing import Any
 
@@ -170,7 +170,9 @@ class Router:
         now = self.clock()
         if await self.store.get_task(task.id) is not None:
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
-        queue = await self._target_queue(task, await self._queue(task.queue), now)
+        if not isinstance(task.attributes, Mapping):
+            raise RoutingError("bad_task", "attributes must be a mapping")
+        queue, hops = await self._target_queue(await self._queue(task.queue), now)
         record = TaskRecord(id=task.id, queue=queue.name, channel=task.channel, priority=task.priority,
                             attributes=dict(task.attributes), requirement=queue.skill_expr, enqueued_at=now,
                             queued_at=now, preferred_agent=task.preferred_agent)
@@ -185,13 +187,18 @@ class Router:
                 await self.store.schedule(record.preferred_until, "task", task.id)
         if not await self.store.add_task(record):
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
+        for full in hops:   # queues it overflowed past because they were full
+            await self.store.incr("queue:" + full.name, {"overflowed": 1})
+            self._emit("task.overflowed", task.id, full.name, at=now, reason="max_length", to=full.overflow)
         await self._entered(record, queue, now)
         await self._dispatch_task(record.id)
-        return record
+        return await self.store.get_task(record.id) or record   # fresh: it may already be offered
 
-    async def _target_queue(self, task: Task, queue: QueueConfig, now: float) -> QueueConfig:
-        """Apply business hours, the empty-queue rule and max length, following overflow targets."""
+    async def _target_queue(self, queue: QueueConfig, now: float) -> tuple[QueueConfig, list[QueueConfig]]:
+        """Apply business hours, the empty-queue rule and max length, following overflow targets: the queue to
+        join and the full queues passed on the way (nothing is changed here, so a refusal leaves no trace)."""
         seen = set()
+        hops: list[QueueConfig] = []
         while True:
             seen.add(queue.name)
             if queue.business_hours is not None and not queue.business_hours(now):
@@ -199,11 +206,10 @@ class Router:
             if queue.when_empty == "refuse" and await self.store.signed_in(queue.name) == 0:
                 raise RoutingError("queue_empty", f"no agent is signed in for queue {queue.name!r}")
             if queue.max_length is None or await self.store.waiting_count(queue.name) < queue.max_length:
-                return queue
+                return queue, hops
             if queue.overflow is None or queue.overflow in seen:
                 raise RoutingError("queue_full", f"queue {queue.name!r} is full")
-            self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_length", to=queue.overflow)
-            await self.store.incr("queue:" + queue.name, {"overflowed": 1})
+            hops.append(queue)
             queue = await self._queue(queue.overflow)
 
     async def _entered(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
