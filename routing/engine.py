@@ -367,7 +367,7 @@ class Router:
         await self.store.incr("agent:" + agent.id, {"offered": 1})
         self._emit("offer.made", task.id, task.queue, agent.id, offer.id, at=now, expires_at=offer.expires_at,
                    timeout_s=timeout, channel=task.channel, attributes=dict(task.attributes))
-        await self._agent_changed(await self.store.get_agent(agent.id))
+        # no agent.state here: an offer raises both the load and the open offers, so the derived state stays
         return True
 
     # ---- offers --------------------------------------------------------------------------------------------
