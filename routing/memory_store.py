@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import AsyncIterator, Mapping
+from collections import deque
+from collections.abc import AsyncGenerator, Mapping
 
 from sortedcontainers import SortedList
 
@@ -27,7 +28,13 @@ def _entry(task: TaskRecord) -> tuple[float, float, str]:
 class MemoryStore:
     """Routing state in this process's memory (see `routing.store.Store` for the contract)."""
 
-    def __init__(self) -> None:
+    accounts_state_time = True   # time in each agent state is added to the counters with each state change
+
+    def __init__(self, *, keep_ended: int = 100_000) -> None:
+        """`keep_ended`: how many ended (closed/abandoned/overflowed) tasks stay readable before the oldest
+        are forgotten, so that a long-running process does not grow without bound."""
+        self._keep_ended = keep_ended
+        self._ended: deque[str] = deque()
         self._queues: dict[str, QueueConfig] = {}
         self._agents: dict[str, AgentRecord] = {}
         self._tasks: dict[str, TaskRecord] = {}
@@ -82,7 +89,7 @@ class MemoryStore:
     async def signed_in(self, queue: str) -> int:
         return sum(1 for a in self._agents.values() if a.presence != "offline" and queue in a.config.queues)
 
-    async def free_agents(self, queue: str, channel: str) -> AsyncIterator[AgentRecord]:
+    async def free_agents(self, queue: str, channel: str) -> AsyncGenerator[AgentRecord, None]:
         free = self._free.get((queue, channel))
         if not free:
             return
@@ -93,6 +100,9 @@ class MemoryStore:
     def _restate(self, agent: AgentRecord, now: float) -> None:
         state = agent.derived_state()
         if state != agent.state:
+            counters = self._counters.setdefault("agent:" + agent.id, {})
+            key = "time_" + agent.state
+            counters[key] = counters.get(key, 0.0) + max(0.0, now - agent.state_since)
             agent.state, agent.state_since = state, now
 
     def _unindex(self, agent: AgentRecord) -> None:
@@ -277,7 +287,15 @@ class MemoryStore:
         agent.wrapping -= 1
         agent.tasks.discard(task_id)
         self._free_one(agent, task.channel, now)
+        self._forget_later(task_id)
         return task
+
+    def _forget_later(self, task_id: str) -> None:
+        self._ended.append(task_id)
+        while len(self._ended) > self._keep_ended:
+            old = self._tasks.get(self._ended.popleft())
+            if old is not None and old.state not in ACTIVE_TASK_STATES:
+                del self._tasks[old.id]
 
     async def drop_task(self, task_id: str, state: str,
                         now: float) -> tuple[TaskRecord, OfferRecord | None] | None:
@@ -295,6 +313,7 @@ class MemoryStore:
             agent.tasks.discard(task_id)
             self._free_one(agent, offer.channel, now)
         task.state, task.offer_id, task.ended_at, task.closed_at = state, None, now, now
+        self._forget_later(task_id)
         return before, offer
 
     # ---- timers --------------------------------------------------------------------------------------------

@@ -22,12 +22,17 @@ node) must find every queued task in its original bucket with its original `key`
 `queued_at` (hence its original order), every offer with its `expires_at`, and every timer still scheduled; an
 offer whose holder died simply expires through `due` and goes back to the queue.
 
+Agent state time (occupancy): a store that sets the class attribute `accounts_state_time = True` adds, in the
+same atomic step as any change of an agent's derived `state`, `now - state_since` to the counter
+`time_<previous state>` of scope `agent:<id>`. That is exact with any number of router nodes. Without the flag
+the engine accounts it from its own observations, which is exact only with a single router node.
+
 Every method is a coroutine. Methods documented "atomic" must appear to happen at once to every other client of
 the same store (Redis: one Lua script or WATCH/MULTI/EXEC); "returns None/False" means nothing changed.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Protocol, runtime_checkable
 
 from routing.model import AgentConfig, AgentRecord, OfferRecord, QueueConfig, TaskRecord
@@ -64,7 +69,7 @@ class Store(Protocol):
     async def signed_in(self, queue: str) -> int:
         """How many agents serving `queue` are not offline (the empty-queue rule)."""
 
-    def free_agents(self, queue: str, channel: str) -> AsyncIterator[AgentRecord]:
+    def free_agents(self, queue: str, channel: str) -> AsyncGenerator[AgentRecord, None]:
         """Available agents of `queue` that can take `channel`, longest idle first (lazy: callers stop early)."""
 
     # ---- waiting tasks -------------------------------------------------------------------------------------
@@ -73,7 +78,8 @@ class Store(Protocol):
         False when a task with this id exists in any state."""
 
     async def get_task(self, task_id: str) -> TaskRecord | None:
-        """The task in whatever state, or None."""
+        """The task in whatever state, or None. Ended tasks (closed, abandoned, overflowed) may be forgotten
+        after a retention (MemoryStore: the newest `keep_ended`; Redis: a TTL) so that state stays bounded."""
 
     async def buckets(self, queue: str) -> list[str]:
         """The non-empty queue buckets (`model.bucket_name`) of `queue`."""
