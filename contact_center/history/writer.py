@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -123,10 +123,12 @@ class GroupCommitWriter:
             owner = dict((await conn.execute(
                 select(contacts.c.id, contacts.c.customer_id).where(contacts.c.id.in_(contact_ids)))).all())
             stored: dict[tuple[int, str], Event] = {}
-            client_ids = sorted({i.client_id for i in items if i.client_id is not None})
-            if client_ids:
+            keys = sorted({(i.contact_id, i.client_id) for i in items if i.client_id is not None})
+            if keys:
+                # Row-value IN: one probe of the unique index per key (two separate IN lists would make SQLite
+                # probe every contact x client id combination).
                 rows = await conn.execute(select(events).where(
-                    events.c.client_id.in_(client_ids), events.c.contact_id.in_(contact_ids)))
+                    tuple_(events.c.contact_id, events.c.client_id).in_(keys)))
                 for row in rows:
                     stored[(row.contact_id, row.client_id)] = convert.event(row)
             to_insert: list[dict[str, Any]] = []
