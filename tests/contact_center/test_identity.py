@@ -38,3 +38,14 @@ def test_chat_tokens_are_stored_as_digests():
 def test_unknown_kind():
     with pytest.raises(InvalidIdentity, match="unknown identity kind"):
         normalise("fax", "123")
+
+
+def test_rules_from_settings():
+    from contact_center.domain import InvalidInput
+    from contact_center.settings import Settings, SettingsError
+
+    assert IdentityRules.from_settings(Settings.load({"CC_PHONE_REGION": "GB"})).default_region == "GB"
+    with pytest.raises(SettingsError, match="CC_PHONE_REGION"):
+        Settings.load({"CC_PHONE_REGION": "usa"})
+    with pytest.raises(InvalidInput):
+        IdentityRules(default_region="XX")
