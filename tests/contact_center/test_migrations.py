@@ -11,18 +11,6 @@ from contact_center.domain import Unavailable
 from contact_center.history import History
 from contact_center.history.migrations import downgrade, upgrade
 from contact_center.history.models import metadata
-from tests.contact_center.conftest import fresh_pg_database, pg_admin
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/empty.db"
-        return
-    postgres_url = request.getfixturevalue("postgres_url")
-    url = fresh_pg_database(postgres_url)
-    yield url
-    pg_admin(postgres_url, f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
 def _inspect(url):
