@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from contact_center import users as user_rules
 from contact_center.domain import (
@@ -68,9 +68,9 @@ class History:
         try:
             async with history.db.read() as conn:
                 await conn.execute(select(events.c.id).limit(1))
-        except (OperationalError, ProgrammingError) as e:
+        except DBAPIError as e:
             await history.db.dispose()
-            if "no such table" in str(e) or "does not exist" in str(e):
+            if "no such table" in str(e) or 'relation "events" does not exist' in str(e):
                 raise Unavailable("the history database has no schema; run `contact-center db upgrade`",
                                   code="schema_missing") from e
             raise Unavailable(f"cannot open the history database: {e.orig}") from e

@@ -52,3 +52,13 @@ async def test_connect_before_upgrade_says_what_to_do(empty_url):
     with pytest.raises(Unavailable) as e:
         await History.connect(empty_url)
     assert e.value.code == "schema_missing" and "db upgrade" in e.value.message
+
+
+async def test_connect_to_nothing_is_unavailable(tmp_path, postgres_url):
+    from sqlalchemy.engine import make_url
+
+    for url in (f"sqlite+aiosqlite:///{tmp_path}/no/such/folder/x.db",
+                make_url(postgres_url).set(database="no_such_database").render_as_string(hide_password=False)):
+        with pytest.raises(Unavailable) as e:
+            await History.connect(url)
+        assert e.value.code == "unavailable", url
