@@ -167,7 +167,7 @@ class ChatSession:
             raise BadFrame(e.code, e.message, client_id=client_id) from e
         new = False
         if self.closed:  # the last chat is over: this message opens the next one
-            contact, new = await self.intake.open_or_continue(self.customer, CHANNEL)
+            contact, new = await self.intake.open_contact(self.customer, CHANNEL), True
             await self._attach(contact)
             await self.sock.send({"type": "started", "token": self.token, "contact_id": str(contact.id),
                                   "customer_id": str(self.customer.id), "resumed": False})
