@@ -164,3 +164,19 @@ async def test_a_message_after_the_chat_closed_opens_a_new_one(cc, aiohttp_clien
     offer = await agent.expect("offer")
     assert offer["contact"]["id"] == restarted["contact_id"]
     assert offer["contact"]["customer"]["id"] == started["customer_id"]
+
+
+async def test_a_queue_that_refuses_the_chat_closes_it_with_a_clear_error(cc):
+    from routing import QueueConfig
+
+    from contact_center.keys import ROUTER
+    await cc.server.app[ROUTER].add_queue(QueueConfig(name="general", max_length=0))
+    customer, started = await chat(cc)
+    error = await customer.expect("error")
+    assert error["code"] == "queue_full"
+    contact, events = await cc.server.app[HISTORY].get_contact(started["contact_id"])
+    assert contact.state.value == "closed" and [e.type for e in events] == ["queue.refused"]
+    # the next message tries a new chat, which the full queue refuses again: still no crash
+    await customer.send({"type": "message", "text": "anyone?", "client_id": "q"})
+    await customer.expect("ack", client_id="q")
+    assert (await customer.expect("error"))["code"] == "queue_full"
