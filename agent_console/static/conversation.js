@@ -88,6 +88,11 @@ export class Conversation {
     if (this.contact.queue) sub.push(`queue ${this.contact.queue}`);
     q(".conv-sub").textContent = sub.join(" · ");
     this.stateBadge = q(".conv-state");
+    this.endButton = q(".end");
+    this.endButton.addEventListener("click", () => {
+      if (this.ctx.send({ type: "end", contact_id: this.id })) this.endButton.disabled = true;
+      else this.ctx.toast("Not connected — try again in a moment.", "error");
+    });
     this.messages = q(".messages");
     this.messages.setAttribute("aria-label", `Messages with ${customerName(this.contact.customer)}`);
 
@@ -129,10 +134,11 @@ export class Conversation {
 
   _renderState() {
     const [label, kind] = this.wrappingUp ? ["Wrapping up", "away"]
-      : this.ended ? ["Ended", "offline"] : ["Active", "available"];
+      : this.ended ? ["Wrap-up", "away"] : ["Active", "available"];
     this.stateBadge.textContent = label;
     this.stateBadge.className = `conv-state badge ${kind}`;
     this.replyText.disabled = this.ended || this.wrappingUp;
+    this.endButton.hidden = this.ended || this.wrappingUp;
     this.sendButton.disabled = this.ended || this.wrappingUp || this.replyText.value.length > this.ctx.maxChars;
   }
 
@@ -147,15 +153,22 @@ export class Conversation {
 
   // ---- messages ------------------------------------------------------------------------------------------
 
-  /** Show the events of this contact that the server sent with `assigned` (messages and notes). */
-  loadHistory(events) {
-    const sorted = [...(events ?? [])].sort((a, b) => String(a.at).localeCompare(String(b.at)));
-    for (const ev of sorted) {
-      if (ev.type === "message.in" || ev.type === "message.out") {
-        this.addMessage({ id: ev.id, direction: ev.type === "message.in" ? "in" : "out",
-                          text: eventText(ev), at: ev.at }, { quiet: true });
-      }
+  /**
+   * Show this conversation from an `assigned` message: its `messages` ({id, direction, text, at}), or failing
+   * that the message events of this contact in `history`; the rest of `history` is the customer's timeline.
+   */
+  load(assigned) {
+    const events = Array.isArray(assigned.history) ? assigned.history : [];
+    let messages = assigned.messages;
+    if (!Array.isArray(messages)) {
+      messages = events
+        .filter((ev) => String(ev.contact_id) === this.id && (ev.type === "message.in" || ev.type === "message.out"))
+        .map((ev) => ({ id: ev.id, direction: ev.type === "message.in" ? "in" : "out", text: eventText(ev),
+                        at: ev.at }))
+        .sort((a, b) => String(a.at).localeCompare(String(b.at)));
     }
+    for (const m of messages) this.addMessage(m, { quiet: true });
+    if (events.length) this._renderTimeline(events);
   }
 
   /** Add a message (from the server); returns false when it was already shown. */
@@ -252,13 +265,28 @@ export class Conversation {
     this._renderState();
   }
 
-  /** The customer left: no more replies, but wrap-up is still to do. */
+  /** A line in the conversation about what happened to it (not a message). */
+  note(text) {
+    this.messages.append(el("li", "msg msg-system", text));
+    this.messages.scrollTop = this.messages.scrollHeight;
+  }
+
+  /** The customer left; the conversation may go on being shown until the agent ends or wraps it up. */
+  customerLeft() {
+    if (this.customerGone) return;
+    this.customerGone = true;
+    this.note("The customer has left the conversation.");
+    this.tabMeta.textContent = `${channelName(this.contact.channel)} · customer left`;
+  }
+
+  /** The conversation is over: no more replies, wrap-up is what is left to do. */
   markEnded() {
     if (this.ended) return;
     this.ended = true;
-    this.messages.append(el("li", "msg msg-system", "The customer has left the conversation."));
-    this.tabMeta.textContent = `${channelName(this.contact.channel)} · ended`;
+    this.note("The conversation has ended. Choose a disposition to wrap up.");
+    this.tabMeta.textContent = `${channelName(this.contact.channel)} · wrap-up`;
     this._renderState();
+    if (!this.panel.hidden) this.disposition.focus();
   }
 
   // ---- customer record -----------------------------------------------------------------------------------
@@ -287,7 +315,8 @@ export class Conversation {
       }
       this._renderTimeline(data?.timeline ?? []);
     } catch (err) {
-      this.timelineEmpty.textContent = `Could not load the history: ${err.message}`;
+      // The `assigned` message already carried the timeline; only say so when there is nothing to show.
+      if (!this.timelineShown) this.timelineEmpty.textContent = `Could not load the history: ${err.message}`;
     }
   }
 
@@ -302,6 +331,7 @@ export class Conversation {
     this.timeline.replaceChildren();
     const list = [...groups.entries()].slice(0, MAX_PREVIOUS);
     for (const [contactId, evs] of list) this.timeline.append(this._previousContact(contactId, evs));
+    this.timelineShown = true;
     this.timelineEmpty.hidden = list.length > 0;
     this.timelineEmpty.textContent = "This is the customer's first contact.";
   }

@@ -15,7 +15,7 @@ const els = {
   prechatError: $("prechat-error"), conversation: $("conversation"), status: $("status"),
   messages: $("messages"), error: $("error"), composer: $("composer"), text: $("text"),
   counter: $("counter"), send: $("send"), ended: $("ended"), newChat: $("new-chat"),
-  connection: $("connection"), subtitle: $("subtitle"),
+  connection: $("connection"), subtitle: $("subtitle"), leave: $("leave"),
 };
 
 const storage = {
@@ -45,6 +45,7 @@ const save = () => {
   storage.save(state);
 };
 const keyOf = (m) => m.clientId ?? m.id;
+const isSent = (m) => m.from !== "system" && !m.state;
 
 // ---- rendering -------------------------------------------------------------------------------------------
 
@@ -105,6 +106,7 @@ function renderStatus() {
   els.subtitle.textContent = state.agentName && !state.ended
     ? `You're chatting with ${state.agentName}` : "We usually reply in a few minutes";
   els.composer.hidden = state.ended;
+  els.leave.hidden = state.ended || els.conversation.hidden;
   els.ended.hidden = !state.ended;
 }
 
@@ -154,14 +156,10 @@ function flushPending() {
 function onMessage(msg) {
   switch (msg.type) {
     case "started":
-      started = true;
-      state.token = msg.token;
-      state.contactId = msg.contact_id;
-      socket.resetBackoff();
-      showConnection("");
-      save();
-      renderStatus();
-      flushPending();
+      onStarted(msg);
+      break;
+    case "history":
+      mergeHistory(msg.messages ?? []);
       break;
     case "ack": {
       const m = state.messages.find((x) => x.clientId === msg.client_id);
@@ -185,6 +183,51 @@ function onMessage(msg) {
     default:
       break; // newer server, older page: ignore what we do not know
   }
+}
+
+function onStarted(msg) {
+  started = true;
+  if (msg.token) state.token = msg.token; // a follow-up contact on the same socket keeps the old token
+  const contactId = msg.contact_id ?? null;
+  if (state.contactId && contactId && contactId !== state.contactId && state.messages.some(isSent)) {
+    // The earlier chat had closed on the server: this is a new conversation with the same customer.
+    state.status = null;
+    state.position = null;
+    state.agentName = null;
+    addSystem("New conversation");
+  }
+  state.contactId = contactId;
+  socket.resetBackoff();
+  showConnection("");
+  save();
+  renderStatus();
+  flushPending();
+}
+
+/** A resumed chat's messages from the server: add what we missed, in order, and confirm what was pending. */
+function mergeHistory(messages) {
+  let cursor = -1;
+  for (const msg of messages) {
+    const i = state.messages.findIndex((x) => (msg.id && x.id === msg.id) ||
+                                              (msg.client_id && x.clientId === msg.client_id));
+    if (i >= 0) {
+      const known = state.messages[i];
+      if (known.state) {
+        known.state = null;
+        known.error = undefined;
+      }
+      known.id = msg.id;
+      cursor = Math.max(cursor, i);
+      continue;
+    }
+    const m = { id: msg.id, clientId: msg.client_id, from: msg.from === "customer" ? "customer" : "agent",
+                text: String(msg.text ?? ""), at: msg.at, agentName: msg.agent_name };
+    if (m.from === "agent" && m.agentName) state.agentName = m.agentName;
+    cursor += 1;
+    state.messages.splice(cursor, 0, m);
+  }
+  save();
+  showConversation();
 }
 
 function receive(msg) {
@@ -218,7 +261,8 @@ function onStatus(msg) {
   if (msg.state === "assigned" && previous !== "assigned") addSystem("An agent has joined");
   if (msg.state === "closed" && !state.ended) {
     state.ended = true;
-    addSystem("This chat has ended");
+    addSystem(msg.reason === "abandoned" ? "This chat has ended before an agent could answer"
+      : "This chat has ended");
     socket.stop();
     showConnection("");
   }
@@ -273,6 +317,16 @@ function sendMessage(text) {
   renderMessage(m);
   showError("");
   if (started) socket.send({ type: "message", text, client_id: m.clientId });
+}
+
+/** Start another conversation as the same customer (the token is kept, so the agent sees the history). */
+function newConversation() {
+  state = { ...freshState(state.name, state.email), token: state.token, contactId: state.contactId };
+  save();
+  showError("");
+  showConversation();
+  connect();
+  els.text.focus();
 }
 
 function resetChat(name = "", email = "") {
@@ -341,7 +395,11 @@ els.text.addEventListener("keydown", (ev) => {
   }
 });
 els.text.addEventListener("input", updateCounter);
-els.newChat.addEventListener("click", () => resetChat(state.name, state.email));
+els.newChat.addEventListener("click", newConversation);
+els.leave.addEventListener("click", () => {
+  if (!socket || !started || state.ended) return;
+  socket.send({ type: "leave" });
+});
 
 if (state.token || state.messages.length) {
   showConversation();
