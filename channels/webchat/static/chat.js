@@ -9,6 +9,8 @@ const TRANSIENT = new Set(["unavailable", "internal", "internal_error", "rate_li
 
 const $ = (id) => document.getElementById(id);
 const root = $("chat");
+// In the embed.js frame the page fills the frame instead of floating as a card.
+if (new URLSearchParams(location.search).has("embed")) document.documentElement.classList.add("embedded");
 const maxChars = Number(root.dataset.maxChars) || 4000;
 const els = {
   prechat: $("prechat"), form: $("prechat-form"), name: $("name"), email: $("email"),
