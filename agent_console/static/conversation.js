@@ -113,12 +113,12 @@ export class Conversation {
 
     this.wrapForm = q(".wrapup");
     this.disposition = this.wrapForm.querySelector("select");
-    this.note = this.wrapForm.querySelector(".note");
+    this.noteInput = this.wrapForm.querySelector(".note");
     const labels = this.wrapForm.querySelectorAll("label");
     this.disposition.id = `disposition-${this.id}`;
-    this.note.id = `note-${this.id}`;
+    this.noteInput.id = `note-${this.id}`;
     labels[0].htmlFor = this.disposition.id;
-    labels[1].htmlFor = this.note.id;
+    labels[1].htmlFor = this.noteInput.id;
     this.wrapError = this.wrapForm.querySelector(".form-error");
     this.wrapButton = this.wrapForm.querySelector("button");
     this.wrapForm.addEventListener("submit", (ev) => { ev.preventDefault(); this._wrapUp(); });
@@ -245,7 +245,7 @@ export class Conversation {
       return;
     }
     const sent = this.ctx.send({ type: "wrapup", contact_id: this.id, disposition: this.disposition.value,
-                                 note: this.note.value.trim() });
+                                 note: this.noteInput.value.trim() });
     if (!sent) {
       this.wrapError.textContent = "Not connected — try again in a moment.";
       return;
@@ -266,7 +266,7 @@ export class Conversation {
   }
 
   /** A line in the conversation about what happened to it (not a message). */
-  note(text) {
+  systemLine(text) {
     this.messages.append(el("li", "msg msg-system", text));
     this.messages.scrollTop = this.messages.scrollHeight;
   }
@@ -275,7 +275,7 @@ export class Conversation {
   customerLeft() {
     if (this.customerGone) return;
     this.customerGone = true;
-    this.note("The customer has left the conversation.");
+    this.systemLine("The customer has left the conversation.");
     this.tabMeta.textContent = `${channelName(this.contact.channel)} · customer left`;
   }
 
@@ -283,7 +283,7 @@ export class Conversation {
   markEnded() {
     if (this.ended) return;
     this.ended = true;
-    this.note("The conversation has ended. Choose a disposition to wrap up.");
+    this.systemLine("The conversation has ended. Choose a disposition to wrap up.");
     this.tabMeta.textContent = `${channelName(this.contact.channel)} · wrap-up`;
     this._renderState();
     if (!this.panel.hidden) this.disposition.focus();
