@@ -336,6 +336,28 @@ export class Conversation {
     this.timelineEmpty.textContent = "This is the customer's first contact.";
   }
 
+  /** How one event of an earlier contact reads in the timeline, or null for events an agent need not see. */
+  _timelineLine(ev) {
+    const data = ev.data ?? {};
+    switch (ev.type) {
+      case "message.in":
+        return { label: customerName(this.contact.customer), text: eventText(ev) };
+      case "message.out":
+        return { label: data.agent_name ?? "Agent", text: eventText(ev) };
+      case "note":
+        return { label: "Note", text: data.text ?? data.note ?? "" };
+      case "contact.wrapped_up":
+        return { label: `Wrapped up${data.disposition ? `: ${DISPOSITIONS[data.disposition] ?? data.disposition}` : ""}`,
+                 text: data.note ?? "" };
+      case "contact.customer_left":
+        return { label: "Customer left", text: "" };
+      case "survey.response":
+        return { label: "Survey", text: data.text ?? (data.score !== undefined ? `Score ${data.score}` : "") };
+      default:
+        return null;
+    }
+  }
+
   _previousContact(contactId, evs) {
     const li = el("li", "prev");
     const details = el("details");
@@ -356,12 +378,11 @@ export class Conversation {
     details.append(summary);
     const items = el("ol", "prev-events");
     for (const ev of [...evs].reverse()) {
-      const text = eventText(ev) || ev.data?.note || "";
-      const label = ev.type === "message.in" ? "Customer" : ev.type === "message.out" ? "Agent"
-        : ev.type.replace(/[._]/g, " ");
+      const line = this._timelineLine(ev);
+      if (!line) continue; // routing's bookkeeping (queued, offered, ...) is noise here
       const row = el("li", `prev-event ${ev.type.replace(/\W/g, "-")}`);
-      row.append(el("span", "muted", `${formatTime(ev.at)} ${label}`));
-      if (text) row.append(el("span", "", text));
+      row.append(el("span", "muted", `${formatTime(ev.at)} · ${line.label}`));
+      if (line.text) row.append(el("span", "", line.text));
       items.append(row);
     }
     details.append(items);

@@ -103,7 +103,7 @@ function renderStatus() {
   else if (state.status === "assigned") text = "An agent has joined";
   else if (state.status === "queued") {
     text = state.position ? `You are number ${state.position} in the queue` : "Waiting for an agent…";
-  } else if (!started) text = "Connecting…";
+  } else text = started ? "Waiting for an agent…" : "Connecting…";
   if (els.status.textContent !== text) els.status.textContent = text;
   els.subtitle.textContent = state.agentName && !state.ended
     ? `You're chatting with ${state.agentName}` : "We usually reply in a few minutes";
