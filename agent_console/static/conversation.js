@@ -1,6 +1,6 @@
 // One conversation on the agent desktop: its tab, the messages both ways, the reply box, wrap-up, and the
 // customer's record with their previous contacts beside it. All customer text is set with textContent.
-import { api, el, formatDate, formatTime } from "./common.js";
+import { api, chars, el, formatDate, formatTime } from "./common.js";
 
 const CHANNEL_NAMES = { chat: "Web chat", webchat: "Web chat", sms: "SMS", email: "Email", voice: "Voice" };
 const DISPOSITIONS = { resolved: "Resolved", follow_up: "Needs follow-up", escalated: "Escalated",
@@ -139,11 +139,11 @@ export class Conversation {
     this.stateBadge.className = `conv-state badge ${kind}`;
     this.replyText.disabled = this.ended || this.wrappingUp;
     this.endButton.hidden = this.ended || this.wrappingUp;
-    this.sendButton.disabled = this.ended || this.wrappingUp || this.replyText.value.length > this.ctx.maxChars;
+    this.sendButton.disabled = this.ended || this.wrappingUp || chars(this.replyText.value) > this.ctx.maxChars;
   }
 
   _updateCounter() {
-    const n = this.replyText.value.length;
+    const n = chars(this.replyText.value);
     const over = n > this.ctx.maxChars;
     this.counter.textContent = `${n} / ${this.ctx.maxChars}`;
     this.counter.classList.toggle("over", over);
@@ -214,7 +214,7 @@ export class Conversation {
 
   _sendReply() {
     const text = this.replyText.value.trim();
-    if (!text || this.ended || this.wrappingUp || text.length > this.ctx.maxChars) return;
+    if (!text || this.ended || this.wrappingUp || chars(text) > this.ctx.maxChars) return;
     if (!this.ctx.send({ type: "reply", contact_id: this.id, text })) {
       this.ctx.toast("Not connected — your reply was kept in the box. Try again in a moment.", "error");
       return;

@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright, expect
 
 from contact_center.app import create_app
-from contact_center.keys import HISTORY
+from contact_center.keys import HISTORY, SOCKETS
 from contact_center.settings import Settings
 
 pytestmark = pytest.mark.browser
@@ -246,6 +246,57 @@ async def test_a_lost_ack_is_resent_after_reconnect_without_a_duplicate(server, 
     await expect(panel.locator(".messages .msg-in .text")).to_have_text(["Sent once, acknowledged later"],
                                                                         timeout=WAIT_MS)
     assert customer.errors == [] and agent.errors == []
+
+
+async def accept_first_offer(desk: Page) -> None:
+    await desk.locator("#state-switch").get_by_text("Available").click()
+    await desk.locator("#offers .offer").get_by_role("button", name="Accept").click()
+    await expect(desk.get_by_role("tab")).to_have_count(1, timeout=WAIT_MS)
+
+
+async def test_both_pages_reconnect_when_the_server_drops_their_sockets(server, browser):
+    customer = await start_chat(browser, server, "Ada")
+    chat = customer.page
+    agent = await log_in(browser, server, "/", "alice")
+    desk = agent.page
+    await accept_first_offer(desk)
+    await expect(chat.locator("#status")).to_have_text("An agent has joined", timeout=WAIT_MS)
+
+    for ws in list(server.app[SOCKETS]):  # what a proxy restart or a network blip does
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"test drop")
+
+    await customer_says(chat, "Are you still there?")  # queued while down, sent after the reconnect
+    panel = desk.get_by_role("tabpanel")
+    await expect(panel.locator(".messages .msg-in .text")).to_have_text(["Are you still there?"], timeout=WAIT_MS)
+    await panel.get_by_label("Reply").fill("Yes, still here.")
+    await panel.get_by_label("Reply").press("Enter")
+    await expect(chat.locator("#messages li.msg-agent .text")).to_have_text(["Yes, still here."], timeout=WAIT_MS)
+    await expect(desk.locator("#state-available")).to_be_checked()
+    await expect(desk.locator("#connection")).to_be_hidden()
+    await expect(desk.get_by_role("tab")).to_have_count(1)
+    assert customer.errors == [] and agent.errors == []
+
+
+async def test_a_message_the_server_refuses_is_marked_with_its_reason(server, browser):
+    context = await browser.new_context()
+    chat = await context.new_page()
+
+    # A page served before the limit was lowered: it lets through what the server now refuses. (The page is
+    # parsed when readyState turns "interactive", before its module scripts run.)
+    await chat.add_init_script("""document.addEventListener("readystatechange", () => {
+        if (document.readyState === "interactive") document.getElementById("chat").dataset.maxChars = "5000";
+    });""")
+    await chat.goto(f"{server.url}/chat")
+    await chat.get_by_label("Your name").fill("Edsger")
+    await chat.get_by_role("button", name="Start chat").click()
+    await chat.get_by_label("Your message").fill("x" * 600)
+    await expect(chat.locator("#counter")).to_have_text("600 / 5000")
+    await chat.get_by_label("Your message").press("Enter")
+    failed = chat.locator("#messages li.msg-customer.failed")
+    await expect(failed.locator(".state")).to_have_text(re.compile(r"^Not sent: .*limit is 500"), timeout=WAIT_MS)
+    await expect(chat.get_by_role("alert").filter(has_text="limit is 500")).to_be_visible()
+    await customer_says(chat, "A short one goes through")  # the socket is still usable
+    await expect(failed).to_have_count(1)
 
 
 async def test_supervisor_board_shows_queues_and_agents(server, browser):

@@ -47,6 +47,12 @@ const save = () => {
   storage.save(state);
 };
 const keyOf = (m) => m.clientId ?? m.id;
+/** Length in Unicode code points, as the server counts it (an emoji is one, not two UTF-16 units). */
+const chars = (text) => {
+  let n = 0;
+  for (const _ of text) n += 1;
+  return n;
+};
 const isSent = (m) => m.from !== "system" && !m.state;
 
 // ---- rendering -------------------------------------------------------------------------------------------
@@ -123,7 +129,7 @@ function showConnection(text) {
 }
 
 function updateCounter() {
-  const n = els.text.value.length;
+  const n = chars(els.text.value);
   const over = n > maxChars;
   els.counter.textContent = `${n} / ${maxChars}`;
   els.counter.classList.toggle("over", over);
@@ -380,8 +386,8 @@ els.composer.addEventListener("submit", (ev) => {
   ev.preventDefault();
   const text = els.text.value.trim();
   if (!text || state.ended) return;
-  if (text.length > maxChars) {
-    showError(`Your message is ${text.length} characters long; the limit is ${maxChars}.`);
+  if (chars(text) > maxChars) {
+    showError(`Your message is ${chars(text)} characters long; the limit is ${maxChars}.`);
     return;
   }
   els.text.value = "";
