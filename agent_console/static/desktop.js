@@ -1,6 +1,6 @@
 // The agent desktop: state switch, offers with a countdown, concurrent conversations as tabs, over /ws/agent.
 import { api, requireLogin, setupHeader, toast, showConnection, toLogin, el } from "./common.js";
-import { ReconnectingSocket, socketUrl } from "./reconnect.js";
+import { ReconnectingSocket, socketUrl } from "/static/common/reconnect.js";
 import { Conversation, channelName, customerName } from "./conversation.js";
 
 const OFFER_ERRORS = new Set(["offer_not_found", "offer_expired", "not_your_offer", "offer_taken"]);

@@ -1,6 +1,6 @@
 // The customer chat widget: pre-chat form, conversation, queue status, resumable by token.
 // Everything the customer or the agent typed is rendered with textContent, never as markup.
-import { ReconnectingSocket, socketUrl, randomId } from "./reconnect.js";
+import { ReconnectingSocket, socketUrl, randomId } from "/static/common/reconnect.js";
 
 const KEY = "cc.chat.v1";
 const MAX_KEPT = 500; // messages kept in localStorage for a reload; older ones stay in the server's history
