@@ -92,7 +92,10 @@ function renderAgents(items) {
   body.replaceChildren(...rows);
 }
 
+let timer = null;
+
 async function refresh() {
+  clearTimeout(timer);
   try {
     const [queues, agents] = await Promise.all([api("/api/queues"), api("/api/agents")]);
     renderQueues(queues?.items ?? []);
@@ -100,13 +103,20 @@ async function refresh() {
     $("board-error").textContent = "";
     $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
   } catch (err) {
-    if (err.status === 401) return toLogin();
+    if (err.status === 401) {
+      toLogin();
+      return;
+    }
     $("board-error").textContent = err.status === 403
       ? "Only supervisors can see the board." : `Could not refresh: ${err.message}`;
-  } finally {
-    setTimeout(refresh, REFRESH_MS);
   }
+  // A board in a background tab does not poll; it refreshes at once when shown again.
+  if (!document.hidden) timer = setTimeout(refresh, REFRESH_MS);
 }
+
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) refresh();
+});
 
 async function main() {
   const me = await requireLogin();
