@@ -86,7 +86,7 @@ async def _customer_or_404(request: web.Request, customer_id: str) -> Any:
     except (KeyError, LookupError, ValueError):
         customer = None
     if customer is None:
-        raise ApiError(404, "customer_not_found", f"no customer {customer_id}")
+        raise ApiError(404, "not_found", f"no customer {customer_id}")
     return customer
 
 
@@ -124,7 +124,7 @@ async def contact(request: web.Request) -> web.Response:
     except (KeyError, LookupError, ValueError):
         found = None
     if found is None or found[0] is None:
-        raise ApiError(404, "contact_not_found", f"no contact {contact_id}")
+        raise ApiError(404, "not_found", f"no contact {contact_id}")
     the_contact, events = found
     if user.role == "agent" and not request.app[LIFECYCLE].may_see(str(user.id), the_contact):
         raise ApiError(403, "not_your_contact", "this contact is not offered or assigned to you")

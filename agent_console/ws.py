@@ -15,6 +15,7 @@ from aiohttp import web
 
 from agent_console.api import agent_state
 from agent_console.auth import current_user
+from contact_center.domain import DomainError
 from contact_center.hub import agent_topic
 from contact_center.keys import HUB, LIFECYCLE, ROUTER, SETTINGS
 from contact_center.lifecycle import LifecycleError
@@ -145,7 +146,12 @@ async def agent_socket(request: web.Request) -> web.StreamResponse:
                     except LifecycleError as e:
                         await sock.error(e.code, e.message, **_ids(frame))
                     except RoutingError as e:
-                        await sock.error(e.code, str(e) or e.code, **_ids(frame))
+                        await sock.error(e.code, e.message, **_ids(frame))
+                    except DomainError as e:
+                        await sock.error(e.code, e.message, **_ids(frame))
+                    except Exception:
+                        log.exception("agent frame failed")
+                        await sock.error("internal_error", "the server failed; try again", **_ids(frame))
             finally:
                 await sock.stop_pumps()
         _start_grace(app, session.agent_id)

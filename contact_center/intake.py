@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from contact_center.hub import Hub, agent_topic
 from contact_center.metrics import Metrics
 from contact_center.settings import Settings
-from routing import Task
+from routing import RoutingError, Task
 
 if TYPE_CHECKING:
     from contact_center.domain import Contact, Customer, Event
@@ -111,17 +111,32 @@ class Intake:
         contact = await self.history.find_open_contact(customer.id, channel)
         if contact is not None:
             return contact, False
+        return await self.open_contact(customer, channel, queue, subject=subject, external_id=external_id), True
+
+    async def open_contact(self, customer: "Customer", channel: str, queue: str | None = None, *,
+                           subject: str | None = None, external_id: str | None = None) -> "Contact":
+        """A new contact (state new) for the customer; route it once its first event is recorded."""
         contact = await self.history.open_contact(customer.id, channel, queue or self.settings.default_queue,
                                                   subject=subject, external_id=external_id)
         self.metrics.contacts.labels(channel).inc()
-        return contact, True
+        return contact
 
     async def route(self, contact: Contact, *, priority: int = 0,
                     attributes: dict[str, Any] | None = None) -> None:
-        """Hand a new contact to routing (its queue joins come back through the lifecycle)."""
-        await self.router.enqueue(Task(id=str(contact.id), queue=contact.queue or self.settings.default_queue,
-                                       channel=contact.channel, priority=priority,
-                                       attributes=attributes or {}))
+        """Hand a new contact to routing (its queue joins come back through the lifecycle).
+
+        A queue that refuses it (closed, full, nobody signed in when it refuses then) closes the contact with a
+        `queue.refused` event, and the channel gets IntakeError with routing's code to tell the customer.
+        """
+        queue = contact.queue or self.settings.default_queue
+        try:
+            await self.router.enqueue(Task(id=str(contact.id), queue=queue, channel=contact.channel,
+                                           priority=priority, attributes=attributes or {}))
+        except RoutingError as e:
+            await self.history.append_event(str(contact.id), "queue.refused", {"queue": queue, "code": e.code})
+            self.metrics.event("queue.refused")
+            await self.history.update_contact(str(contact.id), state="closed")
+            raise IntakeError(e.code, f"the queue {queue!r} cannot take the contact now: {e.message}") from e
 
     async def record_message(self, contact: Contact, text: str, *, client_id: str | None = None,
                              data: dict[str, Any] | None = None) -> Event:

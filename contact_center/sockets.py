@@ -15,9 +15,12 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from contact_center.hub import Subscription
-from contact_center.keys import METRICS, SOCKETS
+from contact_center.keys import METRICS, SETTINGS, SOCKETS
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 20.0
+CLOSE_TIMEOUT_S = 2.0
 
 
 class BadFrame(Exception):
@@ -118,7 +121,10 @@ def field(data: dict[str, Any], name: str, *, optional: bool = False, max_len: i
 @contextlib.asynccontextmanager
 async def open_socket(request: web.Request, kind: str) -> AsyncIterator[web.WebSocketResponse]:
     """Prepare a websocket, track it for shutdown and the gauge, and close it at the end."""
-    ws = web.WebSocketResponse(heartbeat=20.0)
+    # A frame well past the text limit is refused by aiohttp itself (close 1009) before it is buffered whole;
+    # a client that does not answer our close frame is dropped after CLOSE_TIMEOUT_S.
+    max_bytes = request.app[SETTINGS].max_message_chars * 24 + 16384
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, timeout=CLOSE_TIMEOUT_S, max_msg_size=max_bytes)
     await ws.prepare(request)
     app = request.app
     app[SOCKETS].add(ws)

@@ -96,6 +96,15 @@ class Socket:
             except (TimeoutError, AssertionError):
                 return got
 
+    async def until_closed(self, timeout: float = TIMEOUT_S) -> list[dict[str, Any]]:
+        """Read (answering the server's close frame) until the server closed the socket; returns what came."""
+        got = []
+        while True:
+            msg = await self.ws.receive(timeout=timeout)
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                return got
+            got.append(json.loads(msg.data))
+
     async def close(self) -> None:
         await self.ws.close()
 

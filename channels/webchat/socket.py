@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from channels.webchat.adapter import CHANNEL, WebchatAdapter
+from contact_center.domain import DomainError
 from contact_center.hub import contact_topic
 from contact_center.intake import IntakeError
 from contact_center.keys import CHANNELS, HISTORY, HUB, INTAKE, LIFECYCLE, SETTINGS
 from contact_center.sockets import BadFrame, JsonSocket, field, open_socket
-from routing import RoutingError
 
 if TYPE_CHECKING:
     from contact_center.domain import Contact, Customer
@@ -88,9 +88,17 @@ class ChatSession:
         await self.sock.send({"type": "started", "token": token, "contact_id": str(contact.id),
                               "customer_id": str(customer.id), "resumed": not new})
         if new:
-            await self.intake.route(contact)
+            await self._route()
         else:
             await self._catch_up(contact)
+
+    async def _route(self) -> None:
+        assert self.contact is not None
+        try:
+            await self.intake.route(self.contact)
+        except IntakeError:
+            self.closed = True  # the queue refused it: the contact is closed, the customer gets the error
+            raise
 
     async def _attach(self, contact: Contact) -> None:
         """Make `contact` this socket's chat and listen for what happens to it."""
@@ -148,9 +156,10 @@ class ChatSession:
         else:
             # Open in the history but unknown to routing (the server restarted): route it again.
             try:
-                await self.intake.route(contact)
-            except RoutingError as e:
-                log.warning("could not re-route resumed chat %s: %s", cid, e)
+                await self._route()
+            except IntakeError as e:
+                log.warning("could not re-route resumed chat %s: %s", cid, e.code)
+                await self.sock.error(e.code, e.message)
 
     # --- messages --------------------------------------------------------------------------------------------
 
@@ -167,7 +176,7 @@ class ChatSession:
             raise BadFrame(e.code, e.message, client_id=client_id) from e
         new = False
         if self.closed:  # the last chat is over: this message opens the next one
-            contact, new = await self.intake.open_or_continue(self.customer, CHANNEL)
+            contact, new = await self.intake.open_contact(self.customer, CHANNEL), True
             await self._attach(contact)
             await self.sock.send({"type": "started", "token": self.token, "contact_id": str(contact.id),
                                   "customer_id": str(self.customer.id), "resumed": False})
@@ -175,7 +184,7 @@ class ChatSession:
         event = await self.intake.record_message(self.contact, text, client_id=client_id)
         await self.sock.send({"type": "ack", "client_id": client_id, "id": str(event.id)})
         if new:
-            await self.intake.route(self.contact)
+            await self._route()
 
     async def leave(self) -> None:
         if self.contact is None:
@@ -213,6 +222,11 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                     await sock.error(e.code, e.message, **e.extra)
                 except IntakeError as e:
                     await sock.error(e.code, e.message)
+                except DomainError as e:  # e.g. the database is unreachable: nothing was recorded
+                    await sock.error(e.code, e.message)
+                except Exception:
+                    log.exception("chat frame failed")
+                    await sock.error("internal_error", "the server failed; nothing was recorded, try again")
         finally:
             await session.close()
     return ws
