@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from contact_center.web_pages import BASE_CSP, PageRenderer, app_settings
+from contact_center.web_pages import BASE_CSP, PageRenderer, app_settings, setup_common
 
 HERE = Path(__file__).parent
 
@@ -32,4 +32,5 @@ def setup_pages(app: web.Application) -> None:
                                   extra_headers={"X-Frame-Options": "DENY"})
     for path, (template, name) in PAGES.items():
         app.router.add_get(path, _handler(template), name=name)
+    setup_common(app)
     app.router.add_static("/static/console/", HERE / "static", name="console_static")

@@ -1,7 +1,8 @@
-"""Serving server-rendered page shells: Jinja2 templates (autoescaped) and a cache-busting asset version.
+"""Serving server-rendered page shells: Jinja2 templates (autoescaped), a cache-busting asset version, the
+scripts every page shares (`/static/common/`) and the caching rules of static files.
 
 Used by the chat page (`channels.webchat.page`) and the console pages (`agent_console.pages`), which own their
-templates and static folders; this module only knows how to render one safely.
+templates and static folders; this module only knows how to serve them safely.
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ import jinja2
 from aiohttp import web
 
 from contact_center.settings import Settings
+
+COMMON_STATIC = Path(__file__).parent / "static"
+STATIC_PREFIX = "/static/"
 
 # Scripts and styles only from this origin: even a rendering bug could not run injected markup.
 BASE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -68,3 +72,20 @@ def app_settings(app: web.Application) -> Settings:
         if isinstance(value, Settings):
             return value
     return Settings()
+
+
+async def _static_cache_headers(request: web.Request, response: web.StreamResponse) -> None:
+    # A URL with ?v=<hash> never changes, so it may be cached for good; a module's own imports carry no version,
+    # so those are revalidated (a cheap 304) on every load and a deploy never mixes old and new modules.
+    if request.path.startswith(STATIC_PREFIX) and "Cache-Control" not in response.headers:
+        immutable = "v" in request.query and response.status == 200
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if immutable else "no-cache"
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+
+
+def setup_common(app: web.Application) -> None:
+    """Serve `/static/common/` and set the caching headers of static files; safe to call more than once."""
+    if "common_static" in app.router.named_resources():
+        return
+    app.router.add_static("/static/common/", COMMON_STATIC, name="common_static")
+    app.on_response_prepare.append(_static_cache_headers)

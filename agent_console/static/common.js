@@ -58,6 +58,13 @@ export function el(tag, className, text) {
   return node;
 }
 
+/** Length in Unicode code points, as the server counts it (an emoji is one, not two UTF-16 units). */
+export function chars(text) {
+  let n = 0;
+  for (const _ of text) n += 1;
+  return n;
+}
+
 export function formatTime(at) {
   const d = at ? new Date(at) : new Date();
   return Number.isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });

@@ -1,6 +1,6 @@
 // One conversation on the agent desktop: its tab, the messages both ways, the reply box, wrap-up, and the
 // customer's record with their previous contacts beside it. All customer text is set with textContent.
-import { api, el, formatDate, formatTime } from "./common.js";
+import { api, chars, el, formatDate, formatTime } from "./common.js";
 
 const CHANNEL_NAMES = { chat: "Web chat", webchat: "Web chat", sms: "SMS", email: "Email", voice: "Voice" };
 const DISPOSITIONS = { resolved: "Resolved", follow_up: "Needs follow-up", escalated: "Escalated",
@@ -88,6 +88,11 @@ export class Conversation {
     if (this.contact.queue) sub.push(`queue ${this.contact.queue}`);
     q(".conv-sub").textContent = sub.join(" · ");
     this.stateBadge = q(".conv-state");
+    this.endButton = q(".end");
+    this.endButton.addEventListener("click", () => {
+      if (this.ctx.send({ type: "end", contact_id: this.id })) this.endButton.disabled = true;
+      else this.ctx.toast("Not connected — try again in a moment.", "error");
+    });
     this.messages = q(".messages");
     this.messages.setAttribute("aria-label", `Messages with ${customerName(this.contact.customer)}`);
 
@@ -108,12 +113,12 @@ export class Conversation {
 
     this.wrapForm = q(".wrapup");
     this.disposition = this.wrapForm.querySelector("select");
-    this.note = this.wrapForm.querySelector(".note");
+    this.noteInput = this.wrapForm.querySelector(".note");
     const labels = this.wrapForm.querySelectorAll("label");
     this.disposition.id = `disposition-${this.id}`;
-    this.note.id = `note-${this.id}`;
+    this.noteInput.id = `note-${this.id}`;
     labels[0].htmlFor = this.disposition.id;
-    labels[1].htmlFor = this.note.id;
+    labels[1].htmlFor = this.noteInput.id;
     this.wrapError = this.wrapForm.querySelector(".form-error");
     this.wrapButton = this.wrapForm.querySelector("button");
     this.wrapForm.addEventListener("submit", (ev) => { ev.preventDefault(); this._wrapUp(); });
@@ -129,15 +134,16 @@ export class Conversation {
 
   _renderState() {
     const [label, kind] = this.wrappingUp ? ["Wrapping up", "away"]
-      : this.ended ? ["Ended", "offline"] : ["Active", "available"];
+      : this.ended ? ["Wrap-up", "away"] : ["Active", "available"];
     this.stateBadge.textContent = label;
     this.stateBadge.className = `conv-state badge ${kind}`;
     this.replyText.disabled = this.ended || this.wrappingUp;
-    this.sendButton.disabled = this.ended || this.wrappingUp || this.replyText.value.length > this.ctx.maxChars;
+    this.endButton.hidden = this.ended || this.wrappingUp;
+    this.sendButton.disabled = this.ended || this.wrappingUp || chars(this.replyText.value) > this.ctx.maxChars;
   }
 
   _updateCounter() {
-    const n = this.replyText.value.length;
+    const n = chars(this.replyText.value);
     const over = n > this.ctx.maxChars;
     this.counter.textContent = `${n} / ${this.ctx.maxChars}`;
     this.counter.classList.toggle("over", over);
@@ -147,15 +153,22 @@ export class Conversation {
 
   // ---- messages ------------------------------------------------------------------------------------------
 
-  /** Show the events of this contact that the server sent with `assigned` (messages and notes). */
-  loadHistory(events) {
-    const sorted = [...(events ?? [])].sort((a, b) => String(a.at).localeCompare(String(b.at)));
-    for (const ev of sorted) {
-      if (ev.type === "message.in" || ev.type === "message.out") {
-        this.addMessage({ id: ev.id, direction: ev.type === "message.in" ? "in" : "out",
-                          text: eventText(ev), at: ev.at }, { quiet: true });
-      }
+  /**
+   * Show this conversation from an `assigned` message: its `messages` ({id, direction, text, at}), or failing
+   * that the message events of this contact in `history`; the rest of `history` is the customer's timeline.
+   */
+  load(assigned) {
+    const events = Array.isArray(assigned.history) ? assigned.history : [];
+    let messages = assigned.messages;
+    if (!Array.isArray(messages)) {
+      messages = events
+        .filter((ev) => String(ev.contact_id) === this.id && (ev.type === "message.in" || ev.type === "message.out"))
+        .map((ev) => ({ id: ev.id, direction: ev.type === "message.in" ? "in" : "out", text: eventText(ev),
+                        at: ev.at }))
+        .sort((a, b) => String(a.at).localeCompare(String(b.at)));
     }
+    for (const m of messages) this.addMessage(m, { quiet: true });
+    if (events.length) this._renderTimeline(events);
   }
 
   /** Add a message (from the server); returns false when it was already shown. */
@@ -201,7 +214,7 @@ export class Conversation {
 
   _sendReply() {
     const text = this.replyText.value.trim();
-    if (!text || this.ended || this.wrappingUp || text.length > this.ctx.maxChars) return;
+    if (!text || this.ended || this.wrappingUp || chars(text) > this.ctx.maxChars) return;
     if (!this.ctx.send({ type: "reply", contact_id: this.id, text })) {
       this.ctx.toast("Not connected — your reply was kept in the box. Try again in a moment.", "error");
       return;
@@ -232,7 +245,7 @@ export class Conversation {
       return;
     }
     const sent = this.ctx.send({ type: "wrapup", contact_id: this.id, disposition: this.disposition.value,
-                                 note: this.note.value.trim() });
+                                 note: this.noteInput.value.trim() });
     if (!sent) {
       this.wrapError.textContent = "Not connected — try again in a moment.";
       return;
@@ -252,13 +265,28 @@ export class Conversation {
     this._renderState();
   }
 
-  /** The customer left: no more replies, but wrap-up is still to do. */
+  /** A line in the conversation about what happened to it (not a message). */
+  systemLine(text) {
+    this.messages.append(el("li", "msg msg-system", text));
+    this.messages.scrollTop = this.messages.scrollHeight;
+  }
+
+  /** The customer left; the conversation may go on being shown until the agent ends or wraps it up. */
+  customerLeft() {
+    if (this.customerGone) return;
+    this.customerGone = true;
+    this.systemLine("The customer has left the conversation.");
+    this.tabMeta.textContent = `${channelName(this.contact.channel)} · customer left`;
+  }
+
+  /** The conversation is over: no more replies, wrap-up is what is left to do. */
   markEnded() {
     if (this.ended) return;
     this.ended = true;
-    this.messages.append(el("li", "msg msg-system", "The customer has left the conversation."));
-    this.tabMeta.textContent = `${channelName(this.contact.channel)} · ended`;
+    this.systemLine("The conversation has ended. Choose a disposition to wrap up.");
+    this.tabMeta.textContent = `${channelName(this.contact.channel)} · wrap-up`;
     this._renderState();
+    if (!this.panel.hidden) this.disposition.focus();
   }
 
   // ---- customer record -----------------------------------------------------------------------------------
@@ -287,7 +315,8 @@ export class Conversation {
       }
       this._renderTimeline(data?.timeline ?? []);
     } catch (err) {
-      this.timelineEmpty.textContent = `Could not load the history: ${err.message}`;
+      // The `assigned` message already carried the timeline; only say so when there is nothing to show.
+      if (!this.timelineShown) this.timelineEmpty.textContent = `Could not load the history: ${err.message}`;
     }
   }
 
@@ -302,8 +331,31 @@ export class Conversation {
     this.timeline.replaceChildren();
     const list = [...groups.entries()].slice(0, MAX_PREVIOUS);
     for (const [contactId, evs] of list) this.timeline.append(this._previousContact(contactId, evs));
+    this.timelineShown = true;
     this.timelineEmpty.hidden = list.length > 0;
     this.timelineEmpty.textContent = "This is the customer's first contact.";
+  }
+
+  /** How one event of an earlier contact reads in the timeline, or null for events an agent need not see. */
+  _timelineLine(ev) {
+    const data = ev.data ?? {};
+    switch (ev.type) {
+      case "message.in":
+        return { label: customerName(this.contact.customer), text: eventText(ev) };
+      case "message.out":
+        return { label: data.agent_name ?? "Agent", text: eventText(ev) };
+      case "note":
+        return { label: "Note", text: data.text ?? data.note ?? "" };
+      case "contact.wrapped_up":
+        return { label: `Wrapped up${data.disposition ? `: ${DISPOSITIONS[data.disposition] ?? data.disposition}` : ""}`,
+                 text: data.note ?? "" };
+      case "contact.customer_left":
+        return { label: "Customer left", text: "" };
+      case "survey.response":
+        return { label: "Survey", text: data.text ?? (data.score !== undefined ? `Score ${data.score}` : "") };
+      default:
+        return null;
+    }
   }
 
   _previousContact(contactId, evs) {
@@ -326,12 +378,11 @@ export class Conversation {
     details.append(summary);
     const items = el("ol", "prev-events");
     for (const ev of [...evs].reverse()) {
-      const text = eventText(ev) || ev.data?.note || "";
-      const label = ev.type === "message.in" ? "Customer" : ev.type === "message.out" ? "Agent"
-        : ev.type.replace(/[._]/g, " ");
+      const line = this._timelineLine(ev);
+      if (!line) continue; // routing's bookkeeping (queued, offered, ...) is noise here
       const row = el("li", `prev-event ${ev.type.replace(/\W/g, "-")}`);
-      row.append(el("span", "muted", `${formatTime(ev.at)} ${label}`));
-      if (text) row.append(el("span", "", text));
+      row.append(el("span", "muted", `${formatTime(ev.at)} · ${line.label}`));
+      if (line.text) row.append(el("span", "", line.text));
       items.append(row);
     }
     details.append(items);

@@ -1,6 +1,6 @@
 // The agent desktop: state switch, offers with a countdown, concurrent conversations as tabs, over /ws/agent.
 import { api, requireLogin, setupHeader, toast, showConnection, toLogin, el } from "./common.js";
-import { ReconnectingSocket, socketUrl } from "./reconnect.js";
+import { ReconnectingSocket, socketUrl } from "/static/common/reconnect.js";
 import { Conversation, channelName, customerName } from "./conversation.js";
 
 const OFFER_ERRORS = new Set(["offer_not_found", "offer_expired", "not_your_offer", "offer_taken"]);
@@ -131,7 +131,7 @@ function onAssigned(msg) {
     $("tabs-empty").hidden = true;
     conv.loadCustomer();
   }
-  conv.loadHistory(msg.history);
+  conv.load(msg);
   if (!active || active === conv) {
     select(conv);
     conv.replyText.focus();
@@ -141,11 +141,6 @@ function onAssigned(msg) {
 function onClosed(msg) {
   const conv = conversations.get(String(msg.contact_id));
   if (!conv) return;
-  if (!conv.wrappingUp) {
-    // Closed before the agent wrapped up (the customer left): keep the tab for the wrap-up.
-    conv.markEnded();
-    return;
-  }
   conv.tab.remove();
   conv.panel.remove();
   conversations.delete(conv.id);
@@ -158,17 +153,27 @@ function onClosed(msg) {
   $("tabs-empty").hidden = conversations.size > 0;
 }
 
+function onOfferEnded(msg) {
+  const offer = offers.get(msg.offer_id);
+  if (!offer) return;
+  removeOffer(msg.offer_id);
+  const who = customerName(offer.contact.customer);
+  if (msg.reason === "timeout") toast(`The offer from ${who} expired.`, "warn");
+  else if (msg.reason === "abandoned") toast(`${who} left before you answered.`, "warn");
+  else if (msg.reason === "revoked") toast(`The offer from ${who} was withdrawn.`, "warn");
+}
+
 function onError(msg) {
   const text = msg.message || msg.code;
-  if (OFFER_ERRORS.has(msg.code)) {
-    // Only an accept we sent can fail like this; drop those cards.
-    for (const [id, offer] of offers) if (offer.answered === "accept" || msg.offer_id === id) removeOffer(id);
-    toast(`The offer is no longer available (${text}).`, "warn");
+  if (msg.offer_id || OFFER_ERRORS.has(msg.code)) {
+    for (const [id, offer] of offers) if (id === msg.offer_id || (!msg.offer_id && offer.answered)) removeOffer(id);
+    toast(`That offer is no longer available (${text}).`, "warn");
     return;
   }
-  const conv = msg.contact_id ? conversations.get(String(msg.contact_id)) : active;
+  const conv = msg.contact_id ? conversations.get(String(msg.contact_id)) : null;
   if (conv?.wrappingUp) conv.wrapUpFailed(text);
-  else if (conv && conv.pending.length && msg.code === "too_large") conv.failLastReply();
+  else if (conv?.pending.length) conv.failLastReply();
+  if (conv) conv.endButton.disabled = false;
   toast(text, "error");
 }
 
@@ -192,16 +197,14 @@ tabs.addEventListener("keydown", (ev) => {
 function onMessage(msg) {
   switch (msg.type) {
     case "state":
+      desiredState = msg.state; // the server's word, e.g. a supervisor's change; see onopen for reconnects
       showState(msg.state);
       break;
     case "offer":
       addOffer(msg);
       break;
-    case "offer_expired":
-    case "offer_timeout":
-    case "offer_revoked":
-    case "offer_cancelled":
-      removeOffer(msg.offer_id);
+    case "offer_ended":
+      onOfferEnded(msg);
       break;
     case "assigned":
       onAssigned(msg);
@@ -211,6 +214,12 @@ function onMessage(msg) {
       conv?.addMessage(msg.message ?? {});
       break;
     }
+    case "customer_left":
+      conversations.get(String(msg.contact_id))?.customerLeft();
+      break;
+    case "ended":
+      conversations.get(String(msg.contact_id))?.markEnded();
+      break;
     case "closed":
       onClosed(msg);
       break;

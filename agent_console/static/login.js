@@ -36,3 +36,6 @@ form.addEventListener("submit", async (ev) => {
     submit.textContent = "Log in";
   }
 });
+
+// Already logged in (a bookmark, the back button): go straight on.
+api("/api/me").then((data) => location.replace(safeNext(data?.user?.role))).catch(() => {});

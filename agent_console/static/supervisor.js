@@ -66,7 +66,6 @@ function renderQueues(items) {
 
 function renderAgents(items) {
   const body = $("agents").tBodies[0];
-  const now = Date.now();
   const order = { available: 0, busy: 1, reserved: 1, wrapup: 2, wrap_up: 2, away: 3, offline: 4 };
   const sorted = [...items].sort((a, b) => (order[a.state] ?? 5) - (order[b.state] ?? 5) ||
                                            String(a.name ?? a.username).localeCompare(String(b.name ?? b.username)));
@@ -77,12 +76,10 @@ function renderAgents(items) {
     const state = el("td");
     const badge = el("span", `badge ${a.state ?? "offline"}`, STATE_LABELS[a.state] ?? a.state ?? "Offline");
     state.append(badge);
-    let since = a.state_for_s;
-    if (since === undefined && a.state_since) since = (now - new Date(a.state_since).getTime()) / 1000;
-    const contacts = a.contacts ?? a.active_contacts ?? a.assigned;
-    const count = Array.isArray(contacts) ? contacts.length : contacts;
-    tr.append(name, state, cell(formatDuration(since)), cell(count ?? 0, "num"),
-              cell((a.queues ?? []).join(", ")));
+    const count = (v) => (Array.isArray(v) ? v.length : Number(v) || 0);
+    const desktop = a.connected === undefined ? "–" : a.connected ? "Connected" : "Not connected";
+    tr.append(name, state, cell(desktop, a.connected === false && a.state !== "offline" ? "warn" : "muted"),
+              cell(count(a.contacts), "num"), cell(count(a.offers), "num"));
     return tr;
   });
   if (!rows.length) {
@@ -95,7 +92,10 @@ function renderAgents(items) {
   body.replaceChildren(...rows);
 }
 
+let timer = null;
+
 async function refresh() {
+  clearTimeout(timer);
   try {
     const [queues, agents] = await Promise.all([api("/api/queues"), api("/api/agents")]);
     renderQueues(queues?.items ?? []);
@@ -103,13 +103,20 @@ async function refresh() {
     $("board-error").textContent = "";
     $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
   } catch (err) {
-    if (err.status === 401) return toLogin();
+    if (err.status === 401) {
+      toLogin();
+      return;
+    }
     $("board-error").textContent = err.status === 403
       ? "Only supervisors can see the board." : `Could not refresh: ${err.message}`;
-  } finally {
-    setTimeout(refresh, REFRESH_MS);
   }
+  // A board in a background tab does not poll; it refreshes at once when shown again.
+  if (!document.hidden) timer = setTimeout(refresh, REFRESH_MS);
 }
+
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) refresh();
+});
 
 async function main() {
   const me = await requireLogin();

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from contact_center.web_pages import PageRenderer, app_settings
+from contact_center.web_pages import PageRenderer, app_settings, setup_common
 
 HERE = Path(__file__).parent
 
@@ -27,4 +27,5 @@ def setup_page(app: web.Application) -> None:
     """Register `GET /chat` and the static files under `/static/chat/`."""
     app[_RENDERER] = PageRenderer(HERE / "templates", HERE / "static")
     app.router.add_get("/chat", chat_page, name="chat_page")
+    setup_common(app)
     app.router.add_static("/static/chat/", HERE / "static", name="chat_static")

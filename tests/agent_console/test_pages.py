@@ -31,19 +31,33 @@ async def test_pages_are_served_with_their_module_and_a_strict_policy(client, pa
 
 
 async def test_every_module_import_resolves(client):
-    pending = ["desktop.js", "login.js", "supervisor.js", "console.css"]
+    pending = ["/static/console/desktop.js", "/static/console/login.js", "/static/console/supervisor.js",
+               "/static/console/console.css"]
     seen: set[str] = set()
     while pending:
-        name = pending.pop()
-        if name in seen:
+        path = pending.pop()
+        if path in seen:
             continue
-        seen.add(name)
-        resp = await client.get(f"/static/console/{name}")
-        assert resp.status == 200, name
-        if name.endswith(".js"):
+        seen.add(path)
+        resp = await client.get(path)
+        assert resp.status == 200, path
+        if path.endswith(".js"):
             assert "javascript" in resp.content_type
-            pending += re.findall(r'from "\./([\w.-]+)"', await resp.text())
-    assert {"common.js", "reconnect.js", "conversation.js"} <= seen
+            folder = path.rsplit("/", 1)[0]
+            for target in re.findall(r'from "([\w./-]+)"', await resp.text()):
+                pending.append(target if target.startswith("/") else f"{folder}/{target[2:]}")
+    assert {"/static/console/common.js", "/static/common/reconnect.js", "/static/console/conversation.js"} <= seen
+
+
+async def test_both_page_sets_on_one_app_share_the_common_scripts(aiohttp_client):
+    from channels.webchat.page import setup_page
+
+    app = web.Application()
+    setup_pages(app)
+    setup_page(app)  # the second call of setup_common must not register /static/common/ again
+    client = await aiohttp_client(app)
+    assert (await client.get("/static/common/reconnect.js")).status == 200
+    assert (await client.get("/chat")).status == 200
 
 
 async def test_desktop_has_labelled_controls(client):

@@ -51,9 +51,23 @@ async def test_every_asset_and_module_import_resolves(aiohttp_client):
         assert resp.status == 200, path
         if path.endswith(".js"):
             assert "javascript" in resp.content_type
-            for name in re.findall(r'from "\./([\w.-]+)"', await resp.text()):
-                assets.append(f"/static/chat/{name}")
-    assert "/static/chat/reconnect.js" in seen
+            folder = path.rsplit("/", 1)[0]
+            for target in re.findall(r'from "([\w./-]+)"', await resp.text()):
+                assets.append(target if target.startswith("/") else f"{folder}/{target[2:]}")
+    assert "/static/common/reconnect.js" in seen
+
+
+async def test_versioned_assets_are_cached_for_good_and_imports_revalidated(aiohttp_client):
+    client = await aiohttp_client(_app())
+    versioned = await client.get("/static/chat/chat.js?v=0123456789")
+    assert "immutable" in versioned.headers["Cache-Control"]
+    imported = await client.get("/static/common/reconnect.js")
+    assert imported.headers["Cache-Control"] == "no-cache"
+    again = await client.get("/static/common/reconnect.js", headers={"If-Modified-Since":
+                                                                  imported.headers["Last-Modified"]})
+    assert again.status == 304
+    page = await client.get("/chat")
+    assert page.headers["Cache-Control"] == "no-cache"
 
 
 async def test_static_folder_does_not_serve_outside_itself(aiohttp_client):

@@ -1,6 +1,6 @@
 // The customer chat widget: pre-chat form, conversation, queue status, resumable by token.
 // Everything the customer or the agent typed is rendered with textContent, never as markup.
-import { ReconnectingSocket, socketUrl, randomId } from "./reconnect.js";
+import { ReconnectingSocket, socketUrl, randomId } from "/static/common/reconnect.js";
 
 const KEY = "cc.chat.v1";
 const MAX_KEPT = 500; // messages kept in localStorage for a reload; older ones stay in the server's history
@@ -9,13 +9,15 @@ const TRANSIENT = new Set(["unavailable", "internal", "internal_error", "rate_li
 
 const $ = (id) => document.getElementById(id);
 const root = $("chat");
+// In the embed.js frame the page fills the frame instead of floating as a card.
+if (new URLSearchParams(location.search).has("embed")) document.documentElement.classList.add("embedded");
 const maxChars = Number(root.dataset.maxChars) || 4000;
 const els = {
   prechat: $("prechat"), form: $("prechat-form"), name: $("name"), email: $("email"),
   prechatError: $("prechat-error"), conversation: $("conversation"), status: $("status"),
   messages: $("messages"), error: $("error"), composer: $("composer"), text: $("text"),
   counter: $("counter"), send: $("send"), ended: $("ended"), newChat: $("new-chat"),
-  connection: $("connection"), subtitle: $("subtitle"),
+  connection: $("connection"), subtitle: $("subtitle"), leave: $("leave"),
 };
 
 const storage = {
@@ -45,6 +47,13 @@ const save = () => {
   storage.save(state);
 };
 const keyOf = (m) => m.clientId ?? m.id;
+/** Length in Unicode code points, as the server counts it (an emoji is one, not two UTF-16 units). */
+const chars = (text) => {
+  let n = 0;
+  for (const _ of text) n += 1;
+  return n;
+};
+const isSent = (m) => m.from !== "system" && !m.state;
 
 // ---- rendering -------------------------------------------------------------------------------------------
 
@@ -100,11 +109,12 @@ function renderStatus() {
   else if (state.status === "assigned") text = "An agent has joined";
   else if (state.status === "queued") {
     text = state.position ? `You are number ${state.position} in the queue` : "Waiting for an agent…";
-  } else if (!started) text = "Connecting…";
+  } else text = started ? "Waiting for an agent…" : "Connecting…";
   if (els.status.textContent !== text) els.status.textContent = text;
   els.subtitle.textContent = state.agentName && !state.ended
     ? `You're chatting with ${state.agentName}` : "We usually reply in a few minutes";
   els.composer.hidden = state.ended;
+  els.leave.hidden = state.ended || els.conversation.hidden;
   els.ended.hidden = !state.ended;
 }
 
@@ -119,7 +129,7 @@ function showConnection(text) {
 }
 
 function updateCounter() {
-  const n = els.text.value.length;
+  const n = chars(els.text.value);
   const over = n > maxChars;
   els.counter.textContent = `${n} / ${maxChars}`;
   els.counter.classList.toggle("over", over);
@@ -154,14 +164,10 @@ function flushPending() {
 function onMessage(msg) {
   switch (msg.type) {
     case "started":
-      started = true;
-      state.token = msg.token;
-      state.contactId = msg.contact_id;
-      socket.resetBackoff();
-      showConnection("");
-      save();
-      renderStatus();
-      flushPending();
+      onStarted(msg);
+      break;
+    case "history":
+      mergeHistory(msg.messages ?? []);
       break;
     case "ack": {
       const m = state.messages.find((x) => x.clientId === msg.client_id);
@@ -185,6 +191,51 @@ function onMessage(msg) {
     default:
       break; // newer server, older page: ignore what we do not know
   }
+}
+
+function onStarted(msg) {
+  started = true;
+  if (msg.token) state.token = msg.token; // a follow-up contact on the same socket keeps the old token
+  const contactId = msg.contact_id ?? null;
+  if (state.contactId && contactId && contactId !== state.contactId && state.messages.some(isSent)) {
+    // The earlier chat had closed on the server: this is a new conversation with the same customer.
+    state.status = null;
+    state.position = null;
+    state.agentName = null;
+    addSystem("New conversation");
+  }
+  state.contactId = contactId;
+  socket.resetBackoff();
+  showConnection("");
+  save();
+  renderStatus();
+  flushPending();
+}
+
+/** A resumed chat's messages from the server: add what we missed, in order, and confirm what was pending. */
+function mergeHistory(messages) {
+  let cursor = -1;
+  for (const msg of messages) {
+    const i = state.messages.findIndex((x) => (msg.id && x.id === msg.id) ||
+                                              (msg.client_id && x.clientId === msg.client_id));
+    if (i >= 0) {
+      const known = state.messages[i];
+      if (known.state) {
+        known.state = null;
+        known.error = undefined;
+      }
+      known.id = msg.id;
+      cursor = Math.max(cursor, i);
+      continue;
+    }
+    const m = { id: msg.id, clientId: msg.client_id, from: msg.from === "customer" ? "customer" : "agent",
+                text: String(msg.text ?? ""), at: msg.at, agentName: msg.agent_name };
+    if (m.from === "agent" && m.agentName) state.agentName = m.agentName;
+    cursor += 1;
+    state.messages.splice(cursor, 0, m);
+  }
+  save();
+  showConversation();
 }
 
 function receive(msg) {
@@ -217,10 +268,16 @@ function onStatus(msg) {
   if (msg.agent_name) state.agentName = msg.agent_name;
   if (msg.state === "assigned" && previous !== "assigned") addSystem("An agent has joined");
   if (msg.state === "closed" && !state.ended) {
+    const hadFocus = els.conversation.contains(document.activeElement);
     state.ended = true;
-    addSystem("This chat has ended");
+    addSystem(msg.reason === "abandoned" ? "This chat has ended before an agent could answer"
+      : "This chat has ended");
     socket.stop();
     showConnection("");
+    save();
+    renderStatus();
+    if (hadFocus) els.newChat.focus(); // the composer it was in is gone
+    return;
   }
   save();
   renderStatus();
@@ -275,6 +332,16 @@ function sendMessage(text) {
   if (started) socket.send({ type: "message", text, client_id: m.clientId });
 }
 
+/** Start another conversation as the same customer (the token is kept, so the agent sees the history). */
+function newConversation() {
+  state = { ...freshState(state.name, state.email), token: state.token, contactId: state.contactId };
+  save();
+  showError("");
+  showConversation();
+  connect();
+  els.text.focus();
+}
+
 function resetChat(name = "", email = "") {
   socket?.stop();
   socket = null;
@@ -324,8 +391,8 @@ els.composer.addEventListener("submit", (ev) => {
   ev.preventDefault();
   const text = els.text.value.trim();
   if (!text || state.ended) return;
-  if (text.length > maxChars) {
-    showError(`Your message is ${text.length} characters long; the limit is ${maxChars}.`);
+  if (chars(text) > maxChars) {
+    showError(`Your message is ${chars(text)} characters long; the limit is ${maxChars}.`);
     return;
   }
   els.text.value = "";
@@ -341,7 +408,11 @@ els.text.addEventListener("keydown", (ev) => {
   }
 });
 els.text.addEventListener("input", updateCounter);
-els.newChat.addEventListener("click", () => resetChat(state.name, state.email));
+els.newChat.addEventListener("click", newConversation);
+els.leave.addEventListener("click", () => {
+  if (!socket || !started || state.ended) return;
+  socket.send({ type: "leave" });
+});
 
 if (state.token || state.messages.length) {
   showConversation();
