@@ -44,6 +44,12 @@ class Settings:
     wrapup_timeout_s: float = _f(0.0, "CC_WRAPUP_TIMEOUT_S",
                                  "Seconds of after-contact work before the agent is available again; 0 = until "
                                  "the agent submits wrap-up.")
+    chat_abandon_s: float = _f(60.0, "CC_CHAT_ABANDON_S",
+                               "Seconds a waiting chat customer whose socket is gone may take to come back before "
+                               "the chat counts as abandoned.")
+    agent_grace_s: float = _f(15.0, "CC_AGENT_GRACE_S",
+                              "Seconds an agent whose last desktop socket closed stays in their state (a reload) "
+                              "before routing sets them offline.")
     max_message_chars: int = _f(4000, "CC_MAX_MESSAGE_CHARS", "Longest chat or SMS text accepted from anyone.")
     demo: bool = _f(False, "CC_DEMO", "Create a demo agent (credentials printed on start) and demo content.")
     log_level: str = _f("INFO", "CC_LOG_LEVEL", "Python logging level.")
@@ -94,6 +100,10 @@ class Settings:
         for name in ("offer_timeout_s", "max_message_chars"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{_env(name)} must be positive, not {getattr(self, name)}")
+        if self.agent_grace_s < 0:
+            raise SettingsError(f"CC_AGENT_GRACE_S must not be negative, not {self.agent_grace_s}")
+        if self.chat_abandon_s < 0:
+            raise SettingsError(f"CC_CHAT_ABANDON_S must not be negative, not {self.chat_abandon_s}")
         if self.wrapup_timeout_s < 0:
             raise SettingsError(f"CC_WRAPUP_TIMEOUT_S must not be negative, not {self.wrapup_timeout_s}")
         if not self.default_queue:
