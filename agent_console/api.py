@@ -2,7 +2,6 @@
 agents, users. Every handler checks the session first; agents see only the contacts offered or assigned to them."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web

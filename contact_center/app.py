@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import sys
-import weakref
 from collections.abc import AsyncIterator
 
 from aiohttp import WSCloseCode, web
@@ -136,7 +135,7 @@ def create_app(settings: Settings) -> web.Application:
     app[HUB] = Hub()
     app[METRICS] = Metrics()
     app[CHANNELS] = {}
-    app[SOCKETS] = weakref.WeakSet()
+    app[SOCKETS] = set()  # type: ignore[index]  # aiohttp types AppKey values loosely
     app[DEMO_CREDENTIALS] = []
     app.cleanup_ctx.append(_history_ctx)
     app.cleanup_ctx.append(_routing_ctx)

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Hashable
+from types import MappingProxyType
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def contact_topic(contact_id: str) -> tuple[str, str]:
 class Subscription:
     """One listener's queue of messages; iterate it, or `get()` one at a time."""
 
-    _CLOSED: Message = {"type": "__closed__"}
+    _CLOSED: Message = MappingProxyType({"type": "__closed__"})  # type: ignore[assignment]  # identity sentinel
 
     def __init__(self, topic: Topic, max_pending: int) -> None:
         self.topic = topic

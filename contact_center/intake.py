@@ -113,8 +113,8 @@ class Intake:
             return contact, False
         return await self.open_contact(customer, channel, queue, subject=subject, external_id=external_id), True
 
-    async def open_contact(self, customer: "Customer", channel: str, queue: str | None = None, *,
-                           subject: str | None = None, external_id: str | None = None) -> "Contact":
+    async def open_contact(self, customer: Customer, channel: str, queue: str | None = None, *,
+                           subject: str | None = None, external_id: str | None = None) -> Contact:
         """A new contact (state new) for the customer; route it once its first event is recorded."""
         contact = await self.history.open_contact(customer.id, channel, queue or self.settings.default_queue,
                                                   subject=subject, external_id=external_id)

@@ -5,7 +5,6 @@ importing the assembly (which imports them).
 """
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -30,5 +29,5 @@ LIFECYCLE: web.AppKey[Lifecycle] = web.AppKey("lifecycle")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 REDIS: web.AppKey[Any] = web.AppKey("redis")  # a redis.asyncio client when CC_REDIS_URL is set, else None
 CHANNELS: web.AppKey[dict[str, ChannelAdapter]] = web.AppKey("channels")  # channel name -> adapter
-SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets")  # closed on shutdown
+SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")  # open websockets, closed on shutdown
 DEMO_CREDENTIALS: web.AppKey[list[tuple[str, str, str]]] = web.AppKey("demo_credentials")  # (role, user, pw)

@@ -143,14 +143,21 @@ class Lifecycle:
         """The agent a contact is assigned to now, if any."""
         return self._assigned.get(contact_id)
 
-    def is_waiting(self, contact_id: str) -> bool:
+    async def routing_state(self, contact_id: str) -> str | None:
+        """Routing's own state of the contact's task (queued, offered, assigned, wrapup, closed, abandoned,
+        overflowed), or None when routing does not know it (e.g. after a restart). Routing is ahead of this
+        lifecycle's view, which lags by the history writes still queued."""
+        try:
+            return (await self.router.get_task(contact_id)).state
+        except RoutingError:
+            return None
+
+    async def is_waiting(self, contact_id: str) -> bool:
         """True while the contact waits in a queue (queued or offered)."""
-        return contact_id in self._queue_of
+        return await self.routing_state(contact_id) in ("queued", "offered")
 
     async def position(self, contact_id: str) -> int | None:
-        """1-based place of a waiting contact in its queue (routing's order), None when not waiting."""
-        if contact_id not in self._queue_of:
-            return None
+        """1-based place of a waiting contact in its queue (routing's order), None when not queued."""
         try:
             place = await self.router.position(contact_id)
         except RoutingError:
@@ -178,8 +185,10 @@ class Lifecycle:
     async def agent_name(self, agent_id: str) -> str:
         """The agent's display name (their username), cached."""
         if agent_id not in self._names:
-            user = await self.history.get_user(agent_id)
-            self._names[agent_id] = getattr(user, "name", None) or getattr(user, "username", agent_id)
+            try:
+                self._names[agent_id] = (await self.history.get_user(agent_id)).username
+            except LookupError:  # a user removed since: show the id rather than fail the message
+                return agent_id
         return self._names[agent_id]
 
     async def offer_message(self, offer: Offer) -> dict[str, Any]:
@@ -264,13 +273,14 @@ class Lifecycle:
 
     async def customer_left(self, contact_id: str) -> None:
         """The customer is gone: abandoned while waiting; while assigned, the agent is told and wraps up."""
-        if contact_id in self._queue_of:
+        state = await self.routing_state(contact_id)
+        if state in ("queued", "offered"):
             try:
                 await self.router.abandon(contact_id)
             except RoutingError as e:  # it was assigned or ended meanwhile: nothing to abandon
                 log.info("chat %s left but could not be abandoned: %s", contact_id, e.code)
-        elif contact_id in self._assigned and contact_id not in self._ended:
-            agent_id = self._assigned[contact_id]
+        elif state == "assigned":
+            agent_id = str((await self.router.get_task(contact_id)).agent_id)
             await self.history.append_event(contact_id, "contact.customer_left", {})
             self.metrics.event("contact.customer_left")
             self.hub.publish(agent_topic(agent_id), {"type": "customer_left", "contact_id": contact_id})

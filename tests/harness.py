@@ -20,10 +20,12 @@ TIMEOUT_S = 5.0
 
 
 @pytest.fixture
-def cc_settings(tmp_path) -> Settings:
-    """Settings of a test app: its own SQLite file, a known secret, short timers."""
-    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/cc.db", secret_key="test-secret",
-                    offer_timeout_s=5.0, chat_abandon_s=0.3, agent_grace_s=0.3, max_message_chars=200)
+def cc_settings(request, tmp_path) -> Settings:
+    """Settings of a test app: its own SQLite file, a known secret, a small message limit; a test changes more
+    with `@pytest.mark.parametrize("cc_settings", [{"field": value}], indirect=True)`."""
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/cc.db", secret_key="test-secret",
+                        offer_timeout_s=5.0, chat_abandon_s=10.0, agent_grace_s=10.0, max_message_chars=200)
+    return settings.replace(**getattr(request, "param", {}))
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ class WebchatAdapter:
         """Push an agent's reply to the customer's open sockets; a closed tab reads it on resume."""
         self.hub.publish(contact_topic(str(contact.id)), chat_message(message))
 
-    def socket_gone(self, contact_id: str) -> None:
+    def socket_gone(self, contact_id: str) -> None:  # called only for waiting contacts
         """The customer's last socket closed: abandon the contact unless they are back in time."""
         if self.hub.listeners(contact_topic(contact_id)) or contact_id in self._timers:
             return

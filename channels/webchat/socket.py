@@ -17,7 +17,7 @@ from channels.webchat.adapter import CHANNEL, WebchatAdapter
 from contact_center.domain import DomainError
 from contact_center.hub import contact_topic
 from contact_center.intake import IntakeError
-from contact_center.keys import CHANNELS, HISTORY, HUB, INTAKE, LIFECYCLE, SETTINGS
+from contact_center.keys import CHANNELS, HISTORY, HUB, INTAKE, LIFECYCLE, ROUTER, SETTINGS
 from contact_center.sockets import BadFrame, JsonSocket, field, open_socket
 
 if TYPE_CHECKING:
@@ -142,15 +142,16 @@ class ChatSession:
                 item["agent_name"] = await self.lifecycle.agent_name(e.agent_id)
             messages.append(item)
         await self.sock.send({"type": "history", "contact_id": cid, "messages": messages})
-        agent_id = self.lifecycle.agent_of(cid)
-        if self.lifecycle.is_waiting(cid):
+        state = await self.lifecycle.routing_state(cid)
+        if state in ("queued", "offered"):
             position = await self.lifecycle.position(cid)
             await self.sock.send({"type": "status", "state": "queued", "contact_id": cid,
                                   **({"position": position} if position is not None else {})})
-        elif agent_id is not None and not self.lifecycle.is_ended(cid):
+        elif state == "assigned":
+            task = await self.app[ROUTER].get_task(cid)
             await self.sock.send({"type": "status", "state": "assigned", "contact_id": cid,
-                                  "agent_name": await self.lifecycle.agent_name(agent_id)})
-        elif agent_id is not None:
+                                  "agent_name": await self.lifecycle.agent_name(str(task.agent_id))})
+        elif state is not None:  # wrap-up or over: the conversation has ended
             self.closed = True
             await self.sock.send({"type": "status", "state": "closed", "contact_id": cid})
         else:
@@ -201,7 +202,7 @@ class ChatSession:
         await self._detach()
         if contact is not None and not self.left and not self.closed:
             cid = str(contact.id)
-            if self.lifecycle.is_waiting(cid):
+            if await self.lifecycle.is_waiting(cid):
                 self.adapter.socket_gone(cid)
 
 

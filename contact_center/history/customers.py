@@ -34,11 +34,18 @@ async def resolve(conn: AsyncConnection, customer_id: Any) -> int:
     return row.merged_into if row.merged_into is not None else row.id
 
 
-async def family(conn: AsyncConnection, survivor: int) -> list[int]:
-    """The survivor's id followed by every id merged into it."""
-    merged = (await conn.execute(select(customers.c.id).where(customers.c.merged_into == survivor)
-                                 .order_by(customers.c.id))).scalars().all()
-    return [survivor, *merged]
+async def family(conn: AsyncConnection, customer_id: Any) -> list[int]:
+    """The surviving customer's id followed by every id merged into it, for any id it ever had (one query
+    unless `customer_id` is itself an alias)."""
+    cid = convert.parse_id(customer_id, "customer")
+    rows = (await conn.execute(select(customers.c.id, customers.c.merged_into).where(
+        or_(customers.c.id == cid, customers.c.merged_into == cid)))).all()
+    own = next((r for r in rows if r.id == cid), None)
+    if own is None:
+        raise NotFound(f"no customer {customer_id}")
+    if own.merged_into is not None:
+        return await family(conn, own.merged_into)
+    return [cid, *sorted(r.id for r in rows if r.id != cid)]
 
 
 async def load(conn: AsyncConnection, customer_id: Any) -> Customer:

@@ -8,9 +8,9 @@ and `identities` (unique per kind + normalised value). Transactional data: `cont
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from contact_center.history.types import ID, JSONData, UTCDateTime
@@ -99,9 +99,10 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-customers = CustomerRow.__table__
-identities = IdentityRow.__table__
-contacts = ContactRow.__table__
-events = EventRow.__table__
-users = UserRow.__table__
+# The Core tables, for the repository's SQL (typed as Table: the mapped classes only promise a FromClause).
+customers = cast(Table, CustomerRow.__table__)
+identities = cast(Table, IdentityRow.__table__)
+contacts = cast(Table, ContactRow.__table__)
+events = cast(Table, EventRow.__table__)
+users = cast(Table, UserRow.__table__)
 metadata = Base.metadata

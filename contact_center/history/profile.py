@@ -76,7 +76,7 @@ async def compute_profile(conn: AsyncConnection, customer: Customer, family: lis
     span = max(now - first, WINDOW) if first else WINDOW
     frequency = round(len(rows) / (span / WINDOW), 3)
 
-    by_category = dict((await conn.execute(
+    by_category: dict[str, int] = dict((await conn.execute(
         select(events.c.category, func.count()).where(events.c.customer_id.in_(family))
         .group_by(events.c.category))).all())
     scores = []
@@ -98,7 +98,7 @@ async def compute_profile(conn: AsyncConnection, customer: Customer, family: lis
     attr = customer.attributes.get("value")
     has_attr = isinstance(attr, (int, float)) and not isinstance(attr, bool)
     return Profile(
-        customer_id=customer.id, value=float(attr) if has_attr else float(resolved),
+        customer_id=customer.id, value=float(attr) if has_attr and attr is not None else float(resolved),
         value_source="attribute" if has_attr else "resolved_contacts", contacts=len(rows),
         resolved_contacts=resolved, frequency_per_30d=frequency, contacts_last_30d=recent,
         satisfaction=round(sum(scores) / len(scores), 3) if scores else None, survey_responses=len(scores),

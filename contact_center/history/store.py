@@ -176,9 +176,8 @@ class History:
     async def profile(self, customer_id: str) -> Profile:
         """The relationship figures of a customer (docs/history.md defines each)."""
         async with self.db.read() as conn:
-            survivor = await cust.resolve(conn, customer_id)
-            ids = await cust.family(conn, survivor)
-            customer = await cust.load(conn, survivor)
+            ids = await cust.family(conn, customer_id)
+            customer = await cust.load(conn, ids[0])
             return await compute_profile(conn, customer, ids, utcnow())
 
     # -- contacts and events ----------------------------------------------------------------------------------
@@ -275,8 +274,7 @@ class History:
         """The customer's events across every channel and merged record, newest first; page with `before`
         (the id of the last event of the previous page)."""
         async with self.db.read() as conn:
-            survivor = await cust.resolve(conn, customer_id)
-            ids = await cust.family(conn, survivor)
+            ids = await cust.family(conn, customer_id)
             owner = events.c.customer_id == ids[0] if len(ids) == 1 else events.c.customer_id.in_(ids)
             stmt = select(events).where(owner)
             if before is not None:

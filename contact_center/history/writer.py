@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contact_center.domain import Event, NotFound, Unavailable
+from contact_center.domain import Event, EventCategory, NotFound, Unavailable
 from contact_center.history import convert
 from contact_center.history.db import Database
 from contact_center.history.models import contacts, events
@@ -151,12 +152,31 @@ class GroupCommitWriter:
                     "category": item.category, "at": item.at, "direction": item.direction,
                     "agent_id": item.agent_id, "client_id": item.client_id, "data": item.data})
             if to_insert:
-                rows = await conn.execute(
-                    insert(events).returning(*events.c, sort_by_parameter_order=True), to_insert)
-                for n, row in zip(slots, rows):
-                    results[n] = convert.event(row)
+                new_ids = await _insert(conn, to_insert)
+                for n, new_id, v in zip(slots, new_ids, to_insert):
+                    results[n] = Event(
+                        id=str(new_id), contact_id=str(v["contact_id"]), customer_id=str(v["customer_id"]),
+                        type=v["type"], category=EventCategory(v["category"]), at=v["at"],
+                        direction=v["direction"], agent_id=v["agent_id"], client_id=v["client_id"],
+                        data=v["data"])
             for n, first in duplicates:
                 results[n] = results[first]
         self.batches += 1
         self.written += len(to_insert)
         return [r if r is not None else NotFound("event not written") for r in results]
+
+
+async def _insert(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows into `events`; their new ids, in order."""
+    if conn.dialect.name != "sqlite":
+        # Only the ids come back: the rest of each event is what we sent (no JSON round trip).
+        result = await conn.execute(insert(events).returning(events.c.id, sort_by_parameter_order=True), rows)
+        return list(result.scalars())
+    # SQLite cannot promise the order of RETURNING rows, so SQLAlchemy would insert row by row. Instead: this
+    # transaction holds the write lock (BEGIN IMMEDIATE), and SQLite gives each new row of a rowid table the
+    # largest rowid + 1, so one executemany yields last+1 .. last+n; checked before the commit.
+    last = (await conn.execute(select(func.max(events.c.id)))).scalar() or 0
+    await conn.execute(insert(events), rows)
+    if (await conn.execute(select(func.max(events.c.id)))).scalar() != last + len(rows):
+        raise RuntimeError("SQLite assigned event ids out of sequence")  # rolls back; nothing is half-written
+    return list(range(last + 1, last + 1 + len(rows)))

@@ -10,8 +10,8 @@ from tests.harness import Socket, add_user, agent_socket, chat, logged_in, settl
 
 
 @pytest.fixture
-def cc_settings(cc_settings):
-    return cc_settings.replace(offer_timeout_s=0.5)
+def cc_settings(request, cc_settings):
+    return cc_settings.replace(offer_timeout_s=1.0, **getattr(request, "param", {}))
 
 
 async def _agents(cc, aiohttp_client, *names):
@@ -24,7 +24,7 @@ async def _agents(cc, aiohttp_client, *names):
 
 async def test_a_rejected_offer_goes_to_another_agent(cc, aiohttp_client):
     alice, bob = await _agents(cc, aiohttp_client, "alice", "bob")
-    customer, started = await chat(cc)
+    _customer, started = await chat(cc)
     # the longest-idle agent (alice, available first) gets it
     offer = await alice.expect("offer")
     await alice.send({"type": "reject", "offer_id": offer["offer_id"]})
@@ -42,9 +42,9 @@ async def test_a_rejected_offer_goes_to_another_agent(cc, aiohttp_client):
 
 async def test_an_unanswered_offer_times_out_and_is_offered_again(cc, aiohttp_client):
     alice, bob = await _agents(cc, aiohttp_client, "alice", "bob")
-    customer, started = await chat(cc)
+    _customer, started = await chat(cc)
     offer = await alice.expect("offer")
-    assert offer["expires_in_s"] <= 0.5
+    assert offer["expires_in_s"] <= 1.0
     cancelled = await alice.expect("offer_cancelled", timeout=3)
     assert cancelled["reason"] == "timeout"
     again = await bob.expect("offer", timeout=3)
@@ -122,11 +122,11 @@ async def test_a_reloaded_desktop_gets_its_offers_and_conversations_again(cc, ai
     await add_user(cc, "alice")
     http = await logged_in(aiohttp_client, cc, "alice")
     alice = await agent_socket(http)
-    one, first = await chat(cc, name="One")
+    _one, first = await chat(cc, name="One")
     offer = await alice.expect("offer")
     await alice.send({"type": "accept", "offer_id": offer["offer_id"]})
     await alice.expect("assigned")
-    two, second = await chat(cc, name="Two")
+    _two, _second = await chat(cc, name="Two")
     pending = await alice.expect("offer")
     await alice.close()
 
@@ -138,6 +138,7 @@ async def test_a_reloaded_desktop_gets_its_offers_and_conversations_again(cc, ai
     assert assigned["contact"]["id"] == first["contact_id"]
 
 
+@pytest.mark.parametrize("cc_settings", [{"agent_grace_s": 0.3}], indirect=True)
 async def test_an_agent_whose_desktop_is_gone_goes_offline_after_the_grace(cc, aiohttp_client, cc_settings):
     await add_user(cc, "alice")
     http = await logged_in(aiohttp_client, cc, "alice")
@@ -180,7 +181,7 @@ async def test_a_customer_leaving_an_assigned_chat_tells_the_agent(cc, aiohttp_c
 
 async def test_an_offer_is_withdrawn_when_the_customer_leaves(cc, aiohttp_client, cc_settings):
     (alice,) = await _agents(cc, aiohttp_client, "alice")
-    customer, started = await chat(cc)
+    customer, _started = await chat(cc)
     offer = await alice.expect("offer")
     await customer.send({"type": "leave"})
     await customer.until_closed()

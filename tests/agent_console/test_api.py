@@ -86,7 +86,7 @@ async def test_an_admin_adds_an_agent_who_is_routable_at_once(cc, aiohttp_client
         assert resp.status == status and (await resp.json())["error"]["code"] == code, body
 
     newbie = await agent_socket(await logged_in(aiohttp_client, cc, "newbie"))
-    customer, started = await chat(cc)
+    _customer, started = await chat(cc)
     assert (await newbie.expect("offer"))["contact"]["id"] == started["contact_id"]
 
     agents = (await (await admin.get("/api/agents")).json())["items"]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from contact_center.keys import HISTORY, LIFECYCLE
 from tests.harness import Socket, add_user, agent_socket, chat, logged_in, settle
 
@@ -28,7 +30,8 @@ async def test_a_message_is_recorded_before_its_ack_and_a_resend_is_acked_withou
     assert [(m["id"], m["from"], m["text"], m["client_id"]) for m in history["messages"]] == \
         [(ack["id"], "customer", "first", "m-1")]
     await again.send({"type": "message", "text": "first", "client_id": "m-1"})
-    assert (await again.expect("ack", client_id="m-1"))["id"] == ack["id"]
+    second = await again.expect("ack", client_id="m-1")
+    assert second["id"] == ack["id"], (again.seen, [(e.id, e.type, e.contact_id, e.client_id) for e in await _events(cc, started["contact_id"])])
     assert len([e for e in await _events(cc, started["contact_id"]) if e.type == "message.in"]) == 1
 
 
@@ -43,7 +46,7 @@ async def test_resume_shows_what_the_customer_missed_while_away(cc, aiohttp_clie
     await agent.send({"type": "reply", "contact_id": started["contact_id"], "text": "are you there?"})
     await agent.expect("message")
 
-    back, resumed = await chat(cc, token=started["token"])
+    back, _resumed = await chat(cc, token=started["token"])
     history = await back.expect("history")
     assert [(m["from"], m["text"], m["agent_name"]) for m in history["messages"]] == \
         [("agent", "are you there?", "alice")]
@@ -98,7 +101,7 @@ async def test_bad_frames_get_errors_with_codes_and_the_socket_stays_open(cc):
 async def test_html_is_stored_and_sent_as_plain_text(cc, aiohttp_client):
     await add_user(cc, "alice")
     agent = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
-    customer, started = await chat(cc, name="<script>x</script>")
+    customer, _started = await chat(cc, name="<script>x</script>")
     offer = await agent.expect("offer")
     assert offer["contact"]["customer"]["name"] == "<script>x</script>"
     await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
@@ -120,6 +123,7 @@ async def test_leaving_the_queue_is_an_abandonment(cc):
     assert "contact.abandoned" in [e.type for e in events]
 
 
+@pytest.mark.parametrize("cc_settings", [{"chat_abandon_s": 0.3}], indirect=True)
 async def test_a_queued_customer_whose_socket_is_gone_abandons_after_the_grace(cc, cc_settings):
     customer, started = await chat(cc)
     await customer.expect("status", state="queued")
@@ -130,12 +134,13 @@ async def test_a_queued_customer_whose_socket_is_gone_abandons_after_the_grace(c
     assert contact.state.value == "abandoned"
 
 
+@pytest.mark.parametrize("cc_settings", [{"chat_abandon_s": 1.0}], indirect=True)
 async def test_a_customer_back_within_the_grace_keeps_their_place(cc, cc_settings):
-    first, one = await chat(cc, name="One")
+    first, _one = await chat(cc, name="One")
     second, two = await chat(cc, name="Two")
     assert (await second.expect("status", state="queued"))["position"] == 2
     await second.close()
-    back, resumed = await chat(cc, token=two["token"])
+    back, _resumed = await chat(cc, token=two["token"])
     assert (await back.expect("status", state="queued"))["position"] == 2
     await asyncio.sleep(cc_settings.chat_abandon_s + 0.3)
     await settle(cc)
@@ -145,7 +150,7 @@ async def test_a_customer_back_within_the_grace_keeps_their_place(cc, cc_setting
     await first.send({"type": "leave"})
     await first.until_closed()
     assert (await back.expect("status", state="queued"))["position"] == 1
-    assert cc.server.app[LIFECYCLE].is_waiting(two["contact_id"])
+    assert await cc.server.app[LIFECYCLE].is_waiting(two["contact_id"])
 
 
 async def test_a_message_after_the_chat_closed_opens_a_new_one(cc, aiohttp_client):
@@ -167,9 +172,8 @@ async def test_a_message_after_the_chat_closed_opens_a_new_one(cc, aiohttp_clien
 
 
 async def test_a_queue_that_refuses_the_chat_closes_it_with_a_clear_error(cc):
-    from routing import QueueConfig
-
     from contact_center.keys import ROUTER
+    from routing import QueueConfig
     await cc.server.app[ROUTER].add_queue(QueueConfig(name="general", max_length=0))
     customer, started = await chat(cc)
     error = await customer.expect("error")

@@ -46,7 +46,7 @@ async def test_healthz_checks_redis_when_configured(aiohttp_client, cc_settings,
 
 
 async def test_metrics_count_contacts_events_messages_and_show_queues(cc):
-    customer, started = await chat(cc)
+    customer, _started = await chat(cc)
     await customer.send({"type": "message", "text": "hi", "client_id": "1"})
     await customer.expect("ack")
     await customer.expect("status", state="queued")

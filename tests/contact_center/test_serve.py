@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import aiohttp
-import pytest
 
 from tests.servers import free_port
 
@@ -59,7 +57,7 @@ async def test_serve_demo_prints_credentials_that_log_in(tmp_path):
         printed = "".join(lines)
         match = re.search(r"demo agent: username '([^']+)' password '([^']+)'", printed)
         assert match, printed
-        assert f"running at http://127.0.0.1:" in printed
+        assert "running at http://127.0.0.1:" in printed
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             resp = await http.post(f"{url}/api/login", json={"username": match[1], "password": match[2]})
             assert resp.status == 200

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from contact_center.history.models import metadata
 
 config = context.config
-url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+url: str = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url") or ""
+if not url:
+    raise RuntimeError("no database URL: call contact_center.history.migrations.upgrade(url)")
 
 _LOCK_ID = 0x63635F6869  # any constant: serialises migrators on one PostgreSQL database
 
