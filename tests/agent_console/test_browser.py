@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
+import pytest_asyncio
 from aiohttp import WSCloseCode, web
 from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright, expect
 
@@ -19,7 +20,9 @@ from contact_center.app import create_app
 from contact_center.keys import HISTORY, SOCKETS
 from contact_center.settings import Settings
 
-pytestmark = pytest.mark.browser
+# One browser for the module (launching chromium is the slowest step); each test gets fresh contexts and its own
+# server, so nothing leaks between tests.
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -50,7 +53,7 @@ def overrides() -> dict:
     return {}
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")
 async def server(tmp_path, overrides) -> AsyncIterator[Server]:
     """The whole platform on a free loopback port, with an agent and a supervisor."""
     settings = Settings(**{"database_url": f"sqlite+aiosqlite:///{tmp_path}/cc.db",
@@ -70,7 +73,7 @@ async def server(tmp_path, overrides) -> AsyncIterator[Server]:
         await runner.cleanup()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as p:
         b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
