@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from contact_center.keys import SETTINGS
 from contact_center.settings import Settings
 
 COMMON_STATIC = Path(__file__).parent / "static"
@@ -66,12 +67,8 @@ class PageRenderer:
 
 
 def app_settings(app: web.Application) -> Settings:
-    """The app's Settings (the assembly stores them under its AppKey), or the defaults for a bare app."""
-    # Found by type rather than by key so the page modules need not import the assembly that imports them.
-    for value in app.values():
-        if isinstance(value, Settings):
-            return value
-    return Settings()
+    """The app's Settings, or the defaults for a bare app (the page tests mount the pages alone)."""
+    return app.get(SETTINGS) or Settings()
 
 
 async def _static_cache_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -203,6 +203,7 @@ function onMessage(msg) {
     case "offer":
       addOffer(msg);
       break;
+    case "offer_cancelled":
     case "offer_ended":
       onOfferEnded(msg);
       break;

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
+import pytest_asyncio
 from aiohttp import WSCloseCode, web
 from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright, expect
 
@@ -19,7 +20,9 @@ from contact_center.app import create_app
 from contact_center.keys import HISTORY, SOCKETS
 from contact_center.settings import Settings
 
-pytestmark = pytest.mark.browser
+# One browser for the module (launching chromium is the slowest step); each test gets fresh contexts and its own
+# server, so nothing leaks between tests.
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -45,10 +48,17 @@ class Watched:
 
 
 @pytest.fixture
-async def server(tmp_path) -> AsyncIterator[Server]:
+def overrides() -> dict:
+    """Settings a test changes (parametrize `overrides` to change them)."""
+    return {}
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def server(tmp_path, overrides) -> AsyncIterator[Server]:
     """The whole platform on a free loopback port, with an agent and a supervisor."""
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/cc.db", secret_key="browser-test-secret",
-                        offer_timeout_s=30.0, max_message_chars=500)
+    settings = Settings(**{"database_url": f"sqlite+aiosqlite:///{tmp_path}/cc.db",
+                           "secret_key": "browser-test-secret", "offer_timeout_s": 30.0,
+                           "max_message_chars": 500, **overrides})
     app = create_app(settings)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -63,7 +73,7 @@ async def server(tmp_path) -> AsyncIterator[Server]:
         await runner.cleanup()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as p:
         b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -89,14 +99,14 @@ async def open_page(browser: Browser, url: str) -> Watched:
     return watched
 
 
-async def start_chat(browser: Browser, server: Server, name: str, email: str = "") -> Watched:
+async def start_chat(browser: Browser, server: Server, name: str, email: str = "", position: int = 1) -> Watched:
     customer = await open_page(browser, f"{server.url}/chat")
     page = customer.page
     await page.get_by_label("Your name").fill(name)
     if email:
         await page.get_by_label("Email").fill(email)
     await page.get_by_role("button", name="Start chat").click()
-    await expect(page.locator("#status")).to_have_text("You are number 1 in the queue", timeout=WAIT_MS)
+    await expect(page.locator("#status")).to_have_text(f"You are number {position} in the queue", timeout=WAIT_MS)
     return customer
 
 
@@ -297,6 +307,27 @@ async def test_a_message_the_server_refuses_is_marked_with_its_reason(server, br
     await expect(chat.get_by_role("alert").filter(has_text="limit is 500")).to_be_visible()
     await customer_says(chat, "A short one goes through")  # the socket is still usable
     await expect(failed).to_have_count(1)
+
+
+@pytest.mark.parametrize("overrides", [{"offer_timeout_s": 3.0}])
+async def test_offers_count_down_and_can_be_rejected_or_left_to_expire(server, browser):
+    await start_chat(browser, server, "Niklaus")
+    agent = await log_in(browser, server, "/", "alice")
+    desk = agent.page
+    await desk.locator("#state-switch").get_by_text("Available").click()
+    offer = desk.locator("#offers .offer")
+    await expect(offer).to_contain_text("Niklaus", timeout=WAIT_MS)
+    await expect(offer.locator(".countdown-text")).to_have_text(re.compile(r"^[1-3] s left$"))
+    await expect(desk).to_have_title("(1) Offer · Agent desktop · Contact center")
+    await offer.get_by_role("button", name="Reject").click()
+    await expect(offer).to_have_count(0)
+    await expect(desk).to_have_title("Agent desktop · Contact center")
+
+    # Routing keeps the rejected chat from this agent for a while, so the next customer is offered next; the
+    # agent lets that offer run out. (Asserted on the toast, which outlives the 3-second card on a busy machine.)
+    await start_chat(browser, server, "Tony", position=2)
+    await expect(desk.locator("#toasts")).to_contain_text("The offer from Tony expired.", timeout=WAIT_MS)
+    assert agent.errors == []
 
 
 async def test_supervisor_board_shows_queues_and_agents(server, browser):

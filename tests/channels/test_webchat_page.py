@@ -6,13 +6,14 @@ import re
 from aiohttp import web
 
 from channels.webchat.page import setup_page
+from contact_center.keys import SETTINGS
 from contact_center.settings import Settings
 
 
 def _app(settings: Settings | None = None) -> web.Application:
     app = web.Application()
     if settings is not None:
-        app[web.AppKey("settings", Settings)] = settings
+        app[SETTINGS] = settings
     setup_page(app)
     return app
 
