@@ -19,7 +19,7 @@ from typing import Any
 
 from routing.errors import RoutingError
 from routing.memory_store import MemoryStore
-from routing.metrics import agent_metrics, estimated_wait, queue_metrics
+from routing.metrics import agent_metrics, collect_queue_stats, estimated_wait
 from routing.model import (
     PRESENCES,
     AgentConfig,
@@ -610,22 +610,8 @@ class Router:
         """Real-time figures of one queue (a dict) or of every queue (a list); see routing.metrics."""
         if name is None:
             return [await self.queue_stats(q.name) for q in await self.store.list_queues()]
-        queue = await self._queue(name)
-        now = self.clock()
-        oldest = await self.store.oldest_waiting(name)
-        agents = [a for a in await self.store.list_agents() if name in a.config.queues]
-        signed_in = [a for a in agents if a.presence != "offline"]
-        busy = staffed = 0.0
-        for agent in signed_in:
-            figures = agent_metrics(agent, await self.store.counters("agent:" + agent.id), now)["time_in_state_s"]
-            on = figures.get("busy", 0.0) + figures.get("wrapup", 0.0)
-            busy, staffed = busy + on, staffed + on + figures.get("available", 0.0)
-        return queue_metrics(name, await self.store.counters("queue:" + name),
-                             waiting=await self.store.waiting_count(name),
-                             longest_wait_s=now - oldest.queued_at if oldest else 0.0,
-                             sl_threshold_s=queue.sl_threshold_s, signed_in=len(signed_in),
-                             available=sum(1 for a in signed_in if a.state == "available"),
-                             busy_time=busy, staffed_time=staffed, default_aht_s=self.settings.default_aht_s)
+        return await collect_queue_stats(self.store, await self._queue(name), self.clock(),
+                                         default_aht_s=self.settings.default_aht_s)
 
     async def agent_stats(self, agent_id: str | None = None) -> Any:
         """Real-time figures of one agent (a dict) or of every agent (a list); see routing.metrics."""
