@@ -93,7 +93,8 @@ class MemoryStore:
         free = self._free.get((queue, channel))
         if not free:
             return
-        for agent_id in list(free):
+        # No copy: the engine reads the candidates before it changes anything (claims come after).
+        for agent_id in free:
             yield self._agents[agent_id]
 
     # ---- indexes ------------------------------------------------------------------------------------------
