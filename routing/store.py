@@ -70,7 +70,8 @@ class Store(Protocol):
         """How many agents serving `queue` are not offline (the empty-queue rule)."""
 
     def free_agents(self, queue: str, channel: str) -> AsyncGenerator[AgentRecord, None]:
-        """Available agents of `queue` that can take `channel`, longest idle first (lazy: callers stop early)."""
+        """Available agents of `queue` that can take `channel`, longest idle first (lazy: callers stop early;
+        they change nothing in the store before they are done iterating)."""
 
     # ---- waiting tasks -------------------------------------------------------------------------------------
     async def add_task(self, task: TaskRecord) -> bool:

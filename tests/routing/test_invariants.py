@@ -1,6 +1,6 @@
 """Property-based: random operation sequences keep the routing invariants.
 
-No task offered twice at once, no agent over capacity, every task in exactly one state (and, when queued, in
+Two router nodes share one store and take turns. No task offered twice at once, no agent over capacity, every task in exactly one state (and, when queued, in
 exactly one bucket), agent loads equal to the contacts they hold, and no free agent left idle next to a task it
 could take (the matching invariant), whatever the order of operations and failures.
 """
@@ -106,9 +106,16 @@ async def run(ops, strategy: str = "longest_idle") -> None:
             assert event.task_id not in terminal, "a task ended twice"
             terminal.add(event.task_id)
     router.subscribe(watch)
+    # a second router node on the same store: operations alternate between the two
+    other = Router(router.store, clock=clock, settings=router.settings, seed=2)
+    for config in await router.store.list_queues():
+        await other.add_queue(config)
+    other.subscribe(watch)
+    nodes = (router, other)
     n = 0
-    for step in ops:
+    for index, step in enumerate(ops):
         kind = step[0]
+        router = nodes[index % 2]
         try:
             if kind == "agent":
                 _, agent_id, level, chats, queues = step
