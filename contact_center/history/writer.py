@@ -59,7 +59,7 @@ class GroupCommitWriter:
         """Queue `item`; return the stored event once its transaction has committed."""
         if self._closed:
             raise Unavailable("the history store is closed")
-        if self._task is None:
+        if self._task is None or self._task.done():  # first append, or the task was cancelled with its loop
             self._task = asyncio.get_running_loop().create_task(self._run(), name="history-group-commit")
         future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((item, future))
