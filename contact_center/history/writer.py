@@ -70,10 +70,10 @@ class GroupCommitWriter:
     async def close(self) -> None:
         """Write what is queued, then stop the writer task."""
         self._closed = True
-        if self._task is not None:
+        if self._task is not None and not self._task.done():
             self._queue.put_nowait(None)
             await self._task
-            self._task = None
+        self._task = None
 
     async def _run(self) -> None:
         stopping = False
