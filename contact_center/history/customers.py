@@ -70,6 +70,18 @@ async def load(conn: AsyncConnection, customer_id: Any) -> Customer:
     return convert.customer(row, ids)
 
 
+async def load_many(conn: AsyncConnection, ids: list[int]) -> list[Customer]:
+    """Surviving customers by id, in the order given, in two queries."""
+    if not ids:
+        return []
+    rows = {r.id: r for r in await conn.execute(select(customers).where(customers.c.id.in_(ids)))}
+    owned: dict[int, list[Any]] = {i: [] for i in ids}
+    for i in await conn.execute(select(identities).where(identities.c.customer_id.in_(ids))
+                                .order_by(identities.c.id)):
+        owned[i.customer_id].append(i)
+    return [convert.customer(rows[i], owned[i]) for i in ids if i in rows]
+
+
 async def find_identity(conn: AsyncConnection, kind: str, key: str) -> int | None:
     """The surviving customer an identity belongs to, or None."""
     owner = (await conn.execute(select(identities.c.customer_id).where(
@@ -177,7 +189,7 @@ async def search(conn: AsyncConnection, *, q: str | None, phone_key: str | None,
                 identities.c.kind != "chat", func.lower(identities.c.value).like(pattern.lower(), escape="\\")))))
     stmt = stmt.order_by(customers.c.updated_at.desc(), customers.c.id.desc()).limit(limit)
     ids = (await conn.execute(stmt)).scalars().all()
-    return [await load(conn, i) for i in ids]
+    return await load_many(conn, list(ids))
 
 
 def check_text(value: Any, what: str) -> str | None:

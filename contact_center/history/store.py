@@ -315,7 +315,7 @@ class History:
         if not isinstance(password, str):
             return None
         ok, rehash = await asyncio.to_thread(user_rules.check_password,
-                                             row.password_hash if row else user_rules.DUMMY_HASH, password)
+                                             row.password_hash if row else user_rules.dummy_hash(), password)
         if not ok or row is None:
             return None
         if rehash:

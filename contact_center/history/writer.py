@@ -59,7 +59,7 @@ class GroupCommitWriter:
         """Queue `item`; return the stored event once its transaction has committed."""
         if self._closed:
             raise Unavailable("the history store is closed")
-        if self._task is None:
+        if self._task is None or self._task.done():  # first append, or the task was cancelled with its loop
             self._task = asyncio.get_running_loop().create_task(self._run(), name="history-group-commit")
         future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((item, future))
@@ -70,10 +70,10 @@ class GroupCommitWriter:
     async def close(self) -> None:
         """Write what is queued, then stop the writer task."""
         self._closed = True
-        if self._task is not None:
+        if self._task is not None and not self._task.done():
             self._queue.put_nowait(None)
             await self._task
-            self._task = None
+        self._task = None
 
     async def _run(self) -> None:
         stopping = False
