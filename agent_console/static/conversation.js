@@ -6,7 +6,7 @@ const CHANNEL_NAMES = { chat: "Web chat", webchat: "Web chat", sms: "SMS", email
 const DISPOSITIONS = { resolved: "Resolved", follow_up: "Needs follow-up", escalated: "Escalated",
                        information: "Information given", no_response: "Customer left / no response",
                        other: "Other" };
-const MAX_PREVIOUS = 20;
+const TIMELINE_PAGE = 200; // events per page of the customer's timeline
 
 export const channelName = (c) => CHANNEL_NAMES[c] ?? (c ? String(c) : "Contact");
 
@@ -126,6 +126,10 @@ export class Conversation {
     this.profile = q(".profile");
     this.timeline = q(".timeline");
     this.timelineEmpty = q(".timeline-empty");
+    this.moreButton = q(".more");
+    this.moreButton.addEventListener("click", () => this._loadEarlier());
+    this.events = []; // the customer's timeline, newest first
+    this.nextBefore = null;
     this.panel = panel;
     this._renderProfile(this.contact.customer);
     this._renderState();
@@ -168,7 +172,10 @@ export class Conversation {
         .sort((a, b) => String(a.at).localeCompare(String(b.at)));
     }
     for (const m of messages) this.addMessage(m, { quiet: true });
-    if (events.length) this._renderTimeline(events);
+    if (events.length) {
+      this.events = events;
+      this._renderTimeline();
+    }
   }
 
   /** Add a message (from the server); returns false when it was already shown. */
@@ -308,32 +315,59 @@ export class Conversation {
       return;
     }
     try {
-      const data = await api(`/api/customers/${encodeURIComponent(this.customerId)}`);
+      const data = await api(`/api/customers/${encodeURIComponent(this.customerId)}?limit=${TIMELINE_PAGE}`);
       if (data?.customer) {
         this.contact.customer = { ...(this.contact.customer ?? {}), ...data.customer };
         this._renderProfile(this.contact.customer);
       }
-      this._renderTimeline(data?.timeline ?? []);
+      const timeline = data?.timeline ?? [];
+      if (timeline.length >= this.events.length) this.events = timeline;
+      this.nextBefore = data?.next_before ?? null;
+      this._renderTimeline();
     } catch (err) {
       // The `assigned` message already carried the timeline; only say so when there is nothing to show.
       if (!this.timelineShown) this.timelineEmpty.textContent = `Could not load the history: ${err.message}`;
     }
   }
 
-  _renderTimeline(events) {
+  /** The next page of the customer's timeline (older events). */
+  async _loadEarlier() {
+    if (!this.nextBefore) return;
+    this.moreButton.disabled = true;
+    try {
+      const path = `/api/customers/${encodeURIComponent(this.customerId)}` +
+        `?limit=${TIMELINE_PAGE}&before=${encodeURIComponent(this.nextBefore)}`;
+      const data = await api(path);
+      const known = new Set(this.events.map((e) => String(e.id)));
+      this.events.push(...(data?.timeline ?? []).filter((e) => !known.has(String(e.id))));
+      this.nextBefore = data?.next_before ?? null;
+      this._renderTimeline();
+    } catch (err) {
+      this.ctx.toast(`Could not load earlier contacts: ${err.message}`, "error");
+    } finally {
+      this.moreButton.disabled = false;
+    }
+  }
+
+  _renderTimeline() {
     // Events come newest first; group them by contact, leaving out the one on screen.
     const groups = new Map();
-    for (const ev of events) {
+    for (const ev of this.events) {
       if (!ev.contact_id || String(ev.contact_id) === this.id) continue;
       if (!groups.has(ev.contact_id)) groups.set(ev.contact_id, []);
       groups.get(ev.contact_id).push(ev);
     }
+    const open = new Set([...this.timeline.querySelectorAll("details[open]")].map((d) => d.dataset.contactId));
     this.timeline.replaceChildren();
-    const list = [...groups.entries()].slice(0, MAX_PREVIOUS);
-    for (const [contactId, evs] of list) this.timeline.append(this._previousContact(contactId, evs));
+    for (const [contactId, evs] of groups) {
+      const item = this._previousContact(contactId, evs);
+      if (open.has(String(contactId))) item.querySelector("details").open = true;
+      this.timeline.append(item);
+    }
     this.timelineShown = true;
-    this.timelineEmpty.hidden = list.length > 0;
+    this.timelineEmpty.hidden = groups.size > 0;
     this.timelineEmpty.textContent = "This is the customer's first contact.";
+    this.moreButton.hidden = !this.nextBefore;
   }
 
   /** How one event of an earlier contact reads in the timeline, or null for events an agent need not see. */
@@ -343,7 +377,8 @@ export class Conversation {
       case "message.in":
         return { label: customerName(this.contact.customer), text: eventText(ev) };
       case "message.out":
-        return { label: data.agent_name ?? "Agent", text: eventText(ev) };
+        return { label: data.agent_name ?? (String(ev.agent_id) === String(this.ctx.me?.id) ? "You" : "Agent"),
+                 text: eventText(ev) };
       case "note":
         return { label: "Note", text: data.text ?? data.note ?? "" };
       case "contact.wrapped_up":
@@ -386,6 +421,7 @@ export class Conversation {
       items.append(row);
     }
     details.append(items);
+    details.dataset.contactId = String(contactId);
     li.append(details);
     li.dataset.contactId = String(contactId);
     return li;

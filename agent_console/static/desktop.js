@@ -16,6 +16,7 @@ const offers = new Map(); // offer_id -> {node, deadline, total, contact, answer
 const conversations = new Map(); // contact_id -> Conversation
 let active = null;
 let desiredState = "offline";
+let me = null; // the logged-in user
 let socket = null;
 let ticker = null;
 const baseTitle = document.title;
@@ -122,7 +123,7 @@ function onAssigned(msg) {
   let conv = conversations.get(String(contact.id));
   if (!conv) {
     conv = new Conversation(contact, {
-      send: (m) => socket.send(m), maxChars, toast,
+      send: (m) => socket.send(m), maxChars, toast, me,
       onSelect: (c) => { select(c); c.tab.focus(); },
     });
     conversations.set(conv.id, conv);
@@ -246,10 +247,11 @@ async function onSocketDown() {
 }
 
 async function main() {
-  const me = await requireLogin();
-  setupHeader(me.user);
-  desiredState = me.state && me.state !== "offline" ? me.state : "offline";
-  showState(me.state ?? "offline");
+  const answer = await requireLogin();
+  me = answer.user;
+  setupHeader(me);
+  desiredState = answer.state && answer.state !== "offline" ? answer.state : "offline";
+  showState(answer.state ?? "offline");
   socket = new ReconnectingSocket(socketUrl("/ws/agent"), {
     onopen() {
       socket.resetBackoff();

@@ -210,6 +210,20 @@ async def test_chat_flows_from_the_customer_page_to_the_agent_desktop_and_back(s
     await expect(desk.get_by_role("tab")).to_have_count(0, timeout=WAIT_MS)
     await expect(desk.locator("#placeholder")).to_be_visible()
 
+    # The same customer comes back: the new conversation shows the first one beside it, wrap-up included.
+    await chat.get_by_role("button", name="Start a new chat").click()
+    await customer_says(chat, "Me again: the parcel arrived, thanks!")
+    await desk.locator("#offers .offer").get_by_role("button", name="Accept").click()
+    await expect(panel.locator(".messages .msg-in .text")).to_have_text(["Me again: the parcel arrived, thanks!"],
+                                                                        timeout=WAIT_MS)
+    previous = panel.locator(".timeline > li")
+    await expect(previous).to_have_count(1, timeout=WAIT_MS)
+    await expect(previous).to_contain_text("5 messages · Resolved")
+    await previous.locator("summary").click()
+    await expect(previous).to_contain_text("Order located; ships tomorrow.")
+    await expect(previous.locator(".prev-event")).to_have_count(6)  # 3 in, 2 out, the wrap-up
+    await expect(previous.locator(".prev-event").nth(1)).to_contain_text("You")  # alice wrote it
+
     for watched in (customer, agent):
         assert watched.dialogs == [] and watched.errors == []
 
@@ -284,6 +298,12 @@ async def test_both_pages_reconnect_when_the_server_drops_their_sockets(server, 
     await expect(desk.locator("#state-available")).to_be_checked()
     await expect(desk.locator("#connection")).to_be_hidden()
     await expect(desk.get_by_role("tab")).to_have_count(1)
+
+    # A reload of the desktop brings back the state, the conversation and its messages.
+    await desk.reload()
+    await expect(desk.locator("#state-available")).to_be_checked(timeout=WAIT_MS)
+    await expect(desk.get_by_role("tab")).to_have_count(1, timeout=WAIT_MS)
+    await expect(panel.locator(".messages .msg .text")).to_have_text(["Are you still there?", "Yes, still here."])
     assert customer.errors == [] and agent.errors == []
 
 
