@@ -365,4 +365,10 @@ async def test_supervisor_board_shows_queues_and_agents(server, browser):
     await expect(page.locator("#t-waiting")).to_have_text("1")
     await expect(page.locator("#updated")).to_have_text(re.compile(r"^Updated "))
     await expect(page.get_by_role("link", name="Supervisor")).to_be_visible()
-    assert board.errors == []
+
+    # The supervisor puts alice back to work from the board; her desktop follows and gets the waiting chat.
+    await page.get_by_label("Set the state of alice").select_option("available")
+    await expect(agent_row.locator(".badge")).to_have_text("Available", timeout=WAIT_MS)
+    await expect(agent.page.locator("#state-available")).to_be_checked(timeout=WAIT_MS)
+    await expect(agent.page.locator("#offers .offer")).to_contain_text("Barbara", timeout=WAIT_MS)
+    assert board.errors == [] and agent.errors == []
