@@ -396,6 +396,7 @@ els.composer.addEventListener("submit", (ev) => {
     return;
   }
   els.text.value = "";
+  els.text.style.height = "";
   updateCounter();
   sendMessage(text);
   els.text.focus();
@@ -407,7 +408,12 @@ els.text.addEventListener("keydown", (ev) => {
     els.composer.requestSubmit();
   }
 });
-els.text.addEventListener("input", updateCounter);
+els.text.addEventListener("input", () => {
+  updateCounter();
+  // Grow with the text up to the CSS max-height, then scroll.
+  els.text.style.height = "auto";
+  els.text.style.height = `${els.text.scrollHeight + 2}px`;
+});
 els.newChat.addEventListener("click", newConversation);
 els.leave.addEventListener("click", () => {
   if (!socket || !started || state.ended) return;
