@@ -65,3 +65,18 @@ async def test_desktop_has_labelled_controls(client):
     for state in ("available", "away", "offline"):
         assert f'<label for="state-{state}">' in html
     assert 'role="tablist"' in html and 'aria-live="assertive"' in html
+
+
+async def test_login_page_shows_demo_logins_only_on_a_demo_server(aiohttp_client):
+    from contact_center.keys import DEMO_CREDENTIALS, SETTINGS
+    from contact_center.settings import Settings
+
+    for demo in (True, False):
+        app = web.Application()
+        app[SETTINGS] = Settings(demo=demo)
+        app[DEMO_CREDENTIALS] = [("agent", "demo-agent", "pw<&>")]
+        setup_pages(app)
+        client = await aiohttp_client(app)
+        html = await (await client.get("/login")).text()
+        assert ("<code>pw&lt;&amp;&gt;</code>" in html) is demo  # escaped, and only in demo mode
+        assert "demo-agent" not in html or demo
