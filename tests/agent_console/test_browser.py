@@ -307,6 +307,36 @@ async def test_both_pages_reconnect_when_the_server_drops_their_sockets(server, 
     assert customer.errors == [] and agent.errors == []
 
 
+async def test_the_customer_leaves_and_the_agent_ends_and_wraps_up(server, browser):
+    customer = await start_chat(browser, server, "Radia")
+    chat = customer.page
+    agent = await log_in(browser, server, "/", "alice")
+    desk = agent.page
+    await accept_first_offer(desk)
+    await expect(chat.locator("#status")).to_have_text("An agent has joined", timeout=WAIT_MS)
+
+    await chat.get_by_role("button", name="End chat").click()
+    await expect(chat.locator("#status")).to_have_text("This chat has ended", timeout=WAIT_MS)
+    await expect(chat.get_by_role("button", name="Start a new chat")).to_be_focused()
+    panel = desk.get_by_role("tabpanel")
+    await expect(panel.locator(".messages")).to_contain_text("The customer has left the conversation.",
+                                                             timeout=WAIT_MS)
+    await expect(desk.get_by_role("tab")).to_contain_text("customer left")
+
+    await panel.get_by_role("button", name="End conversation").click()
+    await expect(panel.locator(".messages")).to_contain_text("The conversation has ended.", timeout=WAIT_MS)
+    await expect(panel.get_by_label("Reply")).to_be_disabled()
+    await expect(panel.get_by_label("Disposition")).to_be_focused()
+    await panel.get_by_label("Disposition").select_option("no_response")
+    await desk.keyboard.press("Tab")  # the note
+    await desk.keyboard.type("Left before we could help.")
+    await desk.keyboard.press("Tab")
+    await expect(panel.get_by_role("button", name="Finish and wrap up")).to_be_focused()
+    await desk.keyboard.press("Enter")
+    await expect(desk.get_by_role("tab")).to_have_count(0, timeout=WAIT_MS)
+    assert customer.errors == [] and agent.errors == []
+
+
 async def test_a_message_the_server_refuses_is_marked_with_its_reason(server, browser):
     context = await browser.new_context()
     chat = await context.new_page()

@@ -268,7 +268,7 @@ function onStatus(msg) {
   if (msg.agent_name) state.agentName = msg.agent_name;
   if (msg.state === "assigned" && previous !== "assigned") addSystem("An agent has joined");
   if (msg.state === "closed" && !state.ended) {
-    const hadFocus = els.conversation.contains(document.activeElement);
+    const hadFocus = root.contains(document.activeElement);
     state.ended = true;
     addSystem(msg.reason === "abandoned" ? "This chat has ended before an agent could answer"
       : "This chat has ended");
@@ -276,7 +276,7 @@ function onStatus(msg) {
     showConnection("");
     save();
     renderStatus();
-    if (hadFocus) els.newChat.focus(); // the composer it was in is gone
+    if (hadFocus) els.newChat.focus(); // the composer or End chat button it was on is gone
     return;
   }
   save();
