@@ -307,6 +307,42 @@ async def test_both_pages_reconnect_when_the_server_drops_their_sockets(server, 
     assert customer.errors == [] and agent.errors == []
 
 
+async def test_concurrent_chats_are_tabs_with_unread_counts(server, browser):
+    first = await start_chat(browser, server, "Ada")
+    second = await start_chat(browser, server, "Grace", position=2)
+    agent = await log_in(browser, server, "/", "alice")
+    desk = agent.page
+    await desk.locator("#state-switch").get_by_text("Available").click()
+    for name in ("Ada", "Grace"):
+        await desk.locator("#offers .offer").filter(has_text=name).get_by_role("button", name="Accept").click()
+    tabs = desk.get_by_role("tab")
+    await expect(tabs).to_have_count(2, timeout=WAIT_MS)
+    await expect(desk.get_by_role("tab", name="Ada")).to_have_attribute("aria-selected", "true")
+
+    # A message in the background conversation shows as unread on its tab.
+    await customer_says(second.page, "Hello from Grace")
+    grace_tab = desk.get_by_role("tab", name="Grace")
+    await expect(grace_tab.locator(".tab-badge")).to_have_text("1", timeout=WAIT_MS)
+
+    # Arrow keys move between tabs; the selected one shows its conversation and clears the count.
+    await desk.get_by_role("tab", name="Ada").focus()
+    await desk.keyboard.press("ArrowDown")
+    await expect(grace_tab).to_be_focused()
+    await expect(grace_tab).to_have_attribute("aria-selected", "true")
+    await expect(grace_tab.locator(".tab-badge")).to_be_hidden()
+    panel = desk.get_by_role("tabpanel")
+    await expect(panel).to_have_count(1)
+    await expect(panel.locator(".conv-title")).to_have_text("Grace")
+    await expect(panel.locator(".messages .msg-in .text")).to_have_text(["Hello from Grace"])
+
+    # A reply goes to that customer only.
+    await panel.get_by_label("Reply").fill("Hi Grace!")
+    await panel.get_by_label("Reply").press("Enter")
+    await expect(second.page.locator("#messages li.msg-agent .text")).to_have_text(["Hi Grace!"], timeout=WAIT_MS)
+    await expect(first.page.locator("#messages li.msg-agent")).to_have_count(0)
+    assert agent.errors == [] and first.errors == [] and second.errors == []
+
+
 async def test_the_customer_leaves_and_the_agent_ends_and_wraps_up(server, browser):
     customer = await start_chat(browser, server, "Radia")
     chat = customer.page
