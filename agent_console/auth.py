@@ -9,6 +9,7 @@ import hashlib
 import os
 import time
 from collections import deque
+from urllib.parse import urlsplit
 from typing import Any
 
 import aiohttp_session
@@ -93,6 +94,22 @@ async def require_role(request: web.Request, *roles: str) -> Any:
     if user.role not in roles:
         raise ApiError(403, "forbidden", f"this needs the role {' or '.join(roles)}")
     return user
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_same_origin(request: web.Request) -> None:
+    """403 `bad_origin` when a browser sends this request from another site (cross-site websocket hijacking:
+    the cookie authenticates the agent socket, so only our own pages may open it)."""
+    origin = request.headers.get("Origin")
+    if origin is None:  # not a browser (scripts, tests): the cookie alone decides
+        return
+    allowed = {_origin_of(request.app[SETTINGS].public_base_url), f"{request.scheme}://{request.host}".lower()}
+    if origin.lower() not in allowed:
+        raise ApiError(403, "bad_origin", f"requests from {origin} are not allowed")
 
 
 async def login(request: web.Request) -> web.Response:

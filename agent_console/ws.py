@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from agent_console.api import agent_state
-from agent_console.auth import current_user
+from agent_console.auth import check_same_origin, current_user
 from contact_center.domain import DomainError
 from contact_center.hub import agent_topic
 from contact_center.keys import HUB, LIFECYCLE, ROUTER, SETTINGS
@@ -126,6 +126,7 @@ def _start_grace(app: web.Application, agent_id: str) -> None:
 async def agent_socket(request: web.Request) -> web.StreamResponse:
     """GET /ws/agent: 401 before the upgrade without a login."""
     user = await current_user(request)  # raises 401 as JSON; the socket is never opened
+    check_same_origin(request)
     app = request.app
     await register_agent(app[ROUTER], user, app[SETTINGS])
     async with open_socket(request, "agent") as ws:

@@ -88,3 +88,15 @@ async def test_supervisor_endpoints_refuse_agents(cc, aiohttp_client):
         resp = await agent.request(method, path, json={})
         assert resp.status == 403, path
         assert (await resp.json())["error"]["code"] == "forbidden"
+
+
+async def test_the_agent_socket_refuses_other_sites(cc, aiohttp_client):
+    await add_user(cc, "alice")
+    client = await logged_in(aiohttp_client, cc, "alice")
+    with pytest.raises(aiohttp.WSServerHandshakeError) as e:
+        await client.ws_connect("/ws/agent", headers={"Origin": "https://evil.example"})
+    assert e.value.status == 403
+    own = f"http://{client.host}:{client.port}"
+    ws = await client.ws_connect("/ws/agent", headers={"Origin": own})
+    assert (await ws.receive_json(timeout=5))["type"] == "state"
+    await ws.close()

@@ -2,7 +2,15 @@
 accept -> messages both ways -> wrap-up -> the customer's record shows the contact and every event."""
 from __future__ import annotations
 
+import pytest
+
 from tests.harness import add_user, agent_socket, chat, logged_in
+
+
+@pytest.fixture
+def cc_settings(cc_settings, database_url):
+    """The whole flow on both databases: SQLite and the real PostgreSQL (history's `database_url` fixture)."""
+    return cc_settings.replace(database_url=database_url)
 
 
 async def test_chat_flows_from_customer_to_agent_and_into_the_history(cc, aiohttp_client):
