@@ -373,6 +373,41 @@ async def test_the_customer_leaves_and_the_agent_ends_and_wraps_up(server, brows
     assert customer.errors == [] and agent.errors == []
 
 
+async def test_the_widget_embeds_in_another_site(server, browser):
+    # The customer's own site: another origin that only adds the embed script.
+    host = web.Application()
+    html = (f'<!doctype html><title>Shop</title><h1>Shop</h1>'
+            f'<script src="{server.url}/static/chat/embed.js" data-label="Talk to us" defer></script>')
+
+    async def shop_page(request: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
+    host.router.add_get("/", shop_page)
+    runner = web.AppRunner(host)
+    await runner.setup()
+    site = web.TCPSite(runner, "localhost", 0)
+    await site.start()
+    try:
+        shop = await open_page(browser, f"http://localhost:{runner.addresses[0][1]}/")
+        page = shop.page
+        launcher = page.get_by_role("button", name="Talk to us")
+        await expect(launcher).to_have_attribute("aria-expanded", "false")
+        await launcher.click()
+        await expect(launcher).to_have_attribute("aria-expanded", "true")
+        frame = page.frame_locator("#cc-chat-frame")
+        await frame.get_by_label("Your name").fill("Barbara")
+        await frame.get_by_role("button", name="Start chat").click()
+        await expect(frame.locator("#status")).to_have_text("You are number 1 in the queue", timeout=WAIT_MS)
+        await page.keyboard.press("Escape")  # focus is in the frame: the host page does not see the key
+        await page.locator("h1").click()
+        await page.keyboard.press("Escape")
+        await expect(page.locator("#cc-chat-frame")).to_be_hidden()
+        await expect(launcher).to_have_attribute("aria-expanded", "false")
+        assert shop.errors == []
+    finally:
+        await runner.cleanup()
+
+
 async def test_a_message_the_server_refuses_is_marked_with_its_reason(server, browser):
     context = await browser.new_context()
     chat = await context.new_page()
