@@ -148,19 +148,22 @@ let timer = null;
 
 async function refresh() {
   clearTimeout(timer);
-  try {
-    const [queues, agents] = await Promise.all([api("/api/queues"), api("/api/agents")]);
-    renderQueues(queues?.items ?? []);
-    renderAgents(agents?.items ?? []);
+  // Queues and agents are fetched apart: an agent may see the queues but not the other agents.
+  const [queues, agents] = await Promise.allSettled([api("/api/queues"), api("/api/agents")]);
+  const failed = [queues, agents].find((r) => r.status === "rejected");
+  if (failed?.reason?.status === 401) {
+    toLogin();
+    return;
+  }
+  if (queues.status === "fulfilled") renderQueues(queues.value?.items ?? []);
+  if (agents.status === "fulfilled") renderAgents(agents.value?.items ?? []);
+  if (!failed) {
     $("board-error").textContent = "";
     $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
-  } catch (err) {
-    if (err.status === 401) {
-      toLogin();
-      return;
-    }
-    $("board-error").textContent = err.status === 403
-      ? "Only supervisors can see the board." : `Could not refresh: ${err.message}`;
+  } else {
+    const err = failed.reason;
+    $("board-error").textContent = err?.status === 403
+      ? "Only supervisors and admins can see the agents." : `Could not refresh: ${err?.message ?? err}`;
   }
   // A board in a background tab does not poll; it refreshes at once when shown again.
   if (!document.hidden) timer = setTimeout(refresh, REFRESH_MS);

@@ -472,4 +472,11 @@ async def test_supervisor_board_shows_queues_and_agents(server, browser):
     await expect(agent_row.locator(".badge")).to_have_text("Available", timeout=WAIT_MS)
     await expect(agent.page.locator("#state-available")).to_be_checked(timeout=WAIT_MS)
     await expect(agent.page.locator("#offers .offer")).to_contain_text("Barbara", timeout=WAIT_MS)
+
+    # An agent who opens the board sees the queues but is told the agents are for supervisors.
+    await agent.page.goto(f"{server.url}/supervisor")
+    await expect(agent.page.locator("#board-error")).to_have_text("Only supervisors and admins can see the agents.",
+                                                                  timeout=WAIT_MS)
+    await expect(agent.page.locator("#queues tbody th")).to_have_text(["general"])
+    await expect(agent.page.get_by_role("link", name="Supervisor")).to_be_hidden()
     assert board.errors == [] and agent.errors == []

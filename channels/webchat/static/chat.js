@@ -334,7 +334,9 @@ function sendMessage(text) {
 
 /** Start another conversation as the same customer (the token is kept, so the agent sees the history). */
 function newConversation() {
-  state = { ...freshState(state.name, state.email), token: state.token, contactId: state.contactId };
+  const unsent = state.messages.filter((m) => m.state === "pending"); // typed as the chat closed: keep them
+  state = { ...freshState(state.name, state.email), token: state.token, contactId: state.contactId,
+            messages: unsent };
   save();
   showError("");
   showConversation();
