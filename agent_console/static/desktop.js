@@ -139,19 +139,22 @@ function onAssigned(msg) {
   }
 }
 
-function onClosed(msg) {
-  const conv = conversations.get(String(msg.contact_id));
-  if (!conv) return;
+function removeConversation(conv, message) {
   conv.tab.remove();
   conv.panel.remove();
   conversations.delete(conv.id);
-  toast(`Wrapped up: ${customerName(conv.contact.customer)}`);
+  toast(message);
   if (active === conv) {
     const next = conversations.values().next().value ?? null;
     select(next);
     (next?.tab ?? $("main")).focus();
   }
   $("tabs-empty").hidden = conversations.size > 0;
+}
+
+function onClosed(msg) {
+  const conv = conversations.get(String(msg.contact_id));
+  if (conv) removeConversation(conv, `Wrapped up: ${customerName(conv.contact.customer)}`);
 }
 
 function onOfferEnded(msg) {
@@ -172,6 +175,11 @@ function onError(msg) {
     return;
   }
   const conv = msg.contact_id ? conversations.get(String(msg.contact_id)) : null;
+  if (conv && msg.code === "not_your_contact") {
+    // The server no longer has it assigned to us (e.g. it restarted): the tab would only collect errors.
+    removeConversation(conv, `The conversation with ${customerName(conv.contact.customer)} is no longer yours.`);
+    return;
+  }
   if (conv?.wrappingUp) conv.wrapUpFailed(text);
   else if (conv?.pending.length) conv.failLastReply();
   if (conv) conv.endButton.disabled = false;

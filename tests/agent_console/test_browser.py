@@ -34,8 +34,24 @@ WAIT_MS = 10_000
 
 @dataclass
 class Server:
-    app: web.Application
-    url: str
+    """The whole app on a loopback port; `restart` stops it and starts a new process-worth of it on that port."""
+
+    settings: Settings
+    app: web.Application = field(init=False)
+    runner: web.AppRunner = field(init=False)
+    url: str = ""
+
+    async def start(self, port: int = 0) -> None:
+        self.app = create_app(self.settings)
+        self.runner = web.AppRunner(self.app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", port).start()
+        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}"
+
+    async def restart(self) -> None:
+        port = self.runner.addresses[0][1]
+        await self.runner.cleanup()
+        await self.start(port)
 
 
 @dataclass
@@ -59,18 +75,14 @@ async def server(tmp_path, overrides) -> AsyncIterator[Server]:
     settings = Settings(**{"database_url": f"sqlite+aiosqlite:///{tmp_path}/cc.db",
                            "secret_key": "browser-test-secret", "offer_timeout_s": 30.0,
                            "max_message_chars": 500, **overrides})
-    app = create_app(settings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    await app[HISTORY].create_user("alice", "agent", PASSWORD, {}, [])
-    await app[HISTORY].create_user("sam", "supervisor", PASSWORD, {}, [])
+    running = Server(settings)
+    await running.start()
+    await running.app[HISTORY].create_user("alice", "agent", PASSWORD, {}, [])
+    await running.app[HISTORY].create_user("sam", "supervisor", PASSWORD, {}, [])
     try:
-        yield Server(app, f"http://127.0.0.1:{port}")
+        yield running
     finally:
-        await runner.cleanup()
+        await running.runner.cleanup()
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -406,6 +418,33 @@ async def test_the_widget_embeds_in_another_site(server, browser):
         assert shop.errors == []
     finally:
         await runner.cleanup()
+
+
+async def test_a_server_restart_mid_conversation_loses_and_duplicates_nothing(server, browser):
+    customer = await start_chat(browser, server, "Margaret")
+    chat = customer.page
+    agent = await log_in(browser, server, "/", "alice")
+    desk = agent.page
+    await accept_first_offer(desk)
+    panel = desk.get_by_role("tabpanel")
+    await customer_says(chat, "Before the restart")
+    await panel.get_by_label("Reply").fill("Noted.")
+    await panel.get_by_label("Reply").press("Enter")
+    await expect(chat.locator("#messages li.msg-agent .text")).to_have_text(["Noted."], timeout=WAIT_MS)
+
+    await server.restart()  # routing is in memory: the chat is routed again from the history
+
+    await customer_says(chat, "After the restart")
+    offer = desk.locator("#offers .offer")
+    await expect(offer).to_contain_text("Margaret", timeout=WAIT_MS)
+    await offer.get_by_role("button", name="Accept").click()
+    await expect(desk.get_by_role("tab")).to_have_count(1)
+    await expect(panel.locator(".messages .msg .text")).to_have_text(
+        ["Before the restart", "Noted.", "After the restart"], timeout=WAIT_MS)
+    await expect(chat.locator("#messages li:not(.msg-system) .text")).to_have_text(
+        ["Before the restart", "Noted.", "After the restart"])
+    await expect(desk.locator("#state-available")).to_be_checked()
+    assert customer.errors == [] and agent.errors == []
 
 
 async def test_a_message_the_server_refuses_is_marked_with_its_reason(server, browser):
