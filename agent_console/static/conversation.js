@@ -10,6 +10,19 @@ const TIMELINE_PAGE = 200; // events per page of the customer's timeline
 
 export const channelName = (c) => CHANNEL_NAMES[c] ?? (c ? String(c) : "Contact");
 
+// Timeline events do not name their contact's channel; GET /api/contacts/{id} does (for contacts this agent may
+// see; others stay "Contact"). One request per contact, shared by every conversation on the page.
+const channels = new Map();
+function contactChannel(contactId) {
+  const key = String(contactId);
+  if (!channels.has(key)) {
+    channels.set(key, api(`/api/contacts/${encodeURIComponent(key)}`)
+      .then((data) => data?.contact?.channel ?? null)
+      .catch(() => null));
+  }
+  return channels.get(key);
+}
+
 export function customerName(customer) {
   return customer?.name || customer?.emails?.[0] || customer?.phones?.[0] || "Unknown customer";
 }
@@ -397,12 +410,15 @@ export class Conversation {
     const li = el("li", "prev");
     const details = el("details");
     const summary = el("summary");
-    const channel = evs.find((e) => e.data?.channel)?.data.channel;
+    const channel = evs.find((e) => e.channel ?? e.data?.channel)?.channel ??
+      evs.find((e) => e.data?.channel)?.data.channel;
     const wrapped = evs.find((e) => e.type === "contact.wrapped_up");
     const disposition = wrapped?.data?.disposition;
     const messages = evs.filter((e) => e.type === "message.in" || e.type === "message.out");
     const head = el("span", "prev-head");
-    head.append(el("strong", "", channelName(channel ?? "chat")), el("span", "muted", formatDate(evs.at(-1).at)));
+    const label = el("strong", "", channel ? channelName(channel) : "Contact");
+    if (!channel) contactChannel(contactId).then((c) => { if (c) label.textContent = channelName(c); });
+    head.append(label, el("span", "muted", formatDate(evs.at(-1).at)));
     summary.append(head);
     const info = el("span", "prev-info muted",
                     `${messages.length} message${messages.length === 1 ? "" : "s"}` +

@@ -6,6 +6,7 @@ re-sent without a duplicate, wrap-up; and the supervisor board.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -445,6 +446,27 @@ async def test_a_server_restart_mid_conversation_loses_and_duplicates_nothing(se
         ["Before the restart", "Noted.", "After the restart"])
     await expect(desk.locator("#state-available")).to_be_checked()
     assert customer.errors == [] and agent.errors == []
+
+
+async def test_a_long_history_pages_in_beside_the_conversation(server, browser):
+    await start_chat(browser, server, "Frances")
+    history = server.app[HISTORY]
+    [customer] = await history.search_customers(q="Frances")
+    earlier = await history.open_contact(customer.id, "sms", "general")
+    await asyncio.gather(*(history.append_event(earlier.id, "message.in", {"text": f"sms {i}"}, direction="in")
+                           for i in range(250)))
+    agent = await log_in(browser, server, "/", "alice")
+    desk = agent.page
+    await accept_first_offer(desk)
+    panel = desk.get_by_role("tabpanel")
+    previous = panel.locator(".timeline > li")
+    more = panel.get_by_role("button", name="Show earlier contacts")
+    await expect(more).to_be_visible(timeout=WAIT_MS)  # the first page of the timeline is not all of it
+    await expect(previous.locator(".prev-info")).not_to_contain_text("250 messages")
+    await more.click()
+    await expect(previous).to_contain_text("250 messages", timeout=WAIT_MS)
+    await expect(more).to_be_hidden()
+    assert agent.errors == []
 
 
 async def test_a_message_the_server_refuses_is_marked_with_its_reason(server, browser):
