@@ -36,6 +36,40 @@ stateSwitch.addEventListener("change", (ev) => {
 
 // ---- offers ----------------------------------------------------------------------------------------------
 
+// A soft two-note chime when an offer arrives, for agents working in another window. Browsers allow sound only
+// after a user gesture, so the audio context is made on the first click on the page.
+const chimeBox = $("chime");
+const CHIME_KEY = "cc.desktop.chime";
+let audio = null;
+try { chimeBox.checked = localStorage.getItem(CHIME_KEY) !== "off"; } catch { /* storage blocked: default on */ }
+chimeBox.addEventListener("change", () => {
+  try { localStorage.setItem(CHIME_KEY, chimeBox.checked ? "on" : "off"); } catch { /* not remembered */ }
+});
+document.addEventListener("click", () => {
+  try { audio ??= new AudioContext(); } catch { /* no Web Audio */ }
+}, { once: true });
+
+function chime() {
+  if (!chimeBox.checked || !audio) return;
+  try {
+    const start = audio.currentTime;
+    [660, 880].forEach((freq, i) => {
+      const at = start + i * 0.18;
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, at);
+      gain.gain.exponentialRampToValueAtTime(0.12, at + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.16);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(at);
+      osc.stop(at + 0.17);
+    });
+  } catch {
+    // No sound is no reason to lose the offer: the card and the title still show it.
+  }
+}
+
 function addOffer(msg) {
   if (offers.has(msg.offer_id)) return;
   const node = $("tpl-offer").content.firstElementChild.cloneNode(true);
@@ -53,6 +87,7 @@ function addOffer(msg) {
   reject.addEventListener("click", () => answer(msg.offer_id, "reject"));
   offers.set(msg.offer_id, offer);
   offersList.append(node);
+  chime();
   renderOffers();
   tickOffers();
   if (!ticker) ticker = setInterval(tickOffers, 250);
