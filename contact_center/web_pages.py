@@ -26,13 +26,14 @@ BASE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
             "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'")
 
 
-def asset_version(folder: Path) -> str:
-    """A short hash of every file in a static folder, appended to asset URLs so a deploy busts browser caches."""
+def asset_version(*folders: Path) -> str:
+    """A short hash of every file in the static folders, appended to asset URLs so a deploy busts browser caches."""
     digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            digest.update(path.relative_to(folder).as_posix().encode())
-            digest.update(path.read_bytes())
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(folder).as_posix().encode())
+                digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
 
 
@@ -51,7 +52,8 @@ class PageRenderer:
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(self.templates), autoescape=True,
                                  undefined=jinja2.StrictUndefined)
         object.__setattr__(self, "_env", env)
-        object.__setattr__(self, "_version", asset_version(self.static))
+        # The pages link /static/common/ files with the same ?v=, so the shared folder counts too.
+        object.__setattr__(self, "_version", asset_version(self.static, COMMON_STATIC))
 
     @property
     def version(self) -> str:
