@@ -469,6 +469,25 @@ async def test_a_long_history_pages_in_beside_the_conversation(server, browser):
     assert agent.errors == []
 
 
+async def test_the_prechat_form_explains_what_it_needs(server, browser):
+    customer = await open_page(browser, f"{server.url}/chat")
+    chat = customer.page
+    await chat.get_by_role("button", name="Start chat").click()
+    await expect(chat.locator("#prechat-error")).to_have_text("Please enter your name.")
+    await expect(chat.get_by_label("Your name")).to_be_focused()
+    await chat.get_by_label("Your name").fill("Ken")
+    await chat.get_by_label("Email").fill("ken@localhost")  # valid to the browser, not to the server
+    await chat.get_by_role("button", name="Start chat").click()
+    await expect(chat.locator("#prechat-error")).to_have_text(
+        "That email address does not look right. Please check it, or leave it empty.", timeout=WAIT_MS)
+    await expect(chat.get_by_label("Email")).to_be_focused()
+    await expect(chat.get_by_label("Your name")).to_have_value("Ken")
+    await chat.get_by_label("Email").fill("ken@example.com")
+    await chat.get_by_label("Email").press("Enter")
+    await expect(chat.locator("#status")).to_have_text("You are number 1 in the queue", timeout=WAIT_MS)
+    assert customer.errors == []
+
+
 async def test_a_message_the_server_refuses_is_marked_with_its_reason(server, browser):
     context = await browser.new_context()
     chat = await context.new_page()

@@ -6,6 +6,8 @@ const KEY = "cc.chat.v1";
 const MAX_KEPT = 500; // messages kept in localStorage for a reload; older ones stay in the server's history
 // Errors after which the token cannot be used again; anything else (a restart, overload) is worth retrying.
 const TRANSIENT = new Set(["unavailable", "internal", "internal_error", "rate_limited", "too_large"]);
+// Errors about what the pre-chat form sent (the server is the judge of a valid email address).
+const PRECHAT_ERRORS = new Set(["bad_email", "bad_field", "missing_field"]);
 
 const $ = (id) => document.getElementById(id);
 const root = $("chat");
@@ -291,6 +293,16 @@ function onError(msg) {
     m.error = text;
     save();
     renderMessage(m);
+  } else if (!started && PRECHAT_ERRORS.has(msg.code)) {
+    // The server refused what the pre-chat form sent: back to the form, with the details kept for editing.
+    const { name, email } = state;
+    resetChat(name, email);
+    const badEmail = msg.code === "bad_email";
+    els.prechatError.textContent = badEmail
+      ? "That email address does not look right. Please check it, or leave it empty." : text;
+    (badEmail ? els.email : els.name).focus();
+    if (badEmail) els.email.setAttribute("aria-invalid", "true");
+    return;
   } else if (!started && state.token && !TRANSIENT.has(msg.code)) {
     // The saved chat cannot be resumed (closed or unknown): start over with the same details.
     const { name, email } = state;
