@@ -290,16 +290,18 @@ async function onSocketDown() {
 }
 
 async function main() {
-  const answer = await requireLogin();
-  me = answer.user;
+  const login = await requireLogin();
+  me = login.user;
   setupHeader(me);
-  desiredState = answer.state && answer.state !== "offline" ? answer.state : "offline";
-  showState(answer.state ?? "offline");
+  desiredState = login.state && login.state !== "offline" ? login.state : "offline";
+  showState(login.state ?? "offline");
   socket = new ReconnectingSocket(socketUrl("/ws/agent"), {
     onopen() {
       socket.resetBackoff();
       stateSwitch.disabled = false;
       showConnection("");
+      // The server greets a new socket with every offer still open; one answered on the lost socket may be gone.
+      for (const id of [...offers.keys()]) removeOffer(id);
       // After a dropped socket the server may have set us offline: ask again for what the agent chose.
       if (desiredState !== "offline") socket.send({ type: "state", state: desiredState });
     },
