@@ -317,6 +317,12 @@ async def test_both_pages_reconnect_when_the_server_drops_their_sockets(server, 
     await expect(desk.locator("#state-available")).to_be_checked(timeout=WAIT_MS)
     await expect(desk.get_by_role("tab")).to_have_count(1, timeout=WAIT_MS)
     await expect(panel.locator(".messages .msg .text")).to_have_text(["Are you still there?", "Yes, still here."])
+
+    # Logged out elsewhere (same browser): the next reconnect finds no login and goes to the login page.
+    await desk.context.request.post(f"{server.url}/api/logout")
+    for ws in list(server.app[SOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"test drop")
+    await expect(desk).to_have_url(re.compile(r"/login\?next=%2F$"), timeout=WAIT_MS)
     assert customer.errors == [] and agent.errors == []
 
 
