@@ -185,6 +185,8 @@ export class Conversation {
         .sort((a, b) => String(a.at).localeCompare(String(b.at)));
     }
     for (const m of messages) this.addMessage(m, { quiet: true });
+    // A greeting after a reconnect lists every recorded message: a reply still pending was lost with the socket.
+    while (this.pending.length) this.failLastReply();
     if (events.length) {
       this.events = events;
       this._renderTimeline();
@@ -247,12 +249,17 @@ export class Conversation {
     this._updateCounter();
   }
 
-  /** The server refused the last reply (e.g. too large): mark it, so the agent knows it did not go out. */
+  /** The oldest pending reply did not go out (refused, or lost with the socket): mark it, and offer its text
+   * again in the reply box when that is empty. */
   failLastReply() {
     const p = this.pending.shift();
     if (!p) return;
     const failed = this._messageNode({ direction: "out", text: p.text, at: new Date().toISOString() }, "failed");
     p.node.replaceWith(failed);
+    if (!this.replyText.value) {
+      this.replyText.value = p.text;
+      this._updateCounter();
+    }
   }
 
   // ---- wrap-up -------------------------------------------------------------------------------------------

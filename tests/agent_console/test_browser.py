@@ -537,6 +537,44 @@ async def test_offers_count_down_and_can_be_rejected_or_left_to_expire(server, b
     assert agent.errors == []
 
 
+async def test_a_reply_lost_with_the_agent_socket_is_marked_and_offered_again(server, browser):
+    customer = await start_chat(browser, server, "Hedy")
+    chat = customer.page
+    agent = await open_page(browser, "about:blank")
+    desk = agent.page
+    lost: list[str] = []
+
+    async def route(ws: WebSocketRoute) -> None:
+        # The first reply the desktop sends dies with its socket; everything else passes.
+        upstream = ws.connect_to_server()
+
+        async def to_server(message: str | bytes) -> None:
+            if json.loads(message).get("type") == "reply" and not lost:
+                lost.append(str(message))
+                await ws.close()
+                return
+            upstream.send(message)
+
+        ws.on_message(to_server)
+
+    await desk.route_web_socket(re.compile(r".*/ws/agent$"), route)
+    await desk.goto(f"{server.url}/login?next=/")
+    await desk.get_by_label("Username").fill("alice")
+    await desk.get_by_label("Password").fill(PASSWORD)
+    await desk.get_by_role("button", name="Log in").click()
+    await accept_first_offer(desk)
+    panel = desk.get_by_role("tabpanel")
+    reply = panel.get_by_label("Reply")
+    await reply.fill("This one is lost")
+    await reply.press("Enter")
+    failed = panel.locator(".messages .msg-out.failed")
+    await expect(failed.locator(".text")).to_have_text("This one is lost", timeout=WAIT_MS)
+    await expect(reply).to_have_value("This one is lost")  # offered again, to send once more
+    await reply.press("Enter")
+    await expect(chat.locator("#messages li.msg-agent .text")).to_have_text(["This one is lost"], timeout=WAIT_MS)
+    assert lost and agent.errors == []
+
+
 async def test_supervisor_board_shows_queues_and_agents(server, browser):
     await start_chat(browser, server, "Barbara")
     agent = await log_in(browser, server, "/", "alice")
