@@ -1,151 +1,36 @@
-"""The pages in a real browser (Debian's chromium through playwright) against the real app on a loopback port.
-
-A customer chats on /chat in one browser context while an agent works on the desktop in another: pre-chat,
-queue, login, offer, accept, messages both ways, HTML shown as text, a reload that resumes, a lost ack that is
-re-sent without a duplicate, wrap-up; and the supervisor board.
+"""The agent desktop and supervisor board in a real browser (Debian's chromium through playwright), with
+customers on the chat page in other browser contexts, against the real app on a loopback port: login, offers,
+accept, messages both ways, HTML shown as text, reloads, reconnects, a server restart, wrap-up, the board.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
-import pytest_asyncio
-from aiohttp import WSCloseCode, web
-from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright, expect
+from aiohttp import WSCloseCode
+from playwright.async_api import WebSocketRoute, expect
 
-from contact_center.app import create_app
 from contact_center.keys import HISTORY, SOCKETS
-from contact_center.settings import Settings
+from tests import browser as harness
+from tests.browser import (
+    PASSWORD,
+    WAIT_MS,
+    accept_first_offer,
+    customer_says,
+    log_in,
+    open_page,
+    start_chat,
+    texts,
+)
 
-# One browser for the module (launching chromium is the slowest step); each test gets fresh contexts and its own
-# server, so nothing leaks between tests.
+# The harness's fixtures, made this module's (pytest finds fixtures among a module's names).
+browser, overrides, server = harness.browser, harness.overrides, harness.server
+
+# One browser for the module; each test gets fresh contexts and its own server, so nothing leaks between tests.
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-PASSWORD = "correct horse battery"
 XSS = "<img src=x onerror=alert(1)>"
-WAIT_MS = 10_000
-
-
-@dataclass
-class Server:
-    """The whole app on a loopback port; `restart` stops it and starts a new process-worth of it on that port."""
-
-    settings: Settings
-    app: web.Application = field(init=False)
-    runner: web.AppRunner = field(init=False)
-    url: str = ""
-
-    async def start(self, port: int = 0) -> None:
-        self.app = create_app(self.settings)
-        self.runner = web.AppRunner(self.app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", port).start()
-        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}"
-
-    async def restart(self) -> None:
-        port = self.runner.addresses[0][1]
-        await self.runner.cleanup()
-        await self.start(port)
-
-
-@dataclass
-class Watched:
-    """A page with every dialog and page error it raised (there must be none)."""
-
-    page: Page
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-def overrides() -> dict:
-    """Settings a test changes (parametrize `overrides` to change them)."""
-    return {}
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def server(tmp_path, overrides) -> AsyncIterator[Server]:
-    """The whole platform on a free loopback port, with an agent and a supervisor."""
-    settings = Settings(**{"database_url": f"sqlite+aiosqlite:///{tmp_path}/cc.db",
-                           "secret_key": "browser-test-secret", "offer_timeout_s": 30.0,
-                           "max_message_chars": 500, **overrides})
-    running = Server(settings)
-    await running.start()
-    await running.app[HISTORY].create_user("alice", "agent", PASSWORD, {}, [])
-    await running.app[HISTORY].create_user("sam", "supervisor", PASSWORD, {}, [])
-    try:
-        yield running
-    finally:
-        await running.runner.cleanup()
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
-
-
-async def open_page(browser: Browser, url: str) -> Watched:
-    """A page in a fresh context (its own cookies and storage) that records dialogs and errors."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 800})
-    page = await context.new_page()
-    watched = Watched(page)
-
-    async def on_dialog(dialog) -> None:
-        watched.dialogs.append(dialog.message)
-        await dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.on("pageerror", lambda err: watched.errors.append(str(err)))
-    await page.goto(url)
-    return watched
-
-
-async def start_chat(browser: Browser, server: Server, name: str, email: str = "", position: int = 1) -> Watched:
-    customer = await open_page(browser, f"{server.url}/chat")
-    page = customer.page
-    await page.get_by_label("Your name").fill(name)
-    if email:
-        await page.get_by_label("Email").fill(email)
-    await page.get_by_role("button", name="Start chat").click()
-    await expect(page.locator("#status")).to_have_text(f"You are number {position} in the queue", timeout=WAIT_MS)
-    return customer
-
-
-async def customer_says(page: Page, text: str) -> None:
-    """Type a message, press Enter, and wait until the server has acknowledged it."""
-    await page.get_by_label("Your message").fill(text)
-    await page.get_by_label("Your message").press("Enter")
-    mine = page.locator("#messages li.msg-customer").filter(has_text=text).last
-    await expect(mine).to_be_visible()
-    await expect(mine).not_to_have_class(re.compile(r"\bpending\b"), timeout=WAIT_MS)
-
-
-async def log_in(browser: Browser, server: Server, path: str, username: str) -> Watched:
-    """Open `path` logged out, get sent to the login page, log in, and land back on `path`."""
-    watched = await open_page(browser, f"{server.url}{path}")
-    page = watched.page
-    await expect(page).to_have_url(re.compile(r"/login\?next="), timeout=WAIT_MS)
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await expect(page).to_have_url(f"{server.url}{path}", timeout=WAIT_MS)
-    return watched
-
-
-def texts(page: Page, selector: str):
-    return page.locator(selector).all_inner_texts()
 
 
 async def test_chat_flows_from_the_customer_page_to_the_agent_desktop_and_back(server, browser):
@@ -239,56 +124,6 @@ async def test_chat_flows_from_the_customer_page_to_the_agent_desktop_and_back(s
 
     for watched in (customer, agent):
         assert watched.dialogs == [] and watched.errors == []
-
-
-async def test_a_lost_ack_is_resent_after_reconnect_without_a_duplicate(server, browser):
-    customer = await open_page(browser, "about:blank")
-    chat = customer.page
-    dropped: list[dict] = []
-
-    async def route(ws: WebSocketRoute) -> None:
-        # The first connection loses the first ack and then drops; later ones pass everything through.
-        upstream = ws.connect_to_server()
-        lossy = not dropped
-
-        async def to_page(message: str | bytes) -> None:
-            data = json.loads(message)
-            if lossy and data.get("type") == "ack" and not dropped:
-                dropped.append(data)
-                await ws.close()
-                return
-            ws.send(message)
-
-        upstream.on_message(to_page)
-
-    await chat.route_web_socket(re.compile(r".*/ws/chat$"), route)
-    await chat.goto(f"{server.url}/chat")
-    await chat.get_by_label("Your name").fill("Linus")
-    await chat.get_by_role("button", name="Start chat").click()
-    await expect(chat.locator("#status")).to_have_text("You are number 1 in the queue", timeout=WAIT_MS)
-    await chat.get_by_label("Your message").fill("Sent once, acknowledged later")
-    await chat.get_by_label("Your message").press("Enter")
-    mine = chat.locator("#messages li.msg-customer")
-    await expect(mine).to_have_count(1)
-    # Pending until the re-sent message is acknowledged on the new socket.
-    await expect(mine).not_to_have_class(re.compile(r"\bpending\b"), timeout=WAIT_MS)
-    assert dropped, "the first ack was not intercepted"
-    await expect(mine).to_have_count(1)
-
-    agent = await log_in(browser, server, "/", "alice")
-    desk = agent.page
-    await desk.locator("#state-switch").get_by_text("Available").click()
-    await desk.locator("#offers .offer").get_by_role("button", name="Accept").click()
-    panel = desk.get_by_role("tabpanel")
-    await expect(panel.locator(".messages .msg-in .text")).to_have_text(["Sent once, acknowledged later"],
-                                                                        timeout=WAIT_MS)
-    assert customer.errors == [] and agent.errors == []
-
-
-async def accept_first_offer(desk: Page) -> None:
-    await desk.locator("#state-switch").get_by_text("Available").click()
-    await desk.locator("#offers .offer").get_by_role("button", name="Accept").click()
-    await expect(desk.get_by_role("tab")).to_have_count(1, timeout=WAIT_MS)
 
 
 async def test_both_pages_reconnect_when_the_server_drops_their_sockets(server, browser):
@@ -392,41 +227,6 @@ async def test_the_customer_leaves_and_the_agent_ends_and_wraps_up(server, brows
     assert customer.errors == [] and agent.errors == []
 
 
-async def test_the_widget_embeds_in_another_site(server, browser):
-    # The customer's own site: another origin that only adds the embed script.
-    host = web.Application()
-    html = (f'<!doctype html><title>Shop</title><h1>Shop</h1>'
-            f'<script src="{server.url}/static/chat/embed.js" data-label="Talk to us" defer></script>')
-
-    async def shop_page(request: web.Request) -> web.Response:
-        return web.Response(text=html, content_type="text/html")
-
-    host.router.add_get("/", shop_page)
-    runner = web.AppRunner(host)
-    await runner.setup()
-    site = web.TCPSite(runner, "localhost", 0)
-    await site.start()
-    try:
-        shop = await open_page(browser, f"http://localhost:{runner.addresses[0][1]}/")
-        page = shop.page
-        launcher = page.get_by_role("button", name="Talk to us")
-        await expect(launcher).to_have_attribute("aria-expanded", "false")
-        await launcher.click()
-        await expect(launcher).to_have_attribute("aria-expanded", "true")
-        frame = page.frame_locator("#cc-chat-frame")
-        await frame.get_by_label("Your name").fill("Barbara")
-        await frame.get_by_role("button", name="Start chat").click()
-        await expect(frame.locator("#status")).to_have_text("You are number 1 in the queue", timeout=WAIT_MS)
-        await page.keyboard.press("Escape")  # focus is in the frame: the host page does not see the key
-        await page.locator("h1").click()
-        await page.keyboard.press("Escape")
-        await expect(page.locator("#cc-chat-frame")).to_be_hidden()
-        await expect(launcher).to_have_attribute("aria-expanded", "false")
-        assert shop.errors == []
-    finally:
-        await runner.cleanup()
-
-
 async def test_a_server_restart_mid_conversation_loses_and_duplicates_nothing(server, browser):
     customer = await start_chat(browser, server, "Margaret")
     chat = customer.page
@@ -473,47 +273,6 @@ async def test_a_long_history_pages_in_beside_the_conversation(server, browser):
     await expect(previous).to_contain_text("250 messages", timeout=WAIT_MS)
     await expect(more).to_be_hidden()
     assert agent.errors == []
-
-
-async def test_the_prechat_form_explains_what_it_needs(server, browser):
-    customer = await open_page(browser, f"{server.url}/chat")
-    chat = customer.page
-    await chat.get_by_role("button", name="Start chat").click()
-    await expect(chat.locator("#prechat-error")).to_have_text("Please enter your name.")
-    await expect(chat.get_by_label("Your name")).to_be_focused()
-    await chat.get_by_label("Your name").fill("Ken")
-    await chat.get_by_label("Email").fill("ken@localhost")  # valid to the browser, not to the server
-    await chat.get_by_role("button", name="Start chat").click()
-    await expect(chat.locator("#prechat-error")).to_have_text(
-        "That email address does not look right. Please check it, or leave it empty.", timeout=WAIT_MS)
-    await expect(chat.get_by_label("Email")).to_be_focused()
-    await expect(chat.get_by_label("Your name")).to_have_value("Ken")
-    await chat.get_by_label("Email").fill("ken@example.com")
-    await chat.get_by_label("Email").press("Enter")
-    await expect(chat.locator("#status")).to_have_text("You are number 1 in the queue", timeout=WAIT_MS)
-    assert customer.errors == []
-
-
-async def test_a_message_the_server_refuses_is_marked_with_its_reason(server, browser):
-    context = await browser.new_context()
-    chat = await context.new_page()
-
-    # A page served before the limit was lowered: it lets through what the server now refuses. (The page is
-    # parsed when readyState turns "interactive", before its module scripts run.)
-    await chat.add_init_script("""document.addEventListener("readystatechange", () => {
-        if (document.readyState === "interactive") document.getElementById("chat").dataset.maxChars = "5000";
-    });""")
-    await chat.goto(f"{server.url}/chat")
-    await chat.get_by_label("Your name").fill("Edsger")
-    await chat.get_by_role("button", name="Start chat").click()
-    await chat.get_by_label("Your message").fill("x" * 600)
-    await expect(chat.locator("#counter")).to_have_text("600 / 5000")
-    await chat.get_by_label("Your message").press("Enter")
-    failed = chat.locator("#messages li.msg-customer.failed")
-    await expect(failed.locator(".state")).to_have_text(re.compile(r"^Not sent: .*limit is 500"), timeout=WAIT_MS)
-    await expect(chat.get_by_role("alert").filter(has_text="limit is 500")).to_be_visible()
-    await customer_says(chat, "A short one goes through")  # the socket is still usable
-    await expect(failed).to_have_count(1)
 
 
 @pytest.mark.parametrize("overrides", [{"offer_timeout_s": 3.0}])
