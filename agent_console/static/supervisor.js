@@ -35,17 +35,21 @@ function renderQueues(items) {
     tr.append(name,
       cell(q.waiting ?? 0, `num ${q.waiting ? "strong" : ""}`),
       cell(formatDuration(q.longest_wait_s ?? 0), `num ${waitClass(q.longest_wait_s, q.sl_threshold_s)}`),
-      cell(q.agents_available ?? 0, `num ${q.agents_available === 0 && q.waiting ? "bad" : ""}`),
+      cell(q.waiting ? formatDuration(q.estimated_wait_s) : "–", "num"),
+      cell(q.agents_signed_in === undefined ? String(q.agents_available ?? 0)
+        : `${q.agents_available ?? 0} / ${q.agents_signed_in}`,
+           `num ${q.agents_available === 0 && q.waiting ? "bad" : ""}`),
       cell(pct(q.service_level), `num ${slClass(q.service_level)}`),
       cell(formatDuration(q.asa_s), "num"),
       cell(formatDuration(q.aht_s), "num"),
+      cell(q.handled ?? 0, "num"),
       cell(pct(q.abandonment_rate), "num"));
     return tr;
   });
   if (!rows.length) {
     const tr = el("tr");
     const td = el("td", "empty", "No queues yet.");
-    td.colSpan = 8;
+    td.colSpan = 10;
     tr.append(td);
     rows.push(tr);
   }
