@@ -148,3 +148,12 @@ async def accept_first_offer(desk: Page) -> None:
     await desk.locator("#state-switch").get_by_text("Available").click()
     await desk.locator("#offers .offer").get_by_role("button", name="Accept").click()
     await expect(desk.get_by_role("tab")).to_have_count(1, timeout=WAIT_MS)
+
+
+async def assigned_chat(browser: Browser, server: Server, name: str) -> tuple[Watched, Watched]:
+    """A customer `name` on /chat whose chat alice has accepted on her desktop: (customer, agent)."""
+    customer = await start_chat(browser, server, name)
+    agent = await log_in(browser, server, "/", "alice")
+    await accept_first_offer(agent.page)
+    await expect(customer.page.locator("#status")).to_have_text("An agent has joined", timeout=WAIT_MS)
+    return customer, agent

@@ -18,6 +18,7 @@ from tests.browser import (
     PASSWORD,
     WAIT_MS,
     accept_first_offer,
+    assigned_chat,
     customer_says,
     log_in,
     open_page,
@@ -127,12 +128,8 @@ async def test_chat_flows_from_the_customer_page_to_the_agent_desktop_and_back(s
 
 
 async def test_both_pages_reconnect_when_the_server_drops_their_sockets(server, browser):
-    customer = await start_chat(browser, server, "Ada")
-    chat = customer.page
-    agent = await log_in(browser, server, "/", "alice")
-    desk = agent.page
-    await accept_first_offer(desk)
-    await expect(chat.locator("#status")).to_have_text("An agent has joined", timeout=WAIT_MS)
+    customer, agent = await assigned_chat(browser, server, "Ada")
+    chat, desk = customer.page, agent.page
 
     for ws in list(server.app[SOCKETS]):  # what a proxy restart or a network blip does
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"test drop")
@@ -198,12 +195,8 @@ async def test_concurrent_chats_are_tabs_with_unread_counts(server, browser):
 
 
 async def test_the_customer_leaves_and_the_agent_ends_and_wraps_up(server, browser):
-    customer = await start_chat(browser, server, "Radia")
-    chat = customer.page
-    agent = await log_in(browser, server, "/", "alice")
-    desk = agent.page
-    await accept_first_offer(desk)
-    await expect(chat.locator("#status")).to_have_text("An agent has joined", timeout=WAIT_MS)
+    customer, agent = await assigned_chat(browser, server, "Radia")
+    chat, desk = customer.page, agent.page
 
     await chat.get_by_role("button", name="End chat").click()
     await expect(chat.locator("#status")).to_have_text("This chat has ended", timeout=WAIT_MS)
@@ -228,11 +221,8 @@ async def test_the_customer_leaves_and_the_agent_ends_and_wraps_up(server, brows
 
 
 async def test_a_server_restart_mid_conversation_loses_and_duplicates_nothing(server, browser):
-    customer = await start_chat(browser, server, "Margaret")
-    chat = customer.page
-    agent = await log_in(browser, server, "/", "alice")
-    desk = agent.page
-    await accept_first_offer(desk)
+    customer, agent = await assigned_chat(browser, server, "Margaret")
+    chat, desk = customer.page, agent.page
     panel = desk.get_by_role("tabpanel")
     await customer_says(chat, "Before the restart")
     await panel.get_by_label("Reply").fill("Noted.")
