@@ -7,6 +7,7 @@ is acknowledged again without a second event, so a client that lost its socket s
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,12 @@ MAX_NAME = 200
 MAX_EMAIL = 320
 MAX_CLIENT_ID = 200
 MAX_TOKEN = 200
+
+
+def token_binding(token: str) -> str:
+    """What a chat contact stores to name the token it belongs to: a digest, so the token itself (a bearer
+    secret) never shows in the contact that agents and the API see."""
+    return "chat:" + hashlib.sha256(token.encode()).hexdigest()[:40]
 
 
 class ChatSession:
@@ -74,16 +81,29 @@ class ChatSession:
         if name is not None and not name.strip():
             raise BadFrame("bad_field", "name must not be empty")
         if token is None:
+            # A start without a token is always a new chat, even when the email names a known customer: the
+            # email may link the history, but it never hands over someone's open conversation.
             token = secrets.token_urlsafe(24)
-        customer = await self.intake.identify("chat", token, name=name)
+            customer = await self.intake.identify("chat", token, name=name)
+        else:
+            # Only a token this server issued names a chat; a client-chosen one would be a new identity that
+            # nobody can verify, so it is refused rather than adopted.
+            found = await self.history.find_customer("chat", token)
+            if found is None:
+                raise BadFrame("unknown_token", "this chat token is unknown; start without a token")
+            customer = found
         if email:
             try:
                 customer = await self.history.link_identity(customer.id, "email", email)
             except ValueError as e:
-                raise BadFrame("bad_email", f"not an email address: {e}") from e
+                raise BadFrame("bad_email", str(e)) from e
         self.customer = customer
         self.token = token
-        contact, new = await self.intake.open_or_continue(customer, CHANNEL)
+        # Resume only the chat bound to this token (another open chat of the same customer stays private).
+        contact = await self.history.find_open_contact(customer.id, CHANNEL, external_id=token_binding(token))
+        new = contact is None
+        if contact is None:
+            contact = await self._open()
         await self._attach(contact)
         await self.sock.send({"type": "started", "token": token, "contact_id": str(contact.id),
                               "customer_id": str(customer.id), "resumed": not new})
@@ -91,6 +111,11 @@ class ChatSession:
             await self._route()
         else:
             await self._catch_up(contact)
+
+    async def _open(self) -> Contact:
+        """A new chat contact for this socket's customer, bound to its token."""
+        assert self.customer is not None and self.token is not None
+        return await self.intake.open_contact(self.customer, CHANNEL, external_id=token_binding(self.token))
 
     async def _route(self) -> None:
         assert self.contact is not None
@@ -177,7 +202,7 @@ class ChatSession:
             raise BadFrame(e.code, e.message, client_id=client_id) from e
         new = False
         if self.closed:  # the last chat is over: this message opens the next one
-            contact, new = await self.intake.open_contact(self.customer, CHANNEL), True
+            contact, new = await self._open(), True
             await self._attach(contact)
             await self.sock.send({"type": "started", "token": self.token, "contact_id": str(contact.id),
                                   "customer_id": str(self.customer.id), "resumed": False})

@@ -119,6 +119,13 @@ class History:
                 continue  # another node created it between our check and insert: the retry finds it
         raise Unavailable(f"could not resolve {kind} identity")
 
+    async def find_customer(self, kind: str, value: str) -> Customer | None:
+        """The customer with this identity, or None when nobody has it (never creates one)."""
+        key = normalise(kind, value, self.rules)
+        async with self.db.read() as conn:
+            owner = await cust.find_identity(conn, kind, key)
+            return None if owner is None else await cust.load(conn, owner)
+
     async def link_identity(self, customer_id: str, kind: str, value: str) -> Customer:
         """Attach an identity to a customer; when another customer owns it, merge the two (the older record
         survives, so the returned customer's id may differ from `customer_id`)."""
@@ -203,13 +210,17 @@ class History:
                 closed_at=None).returning(*contacts.c))).one()
         return convert.contact(row)
 
-    async def find_open_contact(self, customer_id: str, channel: str) -> Contact | None:
-        """The customer's newest contact on `channel` that is not closed or abandoned."""
+    async def find_open_contact(self, customer_id: str, channel: str, *,
+                                external_id: str | None = None) -> Contact | None:
+        """The customer's newest contact on `channel` that is not closed or abandoned (only one with this
+        `external_id` when given)."""
         async with self.db.read() as conn:
             cid = await cust.resolve(conn, customer_id)
-            row = (await conn.execute(select(contacts).where(
+            stmt = select(contacts).where(
                 contacts.c.customer_id == cid, contacts.c.channel == channel, contacts.c.state.in_(_OPEN_STATES))
-                .order_by(contacts.c.id.desc()).limit(1))).first()
+            if external_id is not None:
+                stmt = stmt.where(contacts.c.external_id == external_id)
+            row = (await conn.execute(stmt.order_by(contacts.c.id.desc()).limit(1))).first()
         return None if row is None else convert.contact(row)
 
     async def update_contact(self, contact_id: str, **fields: Any) -> Contact:

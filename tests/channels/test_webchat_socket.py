@@ -184,3 +184,44 @@ async def test_a_queue_that_refuses_the_chat_closes_it_with_a_clear_error(cc):
     await customer.send({"type": "message", "text": "anyone?", "client_id": "q"})
     await customer.expect("ack", client_id="q")
     assert (await customer.expect("error"))["code"] == "queue_full"
+
+
+async def test_a_start_with_another_customers_email_opens_a_new_chat_and_sees_nothing_of_theirs(cc):
+    victim, theirs = await chat(cc, name="Victim", email="victim@example.com")
+    await victim.send({"type": "message", "text": "my secret account number is 1234", "client_id": "v-1"})
+    await victim.expect("ack", client_id="v-1")
+
+    attacker, started = await chat(cc, name="Attacker", email="victim@example.com")
+    assert started["resumed"] is False and started["contact_id"] != theirs["contact_id"]
+    assert started["token"] != theirs["token"]
+    await attacker.send({"type": "message", "text": "hello", "client_id": "a-1"})
+    await attacker.expect("ack", client_id="a-1")
+    assert not [m for m in attacker.seen if m.get("type") == "history"]
+    assert "1234" not in repr(attacker.seen)
+    # the victim's conversation holds only the victim's message; the attacker's went to the new contact
+    assert [e.data["text"] for e in await _events(cc, theirs["contact_id"]) if e.type == "message.in"] == \
+        ["my secret account number is 1234"]
+    assert [e.data["text"] for e in await _events(cc, started["contact_id"]) if e.type == "message.in"] == \
+        ["hello"]
+    # the victim still resumes their own chat with their token
+    back, resumed = await chat(cc, token=theirs["token"])
+    assert resumed["contact_id"] == theirs["contact_id"] and resumed["resumed"] is True
+
+
+async def test_a_token_the_server_never_issued_is_refused(cc):
+    sock = Socket(await cc.ws_connect("/ws/chat"))
+    await sock.send({"type": "start", "name": "Eve", "token": "forged-token-xyz"})
+    error = await sock.expect("error")
+    assert error["code"] == "unknown_token"
+    # nothing was created and the socket can still start a fresh chat
+    assert await cc.server.app[HISTORY].find_customer("chat", "forged-token-xyz") is None
+    await sock.send({"type": "start", "name": "Eve"})
+    started = await sock.expect("started")
+    assert started["token"] != "forged-token-xyz" and started["resumed"] is False
+
+
+async def test_a_bad_email_names_the_problem_once(cc):
+    sock = Socket(await cc.ws_connect("/ws/chat"))
+    await sock.send({"type": "start", "name": "Eve", "email": "not-an-email"})
+    error = await sock.expect("error")
+    assert error["code"] == "bad_email" and error["message"].count("not an email address") == 1
