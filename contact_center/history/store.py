@@ -223,6 +223,13 @@ class History:
             row = (await conn.execute(stmt.order_by(contacts.c.id.desc()).limit(1))).first()
         return None if row is None else convert.contact(row)
 
+    async def open_contacts(self, limit: int = 10_000) -> list[Contact]:
+        """Every contact not closed or abandoned, oldest first (crash recovery re-routes them at start)."""
+        async with self.db.read() as conn:
+            rows = (await conn.execute(select(contacts).where(contacts.c.state.in_(_OPEN_STATES))
+                                       .order_by(contacts.c.id).limit(limit))).all()
+        return [convert.contact(r) for r in rows]
+
     async def update_contact(self, contact_id: str, **fields: Any) -> Contact:
         """Change a contact's lifecycle fields (state, queue, agent_id, disposition, closed_at, ...)."""
         unknown = sorted(set(fields) - set(_CONTACT_FIELDS))

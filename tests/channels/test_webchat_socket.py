@@ -204,7 +204,7 @@ async def test_a_start_with_another_customers_email_opens_a_new_chat_and_sees_no
     assert [e.data["text"] for e in await _events(cc, started["contact_id"]) if e.type == "message.in"] == \
         ["hello"]
     # the victim still resumes their own chat with their token
-    back, resumed = await chat(cc, token=theirs["token"])
+    _back, resumed = await chat(cc, token=theirs["token"])
     assert resumed["contact_id"] == theirs["contact_id"] and resumed["resumed"] is True
 
 
