@@ -12,7 +12,7 @@ from aiohttp import web
 from contact_center.settings import Settings
 
 if TYPE_CHECKING:
-    from channels.base import ChannelAdapter
+    from contact_center.channel import ChannelAdapter
     from contact_center.history import History
     from contact_center.hub import Hub
     from contact_center.intake import Intake
