@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from contact_center.domain import utcnow
 from contact_center.hub import Hub, agent_topic
 from contact_center.metrics import Metrics
 from contact_center.settings import Settings
@@ -144,8 +145,13 @@ class Intake:
                              data: dict[str, Any] | None = None) -> Event:
         """Commit an inbound message to the history, then show it to the agent on the contact."""
         text = self.check_text(text)
+        asked_at = utcnow()
         event = await self.history.append_event(str(contact.id), "message.in", {"text": text, **(data or {})},
                                                 direction="in", client_id=client_id)
+        # A resend of a stored `client_id` returns the stored event, recorded before this call began: it was
+        # counted and shown when it was new, so it is neither counted nor shown again.
+        if client_id is not None and event.at < asked_at:
+            return event
         self.metrics.event("message.in")
         self.metrics.messages.labels(contact.channel, "in").inc()
         agent_id = self.lifecycle.agent_of(str(contact.id))

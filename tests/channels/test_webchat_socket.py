@@ -225,3 +225,27 @@ async def test_a_bad_email_names_the_problem_once(cc):
     await sock.send({"type": "start", "name": "Eve", "email": "not-an-email"})
     error = await sock.expect("error")
     assert error["code"] == "bad_email" and error["message"].count("not an email address") == 1
+
+
+async def test_a_resent_message_is_counted_and_shown_to_the_agent_once(cc, aiohttp_client):
+    from contact_center.keys import METRICS
+
+    await add_user(cc, "alice")
+    agent = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
+    customer, started = await chat(cc)
+    offer = await agent.expect("offer")
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    await agent.expect("assigned")
+    await customer.send({"type": "message", "text": "once", "client_id": "r-1"})
+    first = await customer.expect("ack", client_id="r-1")
+    await customer.send({"type": "message", "text": "once", "client_id": "r-1"})
+    again = await customer.expect("ack", client_id="r-1")
+    assert again["id"] == first["id"]
+    await customer.send({"type": "message", "text": "next", "client_id": "r-2"})
+    await customer.expect("ack", client_id="r-2")
+    await agent.expect("message", contact_id=started["contact_id"])
+    second = await agent.expect("message", contact_id=started["contact_id"])
+    assert second["message"]["text"] == "next"   # the resend of "once" never reached the agent
+    registry = cc.server.app[METRICS].registry
+    assert registry.get_sample_value("cc_events_total", {"type": "message.in"}) == 2
+    assert registry.get_sample_value("cc_messages_total", {"channel": "chat", "direction": "in"}) == 2
