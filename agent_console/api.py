@@ -8,6 +8,7 @@ from aiohttp import web
 
 from agent_console.auth import ROLES, current_user, require_role
 from contact_center.errors import ApiError, read_json, require_str
+from contact_center.history.codes import SAME_CUSTOMER, USER_EXISTS
 from contact_center.hub import agent_topic
 from contact_center.keys import HISTORY, HUB, LIFECYCLE, ROUTER, SETTINGS
 from contact_center.staffing import register_agent
@@ -131,7 +132,7 @@ async def merge_customer(request: web.Request) -> web.Response:
     other_id = require_str(await read_json(request), "other_id", max_len=100)
     other = await _customer_or_404(request, str(other_id))
     if str(other.id) == str(keep.id):
-        raise ApiError(409, "same_customer", "a customer cannot be merged into itself")
+        raise ApiError(409, SAME_CUSTOMER, "a customer cannot be merged into itself")
     merged = await request.app[HISTORY].merge_customers(str(keep.id), str(other.id))
     return web.json_response({"customer": merged.to_json()})
 
@@ -216,7 +217,7 @@ async def add_user(request: web.Request) -> web.Response:
         raise ApiError(400, "bad_field", "queues must be a list of queue names")
     history = request.app[HISTORY]
     if await history.get_user_by_username(username) is not None:
-        raise ApiError(409, "user_exists", f"a user named {username!r} exists")
+        raise ApiError(409, USER_EXISTS, f"a user named {username!r} exists")
     try:
         user = await history.create_user(username, role, password, _skills(body.get("skills")), queues)
     except ValueError as e:

@@ -35,6 +35,7 @@ from contact_center.domain import (
 )
 from contact_center.history import convert
 from contact_center.history import customers as cust
+from contact_center.history.codes import USER_EXISTS
 from contact_center.history.db import Database, DatabaseSettings
 from contact_center.history.models import contacts, events, users
 from contact_center.history.profile import Profile, compute_profile
@@ -322,7 +323,7 @@ class History:
                     username=username, role=role, password_hash=password_hash, skills=skill_levels,
                     queues=queue_names, created_at=utcnow()).returning(*users.c))).one()
         except IntegrityError:
-            raise Conflict(f"username {username!r} is taken", code="username_taken") from None
+            raise Conflict(f"a user named {username!r} exists", code=USER_EXISTS) from None
         return convert.user(row)
 
     async def verify_password(self, username: str, password: str) -> User | None:
