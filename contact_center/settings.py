@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+import phonenumbers
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
@@ -91,8 +93,9 @@ class Settings:
         if scheme not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
             raise SettingsError(
                 f"CC_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://, not {scheme!r}")
-        if not (len(self.phone_region) == 2 and self.phone_region.isascii() and self.phone_region.isupper()):
-            raise SettingsError(f"CC_PHONE_REGION must be a two-letter region code such as US, not {self.phone_region!r}")
+        if self.phone_region not in phonenumbers.SUPPORTED_REGIONS:
+            raise SettingsError(f"CC_PHONE_REGION must be a region code phone numbers are known for, such as US or "
+                                f"GB, not {self.phone_region!r}")
         if self.redis_url and urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
             raise SettingsError(f"CC_REDIS_URL must be a redis:// URL or empty, not {self.redis_url!r}")
         if urlsplit(self.public_base_url).scheme not in ("http", "https"):
