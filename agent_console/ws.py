@@ -17,7 +17,7 @@ from agent_console.api import agent_state
 from agent_console.auth import check_same_origin, current_user
 from contact_center.domain import DomainError
 from contact_center.hub import agent_topic
-from contact_center.keys import HUB, LIFECYCLE, ROUTER, SETTINGS
+from contact_center.keys import HISTORY, HUB, LIFECYCLE, ROUTER, SETTINGS
 from contact_center.lifecycle import LifecycleError
 from contact_center.sockets import BadFrame, JsonSocket, field, open_socket
 from contact_center.staffing import register_agent
@@ -84,7 +84,21 @@ class AgentSession:
     async def do_reply(self, frame: dict[str, Any]) -> None:
         contact_id = field(frame, "contact_id", max_len=MAX_ID)
         text = field(frame, "text")
-        await self.lifecycle.reply(self.agent_id, contact_id, text)
+        try:
+            await self.lifecycle.reply(self.agent_id, contact_id, text)
+        except LifecycleError as e:
+            # After wrap-up the contact is no longer assigned to anyone; to the agent who had it, say it ended.
+            if e.code == "not_your_contact" and await self._had(contact_id):
+                raise LifecycleError("contact_ended", "the conversation has ended") from e
+            raise
+
+    async def _had(self, contact_id: str) -> bool:
+        """True when this agent handled the contact and it is over."""
+        try:
+            contact, _ = await self.app[HISTORY].get_contact(contact_id)
+        except (LookupError, ValueError):
+            return False
+        return str(contact.agent_id) == self.agent_id and not contact.state.is_open
 
     async def do_end(self, frame: dict[str, Any]) -> None:
         await self.lifecycle.end(self.agent_id, field(frame, "contact_id", max_len=MAX_ID))

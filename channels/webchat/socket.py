@@ -216,9 +216,12 @@ class ChatSession:
         if self.contact is None:
             raise BadFrame("not_started", "send start first")
         self.left = True
-        await self.lifecycle.customer_left(str(self.contact.id))
+        cid = str(self.contact.id)
+        waiting = await self.lifecycle.is_waiting(cid)
+        await self.lifecycle.customer_left(cid)
         if not self.closed:
-            await self.sock.send({"type": "status", "state": "closed", "contact_id": str(self.contact.id)})
+            await self.sock.send({"type": "status", "state": "closed", "contact_id": cid,
+                                  **({"reason": "abandoned"} if waiting else {})})
         await self.sock.ws.close()
 
     async def close(self) -> None:

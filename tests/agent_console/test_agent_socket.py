@@ -167,6 +167,10 @@ async def test_end_then_wrapup_moves_through_wrapup_to_closed(cc, aiohttp_client
     await settle(cc)
     contact, _ = await cc.server.app[HISTORY].get_contact(cid)
     assert contact.state.value == "closed" and contact.disposition == "sale"
+    # after wrap-up too, a reply is told the conversation ended (not that the contact is someone else's)
+    await alice.send({"type": "reply", "contact_id": cid, "text": "later still"})
+    error = await alice.expect("error")
+    assert error["code"] == "contact_ended", error
 
 
 async def test_a_customer_leaving_an_assigned_chat_tells_the_agent(cc, aiohttp_client):

@@ -115,7 +115,7 @@ async def test_leaving_the_queue_is_an_abandonment(cc):
     customer, started = await chat(cc)
     await customer.expect("status", state="queued")
     await customer.send({"type": "leave"})
-    await customer.expect("status", state="closed")
+    await customer.expect("status", state="closed", reason="abandoned")
     await customer.until_closed()
     await settle(cc)
     contact, events = await cc.server.app[HISTORY].get_contact(started["contact_id"])
