@@ -17,7 +17,7 @@ from agent_console.api import agent_state
 from agent_console.auth import check_same_origin, current_user
 from contact_center.domain import DomainError
 from contact_center.hub import agent_topic
-from contact_center.keys import HISTORY, HUB, LIFECYCLE, ROUTER, SETTINGS
+from contact_center.keys import HISTORY, HUB, LIFECYCLE, METRICS, ROUTER, SETTINGS
 from contact_center.lifecycle import LifecycleError
 from contact_center.sockets import BadFrame, JsonSocket, field, open_socket
 from contact_center.staffing import register_agent
@@ -107,7 +107,21 @@ class AgentSession:
         contact_id = field(frame, "contact_id", max_len=MAX_ID)
         disposition = field(frame, "disposition", optional=True, max_len=MAX_DISPOSITION)
         note = field(frame, "note", optional=True, max_len=self.settings.max_message_chars)
+        promise = frame.get("promise", False)
+        if not isinstance(promise, bool):
+            raise BadFrame("bad_field", "promise must be true or false", contact_id=contact_id)
+        if promise and not (note and note.strip()):
+            raise BadFrame("missing_field", "a promise needs the note saying what was promised",
+                           contact_id=contact_id)
         await self.lifecycle.wrap_up(self.agent_id, contact_id, disposition, note)
+        if note and note.strip():
+            # The note is also its own event, so the customer's timeline shows it and a promise lands in the
+            # promotional data (docs/history.md, "Wrap-up notes").
+            data: dict[str, Any] = {"text": note, **({"disposition": disposition} if disposition else {})}
+            if promise:
+                data["promise"] = True
+            await self.app[HISTORY].append_event(contact_id, "note", data, agent_id=self.agent_id)
+            self.app[METRICS].event("note")
 
 
 def _cancel_grace(app: web.Application, agent_id: str) -> None:

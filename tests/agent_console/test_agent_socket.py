@@ -191,3 +191,32 @@ async def test_an_offer_is_withdrawn_when_the_customer_leaves(cc, aiohttp_client
     await customer.until_closed()
     cancelled = await alice.expect("offer_cancelled")
     assert cancelled["offer_id"] == offer["offer_id"] and cancelled["reason"] == "abandoned"
+
+
+async def test_a_wrapup_note_is_a_note_event_and_a_promise_is_promotional(cc, aiohttp_client):
+    (alice,) = await _agents(cc, aiohttp_client, "alice")
+    contacts = []
+    for name in ("Plain", "Promised"):
+        customer, started = await chat(cc, name=name)
+        await alice.send({"type": "accept", "offer_id": (await alice.expect("offer"))["offer_id"]})
+        await alice.expect("assigned")
+        contacts.append(started["contact_id"])
+    plain, promised = contacts
+    await alice.send({"type": "wrapup", "contact_id": promised, "promise": True})
+    assert (await alice.expect("error"))["code"] == "missing_field"
+    await alice.send({"type": "wrapup", "contact_id": promised, "note": "x", "promise": "yes"})
+    assert (await alice.expect("error"))["code"] == "bad_field"
+    await alice.send({"type": "wrapup", "contact_id": plain, "disposition": "solved", "note": "asked about fees"})
+    await alice.expect("closed", contact_id=plain)
+    await alice.send({"type": "wrapup", "contact_id": promised, "disposition": "callback",
+                      "note": "promised a callback tomorrow", "promise": True})
+    await alice.expect("closed", contact_id=promised)
+    await settle(cc)
+    notes = {}
+    for cid in contacts:
+        _, events = await cc.server.app[HISTORY].get_contact(cid)
+        notes[cid] = [(e.category.value, e.data, e.agent_id) for e in events if e.type == "note"]
+    agent_id = (await cc.server.app[HISTORY].get_user_by_username("alice")).id
+    assert notes[plain] == [("transactional", {"text": "asked about fees", "disposition": "solved"}, agent_id)]
+    assert notes[promised] == [("promotional", {"text": "promised a callback tomorrow", "disposition": "callback",
+                                                "promise": True}, agent_id)]
