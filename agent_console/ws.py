@@ -113,15 +113,15 @@ class AgentSession:
         if promise and not (note and note.strip()):
             raise BadFrame("missing_field", "a promise needs the note saying what was promised",
                            contact_id=contact_id)
-        await self.lifecycle.wrap_up(self.agent_id, contact_id, disposition, note)
-        if note and note.strip():
+        if note and note.strip() and self.lifecycle.agent_of(contact_id) == self.agent_id:
             # The note is also its own event, so the customer's timeline shows it and a promise lands in the
-            # promotional data (docs/history.md, "Wrap-up notes").
+            # promotional data (docs/history.md, "Wrap-up notes"). Recorded first, so it precedes the wrap-up.
             data: dict[str, Any] = {"text": note, **({"disposition": disposition} if disposition else {})}
             if promise:
                 data["promise"] = True
             await self.app[HISTORY].append_event(contact_id, "note", data, agent_id=self.agent_id)
             self.app[METRICS].event("note")
+        await self.lifecycle.wrap_up(self.agent_id, contact_id, disposition, note)
 
 
 def _cancel_grace(app: web.Application, agent_id: str) -> None:

@@ -131,6 +131,9 @@ class Intake:
         `queue.refused` event, and the channel gets IntakeError with routing's code to tell the customer.
         """
         queue = contact.queue or self.settings.default_queue
+        if preferred_agent is None and self.settings.preferred_agent_s > 0:
+            preferred_agent = await self._related_agent(contact)
+            preferred_for_s = self.settings.preferred_agent_s
         try:
             await self.router.enqueue(Task(id=str(contact.id), queue=queue, channel=contact.channel,
                                            priority=priority, attributes=attributes or {},
@@ -140,6 +143,21 @@ class Intake:
             self.metrics.event("queue.refused")
             await self.history.update_contact(str(contact.id), state="closed")
             raise IntakeError(e.code, f"the queue {queue!r} cannot take the contact now: {e.message}") from e
+
+    async def _related_agent(self, contact: Contact) -> str | None:
+        """The agent who handled most of this customer's contacts, when routing knows them (else None)."""
+        try:
+            related = (await self.history.profile(str(contact.customer_id))).most_related_agent
+        except (LookupError, ValueError):
+            return None
+        if not related or not related.get("agent_id"):
+            return None
+        agent_id = str(related["agent_id"])
+        try:
+            await self.router.agent_stats(agent_id)   # a removed or non-routable user: no preference
+        except RoutingError:
+            return None
+        return agent_id
 
     async def record_message(self, contact: Contact, text: str, *, client_id: str | None = None,
                              data: dict[str, Any] | None = None) -> Event:

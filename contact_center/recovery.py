@@ -77,6 +77,9 @@ async def recover(history: History, router: Router, intake: Intake) -> RecoveryR
         except Exception:
             # One contact that cannot be recovered must not keep the server from starting for every other one.
             log.exception("could not recover contact %s (state %s)", cid, state)
+    # The re-queued contacts' routing events are written (and their states set) before anyone connects, so a
+    # customer who resumes sees the recovered state, not its notifications arriving after their catch-up.
+    await intake.lifecycle.drain()
     if report.requeued or report.closed or report.refused:
         log.warning("crash recovery: %d contact(s) re-queued, %d closed, %d refused by their queue",
                     len(report.requeued), len(report.closed), len(report.refused))

@@ -49,6 +49,9 @@ class Settings:
     chat_abandon_s: float = _f(60.0, "CC_CHAT_ABANDON_S",
                                "Seconds a waiting chat customer whose socket is gone may take to come back before "
                                "the chat counts as abandoned.")
+    preferred_agent_s: float = _f(30.0, "CC_PREFERRED_AGENT_S",
+                                  "Seconds a returning customer's new contact waits for the agent who handled most "
+                                  "of their contacts (when signed in) before any agent may take it; 0 = off.")
     agent_grace_s: float = _f(15.0, "CC_AGENT_GRACE_S",
                               "Seconds an agent whose last desktop socket closed stays in their state (a reload) "
                               "before routing sets them offline.")
@@ -103,6 +106,8 @@ class Settings:
         for name in ("offer_timeout_s", "max_message_chars"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{_env(name)} must be positive, not {getattr(self, name)}")
+        if self.preferred_agent_s < 0:
+            raise SettingsError(f"CC_PREFERRED_AGENT_S must not be negative, not {self.preferred_agent_s}")
         if self.agent_grace_s < 0:
             raise SettingsError(f"CC_AGENT_GRACE_S must not be negative, not {self.agent_grace_s}")
         if self.chat_abandon_s < 0:

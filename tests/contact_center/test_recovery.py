@@ -38,6 +38,8 @@ async def test_open_contacts_left_by_a_stop_are_requeued_or_closed_at_start(aioh
     await agent.expect("state", state="away")
     first, queued1 = await chat(cc, name="First")
     second, queued2 = await chat(cc, name="Second")
+    for sock in (first, second):
+        await sock.expect("status", state="queued")
     await settle(cc)
     old = cc.server.app
     assert [(await _state(old, c["contact_id"]))[0] for c in (ended, assigned, queued1, queued2)] == \
