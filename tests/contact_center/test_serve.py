@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import signal
@@ -12,6 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.contact_center.conftest import pg_admin
 
 from tests.servers import free_port
 
@@ -19,12 +24,18 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 30.0
 
 
+def database_url(db: Path | str) -> str:
+    """The CC_DATABASE_URL of a SQLite file or of a database URL."""
+    return db if isinstance(db, str) else f"sqlite+aiosqlite:///{db}"
+
+
 @contextlib.contextmanager
-def server(db: Path, *args: str) -> Iterator[tuple[str, list[str], subprocess.Popen]]:
-    """Run `python -m contact_center serve` until it prints its URL; yields (base URL, stdout lines, process)."""
+def server(db: Path | str, *args: str, **env_vars: str) -> Iterator[tuple[str, list[str], subprocess.Popen]]:
+    """Run `python -m contact_center serve` on a SQLite file (a Path) or a database URL until it prints its URL;
+    yields (base URL, stdout lines, process)."""
     port = free_port()
-    env = {**os.environ, "CC_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "CC_SECRET_KEY": "durable",
-           "CC_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "CC_DATABASE_URL": database_url(db), "CC_SECRET_KEY": "durable",
+           "CC_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", **env_vars}
     env.pop("CC_REDIS_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "contact_center", "serve", "--port", str(port), *args],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -68,8 +79,24 @@ async def test_serve_demo_prints_credentials_that_log_in(tmp_path):
         assert proc.wait(15) == 0
 
 
-async def test_an_acknowledged_message_survives_sigkill(tmp_path):
-    db = tmp_path / "durable.db"
+_databases = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request, tmp_path) -> Iterator[Path | str]:
+    """A fresh, empty database for one server: a SQLite file, or a new database on the test PostgreSQL."""
+    if request.param == "sqlite":
+        yield tmp_path / "durable.db"
+        return
+    url = request.getfixturevalue("postgres_url")
+    name = f"cc_serve_{os.getpid()}_{next(_databases)}"
+    pg_admin(url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+    yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    pg_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_an_acknowledged_message_survives_sigkill(database):
+    db = database
     with server(db) as (url, _, proc):
         async with aiohttp.ClientSession() as http:
             ws = await http.ws_connect(f"{url}/ws/chat")
