@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.contact_center.conftest import pg_admin
-
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
