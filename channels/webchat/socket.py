@@ -88,7 +88,10 @@ class ChatSession:
         else:
             # Only a token this server issued names a chat; a client-chosen one would be a new identity that
             # nobody can verify, so it is refused rather than adopted.
-            found = await self.history.find_customer("chat", token)
+            try:
+                found = await self.history.find_customer("chat", token)
+            except ValueError:   # blank: no token the server issues looks like that
+                found = None
             if found is None:
                 raise BadFrame("unknown_token", "this chat token is unknown; start without a token")
             customer = found
