@@ -436,8 +436,6 @@ export class Conversation {
     details.append(summary);
     const items = el("ol", "prev-events");
     for (const ev of [...evs].reverse()) {
-      // The wrap-up note is also recorded as a `note` event; the wrap-up line already shows it.
-      if (ev.type === "note" && wrapped && (ev.data?.text ?? "") === (wrapped.data?.note ?? "")) continue;
       const line = this._timelineLine(ev);
       if (!line) continue; // routing's bookkeeping (queued, offered, ...) is noise here
       const row = el("li", `prev-event ${ev.type.replace(/\W/g, "-")}`);
