@@ -1,0 +1,388 @@
+"""The Lua scripts of `RedisStore`: every state transition that must be atomic is one script.
+
+Redis runs a script to the end before any other command, so each transition below is seen by every router node
+at once. Times travel as the exact strings Python wrote (`repr(float)`) and are stored unchanged: Lua never
+formats a float, so enqueue times and keys survive to the last bit. Scripts read state through `hmap` and keep
+the Lua table in step with what they write, so helpers see the current values.
+"""
+from __future__ import annotations
+
+from routing.redis_keys import lua_prelude
+
+HELPERS = lua_prelude() + r"""
+local function hmap(k)
+  local flat = redis.call('HGETALL', k)
+  local m = {}
+  for i = 1, #flat, 2 do m[flat[i]] = flat[i + 1] end
+  return m, flat
+end
+local function num(v) return tonumber(v) or 0 end
+local function incr(k, m, field, by)
+  m[field] = tostring(redis.call('HINCRBY', k, field, by))
+end
+local function set(k, m, field, value)
+  m[field] = value
+  redis.call('HSET', k, field, value)
+end
+
+-- model.can_take, exactly
+local function can_take(a, cfg, ch)
+  if a.presence ~= 'available' then return false end
+  local cap = cfg.capacity[ch] or 0
+  if num(a['l:' .. ch]) >= cap then return false end
+  for _, b in ipairs(cfg.blocking) do
+    if b ~= ch and num(a['l:' .. b]) > 0 then return false end
+  end
+  return true
+end
+
+-- AgentRecord.derived_state, exactly
+local function derived(a)
+  if a.presence ~= 'available' then return a.presence end
+  local held = 0
+  for f, v in pairs(a) do
+    if string.sub(f, 1, 2) == 'l:' then held = held + tonumber(v) end
+  end
+  local wrapping, offers = num(a.wrapping), num(a.offers)
+  if held > wrapping + offers then return 'busy' end
+  if wrapping > 0 then return 'wrapup' end
+  return 'available'
+end
+
+local function restate(ak, a, now)
+  local s = derived(a)
+  if s ~= a.state then
+    a.state, a.state_since = s, now
+    redis.call('HSET', ak, 'state', s, 'state_since', now)
+  end
+end
+
+-- the free lists (longest idle first = lowest idle_since) and the signed-in sets of the agent's queues
+local function index(id, a, cfg)
+  for _, q in ipairs(cfg.queues) do
+    if a.presence ~= 'offline' then
+      redis.call('SADD', key('signed-in', q), id)
+    else
+      redis.call('SREM', key('signed-in', q), id)
+    end
+    for ch, _ in pairs(cfg.capacity) do
+      if can_take(a, cfg, ch) then
+        redis.call('ZADD', key('free', q, ch), a.idle_since, id)
+      else
+        redis.call('ZREM', key('free', q, ch), id)
+      end
+    end
+  end
+end
+
+local function unindex(id, cfg)
+  for _, q in ipairs(cfg.queues) do
+    redis.call('SREM', key('signed-in', q), id)
+    for ch, _ in pairs(cfg.capacity) do redis.call('ZREM', key('free', q, ch), id) end
+  end
+end
+
+local function load_agent(id)
+  local ak = key('agent', id)
+  local a = hmap(ak)
+  if not a.config then return nil end
+  return ak, a, cjson.decode(a.config)
+end
+
+local function read_agent(id)
+  local flat = redis.call('HGETALL', key('agent', id))
+  if #flat == 0 then return {} end
+  return {flat, redis.call('SMEMBERS', key('agent-tasks', id))}
+end
+
+-- one contact of `ch` less on the agent: it is idle from `now` and goes to the back of the free lists
+local function free_one(ak, a, cfg, ch, now)
+  incr(ak, a, 'l:' .. ch, -1)
+  set(ak, a, 'idle_since', now)
+  restate(ak, a, now)
+  index(a.id, a, cfg)
+end
+
+local function is_queue_bucket(bucket) return string.sub(bucket, 1, 1) == 'q' end
+
+local function bucket_add(t)
+  redis.call('ZADD', key('bucket', t.bucket), t.key, t.m)
+  redis.call('ZADD', key('queued', t.queue), t.queued_at, t.id)
+  if is_queue_bucket(t.bucket) then redis.call('SADD', key('buckets', t.queue), t.bucket) end
+end
+
+local function bucket_remove(t)
+  local bk = key('bucket', t.bucket)
+  redis.call('ZREM', bk, t.m)
+  redis.call('ZREM', key('queued', t.queue), t.id)
+  if is_queue_bucket(t.bucket) and redis.call('EXISTS', bk) == 0 then
+    redis.call('SREM', key('buckets', t.queue), t.bucket)
+  end
+end
+
+local function offer_timer(o) return 'offer' .. SEP .. o.id .. SEP .. o.expires_at end
+
+-- an open offer disappears: its record, its place among the agent's offers, its timer
+local function offer_remove(o)
+  redis.call('DEL', key('offer', o.id))
+  redis.call('SREM', key('agent-offers', o.agent_id), o.id)
+  redis.call('ZREM', key('timers'), offer_timer(o))
+end
+"""
+
+SCRIPTS: dict[str, str] = {}
+
+# ---- agents ----------------------------------------------------------------------------------------------------
+# ARGV: prefix, agent id, config JSON, now
+SCRIPTS["put_agent"] = r"""
+local id, config, now = ARGV[2], ARGV[3], ARGV[4]
+local ak = key('agent', id)
+local old = redis.call('HGET', ak, 'config')
+if old then
+  unindex(id, cjson.decode(old))
+else
+  redis.call('HSET', ak, 'id', id, 'presence', 'offline', 'state', 'offline', 'state_since', now,
+             'idle_since', now, 'wrapping', 0, 'offers', 0, 'missed', 0)
+  redis.call('SADD', key('agents'), id)
+end
+redis.call('HSET', ak, 'config', config)
+local _, a, cfg = load_agent(id)
+index(id, a, cfg)
+return read_agent(id)
+"""
+
+# ARGV: prefix, agent id, presence, has reason (0/1), reason, now
+SCRIPTS["set_presence"] = r"""
+local id, presence, now = ARGV[2], ARGV[3], ARGV[6]
+local ak, a, cfg = load_agent(id)
+if not ak then return {} end
+local became_available = presence == 'available' and a.presence ~= 'available'
+set(ak, a, 'presence', presence)
+if ARGV[4] == '1' then set(ak, a, 'reason', ARGV[5]) else a.reason = nil; redis.call('HDEL', ak, 'reason') end
+if became_available then
+  set(ak, a, 'missed', '0')
+  set(ak, a, 'idle_since', now)
+end
+restate(ak, a, now)
+index(id, a, cfg)
+return read_agent(id)
+"""
+
+# ARGV: prefix, agent ids... -> per agent {hash, tasks} or {} when missing
+SCRIPTS["read_agents"] = r"""
+local out = {}
+for i = 2, #ARGV do out[#out + 1] = read_agent(ARGV[i]) end
+return out
+"""
+
+# ARGV: prefix, queue, channel, start, count -> agents of the free list, longest idle first
+SCRIPTS["free_page"] = r"""
+local ids = redis.call('ZRANGE', key('free', ARGV[2], ARGV[3]), ARGV[4], tonumber(ARGV[4]) + tonumber(ARGV[5]) - 1)
+local out = {}
+for _, id in ipairs(ids) do out[#out + 1] = read_agent(id) end
+return out
+"""
+
+# ---- tasks -----------------------------------------------------------------------------------------------------
+# ARGV: prefix, task id, field, value, field, value, ... (state is queued)
+SCRIPTS["add_task"] = r"""
+local tk = key('task', ARGV[2])
+if redis.call('EXISTS', tk) == 1 then return 0 end
+redis.call('HSET', tk, unpack(ARGV, 3))
+local t = hmap(tk)
+bucket_add(t)
+redis.call('ZADD', key('active'), t.enqueued_at, t.id)
+return 1
+"""
+
+# ARGV: prefix, task ids... -> per task its flat hash ({} when missing)
+SCRIPTS["read_tasks"] = r"""
+local out = {}
+for i = 2, #ARGV do out[#out + 1] = redis.call('HGETALL', key('task', ARGV[i])) end
+return out
+"""
+
+# ARGV: prefix, bucket, limit -> the head tasks of the bucket
+SCRIPTS["read_bucket"] = r"""
+local members = redis.call('ZRANGE', key('bucket', ARGV[2]), 0, tonumber(ARGV[3]) - 1)
+local out = {}
+for _, m in ipairs(members) do out[#out + 1] = redis.call('HGETALL', key('task', string.sub(m, 17))) end
+return out
+"""
+
+# ARGV: prefix, queue -> the queued task with the smallest queued_at, or {}
+SCRIPTS["oldest"] = r"""
+local ids = redis.call('ZRANGE', key('queued', ARGV[2]), 0, 0)
+if #ids == 0 then return {} end
+return redis.call('HGETALL', key('task', ids[1]))
+"""
+
+# ARGV: prefix, task id -> 0-based rank in its bucket, or false
+SCRIPTS["position"] = r"""
+local t = redis.call('HMGET', key('task', ARGV[2]), 'state', 'bucket', 'm')
+if t[1] ~= 'queued' then return false end
+return redis.call('ZRANK', key('bucket', t[2]), t[3])
+"""
+
+# ARGV: prefix, task id, queue, bucket, key, requirement, queued_at, step, priority, preferred_until
+SCRIPTS["move_task"] = r"""
+local tk = key('task', ARGV[2])
+local t = hmap(tk)
+if t.state ~= 'queued' then return false end
+bucket_remove(t)
+redis.call('HSET', tk, 'queue', ARGV[3], 'bucket', ARGV[4], 'key', ARGV[5], 'requirement', ARGV[6],
+           'queued_at', ARGV[7], 'step', ARGV[8], 'priority', ARGV[9], 'preferred_until', ARGV[10])
+local moved, flat = hmap(tk)
+bucket_add(moved)
+return flat
+"""
+
+# ---- offers and the conversation -------------------------------------------------------------------------------
+# ARGV: prefix, task id, offer id, agent id, queue, channel, made_at, expires_at
+# The offer's timer is scheduled here, in the same step: a node dying right after a claim leaves an offer that
+# still expires.
+SCRIPTS["claim"] = r"""
+local task_id, offer_id, agent_id, ch, made_at, expires_at = ARGV[2], ARGV[3], ARGV[4], ARGV[6], ARGV[7], ARGV[8]
+local tk = key('task', task_id)
+if redis.call('HGET', tk, 'state') ~= 'queued' then return 0 end
+local ak, a, cfg = load_agent(agent_id)
+if not ak or not can_take(a, cfg, ch) then return 0 end
+bucket_remove(hmap(tk))
+redis.call('HSET', tk, 'state', 'offered', 'offer_id', offer_id, 'agent_id', agent_id)
+incr(ak, a, 'l:' .. ch, 1)
+incr(ak, a, 'offers', 1)
+redis.call('SADD', key('agent-tasks', agent_id), task_id)
+local o = {id = offer_id, agent_id = agent_id, expires_at = expires_at}
+redis.call('HSET', key('offer', offer_id), 'id', offer_id, 'task_id', task_id, 'agent_id', agent_id,
+           'queue', ARGV[5], 'channel', ch, 'made_at', made_at, 'expires_at', expires_at)
+redis.call('SADD', key('agent-offers', agent_id), offer_id)
+redis.call('ZADD', key('timers'), expires_at, offer_timer(o))
+restate(ak, a, made_at)
+index(agent_id, a, cfg)
+return 1
+"""
+
+# ARGV: prefix, offer ids... -> per offer its flat hash ({} when gone)
+SCRIPTS["read_offers"] = r"""
+local out = {}
+for i = 2, #ARGV do out[#out + 1] = redis.call('HGETALL', key('offer', ARGV[i])) end
+return out
+"""
+
+# ARGV: prefix, agent id -> the agent's open offers
+SCRIPTS["offers_of"] = r"""
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', key('agent-offers', ARGV[2]))) do
+  out[#out + 1] = redis.call('HGETALL', key('offer', id))
+end
+return out
+"""
+
+# ARGV: prefix, offer id, now -> the assigned task, or false
+SCRIPTS["accept"] = r"""
+local now = ARGV[3]
+local o = hmap(key('offer', ARGV[2]))
+if not o.id then return false end
+offer_remove(o)
+local tk = key('task', o.task_id)
+redis.call('HSET', tk, 'state', 'assigned', 'assigned_at', now)
+redis.call('HDEL', tk, 'offer_id')
+local ak, a = load_agent(o.agent_id)
+incr(ak, a, 'offers', -1)
+set(ak, a, 'missed', '0')
+restate(ak, a, now)
+local _, flat = hmap(tk)
+return flat
+"""
+
+# ARGV: prefix, offer id, now, missed (0/1), exclude_until -> {offer, task, {agent, tasks}} or false
+SCRIPTS["release"] = r"""
+local now = ARGV[3]
+local o, oflat = hmap(key('offer', ARGV[2]))
+if not o.id then return false end
+offer_remove(o)
+local tk = key('task', o.task_id)
+redis.call('HSET', tk, 'state', 'queued', 'x:' .. o.agent_id, ARGV[5])
+redis.call('HDEL', tk, 'offer_id', 'agent_id')
+local t, tflat = hmap(tk)
+bucket_add(t)
+local ak, a, cfg = load_agent(o.agent_id)
+incr(ak, a, 'offers', -1)
+redis.call('SREM', key('agent-tasks', o.agent_id), o.task_id)
+if ARGV[4] == '1' then incr(ak, a, 'missed', 1) end
+free_one(ak, a, cfg, o.channel, now)
+return {oflat, tflat, read_agent(o.agent_id)}
+"""
+
+# ARGV: prefix, task id, now -> the task in wrap-up, or false
+SCRIPTS["end_task"] = r"""
+local tk = key('task', ARGV[2])
+local t = hmap(tk)
+if t.state ~= 'assigned' then return false end
+redis.call('HSET', tk, 'state', 'wrapup', 'ended_at', ARGV[3])
+local ak, a = load_agent(t.agent_id)
+incr(ak, a, 'wrapping', 1)
+restate(ak, a, ARGV[3])
+local _, flat = hmap(tk)
+return flat
+"""
+
+# ARGV: prefix, task id, now -> the closed task, or false
+SCRIPTS["close_task"] = r"""
+local tk, now = key('task', ARGV[2]), ARGV[3]
+local t = hmap(tk)
+if t.state ~= 'wrapup' then return false end
+redis.call('HSET', tk, 'state', 'closed', 'closed_at', now)
+redis.call('ZREM', key('active'), t.id)
+local ak, a, cfg = load_agent(t.agent_id)
+incr(ak, a, 'wrapping', -1)
+redis.call('SREM', key('agent-tasks', t.agent_id), t.id)
+free_one(ak, a, cfg, t.channel, now)
+local _, flat = hmap(tk)
+return flat
+"""
+
+# ARGV: prefix, task id, final state, now -> {task before, offer or {}} or false
+SCRIPTS["drop_task"] = r"""
+local tk, now = key('task', ARGV[2]), ARGV[4]
+local t, before = hmap(tk)
+if t.state ~= 'queued' and t.state ~= 'offered' then return false end
+local oflat = {}
+if t.state == 'queued' then
+  bucket_remove(t)
+else
+  local o
+  o, oflat = hmap(key('offer', t.offer_id))
+  offer_remove(o)
+  local ak, a, cfg = load_agent(o.agent_id)
+  incr(ak, a, 'offers', -1)
+  redis.call('SREM', key('agent-tasks', o.agent_id), t.id)
+  free_one(ak, a, cfg, o.channel, now)
+end
+redis.call('HSET', tk, 'state', ARGV[3], 'ended_at', now, 'closed_at', now)
+redis.call('HDEL', tk, 'offer_id')
+redis.call('ZREM', key('active'), t.id)
+return {before, oflat}
+"""
+
+# ---- timers and counters ---------------------------------------------------------------------------------------
+# ARGV: prefix, now, limit -> {member, score, ...} popped, earliest first
+SCRIPTS["due"] = r"""
+local tk = key('timers')
+local items = redis.call('ZRANGEBYSCORE', tk, '-inf', ARGV[2], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
+for i = 1, #items, 2 do redis.call('ZREM', tk, items[i]) end
+return items
+"""
+
+# ARGV: prefix, scope, name, value, name, value, ...
+SCRIPTS["incr"] = r"""
+local ck = key('counters', ARGV[2])
+for i = 3, #ARGV, 2 do redis.call('HINCRBYFLOAT', ck, ARGV[i], ARGV[i + 1]) end
+redis.call('SADD', key('counter-scopes'), ARGV[2])
+"""
+
+# ARGV: prefix
+SCRIPTS["reset_counters"] = r"""
+for _, scope in ipairs(redis.call('SMEMBERS', key('counter-scopes'))) do redis.call('DEL', key('counters', scope)) end
+redis.call('DEL', key('counter-scopes'))
+"""
