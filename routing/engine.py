@@ -6,19 +6,36 @@ capacity only looks at the heads of the buckets it may serve: no decision scans 
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import random
 import time
 import uuid
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from contextlib import aclosing
+from typing import Any
 
 from routing.errors import RoutingError
 from routing.memory_store import MemoryStore
 from routing.metrics import agent_metrics, estimated_wait, queue_metrics
-from routing.model import (PRESENCES, AgentConfig, AgentRecord, Assignment, OfferRecord, QueueConfig, RouterSettings,
-                           RoutingEvent, Task, TaskRecord, bucket_name, can_take, parse_bucket, preferred_bucket)
+from routing.model import (
+    PRESENCES,
+    AgentConfig,
+    AgentRecord,
+    Assignment,
+    OfferRecord,
+    QueueConfig,
+    RouterSettings,
+    RoutingEvent,
+    Task,
+    TaskRecord,
+    bucket_name,
+    can_take,
+    parse_bucket,
+    preferred_bucket,
+)
 from routing.skills import parse_skill_expr
 from routing.store import Store
 from routing.strategies import StrategyContext, get_strategy
@@ -33,10 +50,10 @@ class Router:
     """The ACD engine; see docs/routing.md. All methods are coroutines; `clock()` returns epoch seconds."""
 
     def __init__(self, store: Store | None = None, *, clock: Callable[[], float] | None = None,
-                 settings: RouterSettings = RouterSettings(), seed: int | None = None) -> None:
+                 settings: RouterSettings | None = None, seed: int | None = None) -> None:
         self.store: Store = store if store is not None else MemoryStore()
         self.clock = clock or time.time
-        self.settings = settings
+        self.settings = settings = settings or RouterSettings()
         get_strategy(settings.strategy)
         self._queues: dict[str, QueueConfig] = {}
         self._subscribers: list[Subscriber] = []
@@ -46,6 +63,7 @@ class Router:
         self._ids = itertools.count(1)
         self._closed_offers: OrderedDict[str, str] = OrderedDict()
         self._agent_seen: dict[str, tuple[str, float]] = {}
+        self._fit_cache: dict[tuple[int, str], tuple[AgentConfig, bool]] = {}
 
     # ---- events --------------------------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -222,7 +240,7 @@ class Router:
     def _eligible(self, task: TaskRecord, agent: AgentRecord, now: float) -> bool:
         return task.excluded.get(agent.id, 0.0) <= now
 
-    async def _dispatch_task(self, task_id: str) -> bool:
+    async def _dispatch_task(self, task_id: str, _retries: int = 0) -> bool:
         """Offer a queued task to the best free agent that fits it, if any."""
         task = await self.store.get_task(task_id)
         if task is None or task.state != "queued":
@@ -235,14 +253,15 @@ class Router:
                 return False
             return await self._offer(task, agent, now)
         queue = await self._queue(task.queue)
-        expr = parse_skill_expr(requirement)
         strategy = get_strategy(queue.strategy or self.settings.strategy)
         candidates: list[AgentRecord] = []
-        async for agent in self.store.free_agents(task.queue, channel):
-            if expr.matches(agent.config.skills) and self._eligible(task, agent, now):
-                candidates.append(agent)
-                if strategy.first_fit:
-                    break
+        # aclosing: stopping early must close the generator now, not leave it to the loop's finalizer
+        async with aclosing(self.store.free_agents(task.queue, channel)) as free:
+            async for agent in free:
+                if self._fits(agent, requirement) and self._eligible(task, agent, now):
+                    candidates.append(agent)
+                    if strategy.first_fit:
+                        break
         ctx = StrategyContext(now, task.queue, self._rng, self._memory)
         while candidates:
             chosen = strategy.pick(candidates, task, ctx)
@@ -250,36 +269,50 @@ class Router:
                 return False
             if await self._offer(task, chosen, now):
                 return True
-            candidates.remove(chosen)   # lost a race for it: try the next one
-            if not candidates and strategy.first_fit:
-                return await self._dispatch_task(task_id)
+            candidates.remove(chosen)   # lost a race for it (another router node): try the next one
+            if not candidates and strategy.first_fit and _retries < 3:
+                return await self._dispatch_task(task_id, _retries + 1)
         return False
 
     async def _best_for(self, agent: AgentRecord, now: float) -> TaskRecord | None:
         """The queued task this agent should get next: highest effective priority, then longest waiting."""
         best: TaskRecord | None = None
         best_rank: tuple[float, float] | None = None
-        buckets = [preferred_bucket(agent.id, ch) for ch in agent.config.capacity]
+        open_channels = {ch for ch in agent.config.capacity if can_take(agent, ch)}
+        if not open_channels:
+            return None
+        buckets = [preferred_bucket(agent.id, ch) for ch in open_channels]
         for queue in agent.config.queues:
             buckets.extend(await self.store.buckets(queue))
         for bucket in buckets:
-            kind, owner, channel, requirement = parse_bucket(bucket)
-            if not can_take(agent, channel):
+            kind, _, channel, requirement = parse_bucket(bucket)
+            if channel not in open_channels:
                 continue
-            if kind == "q" and not parse_skill_expr(requirement).matches(agent.config.skills):
+            if kind == "q" and not self._fits(agent, requirement):
                 continue
             task = await self._head(bucket, agent, now)
             if task is None:
                 continue
-            queue = await self._queue(task.queue)
-            rank = (-(task.priority + queue.ageing_per_s * (now - task.enqueued_at)), task.enqueued_at)
+            ageing = (await self._queue(task.queue)).ageing_per_s
+            rank = (-(task.priority + ageing * (now - task.enqueued_at)), task.enqueued_at)
             if best_rank is None or rank < best_rank:
                 best, best_rank = task, rank
         return best
 
+    def _fits(self, agent: AgentRecord, requirement: str) -> bool:
+        """Whether the agent's skills meet a requirement (cached per skills object: configs are immutable)."""
+        key = (id(agent.config), requirement)
+        cached = self._fit_cache.get(key)
+        if cached is None or cached[0] is not agent.config:
+            if len(self._fit_cache) > 100_000:
+                self._fit_cache.clear()
+            cached = self._fit_cache[key] = (agent.config,
+                                             parse_skill_expr(requirement).matches(agent.config.skills))
+        return cached[1]
+
     async def _head(self, bucket: str, agent: AgentRecord, now: float) -> TaskRecord | None:
         """The first task of a bucket this agent is not excluded from."""
-        limit = _SCAN
+        limit = 1   # the head almost always fits; look further only past exclusions
         while True:
             tasks = await self.store.waiting(bucket, limit)
             for task in tasks:
@@ -287,11 +320,12 @@ class Router:
                     return task
             if len(tasks) < limit:
                 return None
-            limit *= 4
+            limit *= _SCAN
 
     async def _dispatch_agent(self, agent_id: str) -> None:
         """Fill the agent's free capacity from the heads of the buckets it may serve."""
-        while True:
+        lost = 0
+        while lost < 3:   # a claim lost to another router node is retried with fresh state, a few times
             agent = await self.store.get_agent(agent_id)
             if agent is None or agent.presence != "available":
                 return
@@ -299,7 +333,8 @@ class Router:
             task = await self._best_for(agent, now)
             if task is None:
                 return
-            await self._offer(task, agent, now)   # on a lost race, look again
+            if not await self._offer(task, agent, now):
+                lost += 1
 
     async def _offer(self, task: TaskRecord, agent: AgentRecord, now: float) -> bool:
         timeout = self.settings.timeout_for(task.channel)
@@ -339,7 +374,7 @@ class Router:
 
     async def accept(self, offer_id: str, agent_id: str) -> Assignment:
         """The agent takes the offered task: it is assigned to them."""
-        offer = await self._open_offer(offer_id, agent_id)
+        await self._open_offer(offer_id, agent_id)
         now = self.clock()
         task = await self.store.accept(offer_id, now)
         if task is None:
@@ -368,7 +403,7 @@ class Router:
         released = await self.store.release(offer_id, now, missed=missed, exclude_until=now + exclude_s)
         if released is None:
             return
-        offer, task, agent = released
+        _, task, agent = released
         self._tombstone(offer_id, event)
         counter = {"offer.rejected": "rejected", "offer.timeout": "timeouts"}.get(event)
         if counter:
@@ -464,6 +499,17 @@ class Router:
                     await self._catch_up(ref)
                     await self._dispatch_task(ref)
 
+    async def run(self, interval_s: float = 0.25) -> None:
+        """Call `tick` forever, at least every `interval_s` (the app runs this as a background task)."""
+        while True:
+            try:
+                await self.tick()
+            except Exception:   # one bad timer must not stop every later one
+                log.exception("routing tick failed")
+            due = await self.store.next_due()
+            wait = interval_s if due is None else min(interval_s, max(0.0, due - self.clock()))
+            await asyncio.sleep(wait)
+
     async def _catch_up(self, task_id: str) -> None:
         """Apply to a queued task what its waiting time calls for: the end of the preferred-agent time,
         escalation steps, max wait (overflow)."""
@@ -488,7 +534,7 @@ class Router:
             return
 
     async def _move(self, task: TaskRecord, **changes: Any) -> TaskRecord | None:
-        fields = {"queue": task.queue, "bucket": task.bucket, "key": task.key, "requirement": task.requirement,
+        fields: dict[str, Any] = {"queue": task.queue, "bucket": task.bucket, "key": task.key, "requirement": task.requirement,
                   "queued_at": task.queued_at, "step": task.step, "priority": task.priority,
                   "preferred_until": task.preferred_until}
         fields.update(changes)

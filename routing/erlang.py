@@ -103,7 +103,8 @@ class ErlangA:
 
     def _served(self) -> tuple[list[float], list[float]]:
         """Per j ahead: P(served), E[wait; served]."""
-        s, m = [], []
+        s: list[float] = []
+        m: list[float] = []
         for j in range(len(self._chain) - self.agents):
             r, q = self._rates(j)
             s_prev, m_prev = (s[-1], m[-1]) if j else (1.0, 0.0)

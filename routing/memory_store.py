@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from typing import AsyncIterator, Mapping
+from collections import deque
+from collections.abc import AsyncGenerator, Mapping
 
 from sortedcontainers import SortedList
 
-from routing.model import (ACTIVE_TASK_STATES, AgentConfig, AgentRecord, OfferRecord, QueueConfig, TaskRecord,
-                           can_take, parse_bucket)
+from routing.model import (
+    ACTIVE_TASK_STATES,
+    AgentConfig,
+    AgentRecord,
+    OfferRecord,
+    QueueConfig,
+    TaskRecord,
+    can_take,
+    parse_bucket,
+)
 
 
 def _entry(task: TaskRecord) -> tuple[float, float, str]:
@@ -19,14 +28,20 @@ def _entry(task: TaskRecord) -> tuple[float, float, str]:
 class MemoryStore:
     """Routing state in this process's memory (see `routing.store.Store` for the contract)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_ended: int = 100_000) -> None:
+        """`keep_ended`: how many ended (closed/abandoned/overflowed) tasks stay readable before the oldest
+        are forgotten, so that a long-running process does not grow without bound."""
+        self._keep_ended = keep_ended
+        self._ended: deque[str] = deque()
         self._queues: dict[str, QueueConfig] = {}
         self._agents: dict[str, AgentRecord] = {}
         self._tasks: dict[str, TaskRecord] = {}
         self._offers: dict[str, OfferRecord] = {}
         self._buckets: dict[str, SortedList] = {}            # bucket -> (key, enqueued_at, id)
         self._queue_buckets: dict[str, set[str]] = {}         # queue -> non-empty queue buckets
-        self._by_queue: dict[str, SortedList] = {}            # queue -> (queued_at, id) of queued tasks
+        self._count: dict[str, int] = {}                      # queue -> queued tasks
+        # queue -> heap of (queued_at, id), lazily cleaned: removal is free, peeking skips stale entries
+        self._oldest: dict[str, list[tuple[float, str]]] = {}
         self._free: dict[tuple[str, str], dict[str, None]] = {}   # (queue, channel) -> agents, longest idle first
         self._timers: list[tuple[float, int, str, str]] = []
         self._seq = itertools.count()
@@ -72,7 +87,7 @@ class MemoryStore:
     async def signed_in(self, queue: str) -> int:
         return sum(1 for a in self._agents.values() if a.presence != "offline" and queue in a.config.queues)
 
-    async def free_agents(self, queue: str, channel: str) -> AsyncIterator[AgentRecord]:
+    async def free_agents(self, queue: str, channel: str) -> AsyncGenerator[AgentRecord, None]:
         free = self._free.get((queue, channel))
         if not free:
             return
@@ -94,20 +109,24 @@ class MemoryStore:
 
     def _index(self, agent: AgentRecord, *, moved: bool) -> None:
         """Put the agent in or out of each free list; `moved` sends it to the back (it just became idle)."""
+        fits = [(channel, can_take(agent, channel)) for channel in agent.config.capacity]
+        agent_id = agent.id
         for queue in agent.config.queues:
-            for channel in agent.config.capacity:
-                free = self._free.setdefault((queue, channel), {})
-                if can_take(agent, channel):
+            for channel, fit in fits:
+                free = self._free.get((queue, channel))
+                if free is None:
+                    free = self._free[(queue, channel)] = {}
+                if fit:
                     if moved:
-                        free.pop(agent.id, None)
-                    if agent.id not in free:
-                        free[agent.id] = None
+                        free.pop(agent_id, None)
+                    free.setdefault(agent_id, None)
                 else:
-                    free.pop(agent.id, None)
+                    free.pop(agent_id, None)
 
     def _bucket_add(self, task: TaskRecord) -> None:
         self._buckets.setdefault(task.bucket, SortedList()).add(_entry(task))
-        self._by_queue.setdefault(task.queue, SortedList()).add((task.queued_at, task.id))
+        self._count[task.queue] = self._count.get(task.queue, 0) + 1
+        heapq.heappush(self._oldest.setdefault(task.queue, []), (task.queued_at, task.id))
         kind, _, _, _ = parse_bucket(task.bucket)
         if kind == "q":
             self._queue_buckets.setdefault(task.queue, set()).add(task.bucket)
@@ -115,7 +134,7 @@ class MemoryStore:
     def _bucket_remove(self, task: TaskRecord) -> None:
         entries = self._buckets[task.bucket]
         entries.remove(_entry(task))
-        self._by_queue[task.queue].remove((task.queued_at, task.id))
+        self._count[task.queue] -= 1
         if not entries:
             del self._buckets[task.bucket]
             buckets = self._queue_buckets.get(task.queue)
@@ -141,6 +160,8 @@ class MemoryStore:
         entries = self._buckets.get(bucket)
         if not entries:
             return []
+        if limit == 1:   # the common case: just the head
+            return [self._tasks[entries[0][2]]]
         return [self._tasks[e[2]] for e in entries.islice(0, limit)]
 
     async def move_task(self, task_id: str, *, queue: str, bucket: str, key: float, requirement: str,
@@ -155,12 +176,24 @@ class MemoryStore:
         return task
 
     async def waiting_count(self, queue: str) -> int:
-        entries = self._by_queue.get(queue)
-        return len(entries) if entries else 0
+        return self._count.get(queue, 0)
 
     async def oldest_waiting(self, queue: str) -> TaskRecord | None:
-        entries = self._by_queue.get(queue)
-        return self._tasks[entries[0][1]] if entries else None
+        heap = self._oldest.get(queue)
+        if not heap:
+            return None
+        if len(heap) > 4 * self._count.get(queue, 0) + 1024:   # mostly stale: rebuild
+            heap[:] = [e for e in heap if self._live(queue, e)]
+            heapq.heapify(heap)
+        while heap:
+            if self._live(queue, heap[0]):
+                return self._tasks[heap[0][1]]
+            heapq.heappop(heap)
+        return None
+
+    def _live(self, queue: str, entry: tuple[float, str]) -> bool:
+        task = self._tasks[entry[1]]
+        return task.state == "queued" and task.queue == queue and task.queued_at == entry[0]
 
     async def position(self, task_id: str) -> int | None:
         task = self._tasks.get(task_id)
@@ -249,7 +282,15 @@ class MemoryStore:
         agent.wrapping -= 1
         agent.tasks.discard(task_id)
         self._free_one(agent, task.channel, now)
+        self._forget_later(task_id)
         return task
+
+    def _forget_later(self, task_id: str) -> None:
+        self._ended.append(task_id)
+        while len(self._ended) > self._keep_ended:
+            old = self._tasks.get(self._ended.popleft())
+            if old is not None and old.state not in ACTIVE_TASK_STATES:
+                del self._tasks[old.id]
 
     async def drop_task(self, task_id: str, state: str,
                         now: float) -> tuple[TaskRecord, OfferRecord | None] | None:
@@ -267,6 +308,7 @@ class MemoryStore:
             agent.tasks.discard(task_id)
             self._free_one(agent, offer.channel, now)
         task.state, task.offer_id, task.ended_at, task.closed_at = state, None, now, now
+        self._forget_later(task_id)
         return before, offer
 
     # ---- timers --------------------------------------------------------------------------------------------

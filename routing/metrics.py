@@ -7,7 +7,8 @@ wrapup_s, and seconds spent in each state (`time_available`, `time_busy`, `time_
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def _ratio(num: float, den: float) -> float | None:

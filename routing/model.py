@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Literal
 
 from routing.errors import RoutingError
 from routing.skills import parse_skill_expr, validate_skills
@@ -184,10 +186,10 @@ class AgentRecord:
     offers: int = 0                     # of which offered, not yet accepted
     missed: int = 0                     # consecutive missed offers (autopause)
     tasks: set[str] = field(default_factory=set)
+    id: str = ""                        # = config.id (a plain attribute: read on every decision)
 
-    @property
-    def id(self) -> str:
-        return self.config.id
+    def __post_init__(self) -> None:
+        self.id = self.config.id
 
     def derived_state(self) -> str:
         """offline / away as set; otherwise busy when talking, wrapup when only wrapping up, else available."""
@@ -224,7 +226,7 @@ class OfferRecord:
     expires_at: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assignment:
     """What `accept` returns: the task is the agent's."""
     task_id: str
@@ -237,7 +239,7 @@ class Assignment:
     attributes: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RoutingEvent:
     """One state change, in order; `contact_center` records it in the history."""
     type: str
@@ -264,6 +266,7 @@ def preferred_bucket(agent_id: str, channel: str) -> str:
     return f"a\x1f{agent_id}\x1f{channel}"
 
 
+@lru_cache(maxsize=65536)
 def parse_bucket(bucket: str) -> tuple[str, str, str, str]:
     """(kind 'q' or 'a', queue or agent id, channel, requirement)."""
     kind, owner, channel, *rest = bucket.split("\x1f")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Mapping, Union
 
 from routing.errors import RoutingError
 
@@ -37,7 +37,7 @@ class Has:
 
 @dataclass(frozen=True, slots=True)
 class Not:
-    operand: "Expr"
+    operand: Expr
 
     def matches(self, skills: Mapping[str, float]) -> bool:
         return not self.operand.matches(skills)
@@ -45,7 +45,7 @@ class Not:
 
 @dataclass(frozen=True, slots=True)
 class And:
-    operands: tuple["Expr", ...]
+    operands: tuple[Expr, ...]
 
     def matches(self, skills: Mapping[str, float]) -> bool:
         return all(o.matches(skills) for o in self.operands)
@@ -53,7 +53,7 @@ class And:
 
 @dataclass(frozen=True, slots=True)
 class Or:
-    operands: tuple["Expr", ...]
+    operands: tuple[Expr, ...]
 
     def matches(self, skills: Mapping[str, float]) -> bool:
         return any(o.matches(skills) for o in self.operands)
@@ -65,7 +65,7 @@ class Always:
         return True
 
 
-Expr = Union[Has, Not, And, Or, Always]
+Expr = Has | Not | And | Or | Always
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:

@@ -27,7 +27,8 @@ the same store (Redis: one Lua script or WATCH/MULTI/EXEC); "returns None/False"
 """
 from __future__ import annotations
 
-from typing import AsyncIterator, Mapping, Protocol, runtime_checkable
+from collections.abc import AsyncGenerator, Mapping
+from typing import Protocol, runtime_checkable
 
 from routing.model import AgentConfig, AgentRecord, OfferRecord, QueueConfig, TaskRecord
 
@@ -63,7 +64,7 @@ class Store(Protocol):
     async def signed_in(self, queue: str) -> int:
         """How many agents serving `queue` are not offline (the empty-queue rule)."""
 
-    def free_agents(self, queue: str, channel: str) -> AsyncIterator[AgentRecord]:
+    def free_agents(self, queue: str, channel: str) -> AsyncGenerator[AgentRecord, None]:
         """Available agents of `queue` that can take `channel`, longest idle first (lazy: callers stop early)."""
 
     # ---- waiting tasks -------------------------------------------------------------------------------------
@@ -72,7 +73,8 @@ class Store(Protocol):
         False when a task with this id exists in any state."""
 
     async def get_task(self, task_id: str) -> TaskRecord | None:
-        """The task in whatever state, or None."""
+        """The task in whatever state, or None. Ended tasks (closed, abandoned, overflowed) may be forgotten
+        after a retention (MemoryStore: the newest `keep_ended`; Redis: a TTL) so that state stays bounded."""
 
     async def buckets(self, queue: str) -> list[str]:
         """The non-empty queue buckets (`model.bucket_name`) of `queue`."""

@@ -7,8 +7,8 @@ engine stops looking after one (longest idle is O(1) however many agents are fre
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from routing.errors import RoutingError
 from routing.model import AgentRecord, TaskRecord

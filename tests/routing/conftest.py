@@ -24,7 +24,7 @@ def clock() -> Clock:
     return Clock()
 
 
-async def make_router(clock: Clock, store=None, settings: RouterSettings = RouterSettings(), **queue_kw) -> Router:
+async def make_router(clock: Clock, store=None, settings: RouterSettings | None = None, **queue_kw) -> Router:
     router = Router(store if store is not None else MemoryStore(), clock=clock, settings=settings, seed=7)
     router.events = []  # type: ignore[attr-defined]
     router.subscribe(router.events.append)  # type: ignore[attr-defined]

@@ -14,13 +14,22 @@ from routing import AgentConfig, OfferRecord, QueueConfig, Router, RoutingError,
 from routing.model import bucket_name
 from tests.routing.conftest import Clock
 
-__all__ = ["test_contract_add_and_get_task", "test_contract_bucket_order_and_position",
-           "test_contract_claim_is_exclusive", "test_contract_claim_respects_capacity",
-           "test_contract_release_restores_order", "test_contract_accept_end_close",
-           "test_contract_drop_queued_and_offered", "test_contract_timers_pop_once",
-           "test_contract_counters", "test_contract_free_agents_longest_idle_first",
-           "test_contract_recovery_by_another_router", "test_contract_racing_routers_no_double_offer",
-           "test_contract_move_task", "test_contract_presence_and_state"]
+__all__ = [
+    "test_contract_accept_end_close",
+    "test_contract_add_and_get_task",
+    "test_contract_bucket_order_and_position",
+    "test_contract_claim_is_exclusive",
+    "test_contract_claim_respects_capacity",
+    "test_contract_counters",
+    "test_contract_drop_queued_and_offered",
+    "test_contract_free_agents_longest_idle_first",
+    "test_contract_move_task",
+    "test_contract_presence_and_state",
+    "test_contract_racing_routers_no_double_offer",
+    "test_contract_recovery_by_another_router",
+    "test_contract_release_restores_order",
+    "test_contract_timers_pop_once",
+]
 
 NOW = 1_700_000_000.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from routing import MemoryStore
-from tests.routing.store_contract import *  # noqa: F401,F403
+from tests.routing.store_contract import *
 
 
 @pytest.fixture
@@ -14,3 +14,18 @@ async def store_factory():
     async def make() -> MemoryStore:
         return store
     return make
+
+
+async def test_ended_tasks_are_forgotten_beyond_the_retention():
+    from routing import QueueConfig, Router, Task
+    from tests.routing.conftest import Clock
+
+    router = Router(MemoryStore(keep_ended=3), clock=Clock())
+    await router.add_queue(QueueConfig("general"))
+    for i in range(6):
+        await router.enqueue(Task(f"t{i}", "general", "chat"))
+    await router.enqueue(Task("waiting", "general", "chat"))
+    for i in range(6):
+        await router.abandon(f"t{i}")
+    assert [await router.store.get_task(f"t{i}") is None for i in range(6)] == [True] * 3 + [False] * 3
+    assert (await router.get_task("waiting")).state == "queued"

@@ -138,3 +138,25 @@ async def test_bad_agent_config_is_refused(clock):
     with pytest.raises(RoutingError) as err:
         await router.set_agent_state("ghost", "available")
     assert err.value.code == "unknown_agent"
+
+
+async def test_run_loop_fires_offer_timeouts_on_the_real_clock():
+    import asyncio
+
+    from routing import MemoryStore, QueueConfig, Router
+    router = Router(MemoryStore(), settings=RouterSettings(offer_timeout_s={"chat": 0.05}))
+    await router.add_queue(QueueConfig("general"))
+    await router.add_agent(AgentConfig("a1"))
+    await router.set_agent_state("a1", "available")
+    seen = []
+    router.subscribe(lambda e: seen.append(e.type))
+    await router.enqueue(Task("t1", "general", "chat"))
+    loop = asyncio.create_task(router.run(interval_s=0.01))
+    try:
+        for _ in range(100):
+            if "offer.timeout" in seen:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        loop.cancel()
+    assert "offer.timeout" in seen
