@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 Subscriber = Callable[[RoutingEvent], None]
 _TOMBSTONES = 50_000   # recently closed offers remembered to tell "expired" from "not found"
 _SCAN = 16             # bucket entries read at once when looking past excluded tasks
+# A claim is only lost when another router node changed that task or agent meanwhile (progress elsewhere), so
+# retrying is safe; several nodes racing for the same bucket heads lose many in a row (the Redis race tests).
+_LOST_CLAIMS = 64
 
 
 class Router:
@@ -270,7 +273,7 @@ class Router:
             if await self._offer(task, chosen, now):
                 return True
             candidates.remove(chosen)   # lost a race for it (another router node): try the next one
-            if not candidates and strategy.first_fit and _retries < 3:
+            if not candidates and strategy.first_fit and _retries < _LOST_CLAIMS:
                 return await self._dispatch_task(task_id, _retries + 1)
         return False
 
@@ -325,7 +328,7 @@ class Router:
     async def _dispatch_agent(self, agent_id: str) -> None:
         """Fill the agent's free capacity from the heads of the buckets it may serve."""
         lost = 0
-        while lost < 3:   # a claim lost to another router node is retried with fresh state, a few times
+        while lost < _LOST_CLAIMS:   # a claim lost to another router node is retried with fresh state
             agent = await self.store.get_agent(agent_id)
             if agent is None or agent.presence != "available":
                 return

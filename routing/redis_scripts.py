@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from routing.redis_keys import lua_prelude
 
-HELPERS = lua_prelude() + r"""
+VIEW_HEADS = 16   # tasks per bucket in a snapshot: what Router._head reads at once
+FREE_PAGE = 16    # agents per page of a free list
+
+HELPERS = lua_prelude() + f"local VIEW_HEADS, FREE_PAGE = {VIEW_HEADS}, {FREE_PAGE}\n" + r"""
 local function hmap(k)
   local flat = redis.call('HGETALL', k)
   local m = {}
@@ -89,10 +92,13 @@ local function load_agent(id)
   return ak, a, cjson.decode(a.config)
 end
 
+-- replies are one JSON string (cjson): one bulk reply instead of two per field, parsed in C by the client
+local function reply(v) return cjson.encode(v) end
+local function task_map(id) return (hmap(key('task', id))) end
 local function read_agent(id)
-  local flat = redis.call('HGETALL', key('agent', id))
-  if #flat == 0 then return {} end
-  return {flat, redis.call('SMEMBERS', key('agent-tasks', id))}
+  local a = hmap(key('agent', id))
+  if not a.config then return false end
+  return {h = a, t = redis.call('SMEMBERS', key('agent-tasks', id))}
 end
 
 -- one contact of `ch` less on the agent: it is idle from `now` and goes to the back of the free lists
@@ -128,6 +134,52 @@ local function offer_remove(o)
   redis.call('SREM', key('agent-offers', o.agent_id), o.id)
   redis.call('ZREM', key('timers'), offer_timer(o))
 end
+
+-- bucket names are routing.model.bucket_name / preferred_bucket: kind SEP owner SEP channel [SEP requirement]
+local function bucket_channel(b)
+  local first = string.find(b, SEP, 1, true)
+  local second = string.find(b, SEP, first + 1, true)
+  local third = string.find(b, SEP, second + 1, true)
+  return string.sub(b, second + 1, (third or 0) - 1)
+end
+local function preferred_bucket(id, ch) return 'a' .. SEP .. id .. SEP .. ch end
+
+local function heads(b)
+  local out = {}
+  for _, m in ipairs(redis.call('ZRANGE', key('bucket', b), 0, VIEW_HEADS - 1)) do
+    out[#out + 1] = task_map(string.sub(m, 17))
+  end
+  return out
+end
+
+-- Snapshots returned with a write, in the same atomic step, so that the reads the engine makes next cost no
+-- round trip: an agent with what its next dispatch reads (Router._best_for: the bucket lists of its queues and
+-- the heads of the buckets it can take now), and the first free agents of a (queue, channel) (_dispatch_task).
+local function agent_view(id)
+  local ag = read_agent(id)
+  if not ag then return false end
+  local a = ag.h
+  if a.presence ~= 'available' then return {a = ag} end
+  local cfg = cjson.decode(a.config)
+  local qs, hs = {}, {}
+  for _, q in ipairs(cfg.queues) do
+    local bs = redis.call('SMEMBERS', key('buckets', q))
+    qs[q] = bs
+    for _, b in ipairs(bs) do
+      if can_take(a, cfg, bucket_channel(b)) then hs[b] = heads(b) end
+    end
+  end
+  for ch, _ in pairs(cfg.capacity) do
+    if can_take(a, cfg, ch) then hs[preferred_bucket(id, ch)] = heads(preferred_bucket(id, ch)) end
+  end
+  return {a = ag, q = qs, h = hs}
+end
+
+local function free_view(q, ch)
+  local out = {}
+  for _, id in ipairs(redis.call('ZRANGE', key('free', q, ch), 0, FREE_PAGE - 1)) do out[#out + 1] = read_agent(id) end
+  return {q = q, c = ch, a = out}
+end
 """
 
 SCRIPTS: dict[str, str] = {}
@@ -148,14 +200,14 @@ end
 redis.call('HSET', ak, 'config', config)
 local _, a, cfg = load_agent(id)
 index(id, a, cfg)
-return read_agent(id)
+return reply({v = agent_view(id)})
 """
 
 # ARGV: prefix, agent id, presence, has reason (0/1), reason, now
 SCRIPTS["set_presence"] = r"""
 local id, presence, now = ARGV[2], ARGV[3], ARGV[6]
 local ak, a, cfg = load_agent(id)
-if not ak then return {} end
+if not ak then return reply({v = false}) end
 local became_available = presence == 'available' and a.presence ~= 'available'
 set(ak, a, 'presence', presence)
 if ARGV[4] == '1' then set(ak, a, 'reason', ARGV[5]) else a.reason = nil; redis.call('HDEL', ak, 'reason') end
@@ -165,14 +217,19 @@ if became_available then
 end
 restate(ak, a, now)
 index(id, a, cfg)
-return read_agent(id)
+return reply({v = agent_view(id)})
 """
 
 # ARGV: prefix, agent ids... -> per agent {hash, tasks} or {} when missing
 SCRIPTS["read_agents"] = r"""
 local out = {}
 for i = 2, #ARGV do out[#out + 1] = read_agent(ARGV[i]) end
-return out
+return reply(out)
+"""
+
+# ARGV: prefix, agent id -> {v = agent view}
+SCRIPTS["agent_view"] = r"""
+return reply({v = agent_view(ARGV[2])})
 """
 
 # ARGV: prefix, queue, channel, start, count -> agents of the free list, longest idle first
@@ -180,41 +237,43 @@ SCRIPTS["free_page"] = r"""
 local ids = redis.call('ZRANGE', key('free', ARGV[2], ARGV[3]), ARGV[4], tonumber(ARGV[4]) + tonumber(ARGV[5]) - 1)
 local out = {}
 for _, id in ipairs(ids) do out[#out + 1] = read_agent(id) end
-return out
+return reply(out)
 """
 
 # ---- tasks -----------------------------------------------------------------------------------------------------
 # ARGV: prefix, task id, field, value, field, value, ... (state is queued)
 SCRIPTS["add_task"] = r"""
 local tk = key('task', ARGV[2])
-if redis.call('EXISTS', tk) == 1 then return 0 end
+if redis.call('EXISTS', tk) == 1 then return reply({ok = false}) end
 redis.call('HSET', tk, unpack(ARGV, 3))
 local t = hmap(tk)
 bucket_add(t)
 redis.call('ZADD', key('active'), t.enqueued_at, t.id)
-return 1
+local f = false
+if is_queue_bucket(t.bucket) then f = free_view(t.queue, bucket_channel(t.bucket)) end
+return reply({ok = true, t = t, f = f})
 """
 
 # ARGV: prefix, task ids... -> per task its flat hash ({} when missing)
 SCRIPTS["read_tasks"] = r"""
 local out = {}
-for i = 2, #ARGV do out[#out + 1] = redis.call('HGETALL', key('task', ARGV[i])) end
-return out
+for i = 2, #ARGV do out[#out + 1] = task_map(ARGV[i]) end
+return reply(out)
 """
 
 # ARGV: prefix, bucket, limit -> the head tasks of the bucket
 SCRIPTS["read_bucket"] = r"""
 local members = redis.call('ZRANGE', key('bucket', ARGV[2]), 0, tonumber(ARGV[3]) - 1)
 local out = {}
-for _, m in ipairs(members) do out[#out + 1] = redis.call('HGETALL', key('task', string.sub(m, 17))) end
-return out
+for _, m in ipairs(members) do out[#out + 1] = task_map(string.sub(m, 17)) end
+return reply(out)
 """
 
 # ARGV: prefix, queue -> the queued task with the smallest queued_at, or {}
 SCRIPTS["oldest"] = r"""
 local ids = redis.call('ZRANGE', key('queued', ARGV[2]), 0, 0)
-if #ids == 0 then return {} end
-return redis.call('HGETALL', key('task', ids[1]))
+if #ids == 0 then return reply(false) end
+return reply(task_map(ids[1]))
 """
 
 # ARGV: prefix, task id -> 0-based rank in its bucket, or false
@@ -232,9 +291,9 @@ if t.state ~= 'queued' then return false end
 bucket_remove(t)
 redis.call('HSET', tk, 'queue', ARGV[3], 'bucket', ARGV[4], 'key', ARGV[5], 'requirement', ARGV[6],
            'queued_at', ARGV[7], 'step', ARGV[8], 'priority', ARGV[9], 'preferred_until', ARGV[10])
-local moved, flat = hmap(tk)
+local moved = hmap(tk)
 bucket_add(moved)
-return flat
+return reply({t = moved})
 """
 
 # ---- offers and the conversation -------------------------------------------------------------------------------
@@ -244,9 +303,9 @@ return flat
 SCRIPTS["claim"] = r"""
 local task_id, offer_id, agent_id, ch, made_at, expires_at = ARGV[2], ARGV[3], ARGV[4], ARGV[6], ARGV[7], ARGV[8]
 local tk = key('task', task_id)
-if redis.call('HGET', tk, 'state') ~= 'queued' then return 0 end
+if redis.call('HGET', tk, 'state') ~= 'queued' then return reply({ok = false, v = agent_view(agent_id)}) end
 local ak, a, cfg = load_agent(agent_id)
-if not ak or not can_take(a, cfg, ch) then return 0 end
+if not ak or not can_take(a, cfg, ch) then return reply({ok = false, v = agent_view(agent_id)}) end
 bucket_remove(hmap(tk))
 redis.call('HSET', tk, 'state', 'offered', 'offer_id', offer_id, 'agent_id', agent_id)
 incr(ak, a, 'l:' .. ch, 1)
@@ -259,23 +318,23 @@ redis.call('SADD', key('agent-offers', agent_id), offer_id)
 redis.call('ZADD', key('timers'), expires_at, offer_timer(o))
 restate(ak, a, made_at)
 index(agent_id, a, cfg)
-return 1
+return reply({ok = true, v = agent_view(agent_id)})
 """
 
 # ARGV: prefix, offer ids... -> per offer its flat hash ({} when gone)
 SCRIPTS["read_offers"] = r"""
 local out = {}
-for i = 2, #ARGV do out[#out + 1] = redis.call('HGETALL', key('offer', ARGV[i])) end
-return out
+for i = 2, #ARGV do out[#out + 1] = (hmap(key('offer', ARGV[i]))) end
+return reply(out)
 """
 
 # ARGV: prefix, agent id -> the agent's open offers
 SCRIPTS["offers_of"] = r"""
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', key('agent-offers', ARGV[2]))) do
-  out[#out + 1] = redis.call('HGETALL', key('offer', id))
+  out[#out + 1] = (hmap(key('offer', id)))
 end
-return out
+return reply(out)
 """
 
 # ARGV: prefix, offer id, now -> the assigned task, or false
@@ -291,27 +350,26 @@ local ak, a = load_agent(o.agent_id)
 incr(ak, a, 'offers', -1)
 set(ak, a, 'missed', '0')
 restate(ak, a, now)
-local _, flat = hmap(tk)
-return flat
+return reply({t = task_map(o.task_id), v = agent_view(o.agent_id)})
 """
 
 # ARGV: prefix, offer id, now, missed (0/1), exclude_until -> {offer, task, {agent, tasks}} or false
 SCRIPTS["release"] = r"""
 local now = ARGV[3]
-local o, oflat = hmap(key('offer', ARGV[2]))
+local o = hmap(key('offer', ARGV[2]))
 if not o.id then return false end
 offer_remove(o)
 local tk = key('task', o.task_id)
 redis.call('HSET', tk, 'state', 'queued', 'x:' .. o.agent_id, ARGV[5])
 redis.call('HDEL', tk, 'offer_id', 'agent_id')
-local t, tflat = hmap(tk)
+local t = hmap(tk)
 bucket_add(t)
 local ak, a, cfg = load_agent(o.agent_id)
 incr(ak, a, 'offers', -1)
 redis.call('SREM', key('agent-tasks', o.agent_id), o.task_id)
 if ARGV[4] == '1' then incr(ak, a, 'missed', 1) end
 free_one(ak, a, cfg, o.channel, now)
-return {oflat, tflat, read_agent(o.agent_id)}
+return reply({o = o, t = t, v = agent_view(o.agent_id)})
 """
 
 # ARGV: prefix, task id, now -> the task in wrap-up, or false
@@ -323,36 +381,34 @@ redis.call('HSET', tk, 'state', 'wrapup', 'ended_at', ARGV[3])
 local ak, a = load_agent(t.agent_id)
 incr(ak, a, 'wrapping', 1)
 restate(ak, a, ARGV[3])
-local _, flat = hmap(tk)
-return flat
+return reply({t = task_map(ARGV[2]), v = agent_view(t.agent_id)})
 """
 
-# ARGV: prefix, task id, now -> the closed task, or false
+# ARGV: prefix, task id, now, seconds an ended task stays readable -> the closed task, or false
 SCRIPTS["close_task"] = r"""
 local tk, now = key('task', ARGV[2]), ARGV[3]
 local t = hmap(tk)
 if t.state ~= 'wrapup' then return false end
 redis.call('HSET', tk, 'state', 'closed', 'closed_at', now)
+redis.call('EXPIRE', tk, ARGV[4])
 redis.call('ZREM', key('active'), t.id)
 local ak, a, cfg = load_agent(t.agent_id)
 incr(ak, a, 'wrapping', -1)
 redis.call('SREM', key('agent-tasks', t.agent_id), t.id)
 free_one(ak, a, cfg, t.channel, now)
-local _, flat = hmap(tk)
-return flat
+return reply({t = task_map(ARGV[2]), v = agent_view(t.agent_id)})
 """
 
-# ARGV: prefix, task id, final state, now -> {task before, offer or {}} or false
+# ARGV: prefix, task id, final state, now, retention seconds -> {b = task before, o = offer or false, v} or false
 SCRIPTS["drop_task"] = r"""
 local tk, now = key('task', ARGV[2]), ARGV[4]
-local t, before = hmap(tk)
+local t = hmap(tk)
 if t.state ~= 'queued' and t.state ~= 'offered' then return false end
-local oflat = {}
+local o = false
 if t.state == 'queued' then
   bucket_remove(t)
 else
-  local o
-  o, oflat = hmap(key('offer', t.offer_id))
+  o = hmap(key('offer', t.offer_id))
   offer_remove(o)
   local ak, a, cfg = load_agent(o.agent_id)
   incr(ak, a, 'offers', -1)
@@ -360,9 +416,10 @@ else
   free_one(ak, a, cfg, o.channel, now)
 end
 redis.call('HSET', tk, 'state', ARGV[3], 'ended_at', now, 'closed_at', now)
+redis.call('EXPIRE', tk, ARGV[5])
 redis.call('HDEL', tk, 'offer_id')
 redis.call('ZREM', key('active'), t.id)
-return {before, oflat}
+return reply({b = t, o = o, v = o and agent_view(o.agent_id)})
 """
 
 # ---- timers and counters ---------------------------------------------------------------------------------------

@@ -5,198 +5,229 @@ one Lua script (`routing.redis_scripts`, registered once per store with `registe
 on one Redis never offer a contact twice nor put an agent over capacity. Keys come from `routing.redis_keys`.
 Everything lives in Redis, nothing in the process: a router killed at any point loses no queued contact, and its
 open offers expire through the shared `timers` set that any node's `tick()` pops.
+
+Round trips are the cost of a decision, so two things save them, both invisible to the engine:
+* Snapshots: a write script also returns, from the same atomic step, what the engine reads next (the agent, its
+  buckets and their heads; a new task and the first free agents of its queue). Those reads are answered from the
+  snapshot until this store makes its next round trip (and for at most `SNAPSHOT_TTL_S`): they see exactly the
+  state right after this client's last command, as if they had run then.
+* Write-behind: counter increments and timers (`incr`, `schedule`) ride in a MULTI/EXEC with this store's next
+  command, or go on their own at the next turn of the event loop. Offer timers never wait: `claim` writes them
+  in the same step as the offer, so an offer always expires even if its node dies at once.
 """
 from __future__ import annotations
 
-import dataclasses
+import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from routing.errors import RoutingError
-from routing.model import AgentConfig, AgentRecord, EscalationStep, OfferRecord, QueueConfig, TaskRecord
-from routing.redis_keys import Keys, parse_timer_member, sortable
-from routing.redis_scripts import HELPERS, SCRIPTS
+from routing.model import AgentConfig, AgentRecord, OfferRecord, QueueConfig, TaskRecord
+from routing.redis_codec import (
+    AgentDecoder,
+    decode_offer,
+    decode_queue,
+    decode_task,
+    encode_agent_config,
+    encode_queue,
+    encode_task,
+    exact,
+    items,
+    text,
+)
+from routing.redis_keys import Keys, parse_timer_member
+from routing.redis_scripts import FREE_PAGE, HELPERS, SCRIPTS, VIEW_HEADS
 
-_FREE_PAGES = (16, 64, 256, 1024)   # free agents are read lazily, in growing pages (callers usually stop early)
-_OPTIONAL_TASK_FLOATS = ("assigned_at", "ended_at", "closed_at")
-
-
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _pairs(flat: Sequence[Any]) -> dict[str, str]:
-    it = iter(flat)
-    return {_s(k): _s(v) for k, v in zip(it, it)}
-
-
-def _f(x: float) -> str:
-    """A float as the exact string Redis and Lua store unchanged (repr round-trips)."""
-    return repr(float(x))
-
-
-# ---- codecs ------------------------------------------------------------------------------------------------------
-def encode_queue(config: QueueConfig) -> str:
-    """A queue config as JSON (`business_hours`, a callable, stays with the node that set it)."""
-    data = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name != "business_hours"}
-    data["escalation"] = [dataclasses.asdict(step) for step in config.escalation]
-    return json.dumps(data, sort_keys=True)
+log = logging.getLogger(__name__)
+SNAPSHOT_TTL_S = 0.02
+_FREE_PAGES = (FREE_PAGE, 64, 256, 1024, 1 << 30)   # free agents are read lazily: callers usually stop early
 
 
-def decode_queue(raw: Any) -> QueueConfig:
-    """The inverse of `encode_queue`."""
-    data = json.loads(_s(raw))
-    data["escalation"] = tuple(EscalationStep(**step) for step in data["escalation"])
-    return QueueConfig(**data)
-
-
-def encode_agent_config(config: AgentConfig) -> str:
-    """An agent config as JSON (read by the Lua capacity rule: capacity, blocking, queues)."""
-    return json.dumps({"id": config.id, "name": config.name, "skills": dict(config.skills),
-                       "queues": list(config.queues), "capacity": dict(config.capacity),
-                       "blocking": list(config.blocking)}, sort_keys=True)
-
-
-def encode_task(task: TaskRecord) -> list[str]:
-    """A queued task as HSET field/value pairs."""
-    try:
-        attributes = json.dumps(dict(task.attributes), sort_keys=True)
-    except (TypeError, ValueError) as e:
-        raise RoutingError("bad_task", f"task attributes must be JSON-serialisable for Redis: {e}") from e
-    fields = ["id", task.id, "queue", task.queue, "channel", task.channel, "priority", str(int(task.priority)),
-              "attributes", attributes, "requirement", task.requirement, "enqueued_at", _f(task.enqueued_at),
-              "queued_at", _f(task.queued_at), "key", _f(task.key), "bucket", task.bucket, "state", "queued",
-              "preferred_until", _f(task.preferred_until), "step", str(task.step),
-              "m", sortable(task.enqueued_at) + task.id]
-    if task.preferred_agent is not None:
-        fields += ["preferred_agent", task.preferred_agent]
-    for agent_id, until in task.excluded.items():
-        fields += ["x:" + agent_id, _f(until)]
-    return fields
-
-
-def decode_task(flat: Sequence[Any]) -> TaskRecord | None:
-    """A task hash (flat HGETALL reply) as a TaskRecord; None for an empty reply."""
-    if not flat:
-        return None
-    h = _pairs(flat)
-    task = TaskRecord(id=h["id"], queue=h["queue"], channel=h["channel"], priority=int(h["priority"]),
-                      attributes=json.loads(h["attributes"]), requirement=h["requirement"],
-                      enqueued_at=float(h["enqueued_at"]), queued_at=float(h["queued_at"]), key=float(h["key"]),
-                      bucket=h["bucket"], state=h["state"], preferred_agent=h.get("preferred_agent"),
-                      preferred_until=float(h["preferred_until"]), step=int(h["step"]),
-                      agent_id=h.get("agent_id"), offer_id=h.get("offer_id"))
-    for name in _OPTIONAL_TASK_FLOATS:
-        if name in h:
-            setattr(task, name, float(h[name]))
-    task.excluded = {k[2:]: float(v) for k, v in h.items() if k.startswith("x:")}
-    return task
-
-
-def decode_offer(flat: Sequence[Any]) -> OfferRecord | None:
-    """An offer hash as an OfferRecord; None for an empty reply."""
-    if not flat:
-        return None
-    h = _pairs(flat)
-    return OfferRecord(h["id"], h["task_id"], h["agent_id"], h["queue"], h["channel"], float(h["made_at"]),
-                       float(h["expires_at"]))
+@dataclass
+class _Snapshot:
+    """What the last script returned: valid until this store's next round trip."""
+    until: float
+    agent: AgentRecord | None = None
+    queues: Mapping[str, Any] = field(default_factory=dict)      # queue -> its non-empty queue buckets
+    heads: Mapping[str, Any] = field(default_factory=dict)       # bucket -> its first VIEW_HEADS task hashes
+    tasks: dict[str, TaskRecord] = field(default_factory=dict)
+    free: tuple[str, str, list[Any]] | None = None               # (queue, channel, first page of free agents)
 
 
 class RedisStore:
     """Routing state in Redis (see `routing.store.Store` for the contract, docs/routing.md for the key layout).
 
     `redis` is a `redis.asyncio.Redis` client (either `decode_responses` setting); all keys start with `prefix`.
+    Ended tasks (closed, abandoned, overflowed) stay readable for `ended_ttl_s`, then Redis forgets them.
     """
 
-    def __init__(self, redis: aioredis.Redis, prefix: str = "cc:") -> None:
+    def __init__(self, redis: aioredis.Redis, prefix: str = "cc:", *, ended_ttl_s: int = 86_400) -> None:
+        if isinstance(ended_ttl_s, bool) or not isinstance(ended_ttl_s, int) or ended_ttl_s < 1:
+            raise ValueError(f"ended_ttl_s must be a positive integer, not {ended_ttl_s!r}")
         self.redis = redis
+        self._ended_ttl = str(ended_ttl_s)
         self.keys = Keys(prefix)
-        self._prefix = prefix
-        self._scripts = {name: redis.register_script(HELPERS + body) for name, body in SCRIPTS.items()}
-        self._configs: dict[str, AgentConfig] = {}       # config JSON -> decoded config (decoding is hot)
-        self._claimed_timers: set[str] = set()           # offer timers claim already wrote (see schedule)
+        self._scripts: dict[str, AsyncScript] = {name: redis.register_script(HELPERS + body)
+                                                 for name, body in SCRIPTS.items()}
+        self._agent = AgentDecoder()
+        self._claimed_timers: set[str] = set()      # offer timers `claim` already wrote (see `schedule`)
+        self._pending: list[tuple[Any, ...]] = []   # write-behind commands
+        self._flusher: asyncio.Task[None] | None = None
+        self._inflight: asyncio.Future[None] | None = None   # a write-behind flush on the wire
+        self._snap: _Snapshot | None = None
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "cc:") -> RedisStore:
+    def from_url(cls, url: str, prefix: str = "cc:", **kw: Any) -> RedisStore:
         """A store on a new client for `url` (redis://, rediss:// or unix://)."""
-        return cls(aioredis.Redis.from_url(url), prefix)
+        return cls(aioredis.Redis.from_url(url), prefix, **kw)
 
     async def close(self) -> None:
-        """Close the Redis client's connections."""
+        """Send what is pending, then close the Redis client's connections."""
+        await self.flush()
         await self.redis.aclose()
 
+    # ---- round trips ---------------------------------------------------------------------------------------
+    async def _send(self, command: tuple[Any, ...], script: AsyncScript | None = None) -> Any:
+        """One round trip: pending writes first (one MULTI/EXEC), then `command`; NOSCRIPT reloads the script."""
+        self._snap = None
+        if self._inflight is not None:
+            await self._inflight   # keep this client's writes in order
+        pending, self._pending = self._pending, []
+        if not pending:
+            if script is not None:
+                return await script(keys=[], args=list(command[3:]))
+            return await self.redis.execute_command(*command)
+        pipe = self.redis.pipeline(transaction=True)
+        for queued in pending:
+            pipe.execute_command(*queued)
+        pipe.execute_command(*command)
+        results = await pipe.execute(raise_on_error=False)
+        for result in results[:-1]:
+            if isinstance(result, Exception):
+                log.error("routing write-behind command failed: %s", result)
+        last = results[-1]
+        if isinstance(last, NoScriptError) and script is not None:   # Redis restarted or its scripts flushed
+            return await script(keys=[], args=list(command[3:]))
+        if isinstance(last, Exception):
+            raise last
+        return last
+
     async def _run(self, name: str, *args: Any) -> Any:
-        return await self._scripts[name](keys=[], args=[self._prefix, *args])
+        """Run a script; its reply is one JSON document (or a plain integer/nil)."""
+        script = self._scripts[name]
+        reply = await self._send(("EVALSHA", script.sha, 0, self.keys.prefix, *args), script)
+        return json.loads(reply) if isinstance(reply, (bytes, str)) else reply
 
-    # ---- decoding agents ----------------------------------------------------------------------------------
-    def _config(self, raw: str) -> AgentConfig:
-        config = self._configs.get(raw)
-        if config is None:
-            d = json.loads(raw)
-            config = AgentConfig(d["id"], d["name"], d["skills"], tuple(d["queues"]), d["capacity"],
-                                 tuple(d["blocking"]))
-            if len(self._configs) > 10_000:
-                self._configs.clear()
-            self._configs[raw] = config
-        return config
+    def _buffer(self, *commands: tuple[Any, ...]) -> None:
+        self._pending.extend(commands)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
-    def _agent(self, reply: Sequence[Any]) -> AgentRecord | None:
-        """An agent from a `read_agent` reply ({hash, tasks} or {})."""
-        if not reply:
-            return None
-        h = _pairs(reply[0])
-        return AgentRecord(config=self._config(h["config"]), presence=h["presence"], reason=h.get("reason"),
-                           state=h["state"], state_since=float(h["state_since"]),
-                           idle_since=float(h["idle_since"]),
-                           load={k[2:]: int(v) for k, v in h.items() if k.startswith("l:")},
-                           wrapping=int(h["wrapping"]), offers=int(h["offers"]), missed=int(h["missed"]),
-                           tasks={_s(t) for t in reply[1]})
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(0)   # the engine's next command usually takes the pending writes along
+        try:
+            await self.flush()
+        except Exception:   # Redis unreachable: the writes are lost, routing goes on and reports it
+            log.exception("routing write-behind flush failed")
+
+    async def flush(self) -> None:
+        """Send the pending write-behind commands now."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        done = self._inflight = asyncio.get_running_loop().create_future()
+        try:
+            pipe = self.redis.pipeline(transaction=True)
+            for queued in pending:
+                pipe.execute_command(*queued)
+            await pipe.execute()
+        finally:
+            self._inflight = None
+            done.set_result(None)
+
+    # ---- snapshots -----------------------------------------------------------------------------------------
+    def _fresh(self) -> _Snapshot | None:
+        snap = self._snap
+        if snap is not None and asyncio.get_running_loop().time() > snap.until:
+            snap = self._snap = None
+        return snap
+
+    def _remember(self, reply: Mapping[str, Any]) -> _Snapshot:
+        """Keep what a script returned for the reads that follow it."""
+        snap = _Snapshot(asyncio.get_running_loop().time() + SNAPSHOT_TTL_S)
+        view = reply.get("v")
+        if view:
+            snap.agent = self._agent(view["a"])
+            if isinstance(view.get("q"), dict):
+                snap.queues = view["q"]
+            if isinstance(view.get("h"), dict):
+                snap.heads = view["h"]
+        if reply.get("t"):
+            task = decode_task(reply["t"])
+            assert task is not None
+            snap.tasks[task.id] = task
+        if reply.get("f"):
+            snap.free = (reply["f"]["q"], reply["f"]["c"], items(reply["f"]["a"]))
+        self._snap = snap
+        return snap
 
     # ---- configuration ------------------------------------------------------------------------------------
     async def put_queue(self, config: QueueConfig) -> None:
-        await self.redis.hset(self.keys.key("queues"), config.name, encode_queue(config))
+        await self._send(("HSET", self.keys.key("queues"), config.name, encode_queue(config)))
 
     async def get_queue(self, name: str) -> QueueConfig | None:
-        raw = await self.redis.hget(self.keys.key("queues"), name)
+        raw = await self._send(("HGET", self.keys.key("queues"), name))
         return decode_queue(raw) if raw is not None else None
 
     async def list_queues(self) -> list[QueueConfig]:
-        raw = await self.redis.hgetall(self.keys.key("queues"))
+        raw = await self._send(("HGETALL", self.keys.key("queues")))
         return sorted((decode_queue(v) for v in raw.values()), key=lambda q: q.name)
 
     async def put_agent(self, config: AgentConfig, now: float) -> AgentRecord:
-        agent = self._agent(await self._run("put_agent", config.id, encode_agent_config(config), _f(now)))
+        agent = self._remember(await self._run("put_agent", config.id, encode_agent_config(config),
+                                               exact(now))).agent
         assert agent is not None
         return agent
 
     async def get_agent(self, agent_id: str) -> AgentRecord | None:
-        return self._agent((await self._run("read_agents", agent_id))[0])
+        snap = self._fresh()
+        if snap is not None and snap.agent is not None and snap.agent.id == agent_id:
+            return snap.agent
+        return self._remember(await self._run("agent_view", agent_id)).agent
 
     async def list_agents(self) -> list[AgentRecord]:
-        ids = sorted(_s(i) for i in await self.redis.smembers(self.keys.key("agents")))
+        ids = sorted(text(i) for i in await self._send(("SMEMBERS", self.keys.key("agents"))))
         if not ids:
             return []
-        return [a for a in map(self._agent, await self._run("read_agents", *ids)) if a is not None]
+        return [a for a in map(self._agent, items(await self._run("read_agents", *ids))) if a is not None]
 
     async def set_presence(self, agent_id: str, presence: str, reason: str | None, now: float) -> AgentRecord:
-        reply = await self._run("set_presence", agent_id, presence, "0" if reason is None else "1",
-                                reason or "", _f(now))
-        agent = self._agent(reply)
+        reply = await self._run("set_presence", agent_id, presence, "0" if reason is None else "1", reason or "",
+                                exact(now))
+        agent = self._remember(reply).agent
         if agent is None:
             raise RoutingError("unknown_agent", f"unknown agent {agent_id!r}")
         return agent
 
     async def signed_in(self, queue: str) -> int:
-        return int(await self.redis.scard(self.keys.key("signed-in", queue)))
+        return int(await self._send(("SCARD", self.keys.key("signed-in", queue))))
 
     async def free_agents(self, queue: str, channel: str) -> AsyncIterator[AgentRecord]:
         seen: set[str] = set()
         start = 0
-        for size in _FREE_PAGES + (1 << 30,):
-            page = await self._run("free_page", queue, channel, start, size)
+        snap = self._fresh()
+        for size in _FREE_PAGES:
+            if start == 0 and snap is not None and snap.free is not None and snap.free[:2] == (queue, channel):
+                page = snap.free[2]
+            else:
+                page = items(await self._run("free_page", queue, channel, start, size))
             for reply in page:
                 agent = self._agent(reply)
                 if agent is not None and agent.id not in seen:   # the list may shift between pages
@@ -208,30 +239,43 @@ class RedisStore:
 
     # ---- waiting tasks -------------------------------------------------------------------------------------
     async def add_task(self, task: TaskRecord) -> bool:
-        added = bool(await self._run("add_task", task.id, *encode_task(task)))
-        if added:
-            task.state = "queued"
-        return added
+        reply = await self._run("add_task", task.id, *encode_task(task))
+        if not reply["ok"]:
+            return False
+        self._remember(reply)
+        task.state = "queued"
+        return True
 
     async def get_task(self, task_id: str) -> TaskRecord | None:
-        return decode_task((await self._run("read_tasks", task_id))[0])
+        snap = self._fresh()
+        if snap is not None and task_id in snap.tasks:
+            return snap.tasks[task_id]
+        return decode_task(items(await self._run("read_tasks", task_id))[0])
 
     async def buckets(self, queue: str) -> list[str]:
-        return sorted(_s(b) for b in await self.redis.smembers(self.keys.key("buckets", queue)))
+        snap = self._fresh()
+        if snap is not None and queue in snap.queues:
+            return sorted(items(snap.queues[queue]))
+        return sorted(text(b) for b in await self._send(("SMEMBERS", self.keys.key("buckets", queue))))
 
     async def waiting(self, bucket: str, limit: int) -> list[TaskRecord]:
         if limit <= 0:
             return []
-        return [t for t in map(decode_task, await self._run("read_bucket", bucket, limit)) if t is not None]
+        snap = self._fresh()
+        if snap is not None and bucket in snap.heads:
+            heads = items(snap.heads[bucket])
+            if limit <= len(heads) or len(heads) < VIEW_HEADS:   # the snapshot holds all that was asked
+                return [t for t in map(decode_task, heads[:limit]) if t is not None]
+        return [t for t in map(decode_task, items(await self._run("read_bucket", bucket, limit))) if t is not None]
 
     async def move_task(self, task_id: str, *, queue: str, bucket: str, key: float, requirement: str,
                         queued_at: float, step: int, priority: int, preferred_until: float) -> TaskRecord | None:
-        return decode_task(await self._run("move_task", task_id, queue, bucket, _f(key), requirement,
-                                           _f(queued_at), str(int(step)), str(int(priority)),
-                                           _f(preferred_until)) or [])
+        reply = await self._run("move_task", task_id, queue, bucket, exact(key), requirement, exact(queued_at),
+                                str(int(step)), str(int(priority)), exact(preferred_until))
+        return decode_task(reply["t"]) if reply else None
 
     async def waiting_count(self, queue: str) -> int:
-        return int(await self.redis.zcard(self.keys.key("queued", queue)))
+        return int(await self._send(("ZCARD", self.keys.key("queued", queue))))
 
     async def oldest_waiting(self, queue: str) -> TaskRecord | None:
         return decode_task(await self._run("oldest", queue))
@@ -241,56 +285,64 @@ class RedisStore:
         return None if rank is None else int(rank)
 
     async def active_tasks(self) -> list[TaskRecord]:
-        ids = [_s(i) for i in await self.redis.zrange(self.keys.key("active"), 0, -1)]
+        ids = [text(i) for i in await self._send(("ZRANGE", self.keys.key("active"), 0, -1))]
         out: list[TaskRecord] = []
         for i in range(0, len(ids), 1000):   # bounded script runs: other nodes keep going meanwhile
-            out.extend(t for t in map(decode_task, await self._run("read_tasks", *ids[i:i + 1000]))
+            out.extend(t for t in map(decode_task, items(await self._run("read_tasks", *ids[i:i + 1000])))
                        if t is not None)
         return out
 
     # ---- offers and the conversation ----------------------------------------------------------------------
     async def claim(self, task_id: str, offer: OfferRecord) -> bool:
-        claimed = bool(await self._run("claim", task_id, offer.id, offer.agent_id, offer.queue, offer.channel,
-                                       _f(offer.made_at), _f(offer.expires_at)))
-        if claimed:
+        reply = await self._run("claim", task_id, offer.id, offer.agent_id, offer.queue, offer.channel,
+                                exact(offer.made_at), exact(offer.expires_at))
+        self._remember(reply)
+        if reply["ok"]:
             if len(self._claimed_timers) > 1000:
                 self._claimed_timers.clear()
             self._claimed_timers.add(self.keys.timer_member("offer", offer.id, offer.expires_at))
-        return claimed
+        return bool(reply["ok"])
 
     async def get_offer(self, offer_id: str) -> OfferRecord | None:
-        return decode_offer((await self._run("read_offers", offer_id))[0])
+        return decode_offer(items(await self._run("read_offers", offer_id))[0])
 
     async def offers_of(self, agent_id: str) -> list[OfferRecord]:
-        offers = [o for o in map(decode_offer, await self._run("offers_of", agent_id)) if o is not None]
+        offers = [o for o in map(decode_offer, items(await self._run("offers_of", agent_id))) if o is not None]
         return sorted(offers, key=lambda o: (o.made_at, o.id))
 
     async def accept(self, offer_id: str, now: float) -> TaskRecord | None:
-        return decode_task(await self._run("accept", offer_id, _f(now)) or [])
+        reply = await self._run("accept", offer_id, exact(now))
+        if not reply:
+            return None
+        return self._remember(reply).tasks.get(reply["t"]["id"])
 
     async def release(self, offer_id: str, now: float, *, missed: bool,
                       exclude_until: float) -> tuple[OfferRecord, TaskRecord, AgentRecord] | None:
-        reply = await self._run("release", offer_id, _f(now), "1" if missed else "0", _f(exclude_until))
+        reply = await self._run("release", offer_id, exact(now), "1" if missed else "0", exact(exclude_until))
         if not reply:
             return None
-        offer, task, agent = decode_offer(reply[0]), decode_task(reply[1]), self._agent(reply[2])
-        assert offer is not None and task is not None and agent is not None
-        return offer, task, agent
+        snap = self._remember(reply)
+        offer, task = decode_offer(reply["o"]), snap.tasks.get(reply["o"]["task_id"])
+        assert offer is not None and task is not None and snap.agent is not None
+        return offer, task, snap.agent
 
     async def end_task(self, task_id: str, now: float) -> TaskRecord | None:
-        return decode_task(await self._run("end_task", task_id, _f(now)) or [])
+        reply = await self._run("end_task", task_id, exact(now))
+        return self._remember(reply).tasks.get(task_id) if reply else None
 
     async def close_task(self, task_id: str, now: float) -> TaskRecord | None:
-        return decode_task(await self._run("close_task", task_id, _f(now)) or [])
+        reply = await self._run("close_task", task_id, exact(now), self._ended_ttl)
+        return self._remember(reply).tasks.get(task_id) if reply else None
 
     async def drop_task(self, task_id: str, state: str,
                         now: float) -> tuple[TaskRecord, OfferRecord | None] | None:
-        reply = await self._run("drop_task", task_id, state, _f(now))
+        reply = await self._run("drop_task", task_id, state, exact(now), self._ended_ttl)
         if not reply:
             return None
-        before = decode_task(reply[0])
+        self._remember({"v": reply["v"]})
+        before = decode_task(reply["b"])
         assert before is not None
-        return before, decode_offer(reply[1])
+        return before, decode_offer(reply["o"])
 
     # ---- timers --------------------------------------------------------------------------------------------
     async def schedule(self, at: float, kind: str, ref: str) -> None:
@@ -298,32 +350,31 @@ class RedisStore:
         if member in self._claimed_timers:   # `claim` wrote this very timer atomically with the offer
             self._claimed_timers.discard(member)
             return
-        await self.redis.zadd(self.keys.key("timers"), {member: at})
+        self._buffer(("ZADD", self.keys.key("timers"), exact(at), member))
 
     async def due(self, now: float, limit: int = 1000) -> list[tuple[float, str, str]]:
-        items = await self._run("due", _f(now), int(limit))
+        reply = await self._run("due", exact(now), int(limit))
         out = []
-        for member, score in zip(items[::2], items[1::2]):
-            kind, ref = parse_timer_member(_s(member))
-            out.append((float(score), kind, ref))
+        for member, at in zip(reply[::2], reply[1::2], strict=True):
+            kind, ref = parse_timer_member(text(member))
+            out.append((float(at), kind, ref))
         return out
 
     async def next_due(self) -> float | None:
-        first = await self.redis.zrange(self.keys.key("timers"), 0, 0, withscores=True)
-        return float(first[0][1]) if first else None
+        first = await self._send(("ZRANGE", self.keys.key("timers"), 0, 0, "WITHSCORES"))
+        if not first:
+            return None
+        return float(first[0][1] if isinstance(first[0], (list, tuple)) else first[1])   # RESP3 or RESP2
 
     # ---- counters ------------------------------------------------------------------------------------------
     async def incr(self, scope: str, values: Mapping[str, float]) -> None:
-        if not values:
-            return
-        args: list[str] = [scope]
-        for name, value in values.items():
-            args += [name, _f(value)]
-        await self._run("incr", *args)
+        counters = self.keys.key("counters", scope)
+        self._buffer(*[("HINCRBYFLOAT", counters, name, exact(value)) for name, value in values.items()],
+                     ("SADD", self.keys.key("counter-scopes"), scope))
 
     async def counters(self, scope: str) -> dict[str, float]:
-        raw = await self.redis.hgetall(self.keys.key("counters", scope))
-        return {_s(k): float(v) for k, v in raw.items()}
+        raw = await self._send(("HGETALL", self.keys.key("counters", scope)))
+        return {text(k): float(v) for k, v in raw.items()}
 
     async def reset_counters(self) -> None:
         await self._run("reset_counters")

@@ -56,7 +56,7 @@ async def race(router: Router, args: argparse.Namespace, rng: random.Random) -> 
         except RoutingError as e:   # lost races are expected: another node got there first
             errors[e.code] = errors.get(e.code, 0) + 1
 
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline or i < args.min_rounds:
         i += 1
         task_id = f"{args.node}-{i}"
         mine.append(task_id)
@@ -76,8 +76,8 @@ async def race(router: Router, args: argparse.Namespace, rng: random.Random) -> 
                 await attempt(router.complete(held))
             elif task is not None and task.state == "wrapup":
                 await attempt(router.wrapup_done(held))
-        if rng.random() < 0.05:
-            await attempt(router.abandon(rng.choice(mine)))
+        if rng.random() < 0.1:   # the newest contact is the likeliest to be still waiting or offered
+            await attempt(router.abandon(mine[-1]))
         if rng.random() < 0.03:
             await attempt(router.set_agent_state(rng.choice(list(RACE_AGENTS)), "away", "break"))
         if rng.random() < 0.08:
@@ -117,6 +117,7 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--node", default="n0")
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--tasks", type=int, default=200)
+    parser.add_argument("--min-rounds", type=int, default=100)
     parser.add_argument("--offer-timeout", type=float, default=0.3)
     parser.add_argument("--log", required=True)
     parser.add_argument("--seed", type=int, default=0)
