@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from routing.redis_keys import lua_prelude
 
-VIEW_HEADS = 16   # tasks per bucket in a snapshot: what Router._head reads at once
-FREE_PAGE = 16    # agents per page of a free list
+VIEW_HEADS = 1    # tasks per bucket in a snapshot: Router._head reads the head, and more only past exclusions
+FREE_PAGE = 4     # agents in the first page of a free list (the first usually fits; later pages grow)
 
 HELPERS = lua_prelude() + f"local VIEW_HEADS, FREE_PAGE = {VIEW_HEADS}, {FREE_PAGE}\n" + r"""
 local function hmap(k)
@@ -60,7 +60,30 @@ local function restate(ak, a, now)
   end
 end
 
--- the free lists (longest idle first = lowest idle_since) and the signed-in sets of the agent's queues
+local function fits(a, cfg)
+  local out = {}
+  for ch, _ in pairs(cfg.capacity) do out[ch] = can_take(a, cfg, ch) end
+  return out
+end
+
+-- the free lists of the agent's queues (longest idle first = lowest idle_since); `before` (what `fits` said
+-- before the change) limits the work to the channels whose answer changed
+local function index_free(id, a, cfg, before)
+  local now = fits(a, cfg)
+  for _, q in ipairs(cfg.queues) do
+    for ch, fit in pairs(now) do
+      if not before or before[ch] ~= fit then
+        if fit then
+          redis.call('ZADD', key('free', q, ch), a.idle_since, id)
+        else
+          redis.call('ZREM', key('free', q, ch), id)
+        end
+      end
+    end
+  end
+end
+
+-- the free lists and the signed-in sets of the agent's queues, all of them
 local function index(id, a, cfg)
   for _, q in ipairs(cfg.queues) do
     if a.presence ~= 'offline' then
@@ -68,14 +91,8 @@ local function index(id, a, cfg)
     else
       redis.call('SREM', key('signed-in', q), id)
     end
-    for ch, _ in pairs(cfg.capacity) do
-      if can_take(a, cfg, ch) then
-        redis.call('ZADD', key('free', q, ch), a.idle_since, id)
-      else
-        redis.call('ZREM', key('free', q, ch), id)
-      end
-    end
   end
+  index_free(id, a, cfg, nil)
 end
 
 local function unindex(id, cfg)
@@ -106,7 +123,7 @@ local function free_one(ak, a, cfg, ch, now)
   incr(ak, a, 'l:' .. ch, -1)
   set(ak, a, 'idle_since', now)
   restate(ak, a, now)
-  index(a.id, a, cfg)
+  index_free(a.id, a, cfg, nil)   -- idle_since moved: every list it is on gets the new score
 end
 
 local function is_queue_bucket(bucket) return string.sub(bucket, 1, 1) == 'q' end
@@ -306,6 +323,7 @@ local tk = key('task', task_id)
 if redis.call('HGET', tk, 'state') ~= 'queued' then return reply({ok = false, v = agent_view(agent_id)}) end
 local ak, a, cfg = load_agent(agent_id)
 if not ak or not can_take(a, cfg, ch) then return reply({ok = false, v = agent_view(agent_id)}) end
+local before = fits(a, cfg)
 bucket_remove(hmap(tk))
 redis.call('HSET', tk, 'state', 'offered', 'offer_id', offer_id, 'agent_id', agent_id)
 incr(ak, a, 'l:' .. ch, 1)
@@ -317,7 +335,7 @@ redis.call('HSET', key('offer', offer_id), 'id', offer_id, 'task_id', task_id, '
 redis.call('SADD', key('agent-offers', agent_id), offer_id)
 redis.call('ZADD', key('timers'), expires_at, offer_timer(o))
 restate(ak, a, made_at)
-index(agent_id, a, cfg)
+index_free(agent_id, a, cfg, before)
 return reply({ok = true, v = agent_view(agent_id)})
 """
 

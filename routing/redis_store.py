@@ -47,7 +47,7 @@ from routing.redis_scripts import FREE_PAGE, HELPERS, SCRIPTS, VIEW_HEADS
 
 log = logging.getLogger(__name__)
 SNAPSHOT_TTL_S = 0.02
-_FREE_PAGES = (FREE_PAGE, 64, 256, 1024, 1 << 30)   # free agents are read lazily: callers usually stop early
+_FREE_PAGES = (FREE_PAGE, 16, 64, 256, 1024, 1 << 30)   # free agents are read lazily: callers usually stop early
 
 
 @dataclass
@@ -82,6 +82,7 @@ class RedisStore:
         self._flusher: asyncio.Task[None] | None = None
         self._inflight: asyncio.Future[None] | None = None   # a write-behind flush on the wire
         self._snap: _Snapshot | None = None
+        self.round_trips = 0                        # commands or pipelines sent (benchmarks, monitoring)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "cc:", **kw: Any) -> RedisStore:
@@ -97,6 +98,7 @@ class RedisStore:
     async def _send(self, command: tuple[Any, ...], script: AsyncScript | None = None) -> Any:
         """One round trip: pending writes first (one MULTI/EXEC), then `command`; NOSCRIPT reloads the script."""
         self._snap = None
+        self.round_trips += 1
         if self._inflight is not None:
             await self._inflight   # keep this client's writes in order
         pending, self._pending = self._pending, []
@@ -143,6 +145,7 @@ class RedisStore:
         if not pending:
             return
         done = self._inflight = asyncio.get_running_loop().create_future()
+        self.round_trips += 1
         try:
             pipe = self.redis.pipeline(transaction=True)
             for queued in pending:
