@@ -16,9 +16,9 @@ LAYOUT = {
     "queues": "HASH queue name -> QueueConfig as JSON",
     "agents": "SET of agent ids",
     "agent": "HASH per agent: config (JSON), presence, reason, state, state_since, idle_since, l:<channel> "
-             "(load), wrapping, offers, missed",
+             "(load), wrapping, offers, missed, claims (offers made so far)",
     "agent-tasks": "SET per agent: ids of the tasks it holds (offered, assigned, wrap-up)",
-    "agent-offers": "SET per agent: ids of its open offers",
+    "agent-offers": "ZSET per agent: ids of its open offers, in the order they were made",
     "free": "ZSET per (queue, channel): agents that can take one more contact, scored by idle_since",
     "signed-in": "SET per queue: agents serving it that are not offline",
     "task": "HASH per task: TaskRecord fields, m (its bucket member), x:<agent> (excluded until)",
@@ -27,7 +27,8 @@ LAYOUT = {
     "queued": "ZSET per queue: queued task ids scored by queued_at",
     "active": "ZSET of task ids not yet closed/abandoned/overflowed, scored by enqueued_at",
     "offer": "HASH per open offer: OfferRecord fields",
-    "timers": "ZSET of kind SEP ref SEP repr(at), scored by at",
+    "timers": "ZSET of timers scored by when they are due; member = 16-digit sequence SEP kind SEP ref",
+    "timer-seq": "STRING counter numbering timers, so that timers due at the same time pop in schedule order",
     "counters": "HASH per scope (queue:<name>, agent:<id>): counter -> float",
     "counter-scopes": "SET of scopes that have counters",
 }
@@ -46,15 +47,12 @@ class Keys:
         assert name in LAYOUT, name
         return self.prefix + name + (":" + SEP.join(parts) if parts else "")
 
-    def timer_member(self, kind: str, ref: str, at: float) -> str:
-        """The member of a timer in the `timers` ZSET (the Lua side builds the same string for offers)."""
-        return f"{kind}{SEP}{ref}{SEP}{at!r}"
 
 
 def parse_timer_member(member: str) -> tuple[str, str]:
-    """(kind, ref) of a timer member (refs may contain anything but are followed by repr(at))."""
-    kind, rest = member.split(SEP, 1)
-    return kind, rest.rsplit(SEP, 1)[0]
+    """(kind, ref) of a `timers` member (`add_timer` in routing/redis_scripts.py builds them)."""
+    _, kind, ref = member.split(SEP, 2)
+    return kind, ref
 
 
 def sortable(x: float) -> str:

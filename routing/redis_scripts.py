@@ -143,13 +143,18 @@ local function bucket_remove(t)
   end
 end
 
-local function offer_timer(o) return 'offer' .. SEP .. o.id .. SEP .. o.expires_at end
+-- a timer: numbered, so that timers due at the same instant pop in the order they were scheduled
+local function add_timer(at, kind, ref)
+  local member = string.format('%016d', redis.call('INCR', key('timer-seq'))) .. SEP .. kind .. SEP .. ref
+  redis.call('ZADD', key('timers'), at, member)
+  return member
+end
 
 -- an open offer disappears: its record, its place among the agent's offers, its timer
 local function offer_remove(o)
   redis.call('DEL', key('offer', o.id))
-  redis.call('SREM', key('agent-offers', o.agent_id), o.id)
-  redis.call('ZREM', key('timers'), offer_timer(o))
+  redis.call('ZREM', key('agent-offers', o.agent_id), o.id)
+  redis.call('ZREM', key('timers'), o.timer)
 end
 
 -- bucket names are routing.model.bucket_name / preferred_bucket: kind SEP owner SEP channel [SEP requirement]
@@ -329,11 +334,11 @@ redis.call('HSET', tk, 'state', 'offered', 'offer_id', offer_id, 'agent_id', age
 incr(ak, a, 'l:' .. ch, 1)
 incr(ak, a, 'offers', 1)
 redis.call('SADD', key('agent-tasks', agent_id), task_id)
-local o = {id = offer_id, agent_id = agent_id, expires_at = expires_at}
 redis.call('HSET', key('offer', offer_id), 'id', offer_id, 'task_id', task_id, 'agent_id', agent_id,
-           'queue', ARGV[5], 'channel', ch, 'made_at', made_at, 'expires_at', expires_at)
-redis.call('SADD', key('agent-offers', agent_id), offer_id)
-redis.call('ZADD', key('timers'), expires_at, offer_timer(o))
+           'queue', ARGV[5], 'channel', ch, 'made_at', made_at, 'expires_at', expires_at,
+           'timer', add_timer(expires_at, 'offer', offer_id))
+-- scored by a per-agent claim count: offers_of lists them in the order they were made, as MemoryStore does
+redis.call('ZADD', key('agent-offers', agent_id), redis.call('HINCRBY', ak, 'claims', 1), offer_id)
 restate(ak, a, made_at)
 index_free(agent_id, a, cfg, before)
 return reply({ok = true, v = agent_view(agent_id)})
@@ -349,7 +354,7 @@ return reply(out)
 # ARGV: prefix, agent id -> the agent's open offers
 SCRIPTS["offers_of"] = r"""
 local out = {}
-for _, id in ipairs(redis.call('SMEMBERS', key('agent-offers', ARGV[2]))) do
+for _, id in ipairs(redis.call('ZRANGE', key('agent-offers', ARGV[2]), 0, -1)) do
   out[#out + 1] = (hmap(key('offer', id)))
 end
 return reply(out)
@@ -460,4 +465,9 @@ redis.call('SADD', key('counter-scopes'), ARGV[2])
 SCRIPTS["reset_counters"] = r"""
 for _, scope in ipairs(redis.call('SMEMBERS', key('counter-scopes'))) do redis.call('DEL', key('counters', scope)) end
 redis.call('DEL', key('counter-scopes'))
+"""
+
+# ARGV: prefix, at, kind, ref (sent write-behind, inside the MULTI/EXEC of the store's next command)
+SCRIPTS["schedule"] = r"""
+add_timer(ARGV[2], ARGV[3], ARGV[4])
 """

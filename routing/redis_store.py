@@ -77,7 +77,7 @@ class RedisStore:
         self._scripts: dict[str, AsyncScript] = {name: redis.register_script(HELPERS + body)
                                                  for name, body in SCRIPTS.items()}
         self._agent = AgentDecoder()
-        self._claimed_timers: set[str] = set()      # offer timers `claim` already wrote (see `schedule`)
+        self._claimed_timers: set[tuple[str, str, float]] = set()   # offer timers `claim` wrote (`schedule`)
         self._pending: list[tuple[Any, ...]] = []   # write-behind commands
         self._flusher: asyncio.Task[None] | None = None
         self._inflight: asyncio.Future[None] | None = None   # a write-behind flush on the wire
@@ -106,20 +106,31 @@ class RedisStore:
             if script is not None:
                 return await script(keys=[], args=list(command[3:]))
             return await self.redis.execute_command(*command)
+        results = await self._pipeline([*pending, command])
+        if isinstance(results[-1], Exception):
+            raise results[-1]
+        return results[-1]
+
+    async def _pipeline(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """Commands in one MULTI/EXEC; those refused with NOSCRIPT (Redis restarted, or its script cache was
+        flushed) run again once the scripts are loaded. Write-behind failures are logged, not raised."""
         pipe = self.redis.pipeline(transaction=True)
-        for queued in pending:
-            pipe.execute_command(*queued)
-        pipe.execute_command(*command)
+        for command in commands:
+            pipe.execute_command(*command)
         results = await pipe.execute(raise_on_error=False)
+        if any(isinstance(r, NoScriptError) for r in results):
+            for script in self._scripts.values():
+                await self.redis.script_load(script.script)
+            for i, (command, result) in enumerate(zip(commands, results, strict=True)):
+                if isinstance(result, NoScriptError):
+                    try:
+                        results[i] = await self.redis.execute_command(*command)
+                    except Exception as e:   # noqa: BLE001 - handed back like the pipeline's own errors
+                        results[i] = e
         for result in results[:-1]:
             if isinstance(result, Exception):
                 log.error("routing write-behind command failed: %s", result)
-        last = results[-1]
-        if isinstance(last, NoScriptError) and script is not None:   # Redis restarted or its scripts flushed
-            return await script(keys=[], args=list(command[3:]))
-        if isinstance(last, Exception):
-            raise last
-        return last
+        return results
 
     async def _run(self, name: str, *args: Any) -> Any:
         """Run a script; its reply is one JSON document (or a plain integer/nil)."""
@@ -147,10 +158,9 @@ class RedisStore:
         done = self._inflight = asyncio.get_running_loop().create_future()
         self.round_trips += 1
         try:
-            pipe = self.redis.pipeline(transaction=True)
-            for queued in pending:
-                pipe.execute_command(*queued)
-            await pipe.execute()
+            results = await self._pipeline(pending)
+            if isinstance(results[-1], Exception):
+                log.error("routing write-behind command failed: %s", results[-1])
         finally:
             self._inflight = None
             done.set_result(None)
@@ -303,15 +313,14 @@ class RedisStore:
         if reply["ok"]:
             if len(self._claimed_timers) > 1000:
                 self._claimed_timers.clear()
-            self._claimed_timers.add(self.keys.timer_member("offer", offer.id, offer.expires_at))
+            self._claimed_timers.add(("offer", offer.id, offer.expires_at))
         return bool(reply["ok"])
 
     async def get_offer(self, offer_id: str) -> OfferRecord | None:
         return decode_offer(items(await self._run("read_offers", offer_id))[0])
 
     async def offers_of(self, agent_id: str) -> list[OfferRecord]:
-        offers = [o for o in map(decode_offer, items(await self._run("offers_of", agent_id))) if o is not None]
-        return sorted(offers, key=lambda o: (o.made_at, o.id))
+        return [o for o in map(decode_offer, items(await self._run("offers_of", agent_id))) if o is not None]
 
     async def accept(self, offer_id: str, now: float) -> TaskRecord | None:
         reply = await self._run("accept", offer_id, exact(now))
@@ -349,11 +358,12 @@ class RedisStore:
 
     # ---- timers --------------------------------------------------------------------------------------------
     async def schedule(self, at: float, kind: str, ref: str) -> None:
-        member = self.keys.timer_member(kind, ref, at)
-        if member in self._claimed_timers:   # `claim` wrote this very timer atomically with the offer
-            self._claimed_timers.discard(member)
+        timer = (kind, ref, at)
+        if timer in self._claimed_timers:   # `claim` wrote this very timer atomically with the offer
+            self._claimed_timers.discard(timer)
             return
-        self._buffer(("ZADD", self.keys.key("timers"), exact(at), member))
+        script = self._scripts["schedule"]
+        self._buffer(("EVALSHA", script.sha, 0, self.keys.prefix, exact(at), kind, ref))
 
     async def due(self, now: float, limit: int = 1000) -> list[tuple[float, str, str]]:
         reply = await self._run("due", exact(now), int(limit))

@@ -35,8 +35,8 @@ for _, id in ipairs(redis.call('SMEMBERS', key('agents'))) do
   end
   if num(a.offers) ~= offers then bad('agent ' .. id .. ' offers ' .. a.offers .. ' ~= ' .. offers) end
   if num(a.wrapping) ~= wrapping then bad('agent ' .. id .. ' wrapping ' .. a.wrapping .. ' ~= ' .. wrapping) end
-  if redis.call('SCARD', key('agent-offers', id)) ~= offers then bad('agent ' .. id .. ' offer set size') end
-  for _, oid in ipairs(redis.call('SMEMBERS', key('agent-offers', id))) do
+  if redis.call('ZCARD', key('agent-offers', id)) ~= offers then bad('agent ' .. id .. ' offer set size') end
+  for _, oid in ipairs(redis.call('ZRANGE', key('agent-offers', id), 0, -1)) do
     local o = hmap(key('offer', oid))
     if o.agent_id ~= id then bad('offer ' .. oid .. ' listed under ' .. id) end
   end
