@@ -204,6 +204,23 @@ local function free_view(q, ch)
 end
 """
 
+# Every script of the store takes one extra, last argument: the store's write-behind operations (JSON, or ""),
+# applied before the script's own work, in the same atomic step; so they cost no round trip of their own.
+#   ["i", scope, counter, value] -> HINCRBYFLOAT (and remember the scope);  ["t", at, kind, ref] -> a timer
+WRITE_BEHIND = r"""
+local WRITE_BEHIND = table.remove(ARGV)
+if WRITE_BEHIND ~= '' then
+  for _, op in ipairs(cjson.decode(WRITE_BEHIND)) do
+    if op[1] == 'i' then
+      redis.call('HINCRBYFLOAT', key('counters', op[2]), op[3], op[4])
+      redis.call('SADD', key('counter-scopes'), op[2])
+    else
+      add_timer(op[2], op[3], op[4])
+    end
+  end
+end
+"""
+
 SCRIPTS: dict[str, str] = {}
 
 # ---- agents ----------------------------------------------------------------------------------------------------
@@ -454,20 +471,11 @@ for i = 1, #items, 2 do redis.call('ZREM', tk, items[i]) end
 return items
 """
 
-# ARGV: prefix, scope, name, value, name, value, ...
-SCRIPTS["incr"] = r"""
-local ck = key('counters', ARGV[2])
-for i = 3, #ARGV, 2 do redis.call('HINCRBYFLOAT', ck, ARGV[i], ARGV[i + 1]) end
-redis.call('SADD', key('counter-scopes'), ARGV[2])
-"""
-
 # ARGV: prefix
 SCRIPTS["reset_counters"] = r"""
 for _, scope in ipairs(redis.call('SMEMBERS', key('counter-scopes'))) do redis.call('DEL', key('counters', scope)) end
 redis.call('DEL', key('counter-scopes'))
 """
 
-# ARGV: prefix, at, kind, ref (sent write-behind, inside the MULTI/EXEC of the store's next command)
-SCRIPTS["schedule"] = r"""
-add_timer(ARGV[2], ARGV[3], ARGV[4])
-"""
+# ARGV: prefix (then the write-behind operations, as every script) -> nothing: only applies them
+SCRIPTS["flush"] = ""

@@ -11,8 +11,8 @@ Round trips are the cost of a decision, so two things save them, both invisible 
   buckets and their heads; a new task and the first free agents of its queue). Those reads are answered from the
   snapshot until this store makes its next round trip (and for at most `SNAPSHOT_TTL_S`): they see exactly the
   state right after this client's last command, as if they had run then.
-* Write-behind: counter increments and timers (`incr`, `schedule`) ride in a MULTI/EXEC with this store's next
-  command, or go on their own at the next turn of the event loop. Offer timers never wait: `claim` writes them
+* Write-behind: counter increments and timers (`incr`, `schedule`) ride inside this store's next script (applied
+  first, in the same atomic step), or go on their own at the next turn of the event loop. Offer timers never wait: `claim` writes them
   in the same step as the offer, so an offer always expires even if its node dies at once.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ from routing.redis_codec import (
     text,
 )
 from routing.redis_keys import Keys, parse_timer_member
-from routing.redis_scripts import FREE_PAGE, HELPERS, SCRIPTS, VIEW_HEADS
+from routing.redis_scripts import FREE_PAGE, HELPERS, SCRIPTS, VIEW_HEADS, WRITE_BEHIND
 
 log = logging.getLogger(__name__)
 SNAPSHOT_TTL_S = 0.02
@@ -74,11 +74,11 @@ class RedisStore:
         self.redis = redis
         self._ended_ttl = str(ended_ttl_s)
         self.keys = Keys(prefix)
-        self._scripts: dict[str, AsyncScript] = {name: redis.register_script(HELPERS + body)
+        self._scripts: dict[str, AsyncScript] = {name: redis.register_script(HELPERS + WRITE_BEHIND + body)
                                                  for name, body in SCRIPTS.items()}
         self._agent = AgentDecoder()
         self._claimed_timers: set[tuple[str, str, float]] = set()   # offer timers `claim` wrote (`schedule`)
-        self._pending: list[tuple[Any, ...]] = []   # write-behind commands
+        self._pending: list[list[str]] = []         # write-behind operations (see redis_scripts.WRITE_BEHIND)
         self._flusher: asyncio.Task[None] | None = None
         self._inflight: asyncio.Future[None] | None = None   # a write-behind flush on the wire
         self._snap: _Snapshot | None = None
@@ -96,41 +96,35 @@ class RedisStore:
 
     # ---- round trips ---------------------------------------------------------------------------------------
     async def _send(self, command: tuple[Any, ...], script: AsyncScript | None = None) -> Any:
-        """One round trip: pending writes first (one MULTI/EXEC), then `command`; NOSCRIPT reloads the script."""
+        """One round trip. A script carries the pending write-behind operations as its last argument; a plain
+        command goes after the `flush` script in one pipeline. NOSCRIPT (Redis restarted, or its script cache
+        flushed) loads the script and runs it again: a refused script did nothing."""
         self._snap = None
         self.round_trips += 1
         if self._inflight is not None:
             await self._inflight   # keep this client's writes in order
-        pending, self._pending = self._pending, []
+        pending = self._take_pending()
+        if script is not None:
+            return await script(keys=[], args=[*command[3:], pending])
         if not pending:
-            if script is not None:
-                return await script(keys=[], args=list(command[3:]))
             return await self.redis.execute_command(*command)
-        results = await self._pipeline([*pending, command])
-        if isinstance(results[-1], Exception):
-            raise results[-1]
-        return results[-1]
+        flush = self._scripts["flush"]
+        pipe = self.redis.pipeline(transaction=False)   # one connection: Redis runs them in this order
+        pipe.execute_command("EVALSHA", flush.sha, 0, self.keys.prefix, pending)
+        pipe.execute_command(*command)
+        done, result = await pipe.execute(raise_on_error=False)
+        if isinstance(done, NoScriptError):
+            await flush(keys=[], args=[self.keys.prefix, pending])
+            result = await self.redis.execute_command(*command)
+        elif isinstance(done, Exception):
+            log.error("routing write-behind failed: %s", done)
+        if isinstance(result, Exception):
+            raise result
+        return result
 
-    async def _pipeline(self, commands: list[tuple[Any, ...]]) -> list[Any]:
-        """Commands in one MULTI/EXEC; those refused with NOSCRIPT (Redis restarted, or its script cache was
-        flushed) run again once the scripts are loaded. Write-behind failures are logged, not raised."""
-        pipe = self.redis.pipeline(transaction=True)
-        for command in commands:
-            pipe.execute_command(*command)
-        results = await pipe.execute(raise_on_error=False)
-        if any(isinstance(r, NoScriptError) for r in results):
-            for script in self._scripts.values():
-                await self.redis.script_load(script.script)
-            for i, (command, result) in enumerate(zip(commands, results, strict=True)):
-                if isinstance(result, NoScriptError):
-                    try:
-                        results[i] = await self.redis.execute_command(*command)
-                    except Exception as e:   # noqa: BLE001 - handed back like the pipeline's own errors
-                        results[i] = e
-        for result in results[:-1]:
-            if isinstance(result, Exception):
-                log.error("routing write-behind command failed: %s", result)
-        return results
+    def _take_pending(self) -> str:
+        pending, self._pending = self._pending, []
+        return json.dumps(pending, separators=(",", ":")) if pending else ""
 
     async def _run(self, name: str, *args: Any) -> Any:
         """Run a script; its reply is one JSON document (or a plain integer/nil)."""
@@ -138,8 +132,8 @@ class RedisStore:
         reply = await self._send(("EVALSHA", script.sha, 0, self.keys.prefix, *args), script)
         return json.loads(reply) if isinstance(reply, (bytes, str)) else reply
 
-    def _buffer(self, *commands: tuple[Any, ...]) -> None:
-        self._pending.extend(commands)
+    def _buffer(self, *operations: list[str]) -> None:
+        self._pending.extend(operations)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
@@ -151,16 +145,14 @@ class RedisStore:
             log.exception("routing write-behind flush failed")
 
     async def flush(self) -> None:
-        """Send the pending write-behind commands now."""
-        pending, self._pending = self._pending, []
-        if not pending:
+        """Send the pending write-behind operations now."""
+        if not self._pending:
             return
+        pending = self._take_pending()
         done = self._inflight = asyncio.get_running_loop().create_future()
         self.round_trips += 1
         try:
-            results = await self._pipeline(pending)
-            if isinstance(results[-1], Exception):
-                log.error("routing write-behind command failed: %s", results[-1])
+            await self._scripts["flush"](keys=[], args=[self.keys.prefix, pending])
         finally:
             self._inflight = None
             done.set_result(None)
@@ -362,8 +354,7 @@ class RedisStore:
         if timer in self._claimed_timers:   # `claim` wrote this very timer atomically with the offer
             self._claimed_timers.discard(timer)
             return
-        script = self._scripts["schedule"]
-        self._buffer(("EVALSHA", script.sha, 0, self.keys.prefix, exact(at), kind, ref))
+        self._buffer(["t", exact(at), kind, ref])
 
     async def due(self, now: float, limit: int = 1000) -> list[tuple[float, str, str]]:
         reply = await self._run("due", exact(now), int(limit))
@@ -381,9 +372,7 @@ class RedisStore:
 
     # ---- counters ------------------------------------------------------------------------------------------
     async def incr(self, scope: str, values: Mapping[str, float]) -> None:
-        counters = self.keys.key("counters", scope)
-        self._buffer(*[("HINCRBYFLOAT", counters, name, exact(value)) for name, value in values.items()],
-                     ("SADD", self.keys.key("counter-scopes"), scope))
+        self._buffer(*[["i", scope, name, exact(value)] for name, value in values.items()])
 
     async def counters(self, scope: str) -> dict[str, float]:
         raw = await self._send(("HGETALL", self.keys.key("counters", scope)))
