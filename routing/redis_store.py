@@ -26,7 +26,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from routing.errors import RoutingError
 from routing.model import AgentConfig, AgentRecord, OfferRecord, QueueConfig, TaskRecord
@@ -96,9 +98,16 @@ class RedisStore:
 
     # ---- round trips ---------------------------------------------------------------------------------------
     async def _send(self, command: tuple[Any, ...], script: AsyncScript | None = None) -> Any:
-        """One round trip. A script carries the pending write-behind operations as its last argument; a plain
-        command goes after the `flush` script in one pipeline. NOSCRIPT (Redis restarted, or its script cache
-        flushed) loads the script and runs it again: a refused script did nothing."""
+        """One round trip; an unreachable Redis is RoutingError `store_unavailable`."""
+        try:
+            return await self._round_trip(command, script)
+        except (RedisConnectionError, RedisTimeoutError) as e:
+            raise RoutingError("store_unavailable", f"the routing store (Redis) is unreachable: {e}") from e
+
+    async def _round_trip(self, command: tuple[Any, ...], script: AsyncScript | None) -> Any:
+        """A script carries the pending write-behind operations as its last argument; a plain command goes after
+        the `flush` script in one pipeline. NOSCRIPT (Redis restarted, or its script cache flushed) loads the
+        script and runs it again: a refused script did nothing."""
         self._snap = None
         self.round_trips += 1
         if self._inflight is not None:

@@ -154,3 +154,15 @@ def test_keys_are_built_in_one_place():
     assert keys.key("timers") == "{cc}:timers"
     with pytest.raises(ValueError):
         Keys("bad\x1fprefix")
+
+
+async def test_an_unreachable_redis_is_a_routing_error():
+    from tests.servers import free_port
+    store = RedisStore.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    router = Router(store, clock=Clock())
+    with pytest.raises(RoutingError) as err:
+        await router.add_queue(QueueConfig("general"))
+    assert err.value.code == "store_unavailable"
+    with pytest.raises(RoutingError):
+        await router.enqueue(Task("t", "general", "chat"))
+    await store.redis.aclose()
