@@ -183,6 +183,9 @@ local function agent_view(id)
   local a = ag.h
   if a.presence ~= 'available' then return {a = ag} end
   local cfg = cjson.decode(a.config)
+  local open = false
+  for _, fit in pairs(fits(a, cfg)) do open = open or fit end
+  if not open then return {a = ag} end   -- full: the engine reads no bucket for it
   local qs, hs = {}, {}
   for _, q in ipairs(cfg.queues) do
     local bs = redis.call('SMEMBERS', key('buckets', q))
