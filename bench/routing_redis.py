@@ -56,10 +56,26 @@ async def round_trips(url: str, seconds: float) -> dict[str, float]:
     return out
 
 
-def summary(samples_ns: list[int], elapsed_s: float) -> dict[str, float]:
+def summary(samples_ns: list[int], cpu_ns: int, trips: int, elapsed_s: float) -> dict[str, float]:
     p50, p99 = percentiles(samples_ns)
     return {"n": len(samples_ns), "per_s": len(samples_ns) / (sum(samples_ns) / 1e9), "p50_us": p50,
-            "p99_us": p99, "mean_us": statistics.fmean(samples_ns) / 1e3, "elapsed_s": elapsed_s}
+            "p99_us": p99, "mean_us": statistics.fmean(samples_ns) / 1e3, "elapsed_s": elapsed_s,
+            "cpu_us": cpu_ns / len(samples_ns) / 1e3, "round_trips": trips / len(samples_ns)}
+
+
+class Timer:
+    """Wall samples, this thread's CPU and the store's round trips, over the timed calls only."""
+
+    def __init__(self, store: RedisStore) -> None:
+        self.store, self.samples, self.cpu, self.trips = store, [], 0, 0
+
+    def __enter__(self) -> None:
+        self._start = (time.perf_counter_ns(), time.thread_time_ns(), self.store.round_trips)
+
+    def __exit__(self, *exc: object) -> None:
+        self.samples.append(time.perf_counter_ns() - self._start[0])
+        self.cpu += time.thread_time_ns() - self._start[1]
+        self.trips += self.store.round_trips - self._start[2]
 
 
 async def agent_side(router: Router, offers: list, rounds: int, index: int, of: int) -> dict[str, float]:
@@ -67,7 +83,7 @@ async def agent_side(router: Router, offers: list, rounds: int, index: int, of: 
     rng = random.Random(index)
     busy = [t.id for t in await router.store.active_tasks()
             if t.state == "assigned" and int((t.agent_id or "agent0")[5:]) % of == index]
-    samples: list[int] = []
+    timer = Timer(router.store)  # type: ignore[arg-type]
     start = time.perf_counter()
     for n in range(rounds):
         if not busy:
@@ -76,33 +92,32 @@ async def agent_side(router: Router, offers: list, rounds: int, index: int, of: 
         await router.complete(task_id)
         router.clock.now += 0.01  # type: ignore[attr-defined]
         offers.clear()
-        t0 = time.perf_counter_ns()
-        await router.wrapup_done(task_id)
-        samples.append(time.perf_counter_ns() - t0)
+        with timer:
+            await router.wrapup_done(task_id)
         for offer in offers:
             await router.accept(offer.offer_id, offer.agent_id)
             busy.append(offer.task_id)
         await router.enqueue(Task(f"x{index}-{n}-{uuid.uuid4().hex[:6]}", f"q{rng.randrange(SKILLS)}", "voice",
                                   priority=rng.randrange(3)))   # waiting stays at 10,000
-    return summary(samples, time.perf_counter() - start)
+    return summary(timer.samples, timer.cpu, timer.trips, time.perf_counter() - start)
 
 
 async def contact_side(router: Router, offers: list, rounds: int, index: int) -> dict[str, float]:
     """Voice contacts arrive while agents have voice free; time `enqueue` (enqueue -> offer)."""
     rng = random.Random(index)
-    samples: list[int] = []
+    timer = Timer(router.store)  # type: ignore[arg-type]
     start = time.perf_counter()
     for n in range(rounds):
         router.clock.now += 0.01  # type: ignore[attr-defined]
         offers.clear()
-        t0 = time.perf_counter_ns()
-        await router.enqueue(Task(f"v{index}-{n}-{uuid.uuid4().hex[:6]}", f"q{rng.randrange(SKILLS)}", "voice"))
-        samples.append(time.perf_counter_ns() - t0)
+        with timer:
+            await router.enqueue(Task(f"v{index}-{n}-{uuid.uuid4().hex[:6]}", f"q{rng.randrange(SKILLS)}",
+                                      "voice"))
         for offer in offers:
             await router.accept(offer.offer_id, offer.agent_id)
             await router.complete(offer.task_id)
             await router.wrapup_done(offer.task_id)
-    return summary(samples, time.perf_counter() - start)
+    return summary(timer.samples, timer.cpu, timer.trips, time.perf_counter() - start)
 
 
 def node(url: str, prefix: str) -> tuple[Router, list]:
@@ -146,9 +161,12 @@ def line(label: str, results: list[dict[str, Any]]) -> str:
     ping = [r["baseline"]["ping"] for r in results]
     p50 = statistics.median(r["p50_us"] for r in results)
     p99 = max(r["p99_us"] for r in results)
+    trips = statistics.fmean(r["round_trips"] for r in results)
+    cpu = statistics.fmean(r["cpu_us"] for r in results)
     return (f"  {label:<34} {statistics.fmean(per_s):>7,.0f}/s per process ({sum(per_s):,.0f}/s total)  "
-            f"p50 {p50 / 1e3:6.2f} ms  p99 {p99 / 1e3:6.2f} ms   baseline PING {statistics.fmean(ping):,.0f}/s"
-            f" -> {statistics.fmean(ping) / statistics.fmean(per_s):4.1f} round trips' time per decision")
+            f"p50 {p50 / 1e3:5.2f} ms  p99 {p99 / 1e3:6.2f} ms  {trips:.1f} round trips, {cpu:4.0f} us cpu"
+            f" per decision; baseline PING {statistics.fmean(ping):,.0f}/s"
+            f" = {statistics.fmean(ping) / statistics.fmean(per_s):4.1f} PINGs' time per decision")
 
 
 async def bench_redis(url: str | None, quick: bool) -> None:
