@@ -12,8 +12,8 @@ Round trips are the cost of a decision, so two things save them, both invisible 
   snapshot until this store makes its next round trip (and for at most `SNAPSHOT_TTL_S`): they see exactly the
   state right after this client's last command, as if they had run then.
 * Write-behind: counter increments and timers (`incr`, `schedule`) ride inside this store's next script (applied
-  first, in the same atomic step), or go on their own at the next turn of the event loop. Offer timers never wait: `claim` writes them
-  in the same step as the offer, so an offer always expires even if its node dies at once.
+  first, in the same atomic step), or go on their own at the next turn of the event loop. Offer timers never
+  wait: `claim` writes them in the same step as the offer, so an offer always expires even if its node dies.
 """
 from __future__ import annotations
 
