@@ -28,6 +28,8 @@ def _entry(task: TaskRecord) -> tuple[float, float, str]:
 class MemoryStore:
     """Routing state in this process's memory (see `routing.store.Store` for the contract)."""
 
+    accounts_state_time = True   # time in each agent state is added to the counters with each state change
+
     def __init__(self, *, keep_ended: int = 100_000) -> None:
         """`keep_ended`: how many ended (closed/abandoned/overflowed) tasks stay readable before the oldest
         are forgotten, so that a long-running process does not grow without bound."""
@@ -91,13 +93,17 @@ class MemoryStore:
         free = self._free.get((queue, channel))
         if not free:
             return
-        for agent_id in list(free):
+        # No copy: the engine reads the candidates before it changes anything (claims come after).
+        for agent_id in free:
             yield self._agents[agent_id]
 
     # ---- indexes ------------------------------------------------------------------------------------------
     def _restate(self, agent: AgentRecord, now: float) -> None:
         state = agent.derived_state()
         if state != agent.state:
+            counters = self._counters.setdefault("agent:" + agent.id, {})
+            key = "time_" + agent.state
+            counters[key] = counters.get(key, 0.0) + max(0.0, now - agent.state_since)
             agent.state, agent.state_since = state, now
 
     def _unindex(self, agent: AgentRecord) -> None:
