@@ -49,8 +49,8 @@ def encode_agent_config(config: AgentConfig) -> str:
                        "blocking": list(config.blocking)}, sort_keys=True)
 
 
-def encode_task(task: TaskRecord) -> list[str]:
-    """A queued task as HSET field/value pairs."""
+def encode_task(task: TaskRecord) -> str:
+    """A queued task's hash as one JSON object of strings (exact: no number goes through Lua)."""
     try:
         attributes = json.dumps(dict(task.attributes), sort_keys=True)
     except (TypeError, ValueError) as e:
@@ -64,7 +64,7 @@ def encode_task(task: TaskRecord) -> list[str]:
         fields += ["preferred_agent", task.preferred_agent]
     for agent_id, until in task.excluded.items():
         fields += ["x:" + agent_id, exact(until)]
-    return fields
+    return json.dumps(dict(zip(fields[::2], fields[1::2], strict=True)), separators=(",", ":"))
 
 
 def decode_task(h: Mapping[str, str] | None) -> TaskRecord | None:

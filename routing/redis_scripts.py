@@ -283,11 +283,13 @@ return reply(out)
 """
 
 # ---- tasks -----------------------------------------------------------------------------------------------------
-# ARGV: prefix, task id, field, value, field, value, ... (state is queued)
+# ARGV: prefix, task id, the task's fields as one JSON object of strings (state is queued)
 SCRIPTS["add_task"] = r"""
 local tk = key('task', ARGV[2])
 if redis.call('EXISTS', tk) == 1 then return reply({ok = false}) end
-redis.call('HSET', tk, unpack(ARGV, 3))
+local flat = {}
+for field, value in pairs(cjson.decode(ARGV[3])) do flat[#flat + 1] = field; flat[#flat + 1] = value end
+redis.call('HSET', tk, unpack(flat))
 local t = hmap(tk)
 bucket_add(t)
 redis.call('ZADD', key('active'), t.enqueued_at, t.id)
@@ -361,7 +363,7 @@ redis.call('HSET', key('offer', offer_id), 'id', offer_id, 'task_id', task_id, '
 redis.call('ZADD', key('agent-offers', agent_id), redis.call('HINCRBY', ak, 'claims', 1), offer_id)
 restate(ak, a, made_at)
 index_free(agent_id, a, cfg, before)
-return reply({ok = true, v = agent_view(agent_id)})
+return reply({ok = true, t = task_map(task_id), v = agent_view(agent_id)})
 """
 
 # ARGV: prefix, offer ids... -> per offer its flat hash ({} when gone)

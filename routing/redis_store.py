@@ -253,7 +253,7 @@ class RedisStore:
 
     # ---- waiting tasks -------------------------------------------------------------------------------------
     async def add_task(self, task: TaskRecord) -> bool:
-        reply = await self._run("add_task", task.id, *encode_task(task))
+        reply = await self._run("add_task", task.id, encode_task(task))
         if not reply["ok"]:
             return False
         self._remember(reply)

@@ -41,6 +41,8 @@ async def test_times_and_attributes_survive_bit_for_bit(clients):
     assert await one.add_task(_task("t", at))
     got = await other.get_task("t")
     assert (got.enqueued_at, got.key, got.attributes) == (at, at, {"é": [1, None]})
+    assert await one.add_task(_task("t😀é", at))   # ids travel through JSON and Lua unharmed
+    assert [t.id for t in await other.waiting(bucket_name("general", "chat", ""), 5)] == ["t", "t😀é"]
 
 
 def test_bucket_members_sort_like_the_times():
