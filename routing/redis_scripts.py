@@ -227,7 +227,7 @@ end
 SCRIPTS: dict[str, str] = {}
 
 # ---- agents ----------------------------------------------------------------------------------------------------
-# ARGV: prefix, agent id, config JSON, now
+# ARGV: prefix, agent id, config JSON, now -> {v = agent view}
 SCRIPTS["put_agent"] = r"""
 local id, config, now = ARGV[2], ARGV[3], ARGV[4]
 local ak = key('agent', id)
@@ -245,7 +245,7 @@ index(id, a, cfg)
 return reply({v = agent_view(id)})
 """
 
-# ARGV: prefix, agent id, presence, has reason (0/1), reason, now
+# ARGV: prefix, agent id, presence, has reason (0/1), reason, now -> {v = agent view, or false: no agent}
 SCRIPTS["set_presence"] = r"""
 local id, presence, now = ARGV[2], ARGV[3], ARGV[6]
 local ak, a, cfg = load_agent(id)
@@ -262,7 +262,7 @@ index(id, a, cfg)
 return reply({v = agent_view(id)})
 """
 
-# ARGV: prefix, agent ids... -> per agent {hash, tasks} or {} when missing
+# ARGV: prefix, agent ids... -> per agent {h = hash, t = task ids}, or false when missing
 SCRIPTS["read_agents"] = r"""
 local out = {}
 for i = 2, #ARGV do out[#out + 1] = read_agent(ARGV[i]) end
@@ -283,7 +283,7 @@ return reply(out)
 """
 
 # ---- tasks -----------------------------------------------------------------------------------------------------
-# ARGV: prefix, task id, the task's fields as one JSON object of strings (state is queued)
+# ARGV: prefix, task id, the task's fields as one JSON object of strings -> {ok, t = task, f = free view}
 SCRIPTS["add_task"] = r"""
 local tk = key('task', ARGV[2])
 if redis.call('EXISTS', tk) == 1 then return reply({ok = false}) end
@@ -298,7 +298,7 @@ if is_queue_bucket(t.bucket) then f = free_view(t.queue, bucket_channel(t.bucket
 return reply({ok = true, t = t, f = f})
 """
 
-# ARGV: prefix, task ids... -> per task its flat hash ({} when missing)
+# ARGV: prefix, task ids... -> per task its hash ({} when missing)
 SCRIPTS["read_tasks"] = r"""
 local out = {}
 for i = 2, #ARGV do out[#out + 1] = task_map(ARGV[i]) end
@@ -313,7 +313,7 @@ for _, m in ipairs(members) do out[#out + 1] = task_map(string.sub(m, 17)) end
 return reply(out)
 """
 
-# ARGV: prefix, queue -> the queued task with the smallest queued_at, or {}
+# ARGV: prefix, queue -> the queued task with the smallest queued_at, or false
 SCRIPTS["oldest"] = r"""
 local ids = redis.call('ZRANGE', key('queued', ARGV[2]), 0, 0)
 if #ids == 0 then return reply(false) end
@@ -328,6 +328,7 @@ return redis.call('ZRANK', key('bucket', t[2]), t[3])
 """
 
 # ARGV: prefix, task id, queue, bucket, key, requirement, queued_at, step, priority, preferred_until
+#   -> {t = moved task}, or false when the task is not queued
 SCRIPTS["move_task"] = r"""
 local tk = key('task', ARGV[2])
 local t = hmap(tk)
@@ -341,7 +342,7 @@ return reply({t = moved})
 """
 
 # ---- offers and the conversation -------------------------------------------------------------------------------
-# ARGV: prefix, task id, offer id, agent id, queue, channel, made_at, expires_at
+# ARGV: prefix, task id, offer id, agent id, queue, channel, made_at, expires_at -> {ok, t = task, v = agent view}
 # The offer's timer is scheduled here, in the same step: a node dying right after a claim leaves an offer that
 # still expires.
 SCRIPTS["claim"] = r"""
@@ -366,7 +367,7 @@ index_free(agent_id, a, cfg, before)
 return reply({ok = true, t = task_map(task_id), v = agent_view(agent_id)})
 """
 
-# ARGV: prefix, offer ids... -> per offer its flat hash ({} when gone)
+# ARGV: prefix, offer ids... -> per offer its hash ({} when gone)
 SCRIPTS["read_offers"] = r"""
 local out = {}
 for i = 2, #ARGV do out[#out + 1] = (hmap(key('offer', ARGV[i]))) end
@@ -382,7 +383,7 @@ end
 return reply(out)
 """
 
-# ARGV: prefix, offer id, now -> the assigned task, or false
+# ARGV: prefix, offer id, now -> {t = assigned task, v = agent view}, or false when the offer is gone
 SCRIPTS["accept"] = r"""
 local now = ARGV[3]
 local o = hmap(key('offer', ARGV[2]))
@@ -398,7 +399,7 @@ restate(ak, a, now)
 return reply({t = task_map(o.task_id), v = agent_view(o.agent_id)})
 """
 
-# ARGV: prefix, offer id, now, missed (0/1), exclude_until -> {offer, task, {agent, tasks}} or false
+# ARGV: prefix, offer id, now, missed (0/1), exclude_until -> {o = offer, t = task, v = agent view} or false
 SCRIPTS["release"] = r"""
 local now = ARGV[3]
 local o = hmap(key('offer', ARGV[2]))
@@ -417,7 +418,7 @@ free_one(ak, a, cfg, o.channel, now)
 return reply({o = o, t = t, v = agent_view(o.agent_id)})
 """
 
-# ARGV: prefix, task id, now -> the task in wrap-up, or false
+# ARGV: prefix, task id, now -> {t = task in wrap-up, v = agent view}, or false
 SCRIPTS["end_task"] = r"""
 local tk = key('task', ARGV[2])
 local t = hmap(tk)
@@ -429,7 +430,7 @@ restate(ak, a, ARGV[3])
 return reply({t = task_map(ARGV[2]), v = agent_view(t.agent_id)})
 """
 
-# ARGV: prefix, task id, now, seconds an ended task stays readable -> the closed task, or false
+# ARGV: prefix, task id, now, seconds an ended task stays readable -> {t = closed task, v}, or false
 SCRIPTS["close_task"] = r"""
 local tk, now = key('task', ARGV[2]), ARGV[3]
 local t = hmap(tk)
