@@ -262,10 +262,18 @@ index(id, a, cfg)
 return reply({v = agent_view(id)})
 """
 
-# ARGV: prefix, agent ids... -> per agent {h = hash, t = task ids}, or false when missing
-SCRIPTS["read_agents"] = r"""
+# ARGV: prefix -> every agent, by id, each with its counters (c): what the metrics read next, in one step
+SCRIPTS["list_agents"] = r"""
+local ids = redis.call('SMEMBERS', key('agents'))
+table.sort(ids)
 local out = {}
-for i = 2, #ARGV do out[#out + 1] = read_agent(ARGV[i]) end
+for _, id in ipairs(ids) do
+  local ag = read_agent(id)
+  if ag then
+    ag.c = hmap(key('counters', 'agent:' .. id))
+    out[#out + 1] = ag
+  end
+end
 return reply(out)
 """
 

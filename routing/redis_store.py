@@ -49,6 +49,7 @@ from routing.redis_scripts import FREE_PAGE, HELPERS, SCRIPTS, VIEW_HEADS, WRITE
 
 log = logging.getLogger(__name__)
 SNAPSHOT_TTL_S = 0.02
+METRICS_TTL_S = 1.0   # counters read with every agent serve the metrics computed next (at most this stale)
 _FREE_PAGES = (FREE_PAGE, 16, 64, 256, 1024, 1 << 30)   # free agents are read lazily: callers usually stop early
 
 
@@ -61,6 +62,7 @@ class _Snapshot:
     heads: Mapping[str, Any] = field(default_factory=dict)       # bucket -> its first VIEW_HEADS task hashes
     tasks: dict[str, TaskRecord] = field(default_factory=dict)
     free: tuple[str, str, list[Any]] | None = None               # (queue, channel, first page of free agents)
+    counters: dict[str, dict[str, float]] = field(default_factory=dict)   # scope -> counters
 
 
 class RedisStore:
@@ -217,10 +219,16 @@ class RedisStore:
         return self._remember(await self._run("agent_view", agent_id)).agent
 
     async def list_agents(self) -> list[AgentRecord]:
-        ids = sorted(text(i) for i in await self._send(("SMEMBERS", self.keys.key("agents"))))
-        if not ids:
-            return []
-        return [a for a in map(self._agent, items(await self._run("read_agents", *ids))) if a is not None]
+        """Every agent, by id; their counters come along (queue and agent metrics read them next)."""
+        replies = items(await self._run("list_agents"))
+        snap = self._snap = _Snapshot(asyncio.get_running_loop().time() + METRICS_TTL_S)
+        agents = []
+        for reply in replies:
+            agent = self._agent(reply)
+            assert agent is not None
+            agents.append(agent)
+            snap.counters["agent:" + agent.id] = {k: float(v) for k, v in dict(reply["c"]).items()}
+        return agents
 
     async def set_presence(self, agent_id: str, presence: str, reason: str | None, now: float) -> AgentRecord:
         reply = await self._run("set_presence", agent_id, presence, "0" if reason is None else "1", reason or "",
@@ -384,6 +392,9 @@ class RedisStore:
         self._buffer(*[["i", scope, name, exact(value)] for name, value in values.items()])
 
     async def counters(self, scope: str) -> dict[str, float]:
+        snap = self._fresh()
+        if snap is not None and scope in snap.counters and not self._pending:   # own increments not in it
+            return dict(snap.counters[scope])
         raw = await self._send(("HGETALL", self.keys.key("counters", scope)))
         return {text(k): float(v) for k, v in raw.items()}
 

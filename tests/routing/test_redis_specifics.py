@@ -168,3 +168,21 @@ async def test_an_unreachable_redis_is_a_routing_error():
     with pytest.raises(RoutingError):
         await router.enqueue(Task("t", "general", "chat"))
     await store.redis.aclose()
+
+
+async def test_metrics_read_every_agent_and_its_counters_at_once(clients):
+    one, other = clients
+    await one.put_queue(QueueConfig("general"))
+    for agent_id in ("a1", "a2", "a3"):
+        await one.put_agent(AgentConfig(agent_id), NOW)
+        await one.incr("agent:" + agent_id, {"offered": 2})
+    await one.flush()
+    trips = one.round_trips
+    assert [a.id for a in await one.list_agents()] == ["a1", "a2", "a3"]
+    assert [await one.counters("agent:" + i) for i in ("a1", "a2", "a3")] == [{"offered": 2.0}] * 3
+    assert one.round_trips == trips + 1
+    await one.incr("agent:a1", {"offered": 1})                     # its own write is never hidden by a snapshot
+    assert await one.counters("agent:a1") == {"offered": 3.0}
+    await other.incr("agent:a2", {"offered": 1})
+    await other.flush()
+    assert await one.counters("agent:a2") == {"offered": 3.0}      # the round trip above ended the snapshot
