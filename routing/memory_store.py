@@ -141,6 +141,9 @@ class MemoryStore:
         entries = self._buckets[task.bucket]
         entries.remove(_entry(task))
         self._count[task.queue] -= 1
+        heap = self._oldest[task.queue]
+        if len(heap) > 4 * self._count[task.queue] + 1024:   # mostly stale: compact (amortised O(1))
+            self._compact(task.queue, heap)
         if not entries:
             del self._buckets[task.bucket]
             buckets = self._queue_buckets.get(task.queue)
@@ -188,14 +191,15 @@ class MemoryStore:
         heap = self._oldest.get(queue)
         if not heap:
             return None
-        if len(heap) > 4 * self._count.get(queue, 0) + 1024:   # mostly stale: rebuild
-            heap[:] = [e for e in heap if self._live(queue, e)]
-            heapq.heapify(heap)
         while heap:
             if self._live(queue, heap[0]):
                 return self._tasks[heap[0][1]]
             heapq.heappop(heap)
         return None
+
+    def _compact(self, queue: str, heap: list[tuple[float, str]]) -> None:
+        heap[:] = {e for e in heap if self._live(queue, e)}   # a set: re-queued tasks may appear twice
+        heapq.heapify(heap)
 
     def _live(self, queue: str, entry: tuple[float, str]) -> bool:
         task = self._tasks[entry[1]]

@@ -35,6 +35,14 @@ async def _agent(store, agent_id: str = "a1", *, available: bool = True, **kw):
     return await store.get_agent(agent_id)
 
 
+async def test_contract_implements_the_protocol(store_factory):
+    from routing import Store
+    store = await store_factory()
+    assert isinstance(store, Store)
+    missing = [name for name in dir(Store) if not name.startswith("_") and not hasattr(store, name)]
+    assert missing == []
+
+
 async def test_contract_add_and_get_task(store_factory):
     store = await store_factory()
     assert await store.add_task(_task("t1", NOW))

@@ -76,24 +76,26 @@ async def test_escalation_moves_to_another_queue_keeping_its_age(clock):
     assert stats["transferred_out"] == 1
 
 
-async def test_preferred_agent_then_fallback(clock):
+async def waiting_for_pref(clock):
+    """A router where t1 waits (up to 20 s) for the away agent `pref` while `other` is free."""
     router = await make_router(clock)
     await add_agents(router, "other")
     await add_agents(router, "pref", available=False)
     await router.set_agent_state("pref", "away")
     await router.enqueue(Task("t1", "general", "chat", preferred_agent="pref", preferred_for_s=20))
     assert (await router.get_task("t1")).state == "queued"
+    return router
+
+
+async def test_preferred_agent_then_fallback(clock):
+    router = await waiting_for_pref(clock)
     clock.advance(20)
     await router.tick()
     assert (await router.get_task("t1")).agent_id == "other"
 
 
 async def test_preferred_agent_gets_it_when_free(clock):
-    router = await make_router(clock)
-    await add_agents(router, "other")
-    await add_agents(router, "pref", available=False)
-    await router.set_agent_state("pref", "away")
-    await router.enqueue(Task("t1", "general", "chat", preferred_agent="pref", preferred_for_s=20))
+    router = await waiting_for_pref(clock)
     clock.advance(5)
     await router.set_agent_state("pref", "available")
     assert (await router.get_task("t1")).agent_id == "pref"
