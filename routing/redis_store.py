@@ -12,7 +12,7 @@ Round trips are the cost of a decision, so two things save them, both invisible 
   snapshot until this store makes its next round trip (and for at most `SNAPSHOT_TTL_S`): they see exactly the
   state right after this client's last command, as if they had run then.
 * Write-behind: counter increments and timers (`incr`, `schedule`) ride inside this store's next script (applied
-  first, in the same atomic step), or go on their own at the next turn of the event loop. Offer timers never
+  first, in the same atomic step), or go on their own after at most 5 ms. Offer timers never
   wait: `claim` writes them in the same step as the offer, so an offer always expires even if its node dies.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,13 +50,15 @@ from routing.redis_scripts import FREE_PAGE, HELPERS, SCRIPTS, VIEW_HEADS, WRITE
 
 log = logging.getLogger(__name__)
 SNAPSHOT_TTL_S = 0.02
+WRITE_BEHIND_S = 0.005   # pending counter increments and timers go alone after this, if no command took them
 METRICS_TTL_S = 1.0   # counters read with every agent serve the metrics computed next (at most this stale)
 _FREE_PAGES = (FREE_PAGE, 16, 64, 256, 1024, 1 << 30)   # free agents are read lazily: callers usually stop early
 
 
 @dataclass
 class _Snapshot:
-    """What the last script returned: valid until this store's next round trip."""
+    """What the last script returned: valid until this store's next round trip, and `until` (monotonic s;
+    not the loop's clock: asyncio.get_running_loop() costs a getpid() system call on Python 3.11)."""
     until: float
     agent: AgentRecord | None = None
     queues: Mapping[str, Any] = field(default_factory=dict)      # queue -> its non-empty queue buckets
@@ -83,7 +86,8 @@ class RedisStore:
         self._agent = AgentDecoder()
         self._claimed_timers: set[tuple[str, str, float]] = set()   # offer timers `claim` wrote (`schedule`)
         self._pending: list[list[str]] = []         # write-behind operations (see redis_scripts.WRITE_BEHIND)
-        self._flusher: asyncio.Task[None] | None = None
+        self._flush_timer: asyncio.TimerHandle | None = None   # sends pending writes if no command takes them
+        self._flushes: set[asyncio.Task[None]] = set()
         self._inflight: asyncio.Future[None] | None = None   # a write-behind flush on the wire
         self._snap: _Snapshot | None = None
         self.round_trips = 0                        # commands or pipelines sent (benchmarks, monitoring)
@@ -135,6 +139,9 @@ class RedisStore:
 
     def _take_pending(self) -> str:
         pending, self._pending = self._pending, []
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
         return json.dumps(pending, separators=(",", ":")) if pending else ""
 
     async def _run(self, name: str, *args: Any) -> Any:
@@ -145,11 +152,16 @@ class RedisStore:
 
     def _buffer(self, *operations: list[str]) -> None:
         self._pending.extend(operations)
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
+        if self._flush_timer is None:   # the engine's next command usually takes them along before this fires
+            self._flush_timer = asyncio.get_running_loop().call_later(WRITE_BEHIND_S, self._flush_alone)
 
-    async def _flush_soon(self) -> None:
-        await asyncio.sleep(0)   # the engine's next command usually takes the pending writes along
+    def _flush_alone(self) -> None:
+        self._flush_timer = None
+        task = asyncio.get_running_loop().create_task(self._flush_logged())
+        self._flushes.add(task)   # a strong reference until it is done
+        task.add_done_callback(self._flushes.discard)
+
+    async def _flush_logged(self) -> None:
         try:
             await self.flush()
         except Exception:   # Redis unreachable: the writes are lost, routing goes on and reports it
@@ -171,13 +183,13 @@ class RedisStore:
     # ---- snapshots -----------------------------------------------------------------------------------------
     def _fresh(self) -> _Snapshot | None:
         snap = self._snap
-        if snap is not None and asyncio.get_running_loop().time() > snap.until:
+        if snap is not None and time.monotonic() > snap.until:
             snap = self._snap = None
         return snap
 
     def _remember(self, reply: Mapping[str, Any]) -> _Snapshot:
         """Keep what a script returned for the reads that follow it."""
-        snap = _Snapshot(asyncio.get_running_loop().time() + SNAPSHOT_TTL_S)
+        snap = _Snapshot(time.monotonic() + SNAPSHOT_TTL_S)
         view = reply.get("v")
         if view:
             snap.agent = self._agent(view["a"])
@@ -221,7 +233,7 @@ class RedisStore:
     async def list_agents(self) -> list[AgentRecord]:
         """Every agent, by id; their counters come along (queue and agent metrics read them next)."""
         replies = items(await self._run("list_agents"))
-        snap = self._snap = _Snapshot(asyncio.get_running_loop().time() + METRICS_TTL_S)
+        snap = self._snap = _Snapshot(time.monotonic() + METRICS_TTL_S)
         agents = []
         for reply in replies:
             agent = self._agent(reply)
