@@ -39,18 +39,19 @@ from tests.servers import redis_server
 
 
 async def round_trips(url: str, seconds: float) -> dict[str, float]:
-    """Sequential PING and GET round trips per second on one redis-py asyncio client."""
+    """Sequential PING and GET round trips per second on one redis-py asyncio client, and the CPU of one."""
     client = aioredis.Redis.from_url(url)
     out = {}
     try:
         await client.set("bench:key", "x" * 64)
         for name, call in (("ping", client.ping), ("get", lambda: client.get("bench:key"))):
             n, end = 0, time.perf_counter() + seconds
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.thread_time()
             while time.perf_counter() < end:
                 await call()
                 n += 1
             out[name] = n / (time.perf_counter() - start)
+            out[name + "_cpu_us"] = (time.thread_time() - cpu) / n * 1e6
     finally:
         await client.aclose()
     return out
@@ -163,10 +164,11 @@ def line(label: str, results: list[dict[str, Any]]) -> str:
     p99 = max(r["p99_us"] for r in results)
     trips = statistics.fmean(r["round_trips"] for r in results)
     cpu = statistics.fmean(r["cpu_us"] for r in results)
-    return (f"  {label:<34} {statistics.fmean(per_s):>7,.0f}/s per process ({sum(per_s):,.0f}/s total)  "
-            f"p50 {p50 / 1e3:5.2f} ms  p99 {p99 / 1e3:6.2f} ms  {trips:.1f} round trips, {cpu:4.0f} us cpu"
-            f" per decision; baseline PING {statistics.fmean(ping):,.0f}/s"
-            f" = {statistics.fmean(ping) / statistics.fmean(per_s):4.1f} PINGs' time per decision")
+    ping_cpu = statistics.fmean(r["baseline"]["ping_cpu_us"] for r in results)
+    return (f"  {label:<34} {statistics.fmean(per_s):>6,.0f}/s per process ({sum(per_s):,.0f}/s total)  "
+            f"p50 {p50 / 1e3:5.2f} ms  p99 {p99 / 1e3:6.2f} ms\n"
+            f"  {'':<34} per decision: {trips:.1f} round trips, {cpu:4.0f} us client cpu = {cpu / ping_cpu:4.1f} "
+            f"PINGs' cpu; baseline PING {statistics.fmean(ping):,.0f}/s, {ping_cpu:.0f} us cpu each")
 
 
 async def bench_redis(url: str | None, quick: bool) -> None:
@@ -179,7 +181,8 @@ async def bench_redis(url: str | None, quick: bool) -> None:
     agents, waiting = 1000, 10_000
     base = await round_trips(url, 1.0)
     print(f"== redis store: {agents} agents, {SKILLS} skills, {waiting} waiting; {url}")
-    print(f"  baseline: raw round trips from this process  PING {base['ping']:,.0f}/s  GET {base['get']:,.0f}/s")
+    print(f"  baseline: raw round trips from this process  PING {base['ping']:,.0f}/s ({base['ping_cpu_us']:.0f} us cpu"
+          f" each)  GET {base['get']:,.0f}/s")
     for side, label in (("agent", "agent-side decisions"), ("contact", "enqueue->offer")):
         prefix = f"bench-{uuid.uuid4().hex[:8]}:"
         t0 = time.perf_counter()
