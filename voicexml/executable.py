@@ -1,0 +1,204 @@
+"""Executable content: the statements inside `<block>`, `<filled>`, catch handlers and `<if>`."""
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Callable
+
+from lxml import etree
+
+from . import ssml
+from .events import (HANGUP, ExitSession, GotoDialog, GotoItem, ReturnFromSubdialog, VXMLEvent, badfetch,
+                     semantic, unsupported)
+from .platform import Prompt
+from .properties import boolean, time_ms
+
+if TYPE_CHECKING:
+    from .fia import FormInterpreter
+
+
+class Executor:
+    """Runs executable content for one form interpreter, in the scope level it is given."""
+
+    def __init__(self, fia: "FormInterpreter") -> None:
+        self.fia = fia
+        self.session = fia.session
+        self.js = fia.session.js
+        self._handlers: dict[str, Callable[[etree._Element, int], None]] = {
+            "var": self._var, "assign": self._assign, "clear": self._clear, "if": self._if,
+            "goto": self._goto, "submit": self._submit, "return": self._return, "exit": self._exit,
+            "disconnect": self._disconnect, "log": self._log, "script": self._script, "throw": self._throw,
+            "reprompt": self._reprompt, "prompt": self._prompt, "audio": self._bare_prompt,
+            "value": self._bare_prompt, "enumerate": self._bare_prompt, "data": self._data,
+            "foreach": self._foreach, "mark": self._bare_prompt, "cancel": self._cancel,
+        }
+
+    # -- running ----------------------------------------------------------------------------------------
+    def run(self, container: etree._Element, level: int, *, skip: frozenset[str] = frozenset()) -> None:
+        """Execute the children of `container` (bare text is an implicit prompt) in the scope at `level`."""
+        chosen = self.fia.select_prompts(container)
+        if container.text and container.text.strip():
+            self._queue_text(container.text)
+        for child in container:
+            tag = child.tag
+            if isinstance(tag, str) and tag not in skip:
+                if tag == "prompt" and chosen is not None and child not in chosen:
+                    pass
+                else:
+                    handler = self._handlers.get(tag)
+                    if handler is not None:
+                        handler(child, level)
+                    elif not tag.startswith("{") and tag not in _NOT_EXECUTABLE:
+                        raise badfetch(f"<{tag}> is not executable content")
+            if child.tail and child.tail.strip():
+                self._queue_text(child.tail)
+
+    def _queue_text(self, text: str) -> None:
+        self.session.platform.queue_prompt(Prompt(" ".join(text.split()), (), self.fia.bargein()))
+
+    # -- variables --------------------------------------------------------------------------------------
+    def _var(self, el: etree._Element, level: int) -> None:
+        self.js.declare(level, el.get("name", ""), el.get("expr"))
+
+    def _assign(self, el: etree._Element, level: int) -> None:
+        self.js.assign(el.get("name", ""), el.get("expr", "undefined"))
+
+    def _clear(self, el: etree._Element, level: int) -> None:
+        names = (el.get("namelist") or "").split()
+        if not names:
+            self.fia.clear_items(None)
+            return
+        for n in names:
+            self.js.clear(n)
+        self.fia.clear_items(names)
+
+    def _script(self, el: etree._Element, level: int) -> None:
+        self.js.run_script(level, self.fia.script_source(el))
+
+    # -- control ----------------------------------------------------------------------------------------
+    def _if(self, el: etree._Element, level: int) -> None:
+        active = self.js.cond(el.get("cond", "false"))
+        done = active
+        if active and el.text and el.text.strip():
+            self._queue_text(el.text)
+        for child in el:
+            if child.tag in ("elseif", "else"):
+                active = not done and (child.tag == "else" or self.js.cond(child.get("cond", "false")))
+                done = done or active
+                if active and child.tail and child.tail.strip():
+                    self._queue_text(child.tail)
+            elif active:
+                self._one(child, level)
+
+    def _one(self, child: etree._Element, level: int) -> None:
+        tag = child.tag
+        if isinstance(tag, str):
+            handler = self._handlers.get(tag)
+            if handler is not None:
+                handler(child, level)
+            elif not tag.startswith("{") and tag not in _NOT_EXECUTABLE:
+                raise badfetch(f"<{tag}> is not executable content")
+        if child.tail and child.tail.strip():
+            self._queue_text(child.tail)
+
+    def _goto(self, el: etree._Element, level: int) -> None:
+        if el.get("nextitem") or el.get("expritem"):
+            item = el.get("nextitem") or self.js.string(el.get("expritem", ""))
+            raise GotoItem(item)
+        target = el.get("next") or self.js.string(el.get("expr", "''"))
+        raise GotoDialog(self.fia.resolve_target(target))
+
+    def _submit(self, el: etree._Element, level: int) -> None:
+        target = el.get("next") or self.js.string(el.get("expr", "''"))
+        uri = self.fia.resolve_target(target)
+        params = self.fia.namelist_values(el.get("namelist"), default_all=True)
+        method = (el.get("method") or "get").lower()
+        self.session.platform.submitted(uri, method, params)
+        raise GotoDialog(uri, method=method, params=params,
+                         enctype=el.get("enctype") or "application/x-www-form-urlencoded")
+
+    def _return(self, el: etree._Element, level: int) -> None:
+        if not self.fia.context.is_subdialog:
+            raise semantic("<return> outside a subdialog")
+        event = el.get("event") or (self.js.string(el.get("eventexpr", "")) if el.get("eventexpr") else None)
+        message = el.get("message") or (self.js.string(el.get("messageexpr", "")) if el.get("messageexpr") else "")
+        raise ReturnFromSubdialog(self.fia.namelist_values(el.get("namelist")), event, message)
+
+    def _exit(self, el: etree._Element, level: int) -> None:
+        value = self.js.eval(el.get("expr", "")) if el.get("expr") else None
+        raise ExitSession(value, self.fia.namelist_values(el.get("namelist")))
+
+    def _disconnect(self, el: etree._Element, level: int) -> None:
+        self.session.disconnect()
+        raise VXMLEvent(HANGUP, "the interpreter disconnected")
+
+    def _throw(self, el: etree._Element, level: int) -> None:
+        name = el.get("event") or self.js.string(el.get("eventexpr", "''"))
+        message = el.get("message") or (self.js.string(el.get("messageexpr", "")) if el.get("messageexpr") else "")
+        if not name:
+            raise semantic("<throw> with an empty event name")
+        raise VXMLEvent(name, message)
+
+    def _reprompt(self, el: etree._Element, level: int) -> None:
+        self.fia.reprompt = True
+
+    def _cancel(self, el: etree._Element, level: int) -> None:
+        raise unsupported("cancel", "<cancel> is not VoiceXML 2.1")
+
+    def _log(self, el: etree._Element, level: int) -> None:
+        label = el.get("label")
+        text = ssml.render(el, self.fia).text
+        if el.get("expr"):
+            text = (text + " " + self.js.string(el.get("expr", ""))).strip()
+        self.session.platform.log(text, label)
+
+    # -- prompts ----------------------------------------------------------------------------------------
+    def _prompt(self, el: etree._Element, level: int) -> None:
+        if el.get("cond") and not self.js.cond(el.get("cond", "true")):
+            return
+        self.fia.queue_prompt(el)
+
+    def _bare_prompt(self, el: etree._Element, level: int) -> None:
+        holder = etree.Element("prompt")
+        holder.append(_copy(el))
+        self.fia.queue_prompt(holder)
+
+    # -- 2.1 --------------------------------------------------------------------------------------------
+    def _foreach(self, el: etree._Element, level: int) -> None:
+        items = self.js.eval_raw(f"(function(a){{ if (!Array.isArray(a)) throw new TypeError('foreach array "
+                                 f"is not an array'); return a.length; }})({el.get('array')})")
+        item = el.get("item", "")
+        from .scripting import check_name
+        check_name(item)
+        for i in range(int(items)):
+            self.js.set_expr(level, item, f"({el.get('array')})[{i}]")
+            self.run(el, level)
+
+    def _data(self, el: etree._Element, level: int) -> None:
+        self.fia.data(el, level)
+
+
+_NOT_EXECUTABLE = frozenset(("catch", "error", "help", "noinput", "nomatch", "property", "grammar", "param",
+                             "filled", "option", "elseif", "else", "meta", "metadata", "link"))
+
+
+def _copy(el: etree._Element) -> etree._Element:
+    from copy import deepcopy
+    c = deepcopy(el)
+    c.tail = None
+    return c
+
+
+def jsonable(value: Any) -> str:
+    """A Python value as a JSON text for the ECMAScript side."""
+    return json.dumps(value)
+
+
+def boolean_attr(el: etree._Element, name: str, default: bool) -> bool:
+    """A boolean attribute with its default."""
+    v = el.get(name)
+    return default if v is None else boolean(v)
+
+
+def timeout_attr(el: etree._Element, name: str, default_ms: int) -> int:
+    """A time attribute in milliseconds."""
+    return time_ms(el.get(name), default_ms)

@@ -1,0 +1,132 @@
+"""Grammars in a dialog: building them from `<grammar>`, field types, `<option>` and menu `<choice>`, and
+matching the caller's input against the active set in priority order."""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+from lxml import etree
+
+from .events import VXMLEvent, badfetch
+
+_WORD = re.compile(r"[\w']+")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A successful match: the interpretation, utterance, mode, confidence and which grammar matched."""
+
+    utterance: str
+    interpretation: Any
+    inputmode: str
+    confidence: float
+    grammar: "ActiveGrammar"
+
+
+@dataclass(frozen=True)
+class ActiveGrammar:
+    """A grammar in the active set with what a match means: which element owns it and, for a choice, which."""
+
+    grammar: Any  # an object with .mode and .match(text) (voicexml.grammar.Grammar or PhraseGrammar)
+    owner: etree._Element  # the field, form, menu, link or choice element that owns the grammar
+    level: str  # "item" | "dialog" | "document" | "application"
+    choice: etree._Element | None = None
+
+    @property
+    def mode(self) -> str:
+        """`voice` or `dtmf`."""
+        return str(getattr(self.grammar, "mode", "voice"))
+
+
+@dataclass(frozen=True)
+class PhraseMatch:
+    """What a PhraseGrammar returns, shaped like voicexml.grammar's Match."""
+
+    utterance: str
+    interpretation: Any
+    confidence: float = 1.0
+
+
+class PhraseGrammar:
+    """A grammar generated from phrases (menu choices, field options): exact or approximate word matching."""
+
+    def __init__(self, mode: str, phrases: Sequence[tuple[str, Any]], approximate: bool = False) -> None:
+        self.mode = mode
+        self.approximate = approximate
+        self._phrases = [(_words(p) if mode == "voice" else [p.strip()], value) for p, value in phrases]
+
+    def match(self, text: str) -> PhraseMatch | None:
+        """The value of the first phrase `text` says (approximate: a subsequence of its words)."""
+        said = _words(text) if self.mode == "voice" else [text.strip()]
+        if not said or said == [""]:
+            return None
+        for words, value in self._phrases:
+            if said == words or (self.approximate and _subsequence(said, words)):
+                return PhraseMatch(" ".join(said), value)
+        return None
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _subsequence(said: list[str], words: list[str]) -> bool:
+    it = iter(words)
+    return all(w in it for w in said)
+
+
+_grammar_lock = threading.Lock()
+
+
+def grammar_module() -> Any:
+    """`voicexml.grammar`, or error.unsupported.grammar when it is not installed."""
+    try:
+        from . import grammar
+    except ImportError as e:  # pragma: no cover - only without the grammar package
+        raise VXMLEvent("error.unsupported.grammar", f"SRGS grammars are not available: {e}") from e
+    return grammar
+
+
+def builtin(type_spec: str, mode: str) -> Any:
+    """A builtin grammar (`digits?minlength=3`, `boolean`, ...) for `mode`, or error.unsupported.builtin."""
+    g = grammar_module()
+    try:
+        return g.builtin_grammar(type_spec, mode)
+    except Exception as e:
+        raise VXMLEvent("error.unsupported.builtin", f"builtin type {type_spec!r}: {e}") from e
+
+
+def parse(source: Any, *, base_uri: str | None, fetch: Callable[[str], str] | None,
+          media_type: str | None = None) -> Any:
+    """An SRGS grammar from an element or text; `error.badfetch` when it does not parse."""
+    g = grammar_module()
+    try:
+        return g.parse_grammar(source, base_uri=base_uri, fetch=fetch, media_type=media_type)
+    except VXMLEvent:
+        raise
+    except Exception as e:
+        raise badfetch(f"bad grammar: {e}") from e
+
+
+def match_input(kind: str, value: str, confidence: float, grammars: Iterable[ActiveGrammar],
+                confidencelevel: float) -> Hit | None:
+    """The first grammar (in priority order) that accepts the input, or None for a nomatch."""
+    if kind == "voice" and confidence < confidencelevel:
+        return None
+    for ag in grammars:
+        if ag.mode != kind:
+            continue
+        try:
+            m = ag.grammar.match(value)
+        except Exception:  # a hostile or broken grammar is a nomatch for this input, not a crash
+            m = None
+        if m is not None:
+            interp = getattr(m, "interpretation", None)
+            utt = getattr(m, "utterance", value) or value
+            if interp is None:
+                interp = utt
+            conf = getattr(m, "confidence", None)
+            return Hit(utt, interp, kind, confidence if conf is None or kind == "voice" else float(conf), ag)
+    return None
