@@ -105,7 +105,7 @@ class Executor:
             item = el.get("nextitem") or self.js.string(el.get("expritem", ""))
             raise GotoItem(item)
         target = el.get("next") or self.js.string(el.get("expr", "''"))
-        raise GotoDialog(self.fia.resolve_target(target))
+        raise GotoDialog(self.fia.resolve_target(target), local=target.strip().startswith("#"))
 
     def _submit(self, el: etree._Element, level: int) -> None:
         target = el.get("next") or self.js.string(el.get("expr", "''"))

@@ -134,11 +134,13 @@ class Fetcher:
             with open(path, "rb") as f:
                 content = f.read()
         except FileNotFoundError as e:
-            raise badfetch(f"not found: {uri}") from e
+            # A missing file is reported as a web server would report it, so that documents catch the same
+            # event (error.badfetch.http.404) whether they are served from files or over HTTP.
+            raise badfetch(f"not found: {uri}", 404) from e
         except IsADirectoryError as e:
             raise badfetch(f"is a directory: {uri}") from e
         except PermissionError as e:
-            raise VXMLEvent("error.noauthorization", f"permission denied: {uri}") from e
+            raise badfetch(f"permission denied: {uri}", 403) from e
         except OSError as e:
             raise badfetch(f"cannot read {uri}: {e}") from e
         res = Resource(uri, content, _guess_type(uri))

@@ -221,7 +221,6 @@ class FormInterpreter:
             self.session.hangup()
             raise VXMLEvent(HANGUP, "the caller hung up during the transfer")
         if ttype == "blind":
-            self.js.set(DIALOG, name, "unknown")
             raise VXMLEvent("connection.disconnect.transfer", f"blind transfer to {dest}")
         self.js.set(DIALOG, name, res.result)
         self.js.set(DIALOG, name + "$", {"duration": res.duration_ms / 1000.0,
@@ -273,7 +272,7 @@ class FormInterpreter:
             self.follow(ag.owner)
         if ag.owner is not item and ag.owner is not self.dialog and ag.owner.tag in ("form", "menu"):
             did = ag.owner.get("id")  # a document-scoped grammar of another dialog
-            raise GotoDialog(self.doc.uri + "#" + did if did else self.doc.uri)
+            raise GotoDialog(self.doc.uri + "#" + did if did else self.doc.uri, local=True)
         filled: list[etree._Element] = []
         interp = hit.interpretation
         if ag.owner is item and item.tag == "field":
@@ -335,7 +334,7 @@ class FormInterpreter:
         """A chosen `<choice>` or matched `<link>`: go to its target or throw its event."""
         if el.get("next") or el.get("expr"):
             target = el.get("next") or self.js.string(el.get("expr", "''"))
-            raise GotoDialog(self.resolve_target(target))
+            raise GotoDialog(self.resolve_target(target), local=target.strip().startswith("#"))
         name = el.get("event") or self.js.string(el.get("eventexpr", "''"))
         message = el.get("message") or (self.js.string(el.get("messageexpr", "")) if el.get("messageexpr") else "")
         raise VXMLEvent(name, message)

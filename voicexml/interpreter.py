@@ -139,7 +139,7 @@ class Session:
                 params = None
                 target: Document = g.document
                 fragment = g.uri.partition("#")[2]
-                if target is not ctx.doc or g.params or g.method != "get":
+                if not g.local:
                     self.enter_document(ctx, target)
 
     def _dialog(self, doc: Document, fragment: str) -> etree._Element:
@@ -178,9 +178,7 @@ class Session:
         """Load a transition's target (and its application root) before leaving the current dialog."""
         base, _, fragment = g.uri.partition("#")
         timeout = time_ms(lookup("fetchtimeout", (ctx.doc.root, ctx.app.root if ctx.app else None)), 10000)
-        if base == ctx.doc.uri and not g.params and g.method == "get" and not for_subdialog:
-            doc = ctx.doc
-        elif base == ctx.doc.uri and for_subdialog:
+        if g.local or (base == ctx.doc.uri and for_subdialog):
             doc = ctx.doc
         else:
             doc = self.load(base, method=g.method, params=g.params, timeout_ms=timeout)

@@ -21,6 +21,7 @@ class JsonlPlatform:
     def __init__(self, stdin: IO[str], stdout: IO[str], stderr: IO[str] = sys.stderr) -> None:
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
         self.eof = False
+        self.disconnected = False
 
     def _emit(self, event: str, **fields: Any) -> None:
         self.stdout.write(json.dumps({"event": event, **fields}, default=str) + "\n")
@@ -122,8 +123,8 @@ class JsonlPlatform:
         return TransferResult(result, int(msg.get("duration_ms", 0) or 0))
 
     def disconnect(self) -> None:
-        """`disconnect`."""
-        self._emit("disconnect")
+        """The line is dropped; `disconnect` is reported when the session has finished its hangup handling."""
+        self.disconnected = True
 
     def log(self, text: str, label: str | None = None) -> None:
         """`log`."""
@@ -137,11 +138,15 @@ class JsonlPlatform:
         self._emit("submit", next=uri, method=method, namelist=params)
 
     def ended(self, value: Any, namelist: dict[str, Any]) -> None:
-        """`exit`."""
+        """`exit` (after `disconnect` when the document hung up)."""
+        if self.disconnected:
+            self._emit("disconnect")
         self._emit("exit", expr=value, namelist=namelist)
 
     def failed(self, name: str, message: str) -> None:
         """`error`."""
+        if self.disconnected:
+            self._emit("disconnect")
         self._emit("error", name=name, message=message)
 
 
