@@ -72,11 +72,16 @@ def _strip(root: etree._Element) -> dict[etree._Element, etree._Element]:
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
-        if el.tag == f"{{{VXML_NS}}}grammar" or el.tag == "grammar":
+        if el.tag in (f"{{{VXML_NS}}}grammar", "grammar", f"{{{SRGS_NS}}}grammar"):
+            parent = el.getparent()
+            if parent is not None and parent.tag in (f"{{{SRGS_NS}}}grammar", f"{{{SRGS_NS}}}rule"):
+                continue
             grammars[el] = _copy(el)
     for el in list(root.iter()):
         if isinstance(el.tag, str) and el.tag.startswith(f"{{{VXML_NS}}}"):
             el.tag = el.tag[len(VXML_NS) + 2:]
+    for el in grammars:
+        el.tag = "grammar"  # an SRGS-namespaced <grammar> inside VoiceXML is a VoiceXML grammar element
     return grammars
 
 

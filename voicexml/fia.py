@@ -23,7 +23,7 @@ from .scripting import ANONYMOUS, DIALOG, HANDLER, TEMP
 if TYPE_CHECKING:
     from .interpreter import ExecutionContext, Session
 
-MAX_NESTED_EVENTS = 16
+MAX_NESTED_EVENTS = 8
 
 
 class SessionFailed(Exception):
@@ -130,6 +130,7 @@ class FormInterpreter:
 
     def collect(self, item: etree._Element) -> None:
         """Run one form item (Appendix C's collect and process phases)."""
+        self.session.step()
         name = item.get("name", "")
         self.prompt_counts[name] = self.prompt_counts.get(name, 0) + (0 if self.suppress_prompts else 1)
         self.prompt_counts[name] = max(self.prompt_counts[name], 1)
@@ -243,6 +244,7 @@ class FormInterpreter:
                            maxspeechtimeout_ms=time_ms(self.prop("maxspeechtimeout", item), 60000),
                            bargein=self.bargein(item))
         self.prompt_timeout_ms = None
+        self.session.steps = 0
         result: InputResult = self.session.platform.collect(req)
         if result.kind == "noinput":
             raise VXMLEvent("noinput")

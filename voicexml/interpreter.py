@@ -59,6 +59,7 @@ class SessionSettings:
 
     script: ScriptSettings = ScriptSettings()
     max_subdialog_depth: int = 32
+    max_steps_without_input: int = 100_000  # form items run without asking the caller: a runaway document
     local_uri: str = ""
     remote_uri: str = ""
     protocol: str = "text"
@@ -100,6 +101,7 @@ class Session:
         self.variables = variables or {}
         self.hung_up = False
         self.last_mark = ""
+        self.steps = 0
         self._dom_ready = False
 
     # == running =======================================================================================
@@ -276,6 +278,12 @@ class Session:
         if name:
             self.js.declare(level, name)
             self.js.set_expr(level, name, f"__dom({tree})")
+
+    def step(self) -> None:
+        """Count a form item run; a document that loops forever without input ends with error.semantic."""
+        self.steps += 1
+        if self.steps > self.settings.max_steps_without_input:
+            raise SessionFailed(semantic(f"{self.steps} form items ran without any input: a runaway document"))
 
     def hangup(self) -> None:
         """The caller is gone: no more input will come."""

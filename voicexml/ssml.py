@@ -41,7 +41,7 @@ class Rendered:
     @property
     def text(self) -> str:
         """The spoken text with whitespace normalised."""
-        return _SPACE.sub(" ", " ".join(self.parts)).strip()
+        return _SPACE.sub(" ", "".join(self.parts)).strip()
 
 
 def spoken_form(text: str, interpret_as: str | None) -> str:
@@ -92,6 +92,8 @@ class Renderer:
         elif tag == "mark":
             self.ctx.mark(el.get("name") or el.get("nameexpr") or "")
         elif tag in _SILENT:
+            if tag == "break":
+                self.out.parts.append(" ")  # a pause still separates words
             return
         elif tag == "enumerate":
             text = self.ctx.enumerate(el, self.render_children)
@@ -99,7 +101,11 @@ class Renderer:
                 self.out.parts.append(text)
         elif tag == "foreach":
             self.ctx.foreach(el, self.render_children)
-        else:  # prompt, p, s, paragraph, sentence, emphasis, prosody, voice, phoneme, ...
+        elif tag in ("p", "s", "paragraph", "sentence"):
+            self.out.parts.append(" ")
+            self.render_children(el)
+            self.out.parts.append(" ")
+        else:  # prompt, emphasis, prosody, voice, phoneme, ...
             self.render_children(el)
 
 
