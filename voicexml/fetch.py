@@ -40,7 +40,7 @@ class _Entry:
     resource: Resource
     fetched_at: float
     max_age: float | None  # from Cache-Control / Expires; None = revalidate by mtime (files) or always (http)
-    stamp: float | None  # a file's mtime
+    stamp: tuple[int, int] | None  # a file's mtime and size
 
 
 def to_uri(location: str) -> str:
@@ -105,7 +105,8 @@ class Fetcher:
         if entry.stamp is not None:  # a file: valid while its mtime is unchanged
             path = _file_path(uri)
             try:
-                return entry.resource if os.stat(path).st_mtime == entry.stamp else None
+                st = os.stat(path)
+                return entry.resource if (st.st_mtime_ns, st.st_size) == entry.stamp else None
             except OSError:
                 return None
         age = time.monotonic() - entry.fetched_at
@@ -144,7 +145,7 @@ class Fetcher:
         except OSError as e:
             raise badfetch(f"cannot read {uri}: {e}") from e
         res = Resource(uri, content, _guess_type(uri))
-        self._store(uri, _Entry(res, time.monotonic(), None, st.st_mtime))
+        self._store(uri, _Entry(res, time.monotonic(), None, (st.st_mtime_ns, st.st_size)))
         return res
 
     def _http(self, uri: str, timeout_s: float | None, method: str = "GET",

@@ -1,0 +1,72 @@
+"""Bad documents raise the right event in the session; xml:base; the parsed-document cache."""
+from __future__ import annotations
+
+from voicexml import DocumentCache, Fetcher
+from voicexml.fetch import to_uri
+from tests.voicexml.talk import converse, said, vxml, write
+
+CATCH_ALL = '<catch event="error"><prompt><value expr="_event"/>: <value expr="_message"/></prompt><exit/></catch>'
+
+
+def test_goto_to_a_document_that_is_not_well_formed(tmp_path):
+    (tmp_path / "broken.vxml").write_text("<vxml version='2.1'><form>")
+    events, _, _ = converse(write(tmp_path, "a.vxml", CATCH_ALL + '<form><block><goto next="broken.vxml"/></block></form>'))
+    assert said(events)[0].startswith("error.badfetch: not well-formed")
+
+
+def test_unknown_element_and_missing_next(tmp_path):
+    write(tmp_path, "unknown.vxml", "<form><block><frobnicate/></block></form>")
+    write(tmp_path, "nonext.vxml", "<form><block><goto/></block></form>")
+    path = write(tmp_path, "a.vxml", CATCH_ALL + """
+    <form>
+      <catch event="error.badfetch"><prompt><value expr="_message"/></prompt></catch>
+      <block><goto next="unknown.vxml"/></block>
+      <block><goto next="nonext.vxml"/></block>
+    </form>
+    """)
+    events, outcome, _ = converse(path)
+    assert said(events) == ["unknown element <frobnicate> at line 3",
+                            "<goto> at line 3 needs exactly one of next, expr, nextitem, expritem"]
+    assert outcome.status == "exit"
+
+
+def test_first_document_broken_is_an_error_event_not_a_crash(tmp_path):
+    (tmp_path / "bad.vxml").write_text(vxml("<form><block><nonsense/></block></form>"))
+    events, outcome, _ = converse(tmp_path / "bad.vxml")
+    assert events == [{"event": "error", "name": "error.badfetch", "message": "unknown element <nonsense> at line 3"}]
+    assert outcome.status == "error" and not outcome.start_failed
+    events, outcome, _ = converse(tmp_path / "absent.vxml")
+    assert outcome.start_failed and events[0]["name"] == "error.badfetch.http.404"
+
+
+def test_missing_dialog_and_nextitem(tmp_path):
+    path = write(tmp_path, "a.vxml", """
+    <form>
+      <catch event="error.badfetch"><prompt>bad <value expr="_message"/></prompt><assign name="x" expr="1"/></catch>
+      <block name="x"><goto next="#nowhere"/></block>
+      <block name="y"><goto nextitem="nothing"/></block>
+    </form>
+    """)
+    events, _, _ = converse(path)
+    assert said(events)[0].startswith("bad no dialog 'nowhere'")
+    assert said(events)[1] == "bad <goto nextitem> names no form item: 'nothing'"
+
+
+def test_xml_base_resolves_relative_uris(tmp_path):
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "target.vxml", "<form><block><prompt>in sub</prompt></block></form>")
+    path = tmp_path / "a.vxml"
+    path.write_text(vxml('<form><block><goto next="target.vxml"/></block></form>')
+                    .replace("<vxml ", f'<vxml xml:base="{to_uri(str(tmp_path / "sub"))}/" ', 1))
+    events, _, _ = converse(path)
+    assert said(events) == ["in sub"]
+
+
+def test_document_cache_parses_once_per_content(tmp_path):
+    path = write(tmp_path, "a.vxml", "<form><block/></form>")
+    fetcher, cache = Fetcher(), DocumentCache()
+    res = fetcher.fetch(to_uri(str(path)))
+    assert cache.get(res.uri, res.content) is cache.get(res.uri, res.content)
+    path.write_text(vxml("<form id='changed'><block/></form>"))
+    res2 = fetcher.fetch(to_uri(str(path)))
+    assert list(cache.get(res2.uri, res2.content).dialogs) == ["changed"]

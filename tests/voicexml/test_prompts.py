@@ -1,0 +1,52 @@
+"""Prompts: SSML rendered to text, audio with fallback, bargein, conditional prompts, 2.1 foreach and data."""
+from __future__ import annotations
+
+from tests.voicexml.talk import converse, said, write
+
+
+def test_ssml_rendering(tmp_path):
+    body = """
+    <form><block>
+      <prompt bargein="false">Code <say-as interpret-as="characters">AB12</say-as>.<break time="1s"/>Dial
+        <sub alias="World Wide Web Consortium">W3C</sub> <emphasis>now</emphasis>
+        <prosody rate="slow"><s>slowly</s></prosody><mark name="m1"/><voice gender="female">bye</voice></prompt>
+      <prompt><audio src="hello.wav">Hello <value expr="'caller'"/></audio> <audio expr="undefined">fallback only</audio></prompt>
+      <prompt cond="false">never</prompt>
+      bare text is a prompt too
+    </block></form>
+    """
+    events, _, _ = converse(write(tmp_path, "p.vxml", body))
+    prompts = [e for e in events if e["event"] == "prompt"]
+    assert prompts[0]["text"] == "Code A B 1 2. Dial World Wide Web Consortium now slowly bye"
+    assert prompts[0]["bargein"] is False
+    assert prompts[1]["text"] == "Hello caller fallback only"
+    assert prompts[1]["audio"] == [(tmp_path / "hello.wav").as_uri()]
+    assert prompts[2]["text"] == "bare text is a prompt too"
+
+
+def test_foreach_and_data(tmp_path):
+    (tmp_path / "accounts.xml").write_text(
+        "<accounts><account id='a1' kind='checking'>120</account><account id='a2' kind='savings'>7</account></accounts>")
+    body = """
+    <form><block>
+      <data name="doc" src="accounts.xml"/>
+      <var name="list" expr="doc.documentElement.getElementsByTagName('account')"/>
+      <var name="kinds" expr="[]"/>
+      <foreach item="acct" array="Array.prototype.slice.call(list)">
+        <script>kinds.push(acct.getAttribute('kind') + '=' + acct.firstChild.data);</script>
+      </foreach>
+      <prompt><foreach item="k" array="kinds"><value expr="k"/>, </foreach></prompt>
+    </block></form>
+    """
+    events, outcome, _ = converse(write(tmp_path, "d.vxml", body))
+    assert said(events) == ["checking=120, savings=7,"]
+
+
+def test_log_and_exit_values(tmp_path):
+    body = """
+    <form><block><log label="trace">x is <value expr="1 + 2"/></log>
+      <var name="a" expr="{b: [1, 'two']}"/><exit expr="'done'" namelist="a"/></block></form>
+    """
+    events, _, _ = converse(write(tmp_path, "l.vxml", body))
+    assert events[0] == {"event": "log", "text": "x is 3", "label": "trace"}
+    assert events[-1] == {"event": "exit", "expr": "done", "namelist": {"a": {"b": [1, "two"]}}}
