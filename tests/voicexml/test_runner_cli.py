@@ -1,0 +1,106 @@
+"""`python -m voicexml run --jsonl`: the protocol over real pipes, bad caller input, exit statuses, HTTP."""
+from __future__ import annotations
+
+import http.server
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.voicexml.talk import converse, said, vxml, write
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(doc: str, *lines: str, args: tuple[str, ...] = ("--jsonl",)) -> tuple[list[dict], int, str]:
+    proc = subprocess.run([sys.executable, "-m", "voicexml", "run", *args, doc], cwd=ROOT, input="".join(lines),
+                          capture_output=True, text=True, timeout=30)
+    events = [json.loads(x) for x in proc.stdout.splitlines()] if "--jsonl" in args else []
+    return events, proc.returncode, proc.stderr if "--jsonl" in args else proc.stdout
+
+
+FIELD = """
+<form>
+  <field name="n" type="digits"><prompt>Number?</prompt>
+    <nomatch><prompt>nomatch</prompt></nomatch>
+    <filled><exit namelist="n"/></filled>
+  </field>
+</form>
+"""
+
+
+def test_bad_caller_input_is_a_nomatch_with_a_message(tmp_path):
+    doc = str(write(tmp_path, "f.vxml", FIELD))
+    events, code, err = run(doc, "this is not json\n", '{"input": "dtmf", "digits": "12x"}\n', '[1]\n',
+                            '{"input": "voice"}\n', '{"input": "transfer", "result": "busy"}\n',
+                            '{"input": "dtmf", "digits": "12"}\n')
+    assert said(events) == ["Number?"] + ["nomatch"] * 5
+    assert events[-1] == {"event": "exit", "expr": None, "namelist": {"n": "12"}}
+    assert code == 0
+    assert "not JSON" in err and "digits" in err and '"input" field' in err and "utterance" in err
+
+
+def test_end_of_input_is_a_hangup_and_exit_status_zero(tmp_path):
+    events, code, _ = run(str(write(tmp_path, "f.vxml", FIELD)))
+    assert [e["event"] for e in events] == ["prompt", "listen", "exit"] and code == 0
+
+
+def test_exit_statuses_for_errors_and_usage(tmp_path):
+    bad = write(tmp_path, "bad.vxml", "<form><block><throw event='error.custom'/></block></form>")
+    events, code, _ = run(str(bad))
+    assert events[-1]["name"] == "error.custom" and code == 1
+    _, code, err = run(str(tmp_path / "missing.vxml"))
+    assert code == 2 and "cannot read" in err
+    proc = subprocess.run([sys.executable, "-m", "voicexml", "frobnicate"], cwd=ROOT, capture_output=True)
+    assert proc.returncode == 2
+
+
+def test_console_mode_for_people(tmp_path):
+    _, code, out = run(str(write(tmp_path, "f.vxml", FIELD)), "\n", "42\n", args=())
+    assert "Number?" in out and '"n": "42"' in out and code == 0
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    hits: list[str] = []
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "max-age=60")
+        super().end_headers()
+
+    def do_GET(self) -> None:
+        type(self).hits.append(self.path)
+        super().do_GET()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def http_root(tmp_path):
+    handler = lambda *a, **kw: _Handler(*a, directory=str(tmp_path), **kw)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_documents_404_and_cache(http_root):
+    folder, base = http_root
+    (folder / "lib.js").write_text("function greet(n) { return 'hi ' + n; }")
+    (folder / "a.vxml").write_text(vxml("""
+    <script src="lib.js"/>
+    <form>
+      <catch event="error.badfetch.http.404"><prompt><value expr="greet('404')"/></prompt><assign name="x" expr="1"/></catch>
+      <block name="x"><goto next="missing.vxml"/></block>
+      <block><goto next="b.vxml"/></block>
+    </form>"""))
+    (folder / "b.vxml").write_text(vxml('<script src="lib.js"/><form><block><prompt><value expr="greet(\'b\')"/></prompt></block></form>'))
+    _Handler.hits.clear()
+    events, outcome, _ = converse(f"{base}/a.vxml")
+    assert said(events) == ["hi 404", "hi b"]
+    assert _Handler.hits.count("/lib.js") == 1  # max-age=60: the second document uses the cached script
