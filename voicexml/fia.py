@@ -377,7 +377,8 @@ class FormInterpreter:
         out = [ActiveGrammar(g, item, "item") for g in self.grammars_of(item)]
         ftype = item.get("type")
         if ftype:
-            out += [ActiveGrammar(inputs.builtin(ftype, mode), item, "item") for mode in ("voice", "dtmf")]
+            out += [ActiveGrammar(g, item, "item") for g in self.cached(
+                item, "builtin", lambda: [inputs.builtin(ftype, mode) for mode in ("voice", "dtmf")])]
         options = [o for o in item if o.tag == "option"]
         if options:
             out += [ActiveGrammar(g, item, "item") for g in self.cached(item, "options", lambda: _options(options))]
@@ -591,8 +592,11 @@ class FormInterpreter:
     def prop(self, name: str, item: etree._Element | None = None) -> str:
         """A property's value for the current item."""
         item = item if item is not None else self.current
-        return lookup(name, (item if item is not self.dialog else None, self.dialog, self.doc.root,
-                             self.context.app.root if self.context.app else None))
+        scope = item if item is not None else self.dialog
+        # Property values are literals, so a document's answers never change: memoise them per element.
+        return self.cached(scope, "property:" + name, lambda: lookup(
+            name, (item if item is not self.dialog else None, self.dialog, self.doc.root,
+                   self.context.app.root if self.context.app else None)))
 
     def bargein(self, item: etree._Element | None = None) -> bool:
         """The bargein property in effect."""

@@ -14,7 +14,7 @@ def test_infinite_loop_and_memory_bomb_raise_error_semantic(tmp_path):
     <form>
       <catch event="error.semantic"><prompt><value expr="_message"/></prompt></catch>
       <block><script>while (true) {}</script><prompt>not reached</prompt></block>
-      <block><script>var a = []; while (true) { a.push(new Array(10000).join('x') + a.length); }</script></block>
+      <block><script>var a = []; while (true) { a.push(new Array(200000).join('x') + a.length); }</script></block>
       <block><prompt><value expr="(function f(n) { return f(n + 1); })(0)"/></prompt></block>
       <block><prompt>still alive <value expr="1 + 1"/></prompt></block>
     </form>
