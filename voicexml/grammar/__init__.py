@@ -2,7 +2,7 @@
 from .builtins import builtin_grammar
 from .errors import GrammarError
 from .grammar import Grammar, GrammarSettings, Match
-from .jsgf import srgs_to_jsgf
+from .jsgf import srgs_to_jsgf, srgs_words
 from .loader import parse_grammar
 from .semantics import ScriptLimits
 
@@ -15,4 +15,5 @@ __all__ = [
     "builtin_grammar",
     "parse_grammar",
     "srgs_to_jsgf",
+    "srgs_words",
 ]

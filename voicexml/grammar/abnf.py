@@ -19,10 +19,12 @@ from .nodes import SPECIALS, Node, Repeat, Rule, Tag, Token, make_one_of, make_s
 from .tokens import token_words
 from .xml_form import parse_float, rule_reference
 
+MAX_NESTING = 200  # as deep as XML grammars may nest (libxml2 stops at 256)
 _HEADER = re.compile(r"\A\ufeff?#ABNF[ \t]+1\.0(?:[ \t]+[A-Za-z0-9._:-]+)?[ \t]*;")
 _DELIMS = set(";|()[]{}<>$\"!/=") | {" ", "\t", "\r", "\n"}
 _NAME = re.compile(r"[^\s;|()\[\]{}<>$\"!/=#.:]+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
+_QUOTED = re.compile(r'"((?:\\.|[^"\\])*)"')
 _REPEAT = re.compile(r"<\s*(\d+)\s*(?:(-)\s*(\d*))?\s*(?:/\s*([0-9.eE+-]+)\s*/)?\s*>")
 
 
@@ -33,6 +35,7 @@ class _Parser:
         self.key = key
         self.base_uri = base_uri
         self.mode = mode or "voice"
+        self.depth = 0
 
     # -- scanning --------------------------------------------------------------------------------------
 
@@ -86,10 +89,13 @@ class _Parser:
         self.i = m.end()
         decls: dict[str, str] = {}
         rules: dict[str, Rule] = {}
+        self.header_tags: list[str] = []
         while self.peek():
             c = self.peek()
             if c == "{":
-                self.tag()  # a header tag: SISR global declarations, not supported yet, so ignored
+                if rules:
+                    raise self.error("a header tag after the first rule")
+                self.header_tags.append(self.tag())  # SISR global declarations
                 self.expect(";")
                 continue
             if c == "$":
@@ -139,6 +145,15 @@ class _Parser:
     # -- expansions ------------------------------------------------------------------------------------
 
     def alternatives(self) -> Node:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(f"groups nested more than {MAX_NESTING} deep")
+        try:
+            return self._alternatives()
+        finally:
+            self.depth -= 1
+
+    def _alternatives(self) -> Node:
         items: list[Node] = []
         weights: list[float] = []
         weighted = False
@@ -185,11 +200,11 @@ class _Parser:
         elif c == "$":
             nodes = [self.reference()]
         elif c == '"':
-            end = self.s.find('"', self.i + 1)
-            if end < 0:
+            m = _QUOTED.match(self.s, self.i)
+            if not m:
                 raise self.error("unterminated quoted token")
-            nodes = self.token(self.s[self.i + 1:end])
-            self.i = end + 1
+            nodes = self.token(re.sub(r"\\(.)", r"\1", m.group(1)))  # \" and \\ stand for " and \
+            self.i = m.end()
         elif c in _DELIMS:
             raise self.error(f"unexpected {c!r}")
         else:
@@ -289,4 +304,4 @@ def parse_abnf(text: str, *, key: str = "", base_uri: str | None = None, setting
     tag_format = decls.get("tag-format", "").strip().strip("<>").strip() or None
     return Grammar(rules=rules, root=root_name, mode=parser.mode, lang=decls.get("language"),
                    tag_format=tag_format, key=key, base_uri=parser.base_uri, settings=settings,
-                   root_declared=bool(decls.get("root") or root))
+                   root_declared=bool(decls.get("root") or root), header_tags=tuple(parser.header_tags))

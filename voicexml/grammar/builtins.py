@@ -55,6 +55,10 @@ class BuiltinGrammar(Grammar):
     def __repr__(self) -> str:
         return f"<BuiltinGrammar {self.key} {self.params or ''}>"
 
+    def read(self, words: list[str]) -> Any:
+        """The value of already tokenised words; raises NoMatch."""
+        return self._reader(words, self.params)
+
     def tokenize(self, text: str) -> list[str] | None:
         """Words for the reader: lower case, hyphens split ("twenty-five"), currency symbols kept apart."""
         if self.mode == "dtmf":
@@ -376,26 +380,28 @@ def _time_dtmf(w: list[str], params: dict[str, str]) -> str:
 # -- the registry --------------------------------------------------------------------------------------
 
 _DIGIT_KEYS = list("0123456789")
-_NUMBER_VOCAB = list(spoken.NUMBER_WORDS) + ["minus", "point", "oh"]
+_SPOKEN_DIGITS = list(spoken.ONES) + ["oh"]  # what a recogniser listens for; the readers accept more
+_NUMBER_VOCAB = list(spoken.NUMBER_WORDS) + ["minus", "negative", "plus", "point", "oh"]
 _ORDINAL_VOCAB = list(spoken.ORDINALS)
 _MONTH_VOCAB = [m for m in _MONTHS if len(m) > 4 or m in ("may", "june", "july")]
 
 # type -> mode -> (reader, vocabulary, most words/keys one value takes)
 _REGISTRY: dict[str, dict[str, tuple[Reader, list[str], int]]] = {
     "boolean": {"voice": (_boolean_voice, list(_YES + _NO), 3), "dtmf": (_boolean_dtmf, _DIGIT_KEYS, 1)},
-    "digits": {"voice": (_digits_voice, list(spoken.DIGIT_WORDS) + ["double", "triple"], 64),
+    "digits": {"voice": (_digits_voice, _SPOKEN_DIGITS + ["double", "triple"], 64),
                "dtmf": (_digits_dtmf, _DIGIT_KEYS, 64)},
-    "phone": {"voice": (_phone_voice, list(spoken.DIGIT_WORDS) + ["double", "triple", "extension"], 32),
+    "phone": {"voice": (_phone_voice, _SPOKEN_DIGITS + ["double", "triple", "extension", "x"], 32),
               "dtmf": (_phone_dtmf, _DIGIT_KEYS + ["*"], 32)},
     "number": {"voice": (_number_voice, _NUMBER_VOCAB, 24), "dtmf": (_number_dtmf, _DIGIT_KEYS + ["*"], 24)},
     "currency": {"voice": (_currency_voice, _NUMBER_VOCAB + ["dollars", "dollar", "cents", "cent", "buck",
-                                                             "bucks", "euros", "pounds"], 24),
+                                                             "bucks", "euro", "euros", "pound", "pounds", "yen", "penny", "pence"], 24),
                  "dtmf": (_currency_dtmf, _DIGIT_KEYS + ["*"], 24)},
     "date": {"voice": (_date_voice, _MONTH_VOCAB + _ORDINAL_VOCAB + _NUMBER_VOCAB + ["the", "of", "on"], 12),
              "dtmf": (_date_dtmf, _DIGIT_KEYS, 8)},
-    "time": {"voice": (_time_voice, _NUMBER_VOCAB + ["o'clock", "a", "m", "p", "noon", "midnight", "half",
-                                                     "quarter", "past", "to", "after", "before", "morning",
-                                                     "afternoon", "evening", "in", "the", "at", "night"], 8),
+    "time": {"voice": (_time_voice, _NUMBER_VOCAB + ["o'clock", "a", "m", "p", "am", "pm", "noon", "midnight",
+                                                     "midday", "half", "quarter", "past", "to", "after", "before",
+                                                     "morning", "afternoon", "evening", "in", "the", "at", "night",
+                                                     "tonight", "hours", "minutes", "minute"], 10),
              "dtmf": (_time_dtmf, _DIGIT_KEYS, 4)},
 }
 BUILTIN_TYPES = tuple(_REGISTRY)

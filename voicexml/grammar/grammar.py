@@ -2,24 +2,27 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .analysis import Analysis
 from .errors import GrammarError
 from .matcher import BudgetExceeded, Chart, Derivation, Garbage
-from .nodes import Node, OneOf, Repeat, Rule, RuleRef, Sequence, Special, Tag, Token, children
+from .nodes import Node, Rule, RuleRef, Tag, children
 from .semantics import Interpreter, ScriptLimits, tag_kind
 from .tokens import dtmf_keys, voice_words
 
 log = logging.getLogger(__name__)
+_RECURSION_LIMIT = 20_000
 
-Fetch = Callable[[str], bytes]
-"""Fetches a grammar URI (absolute) and returns its bytes; raise to signal failure."""
+Fetch = Callable[[str], bytes | str]
+"""Fetches a grammar URI (absolute) and returns its bytes (or decoded text); raise to signal failure."""
 
 
 class NoMatch(Exception):
-    """Raised by a builtin grammar's interpreter function: the words fit the shape but mean nothing."""
+    """Raised by a builtin grammar's reader: the words fit the shape but mean nothing ("february 30")."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ class Grammar:
     def __init__(self, *, rules: dict[str, Rule], root: str | None, mode: str = "voice",
                  lang: str | None = None, tag_format: str | None = None, key: str = "",
                  base_uri: str | None = None, settings: GrammarSettings | None = None,
-                 interpreter: Callable[[list[str]], Any] | None = None, root_declared: bool = True) -> None:
+                 root_declared: bool = True,
+                 header_tags: tuple[str, ...] = ()) -> None:
         if mode not in ("voice", "dtmf"):
             raise GrammarError(f"mode must be 'voice' or 'dtmf', not {mode!r}")
         self.rules = rules
@@ -55,6 +59,7 @@ class Grammar:
         # A grammar without a declared root matches its first rule when used directly, but another
         # grammar may not reference it as a whole (SRGS).
         self.root_declared = root_declared
+        self.header_tags = header_tags  # SISR header script: declarations every tag of the grammar sees
         self.mode = mode
         self.lang = lang
         self.tag_format = tag_format
@@ -63,9 +68,9 @@ class Grammar:
         self.settings = settings or GrammarSettings()
         # Every grammar reachable through rulerefs, by key; this grammar shares it with them.
         self.library: dict[str, Grammar] = {key: self}
-        self._python_interpreter = interpreter
         self._semantics: Interpreter | None = None
         self._has_tags: bool | None = None
+        self.analysis: Analysis | None = None  # set once the library is complete (check_library)
 
     def __repr__(self) -> str:
         return f"<Grammar root={self.root!r} mode={self.mode} rules={len(self.rules)}>"
@@ -88,12 +93,7 @@ class Grammar:
     def iter_nodes(self) -> Iterator[Node]:
         """Every node of every rule of every grammar in the library."""
         for g in self.library.values():
-            for rule in g.rules.values():
-                stack = [rule.body]
-                while stack:
-                    node = stack.pop()
-                    yield node
-                    stack.extend(children(node))
+            yield from g.iter_own_nodes()
 
     def iter_own_nodes(self) -> Iterator[Node]:
         """Every node of this grammar's own rules."""
@@ -104,7 +104,8 @@ class Grammar:
     def has_tags(self) -> bool:
         """Whether any reachable grammar carries semantic tags."""
         if self._has_tags is None:
-            self._has_tags = any(isinstance(n, Tag) for n in self.iter_nodes())
+            self._has_tags = any(isinstance(n, Tag) for n in self.iter_nodes()) or any(
+                g.header_tags or hasattr(g, "read") for g in self.library.values())
         return self._has_tags
 
     # -- matching --------------------------------------------------------------------------------------
@@ -125,8 +126,15 @@ class Grammar:
             log.warning("grammar input of %d tokens exceeds max_tokens=%d: no match",
                         len(tokens), self.settings.max_tokens)
             return None
-        chart = Chart(self.lookup, tokens, self.settings.max_steps)
+        if self.analysis is None:
+            check_library(self)
+        chart = Chart(self.lookup, tokens, self.settings.max_steps, self.analysis.nodes if self.analysis else None)
         root = self.root_rule()
+        # The matcher recurses about ten Python frames per token of a right-recursive rule; Python 3.11
+        # frames do not use the C stack, so a higher limit is safe. Only ever raised, never lowered, so
+        # concurrent matches in other threads are unaffected.
+        if sys.getrecursionlimit() < _RECURSION_LIMIT:
+            sys.setrecursionlimit(_RECURSION_LIMIT)
         try:
             if len(tokens) not in chart.ends(root.body, 0):
                 return None
@@ -138,21 +146,22 @@ class Grammar:
         utterance = ("" if self.mode == "dtmf" else " ").join(tokens)
         garbage = _garbage_count(derivation)
         confidence = 1.0 - 0.5 * garbage / len(tokens)
-        if self._python_interpreter is not None:
-            try:
-                value = self._python_interpreter(tokens)
-            except NoMatch:
-                return None
-        elif not self.has_tags:
+        if not self.has_tags:
             value = utterance
         else:
-            value = self._interpreter().interpret(derivation)
+            try:
+                value = self._interpreter().interpret(derivation)
+            except NoMatch:  # a builtin grammar it references refused its words
+                return None
         return Match(utterance, value, confidence, tuple(tokens))
 
     def _interpreter(self) -> Interpreter:
         if self._semantics is None:
             formats = {k: g.tag_format for k, g in self.library.items()}
-            self._semantics = Interpreter(formats, self.settings.script)
+            headers = [t for g in self.library.values() for t in g.header_tags]
+            # Builtin grammars referenced by rulerefs are worth what their readers say.
+            readers = {k: g.read for k, g in self.library.items() if hasattr(g, "read")}
+            self._semantics = Interpreter(formats, self.settings.script, headers, readers)
         return self._semantics
 
 
@@ -184,7 +193,9 @@ def check_library(grammar: Grammar) -> None:
                     if target_key != g.key and target.scope != "public":
                         raise GrammarError(f"rule {target.id!r} of {target_key} is private and cannot be "
                                            f"referenced from another grammar", code="private_rule")
-    _check_left_recursion(grammar)
+    rules = [(g.key, r) for g in grammar.library.values() for r in g.rules.values()]
+    grammar.analysis = Analysis(rules, grammar.lookup)
+    grammar.analysis.check_left_recursion()
 
 
 def _walk(node: Node) -> Iterator[Node]:
@@ -193,76 +204,3 @@ def _walk(node: Node) -> Iterator[Node]:
         n = stack.pop()
         yield n
         stack.extend(children(n))
-
-
-def _check_left_recursion(grammar: Grammar) -> None:
-    all_rules = [(g.key, r) for g in grammar.library.values() for r in g.rules.values()]
-    nullable_rules: set[tuple[str, str]] = set()
-
-    def nullable(node: Node) -> bool:
-        if isinstance(node, Token):
-            return False
-        if isinstance(node, Tag):
-            return True
-        if isinstance(node, Special):
-            return node.kind != "VOID"
-        if isinstance(node, RuleRef):
-            key, rule = grammar.lookup(node.grammar, node.rule)
-            return (key, rule.id) in nullable_rules
-        if isinstance(node, Sequence):
-            return all(nullable(c) for c in node.items)
-        if isinstance(node, OneOf):
-            return any(nullable(c) for c in node.items)
-        if isinstance(node, Repeat):
-            return node.min == 0 or nullable(node.item)
-        return False
-
-    changed = True
-    while changed:  # fixpoint: a rule is nullable once its body is, given the rules known nullable so far
-        changed = False
-        for key, rule in all_rules:
-            if (key, rule.id) not in nullable_rules and nullable(rule.body):
-                nullable_rules.add((key, rule.id))
-                changed = True
-
-    def left_refs(node: Node) -> list[tuple[str, str]]:
-        if isinstance(node, RuleRef):
-            key, rule = grammar.lookup(node.grammar, node.rule)
-            return [(key, rule.id)]
-        if isinstance(node, Sequence):
-            found = []
-            for c in node.items:
-                found += left_refs(c)
-                if not nullable(c):
-                    break
-            return found
-        if isinstance(node, OneOf):
-            return [r for c in node.items for r in left_refs(c)]
-        if isinstance(node, Repeat):
-            return left_refs(node.item)
-        return []
-
-    edges = {(key, rule.id): left_refs(rule.body) for key, rule in all_rules}
-    state: dict[tuple[str, str], int] = {}  # 1 visiting, 2 done
-
-    def visit(start: tuple[str, str]) -> None:
-        stack = [(start, iter(edges[start]))]
-        state[start] = 1
-        while stack:
-            here, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                state[here] = 2
-                stack.pop()
-                continue
-            if state.get(nxt) == 1:
-                raise GrammarError(f"rule {nxt[1]!r} is left-recursive (it can reach itself without "
-                                   f"consuming a token); rewrite it with right recursion or a repeat",
-                                   code="left_recursion")
-            if nxt not in state:
-                state[nxt] = 1
-                stack.append((nxt, iter(edges[nxt])))
-
-    for node in edges:
-        if node not in state:
-            visit(node)

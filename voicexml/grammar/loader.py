@@ -23,13 +23,16 @@ def parse_grammar(source: Any, *, base_uri: str | None = None, fetch: Fetch | No
     rule (a `src="g.grxml#rule"` reference).
     """
     key = urldefrag(base_uri)[0] if base_uri else ""
-    grammar = _parse_one(source, key=key, base_uri=base_uri, media_type=media_type, settings=settings)
-    if root is not None:
-        if root not in grammar.rules:
-            raise GrammarError(f"rule {root!r} is not defined in the grammar", code="undefined_rule")
-        grammar.root = root
-    _load_references(grammar, fetch, settings)
-    check_library(grammar)
+    try:
+        grammar = _parse_one(source, key=key, base_uri=base_uri, media_type=media_type, settings=settings)
+        if root is not None:
+            if root not in grammar.rules:
+                raise GrammarError(f"rule {root!r} is not defined in the grammar", code="undefined_rule")
+            grammar.root = root
+        _load_references(grammar, fetch, settings)
+        check_library(grammar)
+    except RecursionError as e:  # a pathological nesting the explicit limits did not catch
+        raise GrammarError("the grammar is nested too deeply to process", code="invalid") from e
     return grammar
 
 

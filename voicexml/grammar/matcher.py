@@ -47,8 +47,10 @@ _EMPTY: frozenset[int] = frozenset()
 class Chart:
     """The memo tables for one input; build one per match."""
 
-    def __init__(self, lookup: Lookup, tokens: list[str], max_steps: int) -> None:
+    def __init__(self, lookup: Lookup, tokens: list[str], max_steps: int,
+                 facts: dict[Node, tuple[bool, frozenset[str] | None]] | None = None) -> None:
         self.lookup = lookup
+        self.facts = facts or {}
         self.tokens = tuple(tokens)
         self.n = len(tokens)
         self.max_steps = max_steps
@@ -57,8 +59,9 @@ class Chart:
 
     # -- recognition -----------------------------------------------------------------------------------
 
-    def _tick(self) -> None:
-        self.steps += 1
+    def _tick(self, work: int = 1) -> None:
+        # Work is charged by the sizes of the sets made, so the budget bounds memory as well as time.
+        self.steps += work
         if self.steps > self.max_steps:
             raise BudgetExceeded(f"more than {self.max_steps} steps")
 
@@ -67,8 +70,13 @@ class Chart:
         key = (node, i)
         found = self._memo.get(key)
         if found is None:
-            self._tick()
-            found = self._compute(node, i)
+            facts = self.facts.get(node)
+            if facts is not None and facts[1] is not None and (i == self.n or self.tokens[i] not in facts[1]):
+                # The next word cannot start this expansion: it matches nothing here, or nothing at all.
+                found = frozenset((i,)) if facts[0] else _EMPTY
+            else:
+                self._tick()
+                found = self._compute(node, i)
             self._memo[key] = found
         return found
 
@@ -82,6 +90,7 @@ class Chart:
             if node.kind == "NULL":
                 return frozenset((i,))
             if node.kind == "GARBAGE":
+                self._tick((self.n - i) // 4)
                 return frozenset(range(i, self.n + 1))
             return _EMPTY
         if isinstance(node, RuleRef):
@@ -93,6 +102,7 @@ class Chart:
             result: set[int] = set()
             for alt in node.items:
                 result |= self.ends(alt, i)
+            self._tick(len(node.items) + len(result) // 4)
             return frozenset(result)
         if isinstance(node, Repeat):
             return self._rep_ends(node, 0, i)
@@ -106,8 +116,10 @@ class Chart:
         if found is None:
             self._tick()
             result: set[int] = set()
-            for k in self.ends(seq.items[idx], i):
+            child = self.ends(seq.items[idx], i)
+            for k in child:
                 result |= self._seq_ends(seq, idx + 1, k)
+            self._tick(len(child) + len(result) // 4)
             found = frozenset(result)
             self._memo[key] = found
         return found
@@ -135,6 +147,7 @@ class Chart:
             for k in child:
                 if k > i:  # only repetitions that consume input move on; empty ones change nothing
                     result |= self._rep_ends(rep, self._count(rep, c + 1), k)
+            self._tick(len(child) + len(result) // 4)
         found = frozenset(result)
         self._memo[key] = found
         return found

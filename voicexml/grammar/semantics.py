@@ -12,7 +12,8 @@ Tag formats (the grammar's `tag-format`):
 - ``semantics/1.0-literals``: the tag's text is the rule's value.
 - none: the style of VoiceXML 2.0 era grammars. A tag that looks like script is script, otherwise a
   literal. Script tags may also leave their result in the tag's value (``'alpha'``) or in variables
-  (``var city='x'; state='y'``), which become the properties of the rule's value.
+  (``var city='x'; state='y'``), which become the properties of the rule's value, and may use the 2003
+  draft's ``$`` (the rule's value), ``$name`` (a referenced rule's) and ``$$`` (the latest one's).
 
 A rule whose `out` no tag touched is worth its last referenced rule's value, or else its text.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,16 +82,40 @@ def tag_kind(text: str, tag_format: str | None) -> str:
     raise GrammarError(f"unsupported tag-format {tag_format!r}", code="unsupported")
 
 
+_DOLLAR = re.compile(r"""("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')|\$\$|\$([A-Za-z_][\w]*)|\$(?![\w$])""")
+
+
+def dollar_notation(script: str) -> str:
+    """Rewrite the 2003 draft's notation, outside string literals: `$` is `out`, `$name` is `rules.name`,
+    `$$` is `rules.latest()`."""
+
+    def swap(m: re.Match[str]) -> str:
+        if m.group(1):
+            return m.group(1)  # a string literal stays as it is
+        if m.group(0) == "$$":
+            return "rules.latest()"
+        return f"rules.{m.group(2)}" if m.group(2) else "out"
+
+    return _DOLLAR.sub(swap, script) if "$" in script else script
+
+
 class _Program:
     """Builds the program for one derivation: one function per matched rule."""
 
-    def __init__(self, tag_formats: dict[str, str | None]) -> None:
+    def __init__(self, tag_formats: dict[str, str | None],
+                 readers: dict[str, Callable[[list[str]], Any]]) -> None:
         self.tag_formats = tag_formats
+        self.readers = readers
         self.functions: list[str] = []
+        self.scripts: list[str] = []  # inline tag texts, to name the culprit of a syntax error
 
     def function(self, d: Derivation) -> str:
         name = f"__r{len(self.functions)}"
         self.functions.append("")  # reserve the slot so children get later numbers
+        reader = self.readers.get(d.grammar)
+        if reader is not None:  # a builtin grammar: its value is computed in Python (may raise NoMatch)
+            self.functions[-1] = f"function {name}() {{ return {json.dumps(reader(d.text.split()))}; }}"
+            return name
         fmt = self.tag_formats.get(d.grammar)
         body: list[str] = []
         legacy_names: list[str] = []
@@ -105,11 +131,14 @@ class _Program:
                 kind = tag_kind(item.text, fmt)
                 if kind == "literal":
                     body.append(f"out = {json.dumps(item.text.strip())};")
-                else:
-                    if kind == "legacy":
-                        legacy_names += [n for n in _DECLARED.findall(item.text) + _VAR.findall(item.text)
-                                         if n not in _RESERVED and n not in legacy_names]
-                    body.append(f"__v = eval({json.dumps(item.text)});")
+                elif kind == "legacy":  # eval gives the tag's completion value, which old-style tags use
+                    script = dollar_notation(item.text)
+                    legacy_names += [n for n in _DECLARED.findall(script) + _VAR.findall(script)
+                                     if n not in _RESERVED and n not in legacy_names]
+                    body.append(f"__v = eval({json.dumps(script)});")
+                else:  # inline: much faster than eval, and SISR needs no completion value
+                    body.append(f"{item.text}\n;")
+                    self.scripts.append(item.text)
             elif isinstance(item, Garbage | str):
                 continue
         text = json.dumps(d.text)
@@ -130,8 +159,13 @@ class _Program:
 class Interpreter:
     """Evaluates derivations of one grammar; owns one limited quickjs context (created on first use)."""
 
-    def __init__(self, tag_formats: dict[str, str | None], limits: ScriptLimits = ScriptLimits()) -> None:
+    def __init__(self, tag_formats: dict[str, str | None], limits: ScriptLimits = ScriptLimits(),
+                 header_tags: list[str] | None = None,
+                 readers: dict[str, Callable[[list[str]], Any]] | None = None) -> None:
         self.tag_formats = tag_formats
+        self.readers = readers or {}
+        # Header tags run first in the program's scope, so their declarations are visible to every rule.
+        self.header = "".join(f"eval({json.dumps(t)});\n" for t in header_tags or [])
         self.limits = limits
         self._context: quickjs.Context | None = None
         self._lock = threading.Lock()
@@ -146,9 +180,9 @@ class Interpreter:
 
     def interpret(self, derivation: Derivation) -> Any:
         """The JSON-compatible value of the derivation's root rule."""
-        program = _Program(self.tag_formats)
+        program = _Program(self.tag_formats, self.readers)
         root = program.function(derivation)
-        source = "\n".join(program.functions) + f"\nreturn JSON.stringify({root}());"
+        source = self.header + "\n".join(program.functions) + f"\nreturn JSON.stringify({root}());"
         with self._lock:
             if self._context is None:
                 self._context = self._new_context()
@@ -159,9 +193,20 @@ class Interpreter:
                 if "interrupted" in message or "out of memory" in message:
                     self._context = None  # do not reuse a context a runaway script left behind
                     message += " (a tag exceeded the script time or memory limit)"
-                raise GrammarError(f"semantic interpretation failed in rule {derivation.rule!r}: {message}",
-                                   code="semantics") from e
+                elif message.startswith("SyntaxError"):
+                    message = self._syntax_culprit(program.scripts) or message
+                raise GrammarError(f"semantic interpretation failed: {message}", code="semantics") from e
             except (MemoryError, RecursionError) as e:
                 self._context = None
                 raise GrammarError(f"semantic interpretation failed: {e}", code="semantics") from e
         return None if result is None else json.loads(result)
+
+    def _syntax_culprit(self, scripts: list[str]) -> str | None:
+        """Which tag does not compile, and why (the context is already locked)."""
+        assert self._context is not None
+        for text in scripts:
+            try:
+                self._context.eval(f"new Function({json.dumps(text)})")
+            except quickjs.JSException as e:
+                return f"tag {text.strip()[:60]!r}: {str(e).splitlines()[0]}"
+        return None

@@ -20,6 +20,7 @@ XML_NS = "http://www.w3.org/XML/1998/namespace"
 _OURS = {SRGS_NS, VXML_NS, None}
 _IGNORED = {"example", "lexicon", "meta", "metadata"}
 _REPEAT = re.compile(r"^\s*(\d+)\s*(?:(-)\s*(\d*)\s*)?$")
+_XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?)encoding=["'][^"']*["']""")
 _RULE_NAME = re.compile(r"^[^\s#.:/]+$")
 
 
@@ -167,6 +168,7 @@ def grammar_from_element(el: Any, *, key: str, base_uri: str | None,
         base_uri = urljoin(base_uri or "", xml_base)
     parser = _XmlParser(key, base_uri, mode)
     rules: dict[str, Rule] = {}
+    header_tags: list[str] = []
     first: str | None = None
     if (el.text or "").strip():
         raise GrammarError(f"text {el.text.strip()[:40]!r} outside any <rule>", code="invalid")
@@ -184,8 +186,11 @@ def grammar_from_element(el: Any, *, key: str, base_uri: str | None,
                                    code="invalid")
             rules[rid] = Rule(rid, parser.expansion(child), scope)
             first = first or rid
-        elif name is not None and name not in _IGNORED and name != "tag":
-            # Header tags (SISR global declarations) are not supported yet; other elements are errors.
+        elif name == "tag":
+            if rules:
+                raise GrammarError("a <tag> in the grammar header must come before the rules", code="invalid")
+            header_tags.append("".join(child.itertext()))  # SISR global declarations
+        elif name is not None and name not in _IGNORED:
             raise GrammarError(f"unexpected element <{name}> in <grammar>", code="invalid")
         if (child.tail or "").strip():
             raise GrammarError(f"text {child.tail.strip()[:40]!r} outside any <rule>", code="invalid")
@@ -197,7 +202,7 @@ def grammar_from_element(el: Any, *, key: str, base_uri: str | None,
     tag_format = el.get("tag-format")
     return Grammar(rules=rules, root=root, mode=mode, lang=el.get(f"{{{XML_NS}}}lang"),
                    tag_format=tag_format.strip() if tag_format else None, key=key, base_uri=base_uri,
-                   settings=settings, root_declared=bool(el.get("root")))
+                   settings=settings, root_declared=bool(el.get("root")), header_tags=tuple(header_tags))
 
 
 def parse_xml_bytes(data: bytes | str) -> Any:
@@ -205,7 +210,8 @@ def parse_xml_bytes(data: bytes | str) -> Any:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
     try:
         if isinstance(data, str):
-            data = data.encode("utf-8")
+            # Already decoded text: its declaration's encoding no longer applies, UTF-8 does.
+            data = _XML_ENCODING.sub(r'\1encoding="UTF-8"', data, count=1).encode("utf-8")
         return etree.fromstring(data, parser)
     except etree.XMLSyntaxError as e:
         raise GrammarError(f"the grammar is not well-formed XML: {e}", code="syntax") from e

@@ -118,3 +118,15 @@ def test_syntax_errors_say_where() -> None:
     with pytest.raises(GrammarError) as e:
         parse_grammar(HEADER + "$r = a\n  | (b;")
     assert e.value.code == "syntax" and "line 3" in str(e.value)
+
+
+def test_deep_nesting_is_a_clear_error() -> None:
+    with pytest.raises(GrammarError) as e:
+        parse_grammar(HEADER + "$r = " + "(" * 5000 + "a" + ")" * 5000 + ";")
+    assert "nested" in str(e.value)
+    assert parse_grammar(HEADER + "$r = " + "(" * 150 + "a" + ")" * 150 + ";").match("a")
+
+
+def test_quoted_tokens_may_escape_quotes_and_backslashes() -> None:
+    g = parse_grammar(HEADER + r'$r = "the \"best\" one" "a\\b";')
+    assert g.match('the "best" one a\\b') is not None

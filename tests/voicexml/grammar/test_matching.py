@@ -134,3 +134,16 @@ def test_ambiguous_long_input_stays_fast() -> None:
     start = time.perf_counter()
     assert gr.match(" ".join(["a"] * 120)) is not None
     assert time.perf_counter() - start < 2.0
+
+
+def test_long_right_recursion_matches() -> None:
+    gr = parse_grammar("#ABNF 1.0; $r = $d [$r]; $d = one | two;")
+    assert gr.match(" ".join(["one", "two"] * 100)) is not None
+
+
+def test_garbage_heavy_grammar_stays_bounded() -> None:
+    gr = parse_grammar("#ABNF 1.0; $r = (($GARBAGE $GARBAGE | $GARBAGE a) <0->) ($GARBAGE | b) <0-> c;")
+    start = time.perf_counter()
+    gr.match(" ".join(["a", "b"] * 99) + " d")
+    gr.match(" ".join(["a", "b"] * 99) + " c")
+    assert time.perf_counter() - start < 3.0

@@ -132,3 +132,44 @@ def test_unknown_tag_format_is_an_error_when_the_grammar_has_tags() -> None:
         g('<rule id="r">x<tag>1</tag></rule>', tag_format="application/x-nuance")
     assert e.value.code == "unsupported"
     assert g('<rule id="r">x</rule>', tag_format="application/x-nuance").match("x").interpretation == "x"
+
+
+def test_header_tags_declare_what_every_rule_sees() -> None:
+    abnf = parse_grammar("#ABNF 1.0; tag-format <semantics/1.0>;"
+                         "{var codes = {paris: 'CDG', rome: 'FCO'}; function up(s) { return s.toUpperCase(); }};"
+                         "$r = (paris | rome) {out = [codes[meta.current().text], up(meta.current().text)]};")
+    assert abnf.match("rome").interpretation == ["FCO", "ROME"]
+    xml = g('<tag>var k = 5;</tag><rule id="r">x<tag>out = k</tag></rule>')
+    assert xml.match("x").interpretation == 5
+    with pytest.raises(GrammarError):
+        g('<rule id="r">x</rule><tag>var late = 1;</tag>')
+
+
+def test_builtin_grammars_referenced_by_rulerefs_give_their_values() -> None:
+    voice = g('<rule id="r">call me <ruleref uri="builtin:grammar/time"/><tag>out.when = rules.time</tag></rule>')
+    assert voice.match("call me at three thirty p m").interpretation == {"when": "0330p"}
+    assert voice.match("call me at three sixty") is None  # the shape fits, the builtin refuses it
+    dtmf = parse_grammar(f'<grammar {SRGS} root="r" mode="dtmf"><rule id="r">'
+                         '<ruleref uri="builtin:dtmf/digits?maxlength=4"/> #</rule></grammar>')
+    assert dtmf.match("123#").interpretation == "123"
+    assert dtmf.match("12345#") is None
+
+
+def test_syntax_errors_name_the_tag() -> None:
+    gr = g('<rule id="r"><one-of><item>a<tag>out = 1</tag></item><item>b<tag>out = (</tag></item></one-of></rule>')
+    with pytest.raises(GrammarError) as e:
+        gr.match("b")
+    assert "out = (" in str(e.value) and "SyntaxError" in str(e.value)
+
+
+def test_long_right_recursive_input_with_tags() -> None:
+    gr = parse_grammar("#ABNF 1.0; tag-format <semantics/1.0>; $r = $d [$r] {out = rules.d + (rules.r || '')};"
+                       "$d = one {out = '1'} | two {out = '2'};")
+    m = gr.match(" ".join(["one", "two"] * 100))
+    assert m is not None and m.interpretation == "12" * 100
+
+
+def test_old_dollar_notation_in_tags_without_tag_format() -> None:
+    gr = g('<rule id="r">a <ruleref uri="#drink"/><tag>$.drink = $drink; $.last = $$; $.price = "$5"</tag></rule>'
+           '<rule id="drink">coke<tag>$ = "COKE"</tag></rule>', tag_format=None)
+    assert gr.match("a coke").interpretation == {"drink": "COKE", "last": "COKE", "price": "$5"}

@@ -149,3 +149,18 @@ def test_mutually_recursive_external_grammars_load_once() -> None:
     g = parse_grammar(a, base_uri="file:///g/a.grxml", fetch=fetch)
     assert g.match("x y x y x") is not None
     assert calls == ["file:///g/b.grxml"]
+
+
+def test_deep_nesting_is_a_clear_error() -> None:
+    deep = xml('<rule id="r">' + "<item>" * 5000 + "a" + "</item>" * 5000 + "</rule>", root="r")
+    with pytest.raises(GrammarError):
+        parse_grammar(deep)
+    ok = xml('<rule id="r">' + '<item repeat="0-1">' * 200 + "a" + "</item>" * 200 + "</rule>", root="r")
+    assert parse_grammar(ok).match("a") is not None
+
+
+def test_encodings_of_bytes_and_of_decoded_text() -> None:
+    body = '<grammar xmlns="http://www.w3.org/2001/06/grammar" root="r"><rule id="r">café</rule></grammar>'
+    latin = ('<?xml version="1.0" encoding="ISO-8859-1"?>' + body).encode("iso-8859-1")
+    assert parse_grammar(latin).match("Café") is not None
+    assert parse_grammar(latin.decode("iso-8859-1")).match("café") is not None
