@@ -63,6 +63,7 @@ class GotoDialog(ControlTransfer):
     method: str = "get"
     params: dict[str, Any] = field(default_factory=dict)
     enctype: str = "application/x-www-form-urlencoded"
+    hints: dict[str, float] = field(default_factory=dict)  # fetchtimeout (s), maxage, maxstale from the element
     local: bool = False  # a fragment-only target: same document, no re-initialisation
     document: Any = field(default=None, compare=False, repr=False)  # the target, once fetched
 

@@ -105,7 +105,8 @@ class Executor:
             item = el.get("nextitem") or self.js.string(el.get("expritem", ""))
             raise GotoItem(item)
         target = el.get("next") or self.js.string(el.get("expr", "''"))
-        raise GotoDialog(self.fia.resolve_target(target), local=target.strip().startswith("#"))
+        raise GotoDialog(self.fia.resolve_target(target), local=target.strip().startswith("#"),
+                         hints=self.fia.fetch_hints(el))
 
     def _submit(self, el: etree._Element, level: int) -> None:
         target = el.get("next") or self.js.string(el.get("expr", "''"))
@@ -113,7 +114,7 @@ class Executor:
         params = self.fia.namelist_values(el.get("namelist"), default_all=True)
         method = (el.get("method") or "get").lower()
         self.session.platform.submitted(uri, method, params)
-        raise GotoDialog(uri, method=method, params=params,
+        raise GotoDialog(uri, method=method, params=params, hints=self.fia.fetch_hints(el),
                          enctype=el.get("enctype") or "application/x-www-form-urlencoded")
 
     def _return(self, el: etree._Element, level: int) -> None:

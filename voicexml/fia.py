@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .interpreter import ExecutionContext, Session
 
 MAX_NESTED_EVENTS = 8
+UNIVERSALS = ("help", "cancel", "exit")
 
 
 class SessionFailed(Exception):
@@ -50,6 +51,7 @@ class FormInterpreter:
         self.current: etree._Element | None = None
         self.reprompt = False
         self.suppress_prompts = False
+        self.suppressed_for: etree._Element | None = None
         self.prompt_timeout_ms: int | None = None
         self.exec = Executor(self)
         self._choices: list[tuple[etree._Element, str, str | None]] | None = None
@@ -131,6 +133,8 @@ class FormInterpreter:
     def collect(self, item: etree._Element) -> None:
         """Run one form item (Appendix C's collect and process phases)."""
         self.session.step()
+        if self.suppress_prompts and item is not self.suppressed_for:
+            self.suppress_prompts = False  # "no reprompt" only holds for the item the catch interrupted
         name = item.get("name", "")
         self.prompt_counts[name] = self.prompt_counts.get(name, 0) + (0 if self.suppress_prompts else 1)
         self.prompt_counts[name] = max(self.prompt_counts[name], 1)
@@ -170,7 +174,7 @@ class FormInterpreter:
         for p in item:
             if p.tag == "param":
                 params[p.get("name", "")] = self.param_value(p)
-        ret = self.session.subdialog(uri, params, self.context)
+        ret = self.session.subdialog(uri, params, self.context, self.fetch_hints(item))
         if ret.event:
             raise VXMLEvent(ret.event, ret.message)
         self.js.set(DIALOG, item.get("name", ""), ret.namelist)
@@ -268,6 +272,8 @@ class FormInterpreter:
         """Act on a match: follow a choice or link, or fill form items and run `<filled>`."""
         self.set_lastresult(hit.utterance, hit.interpretation, hit.inputmode, hit.confidence)
         ag = hit.grammar
+        if ag.event is not None:
+            raise VXMLEvent(ag.event, f"the caller said {hit.utterance!r}")
         if ag.choice is not None:
             self.follow(ag.choice)
         if ag.owner.tag == "link":
@@ -336,7 +342,8 @@ class FormInterpreter:
         """A chosen `<choice>` or matched `<link>`: go to its target or throw its event."""
         if el.get("next") or el.get("expr"):
             target = el.get("next") or self.js.string(el.get("expr", "''"))
-            raise GotoDialog(self.resolve_target(target), local=target.strip().startswith("#"))
+            raise GotoDialog(self.resolve_target(target), local=target.strip().startswith("#"),
+                             hints=self.fetch_hints(el))
         name = el.get("event") or self.js.string(el.get("eventexpr", "''"))
         message = el.get("message") or (self.js.string(el.get("messageexpr", "")) if el.get("messageexpr") else "")
         raise VXMLEvent(name, message)
@@ -360,6 +367,7 @@ class FormInterpreter:
             for link in scope:
                 if link.tag == "link":
                     out += [ActiveGrammar(g, link, level) for g in self.grammars_of(link)]
+        out += self.universal_grammars(item)
         for other in self.doc.dialogs.values():
             if other is self.dialog:
                 continue
@@ -371,6 +379,14 @@ class FormInterpreter:
                     if g.tag == "grammar" and (g.get("scope") or ("document" if doc_scoped else "dialog")) == "document":
                         out.append(ActiveGrammar(self.compile(g), other, "document"))
         return out
+
+    def universal_grammars(self, item: etree._Element) -> list[ActiveGrammar]:
+        """The `universals` property's grammars (help, cancel, exit), which throw their events."""
+        names = self.prop("universals", item).split()
+        if "all" in names:
+            names = list(UNIVERSALS)
+        return [ActiveGrammar(self.cached(self.doc.root, "universal:" + n, lambda n=n: PhraseGrammar(
+            "voice", [(n, n)])), item, "universal", event=n) for n in names if n in UNIVERSALS]
 
     def item_grammars(self, item: etree._Element) -> list[ActiveGrammar]:
         """A field's own grammars: `<grammar>` children, its builtin `type`, its `<option>`s."""
@@ -476,7 +492,7 @@ class FormInterpreter:
                     self.suppress_prompts = False
                     return None
                 if action == "continue":
-                    self.suppress_prompts = True
+                    self.suppress_prompts, self.suppressed_for = True, item
                     return None
                 if action == "exit":
                     raise ExitSession()
@@ -494,7 +510,7 @@ class FormInterpreter:
                 continue
             finally:
                 self.js.drop_scope(HANDLER)
-            self.suppress_prompts = not self.reprompt
+            self.suppress_prompts, self.suppressed_for = not self.reprompt, item
             return None
         raise SessionFailed(ev)
 
@@ -634,7 +650,20 @@ class FormInterpreter:
         src = el.get("src") or (self.js.string(el.get("srcexpr", "")) if el.get("srcexpr") else None)
         if src is None:
             return el.text or ""
-        return self.session.fetch_text(self.doc.resolve(src), el.get("charset"))
+        return self.session.fetch_text(self.doc.resolve(src), el.get("charset"), self.fetch_hints(el))
+
+    def fetch_hints(self, el: etree._Element) -> dict[str, float]:
+        """An element's fetch attributes (falling back to the fetchtimeout property) for the fetcher."""
+        hints: dict[str, float] = {"timeout_s": time_ms(el.get("fetchtimeout") or self.prop("fetchtimeout"),
+                                                        10000) / 1000}
+        for attr in ("maxage", "maxstale"):
+            v = el.get(attr)
+            if v is not None:
+                try:
+                    hints[attr] = float(v)
+                except ValueError:
+                    raise badfetch(f"{attr}={v!r} is not a number of seconds") from None
+        return hints
 
     def clear_items(self, names: list[str] | None) -> None:
         """`<clear>`: form items become undefined and their counters start again."""

@@ -33,6 +33,7 @@ class ActiveGrammar:
     owner: etree._Element  # the field, form, menu, link or choice element that owns the grammar
     level: str  # "item" | "dialog" | "document" | "application"
     choice: etree._Element | None = None
+    event: str | None = None  # a universal grammar throws this event when it matches
 
     @property
     def mode(self) -> str:

@@ -131,18 +131,25 @@ class Session:
 
     def run_context(self, ctx: ExecutionContext, fragment: str, params: dict[str, Any] | None) -> None:
         """Run dialogs in `ctx` from `fragment` (or the first) until the context ends or exits."""
-        self.enter_document(ctx, ctx.doc)
+        entering: Document | None = ctx.doc
         while True:
-            dialog = self._dialog(ctx.doc, fragment)
             try:
+                if entering is not None:
+                    doc, entering = entering, None
+                    self.enter_document(ctx, doc)
+                dialog = self._dialog(ctx.doc, fragment)
                 FormInterpreter(self, ctx, dialog).run(params)
                 raise ExitSession()  # the dialog ran out of items and named no successor
             except GotoDialog as g:
                 params = None
-                target: Document = g.document
+                if g.document is None:  # from a document-level handler: not fetched yet
+                    try:
+                        self.prefetch(g, ctx)
+                    except VXMLEvent as ev:
+                        raise SessionFailed(ev) from None
                 fragment = g.uri.partition("#")[2]
                 if not g.local:
-                    self.enter_document(ctx, target)
+                    entering = g.document
 
     def _dialog(self, doc: Document, fragment: str) -> etree._Element:
         dialog = doc.dialogs.get(fragment) if fragment else doc.first_dialog
@@ -151,11 +158,12 @@ class Session:
                                          else f"{doc.uri} has no form or menu"))
         return dialog
 
-    def subdialog(self, uri: str, params: dict[str, Any], caller: ExecutionContext) -> ReturnFromSubdialog:
+    def subdialog(self, uri: str, params: dict[str, Any], caller: ExecutionContext,
+                  hints: dict[str, float] | None = None) -> ReturnFromSubdialog:
         """Run the subdialog at `uri` in a new execution context and return what it returned."""
         if caller.depth >= self.settings.max_subdialog_depth:
             raise semantic("subdialogs are nested too deeply")
-        g = GotoDialog(uri)
+        g = GotoDialog(uri, hints=hints or {})
         self.prefetch(g, caller, for_subdialog=True)
         handle = self.js.save_chain()
         try:
@@ -170,24 +178,26 @@ class Session:
 
     # == documents =====================================================================================
     def load(self, uri: str, *, method: str = "get", params: dict[str, Any] | None = None,
-             timeout_ms: int | None = None) -> Document:
+             hints: dict[str, float] | None = None) -> Document:
         """Fetch and parse a document (parsed documents are cached by content)."""
-        res = self.fetcher.fetch(uri, method=method, data=params or None,
-                                 timeout_s=timeout_ms / 1000 if timeout_ms else None)
+        hints = hints or {}
+        res = self.fetcher.fetch(uri, method=method, data=params or None, timeout_s=hints.get("timeout_s"),
+                                 maxage=hints.get("maxage"), maxstale=hints.get("maxstale"))
         return self.documents.get(res.uri.partition("#")[0], res.content)
 
     def prefetch(self, g: GotoDialog, ctx: ExecutionContext, for_subdialog: bool = False) -> None:
         """Load a transition's target (and its application root) before leaving the current dialog."""
         base, _, fragment = g.uri.partition("#")
-        timeout = time_ms(lookup("fetchtimeout", (ctx.doc.root, ctx.app.root if ctx.app else None)), 10000)
+        hints = g.hints or {"timeout_s": time_ms(lookup("fetchtimeout", (
+            ctx.doc.root, ctx.app.root if ctx.app else None)), 10000) / 1000}
         if g.local or (base == ctx.doc.uri and for_subdialog):
             doc = ctx.doc
         else:
-            doc = self.load(base, method=g.method, params=g.params, timeout_ms=timeout)
+            doc = self.load(base, method=g.method, params=g.params, hints=hints)
         if fragment and fragment not in doc.dialogs:
             raise badfetch(f"no dialog {fragment!r} in {base}")
         if doc.application and (ctx.app is None or ctx.app.uri != doc.application or for_subdialog):
-            self.load(doc.application, timeout_ms=timeout)  # fails here, in the caller, when it cannot load
+            self.load(doc.application, hints=hints)  # fails here, in the caller, when it cannot load
         g.document = doc
 
     def enter_document(self, ctx: ExecutionContext, doc: Document) -> None:
@@ -251,9 +261,11 @@ class Session:
         self.js.set_expr(APPLICATION, "lastresult$",
                          f"(function(r){{ var a = [r]; for (var k in r) a[k] = r[k]; return a; }})({json.dumps(r)})")
 
-    def fetch_text(self, uri: str, charset: str | None = None) -> str:
+    def fetch_text(self, uri: str, charset: str | None = None, hints: dict[str, float] | None = None) -> str:
         """A fetched resource as text (scripts, grammars)."""
-        res = self.fetcher.fetch(uri)
+        hints = hints or {}
+        res = self.fetcher.fetch(uri, timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"),
+                                 maxstale=hints.get("maxstale"))
         try:
             return res.content.decode(charset or "utf-8")
         except (UnicodeDecodeError, LookupError) as e:
@@ -264,7 +276,10 @@ class Session:
         src = el.get("src") or fia.js.string(el.get("srcexpr", "''"))
         uri = fia.resolve_target(src)
         params = fia.namelist_values(el.get("namelist"))
-        res = self.fetcher.fetch(uri, method=(el.get("method") or "get").lower(), data=params or None)
+        hints = fia.fetch_hints(el)
+        res = self.fetcher.fetch(uri, method=(el.get("method") or "get").lower(), data=params or None,
+                                 timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"),
+                                 maxstale=hints.get("maxstale"))
         try:
             parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
             root = etree.fromstring(res.content, parser)

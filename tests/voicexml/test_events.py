@@ -91,3 +91,31 @@ def test_error_in_a_handler_is_handled_and_loops_are_bounded(tmp_path):
     events, outcome, _ = converse(write(tmp_path, "e.vxml", body))
     assert events[-1] == {"event": "error", "name": "error.semantic", "message": "again"}
     assert outcome.status == "error"
+
+
+def test_universal_grammars_throw_their_events(tmp_path):
+    body = """
+    <property name="universals" value="all"/>
+    <form>
+      <field name="f" type="boolean">
+        <prompt>question</prompt>
+        <help><prompt>help text</prompt><reprompt/></help>
+        <filled><exit expr="f"/></filled>
+      </field>
+    </form>
+    """
+    events, outcome, _ = converse(write(tmp_path, "u.vxml", body), voice("help"), voice("yes"))
+    assert said(events) == ["question", "help text", "question"]
+    assert outcome.value is True
+
+
+def test_a_catch_without_reprompt_silences_only_the_interrupted_item(tmp_path):
+    body = """
+    <form>
+      <block><throw event="app.oops"/></block>
+      <catch event="app.oops"><prompt>oops</prompt></catch>
+      <field name="f" type="boolean"><prompt>field prompt</prompt><filled><exit/></filled></field>
+    </form>
+    """
+    events, _, _ = converse(write(tmp_path, "r.vxml", body), voice("no"))
+    assert said(events) == ["oops", "field prompt"]
