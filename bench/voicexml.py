@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from voicexml import DocumentCache, Fetcher, InputResult, NullPlatform, Session, parse_document  # noqa: E402
-from voicexml.fetch import to_uri  # noqa: E402
+from voicexml import DocumentCache, Fetcher, InputResult, NullPlatform, Session, parse_document
+from voicexml.fetch import to_uri
 
 APP = """<?xml version="1.0"?>
 <vxml version="2.1" xmlns="http://www.w3.org/2001/vxml">

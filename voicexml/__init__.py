@@ -7,12 +7,37 @@ from .document import Document, DocumentCache, parse_document
 from .events import VXMLEvent
 from .fetch import Fetcher, FetchSettings
 from .interpreter import Outcome, Session, SessionSettings
-from .platform import (InputRequest, InputResult, NullPlatform, Platform, Prompt, RecordRequest, RecordResult,
-                       TransferRequest, TransferResult)
+from .platform import (
+    InputRequest,
+    InputResult,
+    NullPlatform,
+    Platform,
+    Prompt,
+    RecordRequest,
+    RecordResult,
+    TransferRequest,
+    TransferResult,
+)
 from .scripting import ScriptSettings
 
 __all__ = [
-    "Document", "DocumentCache", "Fetcher", "FetchSettings", "InputRequest", "InputResult", "NullPlatform",
-    "Outcome", "Platform", "Prompt", "RecordRequest", "RecordResult", "ScriptSettings", "Session",
-    "SessionSettings", "TransferRequest", "TransferResult", "VXMLEvent", "parse_document",
+    "Document",
+    "DocumentCache",
+    "FetchSettings",
+    "Fetcher",
+    "InputRequest",
+    "InputResult",
+    "NullPlatform",
+    "Outcome",
+    "Platform",
+    "Prompt",
+    "RecordRequest",
+    "RecordResult",
+    "ScriptSettings",
+    "Session",
+    "SessionSettings",
+    "TransferRequest",
+    "TransferResult",
+    "VXMLEvent",
+    "parse_document",
 ]

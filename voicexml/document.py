@@ -4,8 +4,8 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from lxml import etree
 
@@ -17,15 +17,11 @@ SRGS_NS = "http://www.w3.org/2001/06/grammar"
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 
 # VoiceXML 2.1 elements, and the SSML elements allowed inside prompts.
-VXML_ELEMENTS = frozenset("""
-assign audio block cancel catch choice clear data disconnect else elseif enumerate error exit field filled foreach
-form goto grammar help if initial link log mark menu meta metadata noinput nomatch object option param prompt
-property record reprompt return script submit subdialog throw transfer value var vxml
-""".split())
-SSML_ELEMENTS = frozenset("break emphasis lexicon mark p paragraph phoneme prosody s say-as sentence sub voice".split())
+VXML_ELEMENTS = frozenset(["assign", "audio", "block", "cancel", "catch", "choice", "clear", "data", "disconnect", "else", "elseif", "enumerate", "error", "exit", "field", "filled", "foreach", "form", "goto", "grammar", "help", "if", "initial", "link", "log", "mark", "menu", "meta", "metadata", "noinput", "nomatch", "object", "option", "param", "prompt", "property", "record", "reprompt", "return", "script", "submit", "subdialog", "throw", "transfer", "value", "var", "vxml"])
+SSML_ELEMENTS = frozenset(["break", "emphasis", "lexicon", "mark", "p", "paragraph", "phoneme", "prosody", "s", "say-as", "sentence", "sub", "voice"])
 DIALOGS = ("form", "menu")
-FORM_ITEMS = frozenset("field block initial subdialog object record transfer".split())
-INPUT_ITEMS = frozenset("field initial subdialog object record transfer".split())
+FORM_ITEMS = frozenset(["field", "block", "initial", "subdialog", "object", "record", "transfer"])
+INPUT_ITEMS = frozenset(["field", "initial", "subdialog", "object", "record", "transfer"])
 
 # Attributes of which exactly one is required (a document breaking this is an error.badfetch).
 _ONE_OF = {
@@ -52,7 +48,7 @@ class Document:
     root: etree._Element
     base: str
     application: str | None
-    dialogs: "OrderedDict[str, etree._Element]"
+    dialogs: OrderedDict[str, etree._Element]
     grammar_sources: dict[etree._Element, etree._Element] = field(default_factory=dict)
     compiled: dict[tuple[str, etree._Element], object] = field(default_factory=dict)  # grammars, choice lists
 
@@ -148,9 +144,9 @@ def parse_document(uri: str, content: bytes) -> Document:
                     dialogs=dialogs, grammar_sources=grammars)
 
 
-def _name_items(dialogs: Iterator[etree._Element] | object) -> None:
+def _name_items(dialogs: Iterable[etree._Element]) -> None:
     """Give anonymous form items internal names, and check that names are unique within a form."""
-    for d in dialogs:  # type: ignore[attr-defined]
+    for d in dialogs:
         seen: set[str] = set()
         for n, item in enumerate(c for c in d if c.tag in FORM_ITEMS):
             name = item.get("name")

@@ -2,13 +2,23 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from . import ssml
-from .events import (HANGUP, ExitSession, GotoDialog, GotoItem, ReturnFromSubdialog, VXMLEvent, badfetch,
-                     semantic, unsupported)
+from .events import (
+    HANGUP,
+    ExitSession,
+    GotoDialog,
+    GotoItem,
+    ReturnFromSubdialog,
+    VXMLEvent,
+    badfetch,
+    semantic,
+    unsupported,
+)
 from .platform import Prompt
 from .properties import boolean, time_ms
 
@@ -19,7 +29,7 @@ if TYPE_CHECKING:
 class Executor:
     """Runs executable content for one form interpreter, in the scope level it is given."""
 
-    def __init__(self, fia: "FormInterpreter") -> None:
+    def __init__(self, fia: FormInterpreter) -> None:
         self.fia = fia
         self.session = fia.session
         self.js = fia.session.js

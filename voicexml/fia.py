@@ -6,13 +6,15 @@ events thrown while an item runs are handled here, by the catch the spec's selec
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from . import inputs, ssml
 from .document import FORM_ITEMS, INPUT_ITEMS
-from .events import (HANGUP, ExitSession, GotoDialog, GotoItem, VXMLEvent, badfetch, semantic, unsupported)
+from .events import HANGUP, ExitSession, GotoDialog, GotoItem, VXMLEvent, badfetch, semantic, unsupported
 from .executable import Executor
 from .handlers import default_action, select_catch
 from .inputs import ActiveGrammar, Hit, PhraseGrammar
@@ -38,7 +40,7 @@ class SessionFailed(Exception):
 class FormInterpreter:
     """Runs one dialog (form or menu) of a document in an execution context."""
 
-    def __init__(self, session: "Session", context: "ExecutionContext", dialog: etree._Element) -> None:
+    def __init__(self, session: Session, context: ExecutionContext, dialog: etree._Element) -> None:
         self.session = session
         self.js = session.js
         self.context = context
@@ -70,11 +72,11 @@ class FormInterpreter:
             try:
                 try:
                     if pending is not None:
-                        ev, pending = pending, None
+                        event, pending = pending, None
                         chained += 1
                         if chained > MAX_NESTED_EVENTS:
-                            raise SessionFailed(ev)
-                        next_item = self.handle_event(ev, self.current)
+                            raise SessionFailed(event)
+                        next_item = self.handle_event(event, self.current)
                         continue
                     item = self.select(next_item)
                     next_item = None
@@ -385,8 +387,12 @@ class FormInterpreter:
         names = self.prop("universals", item).split()
         if "all" in names:
             names = list(UNIVERSALS)
-        return [ActiveGrammar(self.cached(self.doc.root, "universal:" + n, lambda n=n: PhraseGrammar(
-            "voice", [(n, n)])), item, "universal", event=n) for n in names if n in UNIVERSALS]
+        out = []
+        for n in names:
+            if n in UNIVERSALS:
+                g = self.cached(self.doc.root, "universal:" + n, partial(PhraseGrammar, "voice", [(n, n)]))
+                out.append(ActiveGrammar(g, item, "universal", event=n))
+        return out
 
     def item_grammars(self, item: etree._Element) -> list[ActiveGrammar]:
         """A field's own grammars: `<grammar>` children, its builtin `type`, its `<option>`s."""
@@ -716,4 +722,4 @@ def _float(v: str, default: float) -> float:
         return default
 
 
-from .scripting import UNDEFINED as _UNDEF  # noqa: E402
+from .scripting import UNDEFINED as _UNDEF

@@ -1,7 +1,7 @@
 """Choosing the catch handler for an event (VoiceXML 2.0 section 5.2.4) and the interpreter's defaults."""
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from lxml import etree
 
@@ -51,8 +51,7 @@ def select_catch(name: str, count: int, scopes: Iterable[etree._Element | None],
 # "continue" likewise but without prompts, "exit" ends the session normally and "fail" ends it with an error.
 def default_action(name: str) -> str:
     """The default handler's action for the event `name`."""
-    if name in ("noinput", "nomatch", "help", "maxspeechtimeout") or name.startswith("noinput.") \
-            or name.startswith("nomatch.") or name.startswith("help."):
+    if name in ("noinput", "nomatch", "help", "maxspeechtimeout") or name.startswith(("noinput.", "nomatch.", "help.")):
         return "reprompt"
     if event_matches("cancel", name):
         return "continue"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from lxml import etree
 
@@ -22,7 +23,7 @@ class Hit:
     interpretation: Any
     inputmode: str
     confidence: float
-    grammar: "ActiveGrammar"
+    grammar: ActiveGrammar
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def match_input(kind: str, value: str, confidence: float, grammars: Iterable[Act
             continue
         try:
             m = ag.grammar.match(value)
-        except Exception:  # a hostile or broken grammar is a nomatch for this input, not a crash
+        except Exception:  # noqa: BLE001 - a hostile or broken grammar is a nomatch for this input, not a crash
             m = None
         if m is not None:
             interp = getattr(m, "interpretation", None)

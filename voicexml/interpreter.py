@@ -8,7 +8,7 @@ from typing import Any
 from lxml import etree
 
 from .document import Document, DocumentCache
-from .events import (ExitSession, GotoDialog, ReturnFromSubdialog, VXMLEvent, badfetch, semantic)
+from .events import ExitSession, GotoDialog, ReturnFromSubdialog, VXMLEvent, badfetch, semantic
 from .fetch import Fetcher, to_uri
 from .fia import FormInterpreter, SessionFailed
 from .platform import Platform
@@ -57,7 +57,7 @@ function __list(a) { a.item = function (i) { return this[i] || null; }; return a
 class SessionSettings:
     """Per-session limits and identity: ECMAScript limits, subdialog depth, the connection's facts."""
 
-    script: ScriptSettings = ScriptSettings()
+    script: ScriptSettings = field(default_factory=ScriptSettings)
     max_subdialog_depth: int = 32
     max_steps_without_input: int = 100_000  # form items run without asking the caller: a runaway document
     local_uri: str = ""

@@ -8,8 +8,9 @@ records, transfers or ends the session, as the VoiceXML prompt queue requires.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, Sequence, runtime_checkable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
 
 InputKind = Literal["dtmf", "voice", "noinput", "nomatch", "hangup"]
 

@@ -7,8 +7,15 @@ import re
 import sys
 from typing import IO, Any
 
-from .platform import (InputRequest, InputResult, Prompt, RecordRequest, RecordResult, TransferRequest,
-                       TransferResult)
+from .platform import (
+    InputRequest,
+    InputResult,
+    Prompt,
+    RecordRequest,
+    RecordResult,
+    TransferRequest,
+    TransferResult,
+)
 
 _DTMF = re.compile(r"^[0-9*#A-Da-d]+$")
 TRANSFER_RESULTS = frozenset(("busy", "noanswer", "network_busy", "near_end_disconnect", "far_end_disconnect",
@@ -178,7 +185,7 @@ class ConsolePlatform(JsonlPlatform):
             return {"input": "hangup"}
         if text.lower() in ("!nomatch", "/nomatch"):
             return {"input": "nomatch"}
-        if text.startswith("!transfer ") or text.startswith("/transfer "):
+        if text.startswith(("!transfer ", "/transfer ")):
             return {"input": "transfer", "result": text.split(None, 1)[1]}
         if _DTMF.match(text):
             return {"input": "dtmf", "digits": text}

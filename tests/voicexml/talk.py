@@ -26,9 +26,10 @@ def write(folder: Path, name: str, body: str, **attrs: str) -> Path:
     return p
 
 
-def converse(path: Path | str, *inputs: dict[str, Any], settings: SessionSettings = SessionSettings()
+def converse(path: Path | str, *inputs: dict[str, Any], settings: SessionSettings | None = None
              ) -> tuple[list[dict[str, Any]], Outcome, str]:
     """Run a document with the caller's `inputs` queued; return the runner's events, the outcome, stderr."""
+    settings = settings or SessionSettings()
     stdin = io.StringIO("".join(json.dumps(i) + "\n" for i in inputs))
     stdout, stderr = io.StringIO(), io.StringIO()
     outcome = Session(JsonlPlatform(stdin, stdout, stderr), settings).run(str(path))

@@ -1,9 +1,9 @@
 """Bad documents raise the right event in the session; xml:base; the parsed-document cache."""
 from __future__ import annotations
 
+from tests.voicexml.talk import converse, said, vxml, write
 from voicexml import DocumentCache, Fetcher
 from voicexml.fetch import to_uri
-from tests.voicexml.talk import converse, said, vxml, write
 
 CATCH_ALL = '<catch event="error"><prompt><value expr="_event"/>: <value expr="_message"/></prompt><exit/></catch>'
 

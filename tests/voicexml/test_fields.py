@@ -53,7 +53,7 @@ def test_inline_grammar_with_semantics_fills_slots(tmp_path):
       <filled mode="all"><prompt>from <value expr="from"/> to <value expr="to"/></prompt></filled>
     </form>
     """
-    events, outcome, _ = converse(write(tmp_path, "f.vxml", body), voice("from paris to rome"))
+    events, _outcome, _ = converse(write(tmp_path, "f.vxml", body), voice("from paris to rome"))
     assert said(events) == ["Where to?", "from paris to rome"]
 
 
@@ -80,7 +80,7 @@ def test_prompt_counter_and_timeout(tmp_path):
       </field>
     </form>
     """
-    events, outcome, _ = converse(write(tmp_path, "f.vxml", body), NOINPUT, NOINPUT, voice("forty two"))
+    events, _outcome, _ = converse(write(tmp_path, "f.vxml", body), NOINPUT, NOINPUT, voice("forty two"))
     assert said(events) == ["first", "second", "second"]
     assert [e["timeout_ms"] for e in events if e["event"] == "listen"] == [2000, 5000, 5000]
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import threading
 
-from voicexml import ScriptSettings, SessionSettings
 from tests.voicexml.talk import converse, said, write
+from voicexml import ScriptSettings, SessionSettings
 
 FAST = SessionSettings(script=ScriptSettings(time_limit_s=0.2, memory_limit_bytes=8 << 20))
 

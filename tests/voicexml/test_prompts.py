@@ -38,7 +38,7 @@ def test_foreach_and_data(tmp_path):
       <prompt><foreach item="k" array="kinds"><value expr="k"/>, </foreach></prompt>
     </block></form>
     """
-    events, outcome, _ = converse(write(tmp_path, "d.vxml", body))
+    events, _outcome, _ = converse(write(tmp_path, "d.vxml", body))
     assert said(events) == ["checking=120, savings=7,"]
 
 

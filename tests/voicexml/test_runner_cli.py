@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(doc: str, *lines: str, args: tuple[str, ...] = ("--jsonl",)) -> tuple[list[dict], int, str]:
-    proc = subprocess.run([sys.executable, "-m", "voicexml", "run", *args, doc], cwd=ROOT, input="".join(lines),
+    proc = subprocess.run([sys.executable, "-m", "voicexml", "run", *args, doc], cwd=ROOT, input="".join(lines), check=False,
                           capture_output=True, text=True, timeout=30)
     events = [json.loads(x) for x in proc.stdout.splitlines()] if "--jsonl" in args else []
     return events, proc.returncode, proc.stderr if "--jsonl" in args else proc.stdout
@@ -64,7 +65,7 @@ def test_console_mode_for_people(tmp_path):
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "max-age=60")
@@ -80,7 +81,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture
 def http_root(tmp_path):
-    handler = lambda *a, **kw: _Handler(*a, directory=str(tmp_path), **kw)  # noqa: E731
+    handler = lambda *a, **kw: _Handler(*a, directory=str(tmp_path), **kw)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     t = threading.Thread(target=server.serve_forever, daemon=True)
     t.start()
@@ -101,6 +102,6 @@ def test_http_documents_404_and_cache(http_root):
     </form>"""))
     (folder / "b.vxml").write_text(vxml('<script src="lib.js"/><form><block><prompt><value expr="greet(\'b\')"/></prompt></block></form>'))
     _Handler.hits.clear()
-    events, outcome, _ = converse(f"{base}/a.vxml")
+    events, _outcome, _ = converse(f"{base}/a.vxml")
     assert said(events) == ["hi 404", "hi b"]
     assert _Handler.hits.count("/lib.js") == 1  # max-age=60: the second document uses the cached script
