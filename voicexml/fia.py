@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from . import inputs, ssml
+from .dialog_grammars import DialogGrammars, choice_text
 from .document import FORM_ITEMS, INPUT_ITEMS
 from .events import HANGUP, ExitSession, GotoDialog, GotoItem, VXMLEvent, badfetch, semantic, unsupported
 from .executable import Executor
 from .handlers import default_action, select_catch
-from .inputs import ActiveGrammar, Hit, PhraseGrammar
+from .inputs import ActiveGrammar, Hit
 from .platform import InputRequest, InputResult, Prompt, RecordRequest, TransferRequest
 from .properties import boolean, lookup, time_ms
 from .scripting import ANONYMOUS, DIALOG, HANDLER, TEMP
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from .interpreter import ExecutionContext, Session
 
 MAX_NESTED_EVENTS = 8
-UNIVERSALS = ("help", "cancel", "exit")
 
 
 class SessionFailed(Exception):
@@ -56,6 +55,7 @@ class FormInterpreter:
         self.suppressed_for: etree._Element | None = None
         self.prompt_timeout_ms: int | None = None
         self.exec = Executor(self)
+        self.grammars = DialogGrammars(self)
         self._choices: list[tuple[etree._Element, str, str | None]] | None = None
 
     # == the main loop =================================================================================
@@ -352,123 +352,12 @@ class FormInterpreter:
 
     # == grammars ======================================================================================
     def active_grammars(self, item: etree._Element) -> list[ActiveGrammar]:
-        """Grammars in priority order: the item's, the dialog's, links up the scopes, document-scoped ones."""
-        out: list[ActiveGrammar] = []
-        if item.tag == "field":
-            out += self.item_grammars(item)
-            if boolean(item.get("modal", "false")):
-                return out
-        if self.is_menu:
-            out += self.choice_grammars(self.dialog)
-        elif item.tag != "transfer":
-            out += [ActiveGrammar(g, self.dialog, "dialog") for g in self.grammars_of(self.dialog)]
-        for scope, level in ((item, "item"), (self.dialog, "dialog"), (self.doc.root, "document"),
-                             (self.context.app.root if self.context.app else None, "application")):
-            if scope is None or (scope is self.dialog and level == "item"):
-                continue
-            for link in scope:
-                if link.tag == "link":
-                    out += [ActiveGrammar(g, link, level) for g in self.grammars_of(link)]
-        out += self.universal_grammars(item)
-        for other in self.doc.dialogs.values():
-            if other is self.dialog:
-                continue
-            if other.tag == "menu" and other.get("scope") == "document":
-                out += self.choice_grammars(other)
-            elif other.tag == "form":
-                doc_scoped = other.get("scope") == "document"
-                for g in other:
-                    if g.tag == "grammar" and (g.get("scope") or ("document" if doc_scoped else "dialog")) == "document":
-                        out.append(ActiveGrammar(self.compile(g), other, "document"))
-        return out
-
-    def universal_grammars(self, item: etree._Element) -> list[ActiveGrammar]:
-        """The `universals` property's grammars (help, cancel, exit), which throw their events."""
-        names = self.prop("universals", item).split()
-        if "all" in names:
-            names = list(UNIVERSALS)
-        out = []
-        for n in names:
-            if n in UNIVERSALS:
-                g = self.cached(self.doc.root, "universal:" + n, partial(PhraseGrammar, "voice", [(n, n)]))
-                out.append(ActiveGrammar(g, item, "universal", event=n))
-        return out
-
-    def item_grammars(self, item: etree._Element) -> list[ActiveGrammar]:
-        """A field's own grammars: `<grammar>` children, its builtin `type`, its `<option>`s."""
-        out = [ActiveGrammar(g, item, "item") for g in self.grammars_of(item)]
-        ftype = item.get("type")
-        if ftype:
-            out += [ActiveGrammar(g, item, "item") for g in self.cached(
-                item, "builtin", lambda: [inputs.builtin(ftype, mode) for mode in ("voice", "dtmf")])]
-        options = [o for o in item if o.tag == "option"]
-        if options:
-            out += [ActiveGrammar(g, item, "item") for g in self.cached(item, "options", lambda: _options(options))]
-        return out
-
-    def grammars_of(self, el: etree._Element) -> list[Any]:
-        """Compiled `<grammar>` children of an element (and a link's dtmf attribute)."""
-        gs = [self.compile(g) for g in el if g.tag == "grammar"]
-        if el.tag == "link" and el.get("dtmf"):
-            gs.append(self.cached(el, "dtmf", lambda: PhraseGrammar("dtmf", [(el.get("dtmf", ""), el.get("dtmf"))])))
-        return gs
-
-    def choice_grammars(self, menu: etree._Element) -> list[ActiveGrammar]:
-        """One grammar per choice: its `<grammar>`, or its text (exact or approximate) and its DTMF key."""
-        out: list[ActiveGrammar] = []
-        for choice, text, dtmf in self.choices(menu):
-            own = [self.compile(g) for g in choice if g.tag == "grammar"]
-            accept = choice.get("accept") or menu.get("accept") or "exact"
-
-            def build(text: str = text, dtmf: str | None = dtmf, accept: str = accept) -> list[Any]:
-                gs: list[Any] = []
-                if text:
-                    gs.append(PhraseGrammar("voice", [(text, text)], approximate=accept == "approximate"))
-                if dtmf:
-                    gs.append(PhraseGrammar("dtmf", [(dtmf, dtmf)]))
-                return gs
-            generated = self.cached(choice, "choice", build)
-            if own:
-                generated = [g for g in generated if g.mode == "dtmf"]
-            out += [ActiveGrammar(g, menu, "dialog", choice) for g in own + generated]
-        return out
+        """Grammars in scope for `item`, in priority order."""
+        return self.grammars.active(item)
 
     def choices(self, menu: etree._Element) -> list[tuple[etree._Element, str, str | None]]:
-        """A menu's choices with their text and DTMF key (implicit 1-9 when `dtmf="true"`)."""
-        def build() -> list[tuple[etree._Element, str, str | None]]:
-            auto = boolean(menu.get("dtmf", "false"))
-            out, n = [], 0
-            for c in menu:
-                if c.tag != "choice":
-                    continue
-                dtmf = c.get("dtmf")
-                if dtmf is None and auto:
-                    n += 1
-                    dtmf = str(n) if n <= 9 else None
-                out.append((c, _choice_text(c), dtmf))
-            return out
-        return self.cached(menu, "choices", build)
-
-    def compile(self, g: etree._Element) -> Any:
-        """A `<grammar>` element compiled once per document (srcexpr: each time)."""
-        if g.get("srcexpr"):
-            return self._external(self.js.string(g.get("srcexpr", "")), g)
-        return self.cached(g, "grammar", lambda: self._compile(g))
-
-    def _compile(self, g: etree._Element) -> Any:
-        src = g.get("src")
-        if src is None:
-            source = self.doc.grammar_sources.get(g, g)
-            return inputs.parse(source, base_uri=self.doc.base, fetch=self.session.fetch_text)
-        return self._external(src, g)
-
-    def _external(self, src: str, g: etree._Element) -> Any:
-        if src.startswith("builtin:"):
-            kind, _, spec = src[len("builtin:"):].partition("/")
-            return inputs.builtin(spec, "dtmf" if kind == "dtmf" else "voice")
-        uri = self.doc.resolve(src)
-        text = self.session.fetch_text(uri)
-        return inputs.parse(text, base_uri=uri, fetch=self.session.fetch_text, media_type=g.get("type"))
+        """A menu's choices with their text and DTMF key."""
+        return self.grammars.choices(menu)
 
     def cached(self, el: etree._Element, kind: str, build: Callable[[], Any]) -> Any:
         """Per-document memo of things built from elements (grammars, choice lists)."""
@@ -581,7 +470,7 @@ class FormInterpreter:
         if owner.tag == "menu":
             entries = [(text, dtmf) for _, text, dtmf in self.choices(owner)]
         elif owner.tag == "field":
-            entries = [(_choice_text(o), o.get("dtmf")) for o in owner if o.tag == "option"]
+            entries = [(choice_text(o), o.get("dtmf")) for o in owner if o.tag == "option"]
         else:
             raise semantic("<enumerate> outside a menu or a field with options")
         if len(el) == 0 and not (el.text or "").strip():
@@ -693,26 +582,6 @@ def _slot(interp: Any, slot: str) -> tuple[bool, Any]:
             return False, None
         cur = cur[part]
     return True, cur
-
-
-def _choice_text(el: etree._Element) -> str:
-    parts = [el.text or ""]
-    for c in el:
-        if c.tag != "grammar":
-            parts.append("".join(c.itertext()))
-        parts.append(c.tail or "")
-    return " ".join("".join(parts).split())
-
-
-def _options(options: list[etree._Element]) -> list[Any]:
-    voice = [(_choice_text(o), o.get("value") or _choice_text(o)) for o in options if _choice_text(o)]
-    dtmf = [(o.get("dtmf", ""), o.get("value") or _choice_text(o)) for o in options if o.get("dtmf")]
-    out: list[Any] = []
-    if voice:
-        out.append(PhraseGrammar("voice", voice))
-    if dtmf:
-        out.append(PhraseGrammar("dtmf", dtmf))
-    return out
 
 
 def _float(v: str, default: float) -> float:
