@@ -52,7 +52,6 @@ class FormInterpreter:
         self.current: etree._Element | None = None
         self.reprompt = False
         self.suppress_prompts = False
-        self.suppressed_for: etree._Element | None = None
         self.prompt_timeout_ms: int | None = None
         self.exec = Executor(self)
         self.grammars = DialogGrammars(self)
@@ -135,8 +134,6 @@ class FormInterpreter:
     def collect(self, item: etree._Element) -> None:
         """Run one form item (Appendix C's collect and process phases)."""
         self.session.step()
-        if self.suppress_prompts and item is not self.suppressed_for:
-            self.suppress_prompts = False  # "no reprompt" only holds for the item the catch interrupted
         name = item.get("name", "")
         self.prompt_counts[name] = self.prompt_counts.get(name, 0) + (0 if self.suppress_prompts else 1)
         self.prompt_counts[name] = max(self.prompt_counts[name], 1)
@@ -387,7 +384,7 @@ class FormInterpreter:
                     self.suppress_prompts = False
                     return None
                 if action == "continue":
-                    self.suppress_prompts, self.suppressed_for = True, item
+                    self.suppress_prompts = True
                     return None
                 if action == "exit":
                     raise ExitSession()
@@ -405,7 +402,9 @@ class FormInterpreter:
                 continue
             finally:
                 self.js.drop_scope(HANDLER)
-            self.suppress_prompts, self.suppressed_for = not self.reprompt, item
+            # Appendix C: the next iteration, whichever item it selects, queues no prompts unless the
+            # handler asked for them with <reprompt> (the handler is expected to have said what is needed).
+            self.suppress_prompts = not self.reprompt
             return None
         raise SessionFailed(ev)
 
