@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .events import VXMLEvent, badfetch
+from .events import badfetch
 from .fetch import resolve
 
 VXML_NS = "http://www.w3.org/2001/vxml"
@@ -103,7 +103,7 @@ def _check(root: etree._Element) -> None:
             names = _ONE_OF[tag]
             present = [a for a in names if a and el.get(a) is not None]
             optional = None in names
-            if len(present) > 1 or (not present and not optional and not _implicit_ok(el)):
+            if len(present) > 1 or (not present and not optional):
                 raise badfetch(f"<{tag}> at line {el.sourceline} needs exactly one of {', '.join(a for a in names if a)}")
         for a in _REQUIRED.get(tag, ()):
             if el.get(a) is None:
@@ -112,12 +112,6 @@ def _check(root: etree._Element) -> None:
             continue
         child_prompt = in_prompt or tag in ("prompt", "enumerate", "audio", "foreach") or tag in SSML_ELEMENTS
         stack.extend((c, child_prompt) for c in el)
-
-
-def _implicit_ok(el: etree._Element) -> bool:
-    # A <choice> or <link> with only a child event? No: next/expr/event/eventexpr is required. A <subdialog> or
-    # <data> always needs a source. Only <submit> inside... none are implicit; kept as a hook for clarity.
-    return False
 
 
 def parse_document(uri: str, content: bytes) -> Document:
@@ -180,8 +174,3 @@ class DocumentCache:
             while len(self._docs) > self._entries:
                 self._docs.popitem(last=False)
         return doc
-
-
-def error_for_xml(e: Exception) -> VXMLEvent:
-    """A badfetch event for an XML problem."""
-    return badfetch(str(e))

@@ -87,11 +87,3 @@ class ReturnFromSubdialog(ControlTransfer):
 
 class Disconnect(ControlTransfer):
     """`<disconnect>`: the platform hangs up; the session then sees connection.disconnect.hangup."""
-
-
-class Reprompt(ControlTransfer):
-    """Internal: a catch handler ended; `prompts` tells the FIA whether `<reprompt>` asked for prompts."""
-
-
-class EndOfHandler(ControlTransfer):
-    """Internal: `<exit>`-less end of an event handler whose default action is to end the session."""

@@ -1,9 +1,8 @@
 """Executable content: the statements inside `<block>`, `<filled>`, catch handlers and `<if>`."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -20,7 +19,6 @@ from .events import (
     unsupported,
 )
 from .platform import Prompt
-from .properties import boolean, time_ms
 
 if TYPE_CHECKING:
     from .fia import FormInterpreter
@@ -197,19 +195,3 @@ def _copy(el: etree._Element) -> etree._Element:
     c = deepcopy(el)
     c.tail = None
     return c
-
-
-def jsonable(value: Any) -> str:
-    """A Python value as a JSON text for the ECMAScript side."""
-    return json.dumps(value)
-
-
-def boolean_attr(el: etree._Element, name: str, default: bool) -> bool:
-    """A boolean attribute with its default."""
-    v = el.get(name)
-    return default if v is None else boolean(v)
-
-
-def timeout_attr(el: etree._Element, name: str, default_ms: int) -> int:
-    """A time attribute in milliseconds."""
-    return time_ms(el.get(name), default_ms)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,9 @@ from .fia import FormInterpreter, SessionFailed
 from .platform import Platform
 from .properties import lookup, time_ms
 from .scripting import APPLICATION, DOCUMENT, SESSION, Scripting, ScriptSettings, check_name
+
+log = logging.getLogger(__name__)
+INTERNAL_ERROR = "error.interpreter"  # a platform-specific error name (VoiceXML 2.0 section 5.2.6)
 
 _DOM_JS = r"""
 function __dom(tree) {
@@ -128,6 +132,13 @@ class Session:
         except VXMLEvent as ev:  # an event outside any dialog (in document initialisation with no catch)
             self.platform.failed(ev.name, ev.message)
             return Outcome("error", event=ev.name, message=ev.message)
+        except (ReturnFromSubdialog, GotoDialog) as e:  # pragma: no cover - the FIA turns these into events
+            self.platform.failed("error.semantic", f"unexpected {type(e).__name__}")
+            return Outcome("error", event="error.semantic", message=f"unexpected {type(e).__name__}")
+        except Exception as e:  # noqa: BLE001 - a bug here must end this session, never the process serving others
+            log.exception("VoiceXML session failed on an interpreter error")
+            self.platform.failed(INTERNAL_ERROR, f"{type(e).__name__}: {e}")
+            return Outcome("error", event=INTERNAL_ERROR, message=str(e))
 
     def run_context(self, ctx: ExecutionContext, fragment: str, params: dict[str, Any] | None) -> None:
         """Run dialogs in `ctx` from `fragment` (or the first) until the context ends or exits."""

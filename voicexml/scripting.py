@@ -170,10 +170,6 @@ class Scripting:
         """`expr` converted to a string, as `<value>` speaks it."""
         return str(self._run("str", expr))
 
-    def is_defined_expr(self, expr: str) -> bool:
-        """True when `expr` evaluates to something other than undefined."""
-        return bool(self._run("bool", f"({expr}\n) !== undefined"))
-
     def _run(self, kind: str, expr: str) -> Any:
         fn = self._cache.get((kind, expr))
         if fn is None:
