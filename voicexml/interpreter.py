@@ -135,7 +135,7 @@ class Session:
         except (ReturnFromSubdialog, GotoDialog) as e:  # pragma: no cover - the FIA turns these into events
             self.platform.failed("error.semantic", f"unexpected {type(e).__name__}")
             return Outcome("error", event="error.semantic", message=f"unexpected {type(e).__name__}")
-        except Exception as e:  # noqa: BLE001 - a bug here must end this session, never the process serving others
+        except Exception as e:
             log.exception("VoiceXML session failed on an interpreter error")
             self.platform.failed(INTERNAL_ERROR, f"{type(e).__name__}: {e}")
             return Outcome("error", event=INTERNAL_ERROR, message=str(e))

@@ -54,3 +54,24 @@ def test_scripts_cannot_reach_the_interpreter_internals_by_name(tmp_path):
     """
     events, _, _ = converse(write(tmp_path, "h.vxml", body))
     assert said(events) == ["refused"]
+
+
+def test_a_failing_platform_ends_only_its_session(tmp_path):
+    from voicexml import NullPlatform, Session
+
+    class Broken(NullPlatform):
+        failures: list[str]
+
+        def __init__(self) -> None:
+            self.failures = []
+
+        def queue_prompt(self, prompt):  # type: ignore[no-untyped-def]
+            raise RuntimeError("speaker on fire")
+
+        def failed(self, name: str, message: str) -> None:
+            self.failures.append(name)
+
+    platform = Broken()
+    outcome = Session(platform).run(str(write(tmp_path, "p.vxml", "<form><block>hello</block></form>")))
+    assert outcome.status == "error" and outcome.event == "error.interpreter"
+    assert platform.failures == ["error.interpreter"]
