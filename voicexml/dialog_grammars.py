@@ -63,7 +63,7 @@ class DialogGrammars:
         out = []
         for n in names:
             if n in UNIVERSALS:
-                g = self.fia.cached(self.fia.doc.root, "universal:" + n, partial(PhraseGrammar, "voice", [(n, n)]))
+                g = self.fia.cached(self.fia.doc.root, "universal:" + n, partial(PhraseGrammar, "voice", n, n))
                 out.append(ActiveGrammar(g, item, "universal", event=n))
         return out
 
@@ -83,7 +83,7 @@ class DialogGrammars:
         """Compiled `<grammar>` children of an element (and a link's dtmf attribute)."""
         gs = [self.compile(g) for g in el if g.tag == "grammar"]
         if el.tag == "link" and el.get("dtmf"):
-            gs.append(self.fia.cached(el, "dtmf", lambda: PhraseGrammar("dtmf", [(el.get("dtmf", ""), el.get("dtmf"))])))
+            gs.append(self.fia.cached(el, "dtmf", lambda: PhraseGrammar("dtmf", el.get("dtmf", ""), el.get("dtmf"))))
         return gs
 
     def choice_grammars(self, menu: etree._Element) -> list[ActiveGrammar]:
@@ -96,9 +96,9 @@ class DialogGrammars:
             def build(text: str = text, dtmf: str | None = dtmf, accept: str = accept) -> list[Any]:
                 gs: list[Any] = []
                 if text:
-                    gs.append(PhraseGrammar("voice", [(text, text)], approximate=accept == "approximate"))
+                    gs.append(PhraseGrammar("voice", text, text, approximate=accept == "approximate"))
                 if dtmf:
-                    gs.append(PhraseGrammar("dtmf", [(dtmf, dtmf)]))
+                    gs.append(PhraseGrammar("dtmf", dtmf, dtmf))
                 return gs
             generated = self.fia.cached(choice, "choice", build)
             if own:
@@ -139,9 +139,10 @@ class DialogGrammars:
         if src.startswith("builtin:"):
             kind, _, spec = src[len("builtin:"):].partition("/")
             return inputs.builtin(spec, "dtmf" if kind == "dtmf" else "voice")
-        uri = self.fia.doc.resolve(src)
+        uri, _, rule = self.fia.doc.resolve(src).partition("#")
         text = self.fia.session.fetch_text(uri)
-        return inputs.parse(text, base_uri=uri, fetch=self.fia.session.fetch_text, media_type=g.get("type"))
+        return inputs.parse(text, base_uri=uri, fetch=self.fia.session.fetch_text, media_type=g.get("type"),
+                            root=rule or None)
 
 
 def choice_text(el: etree._Element) -> str:
@@ -155,11 +156,12 @@ def choice_text(el: etree._Element) -> str:
 
 
 def _options(options: list[etree._Element]) -> list[Any]:
-    voice = [(choice_text(o), o.get("value") or choice_text(o)) for o in options if choice_text(o)]
-    dtmf = [(o.get("dtmf", ""), o.get("value") or choice_text(o)) for o in options if o.get("dtmf")]
     out: list[Any] = []
-    if voice:
-        out.append(PhraseGrammar("voice", voice))
-    if dtmf:
-        out.append(PhraseGrammar("dtmf", dtmf))
+    for o in options:
+        text = choice_text(o)
+        value = o.get("value") or text
+        if text:
+            out.append(PhraseGrammar("voice", text, value))
+        if o.get("dtmf"):
+            out.append(PhraseGrammar("dtmf", o.get("dtmf", ""), value))
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,31 +52,39 @@ class PhraseMatch:
 
 
 class PhraseGrammar:
-    """A grammar generated from phrases (menu choices, field options): exact or approximate word matching."""
+    """The grammar of one phrase (a menu `<choice>`, a field `<option>`, a link's `dtmf`), standing for `value`.
 
-    def __init__(self, mode: str, phrases: Sequence[tuple[str, Any]], approximate: bool = False) -> None:
+    It is a real SRGS grammar (`.srgs`, so a recogniser can compile it with `srgs_to_jsgf`), generated from the
+    phrase: its words in order, each optional when `approximate` (the spec's accept="approximate"), or its DTMF
+    keys.
+    """
+
+    def __init__(self, mode: str, phrase: str, value: Any, approximate: bool = False) -> None:
         self.mode = mode
-        self.approximate = approximate
-        self._phrases = [(_words(p) if mode == "voice" else [p.strip()], value) for p, value in phrases]
+        self.value = value
+        self.srgs = _phrase_srgs(mode, phrase, approximate)
 
     def match(self, text: str) -> PhraseMatch | None:
-        """The value of the first phrase `text` says (approximate: a subsequence of its words)."""
-        said = _words(text) if self.mode == "voice" else [text.strip()]
-        if not said or said == [""]:
-            return None
-        for words, value in self._phrases:
-            if said == words or (self.approximate and _subsequence(said, words)):
-                return PhraseMatch(" ".join(said), value)
-        return None
+        """The phrase's value when `text` says the phrase."""
+        m = self.srgs.match(text)
+        return None if m is None else PhraseMatch(m.utterance, self.value, getattr(m, "confidence", 1.0))
+
+
+def _phrase_srgs(mode: str, phrase: str, approximate: bool) -> Any:
+    ns = "{http://www.w3.org/2001/06/grammar}"
+    g = etree.Element(ns + "grammar", nsmap={None: ns[1:-1]}, version="1.0", root="phrase", mode=mode)
+    rule = etree.SubElement(g, ns + "rule", id="phrase", scope="public")
+    tokens = [k for k in phrase.strip()] if mode == "dtmf" else _words(phrase)
+    for t in tokens:
+        item = etree.SubElement(rule, ns + "item")
+        item.text = t
+        if approximate:
+            item.set("repeat", "0-1")
+    return parse(g, base_uri=None, fetch=None)
 
 
 def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
-
-
-def _subsequence(said: list[str], words: list[str]) -> bool:
-    it = iter(words)
-    return all(w in it for w in said)
 
 
 _grammar_lock = threading.Lock()
@@ -100,12 +108,12 @@ def builtin(type_spec: str, mode: str) -> Any:
         raise VXMLEvent("error.unsupported.builtin", f"builtin type {type_spec!r}: {e}") from e
 
 
-def parse(source: Any, *, base_uri: str | None, fetch: Callable[[str], str] | None,
-          media_type: str | None = None) -> Any:
+def parse(source: Any, *, base_uri: str | None, fetch: Callable[[str], Any] | None,
+          media_type: str | None = None, root: str | None = None) -> Any:
     """An SRGS grammar from an element or text; `error.badfetch` when it does not parse."""
     g = grammar_module()
     try:
-        return g.parse_grammar(source, base_uri=base_uri, fetch=fetch, media_type=media_type)
+        return g.parse_grammar(source, base_uri=base_uri, fetch=fetch, media_type=media_type, root=root)
     except VXMLEvent:
         raise
     except Exception as e:

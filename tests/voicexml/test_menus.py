@@ -57,3 +57,21 @@ def test_approximate_accept_and_enumerate_template(tmp_path):
     assert said(events)[0] == "Say checking account balance. Say savings."
     assert outcome.value == "a"
     assert converse(path, dtmf("9"))[1].value == "b"
+
+
+def test_every_voice_grammar_a_menu_listens_with_compiles_to_jsgf(tmp_path):
+    from voicexml import InputResult, NullPlatform, Session
+    from voicexml.grammar import srgs_to_jsgf
+
+    seen = []
+
+    class Recogniser(NullPlatform):
+        def collect(self, request):  # type: ignore[no-untyped-def]
+            seen.extend(request.grammars)
+            return InputResult("voice", "sales", 0.9)
+
+    outcome = Session(Recogniser()).run(str(write(tmp_path, "m.vxml", MENU)))
+    assert outcome.value == "sales"
+    voice = [ag.grammar for ag in seen if ag.mode == "voice"]
+    assert len(voice) == 3
+    assert "billing questions" in srgs_to_jsgf(voice[0].srgs)
