@@ -168,8 +168,12 @@ class ConsolePlatform(JsonlPlatform):
             self.stdout.write(f"  (log{' ' + fields['label'] if fields.get('label') else ''}: {fields['text']})\n")
         elif event == "error":
             self.stdout.write(f"  !! {fields['name']}: {fields['message']}\n")
+        elif event == "record":
+            self.stdout.write("  (recording: type what you say, digits to stop, empty line for silence)\n")
         elif event in ("exit", "disconnect", "submit", "transfer"):
             self.stdout.write(f"  [{event} {json.dumps({k: v for k, v in fields.items() if v})}]\n")
+            if event == "transfer" and fields.get("bridge"):
+                self.stdout.write("  (the transfer's outcome: type !transfer busy, !transfer far_end_disconnect, ...)\n")
         self.stdout.flush()
 
     def _read(self) -> dict[str, Any] | None:
