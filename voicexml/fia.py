@@ -55,7 +55,6 @@ class FormInterpreter:
         self.prompt_timeout_ms: int | None = None
         self.exec = Executor(self)
         self.grammars = DialogGrammars(self)
-        self._choices: list[tuple[etree._Element, str, str | None]] | None = None
 
     # == the main loop =================================================================================
     def run(self, params: dict[str, Any] | None = None) -> None:

@@ -223,6 +223,11 @@ class Session:
                 raise SessionFailed(semantic("an application root document has its own application root"))
             self._new_application(ctx.app)
         ctx.doc = doc
+        if ctx.app is not None and doc.uri == ctx.app.uri:
+            # The root document is now the leaf too: its variables already live in application scope, and
+            # document scope is that same scope (running its declarations again would shadow them).
+            self.js.alias_scope(DOCUMENT, APPLICATION)
+            return
         self.js.new_scope(DOCUMENT)
         try:
             self._declarations(doc.root, DOCUMENT, ctx)

@@ -38,6 +38,8 @@ function __scope(k, name) {
   for (var i = k + 1; i < __c.length; i++) __c[i] = __E;
   return 0;
 }
+function __alias(k, from, name) { __c[k] = __c[from]; __c[from][name] = __c[from];
+  for (var i = k + 1; i < __c.length; i++) __c[i] = __E; return 0; }
 function __drop(k) { for (var i = k; i < __c.length; i++) __c[i] = __E; return 0; }
 function __setj(k, n, j) { __c[k][n] = (j === "undefined") ? undefined : JSON.parse(j); return 0; }
 function __getj(k, n) { var v = __c[k][n]; return v === undefined ? "undefined" : JSON.stringify(v); }
@@ -78,12 +80,16 @@ class Scripting:
         g = ctx.get
         self._scope, self._setj, self._getj = g("__scope"), g("__setj"), g("__getj")
         self._isundef, self._has, self._save, self._restore = g("__isundef"), g("__has"), g("__save"), g("__restore")
-        self._drop = g("__drop")
+        self._drop, self._alias = g("__drop"), g("__alias")
 
     # -- scopes -------------------------------------------------------------------------------------
     def new_scope(self, level: int) -> None:
         """A fresh scope object at `level`; every deeper scope is dropped."""
         self._call(self._scope, level, SCOPE_NAMES.get(level, ""))
+
+    def alias_scope(self, level: int, to: int) -> None:
+        """Make the scope at `level` the same object as the one at `to` (the root document as the leaf)."""
+        self._call(self._alias, level, to, SCOPE_NAMES.get(level, ""))
 
     def drop_scope(self, level: int) -> None:
         """Drop the scope at `level` and every deeper one."""

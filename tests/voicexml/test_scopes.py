@@ -74,3 +74,15 @@ def test_session_variables(tmp_path):
       <value expr="session.connection.protocol.name"/></prompt></block></form>"""
     events, _, _ = converse(write(tmp_path, "s.vxml", body), settings=SessionSettings(remote_uri="tel:+15551234"))
     assert said(events) == ["tel:+15551234 text"]
+
+
+def test_the_root_document_as_the_leaf_keeps_application_variables(tmp_path):
+    write(tmp_path, "root.vxml", """
+    <var name="visits" expr="0"/>
+    <form id="home"><block><prompt>home <value expr="visits"/> <value expr="document.visits"/></prompt></block></form>
+    """)
+    leaf = write(tmp_path, "leaf.vxml", """
+    <form><block><assign name="visits" expr="visits + 5"/><goto next="root.vxml#home"/></block></form>
+    """, application="root.vxml")
+    events, _, _ = converse(leaf)
+    assert said(events) == ["home 5 5"]
