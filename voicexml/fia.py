@@ -445,8 +445,11 @@ class FormInterpreter:
             self.prompt_timeout_ms = timeout
         bargein = boolean(p.get("bargein")) if p.get("bargein") is not None else self.bargein()
         if out.text or out.audio:
+            lang = p.get("{http://www.w3.org/XML/1998/namespace}lang") or self.doc.root.get(
+                "{http://www.w3.org/XML/1998/namespace}lang")
             self.session.platform.queue_prompt(Prompt(out.text, tuple(out.audio), bargein,
-                                                      p.get("bargeintype") or self.prop("bargeintype"), timeout))
+                                                      p.get("bargeintype") or self.prop("bargeintype"), timeout,
+                                                      out.ssml(lang)))
 
     # PromptContext for ssml.render
     def value(self, expr: str) -> str:

@@ -50,3 +50,26 @@ def test_log_and_exit_values(tmp_path):
     events, _, _ = converse(write(tmp_path, "l.vxml", body))
     assert events[0] == {"event": "log", "text": "x is 3", "label": "trace"}
     assert events[-1] == {"event": "exit", "expr": "done", "namelist": {"a": {"b": [1, "two"]}}}
+
+
+def test_prompts_carry_well_formed_ssml_for_a_tts_engine(tmp_path):
+    from lxml import etree
+
+    from voicexml import NullPlatform, Session
+
+    got = []
+
+    class Tts(NullPlatform):
+        def queue_prompt(self, prompt):  # type: ignore[no-untyped-def]
+            got.append(prompt)
+
+    body = """
+    <form><block><prompt xml:lang="en-GB">Pay <say-as interpret-as="currency">$4.20</say-as><break time="300ms"/>
+      <value expr="'now &amp; later'"/> <audio src="a.wav">or <emphasis>never</emphasis></audio></prompt></block></form>
+    """
+    Session(Tts()).run(str(write(tmp_path, "t.vxml", body)))
+    speak = etree.fromstring(got[0].ssml)
+    assert speak.tag == "{http://www.w3.org/2001/10/synthesis}speak"
+    assert speak.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-GB"
+    assert [etree.QName(e).localname for e in speak.iter()][1:] == ["say-as", "break", "audio", "emphasis"]
+    assert "now & later" in "".join(speak.itertext())
