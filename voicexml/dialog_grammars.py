@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from . import inputs
+from .events import VXMLEvent
 from .inputs import ActiveGrammar, PhraseGrammar
 from .properties import boolean
 
@@ -129,20 +130,37 @@ class DialogGrammars:
         return self.fia.cached(g, "grammar", lambda: self._compile(g))
 
     def _compile(self, g: etree._Element) -> Any:
+        _check_type(g)
         src = g.get("src")
         if src is None:
             source = self.fia.doc.grammar_sources.get(g, g)
-            return inputs.parse(source, base_uri=self.fia.doc.base, fetch=self.fia.session.fetch_text)
+            return inputs.parse(source, base_uri=self.fia.doc.base, fetch=self._fetch)
         return self._external(src, g)
 
     def _external(self, src: str, g: etree._Element) -> Any:
+        _check_type(g)
         if src.startswith("builtin:"):
             kind, _, spec = src[len("builtin:"):].partition("/")
             return inputs.builtin(spec, "dtmf" if kind == "dtmf" else "voice")
         uri, _, rule = self.fia.doc.resolve(src).partition("#")
-        text = self.fia.session.fetch_text(uri)
-        return inputs.parse(text, base_uri=uri, fetch=self.fia.session.fetch_text, media_type=g.get("type"),
-                            root=rule or None)
+        hints = self.fia.fetch_hints(g)
+        content = self.fia.session.fetcher.fetch(uri, timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"),
+                                                 maxstale=hints.get("maxstale")).content
+        return inputs.parse(content, base_uri=uri, fetch=self._fetch, media_type=g.get("type"), root=rule or None)
+
+    def _fetch(self, uri: str) -> bytes:
+        """What an SRGS grammar's external rule references load with."""
+        return self.fia.session.fetcher.fetch(uri).content
+
+
+GRAMMAR_TYPES = frozenset(("application/srgs+xml", "application/srgs", "application/grammar+xml",
+                           "application/x-srgs+xml", "text/plain"))
+
+
+def _check_type(g: etree._Element) -> None:
+    kind = (g.get("type") or "").split(";")[0].strip().lower()
+    if kind and kind not in GRAMMAR_TYPES:
+        raise VXMLEvent("error.unsupported.format", f"grammar type {kind!r} is not supported (SRGS XML or ABNF)")
 
 
 def choice_text(el: etree._Element) -> str:

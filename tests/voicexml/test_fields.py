@@ -96,3 +96,19 @@ def test_properties_inputmodes_and_termchar(tmp_path):
     events, outcome, _ = converse(write(tmp_path, "f.vxml", body), voice("five"), dtmf("55*"))
     assert events[1]["modes"] == ["dtmf"]
     assert outcome.namelist == {"n": "55"}
+
+
+def test_external_grammar_with_rule_fragment_and_unsupported_format(tmp_path):
+    (tmp_path / "g.grxml").write_text(
+        '<grammar xmlns="http://www.w3.org/2001/06/grammar" version="1.0" root="a">'
+        '<rule id="a"><item>alpha</item></rule>'
+        '<rule id="b" scope="public"><one-of><item>red</item><item>green</item></one-of></rule></grammar>')
+    body = """
+    <form>
+      <field name="color"><grammar src="g.grxml#b"/><prompt>color?</prompt></field>
+      <field name="other"><grammar type="application/x-gsl" src="g.gsl"/><prompt>other?</prompt>
+        <catch event="error.unsupported.format"><exit expr="color"/></catch></field>
+    </form>
+    """
+    events, outcome, _ = converse(write(tmp_path, "f.vxml", body), voice("green"))
+    assert outcome.value == "green"
