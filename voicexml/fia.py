@@ -334,7 +334,11 @@ class FormInterpreter:
                 if child.get("mode", "all") == "all" and any(self.js.is_undefined(DIALOG, n) for n in names):
                     continue
                 self.js.new_scope(ANONYMOUS)
+                # Events thrown here count against the form's counters and skip the item's catches (5.2.2);
+                # `current` stays on the form if one escapes, so the handler is chosen from there.
+                item, self.current = self.current, self.dialog
                 self.exec.run(child, ANONYMOUS)
+                self.current = item
 
     def follow(self, el: etree._Element) -> None:
         """A chosen `<choice>` or matched `<link>`: go to its target or throw its event."""

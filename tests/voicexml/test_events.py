@@ -119,3 +119,18 @@ def test_a_catch_without_reprompt_silences_the_next_iteration_whatever_item_it_s
     """
     events, _, _ = converse(write(tmp_path, "r.vxml", body), voice("no"))
     assert said(events) == ["oops"]  # Appendix C: no prompt selection on the iteration after a catch
+
+
+def test_events_in_a_form_level_filled_use_the_form_scope(tmp_path):
+    body = """
+    <form>
+      <catch event="app.bad"><prompt>form caught</prompt><exit/></catch>
+      <field name="f" type="boolean">
+        <prompt>q</prompt>
+        <catch event="app.bad"><prompt>field caught</prompt><exit/></catch>
+      </field>
+      <filled><throw event="app.bad"/></filled>
+    </form>
+    """
+    events, _, _ = converse(write(tmp_path, "ff.vxml", body), voice("yes"))
+    assert said(events) == ["q", "form caught"]
