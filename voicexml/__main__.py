@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 
 from .interpreter import Session, SessionSettings
@@ -21,7 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--caller", default="", help="session.connection.remote.uri")
     run.add_argument("--called", default="", help="session.connection.local.uri")
     args = ap.parse_args(argv)
-    platform = JsonlPlatform(sys.stdin, sys.stdout) if args.jsonl else ConsolePlatform(sys.stdin, sys.stdout)
+    # Caller input that is not UTF-8 is replaced, then judged like any other bad input: never a crash.
+    stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    platform = JsonlPlatform(stdin, sys.stdout) if args.jsonl else ConsolePlatform(stdin, sys.stdout)
     settings = SessionSettings(script=ScriptSettings(time_limit_s=args.script_time_limit,
                                                      memory_limit_bytes=args.script_memory_limit << 20),
                                local_uri=args.called, remote_uri=args.caller)

@@ -44,6 +44,16 @@ def test_bad_caller_input_is_a_nomatch_with_a_message(tmp_path):
     assert "not JSON" in err and "digits" in err and '"input" field' in err and "utterance" in err
 
 
+def test_input_that_is_not_utf8_is_a_nomatch(tmp_path):
+    doc = str(write(tmp_path, "f.vxml", FIELD))
+    proc = subprocess.run([sys.executable, "-m", "voicexml", "run", "--jsonl", doc], cwd=ROOT, check=False,
+                          input=b'\xff\xfe{"input": \x80}\n{"input": "dtmf", "digits": "7"}\n', capture_output=True,
+                          timeout=30)
+    events = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert said(events) == ["Number?", "nomatch"] and events[-1]["namelist"] == {"n": "7"}
+    assert proc.returncode == 0
+
+
 def test_end_of_input_is_a_hangup_and_exit_status_zero(tmp_path):
     events, code, _ = run(str(write(tmp_path, "f.vxml", FIELD)))
     assert [e["event"] for e in events] == ["prompt", "listen", "exit"] and code == 0
