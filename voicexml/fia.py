@@ -168,11 +168,11 @@ class FormInterpreter:
         self.queue_item_prompts(item)
         src = item.get("src") or self.js.string(item.get("srcexpr", "''"))
         uri = self.resolve_target(src)
-        params: dict[str, Any] = self.namelist_values(item.get("namelist"))
-        for p in item:
-            if p.tag == "param":
-                params[p.get("name", "")] = self.param_value(p)
-        ret = self.session.subdialog(uri, params, self.context, self.fetch_hints(item))
+        # <param>s initialise the subdialog's <var>s; the namelist goes to the server with the fetch.
+        params = {p.get("name", ""): self.param_value(p) for p in item if p.tag == "param"}
+        submit = self.namelist_values(item.get("namelist"))
+        ret = self.session.subdialog(uri, params, self.context, self.fetch_hints(item), submit=submit,
+                                     method=(item.get("method") or "get").lower())
         if ret.event:
             raise VXMLEvent(ret.event, ret.message)
         self.js.set(DIALOG, item.get("name", ""), ret.namelist)

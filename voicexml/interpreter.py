@@ -170,11 +170,13 @@ class Session:
         return dialog
 
     def subdialog(self, uri: str, params: dict[str, Any], caller: ExecutionContext,
-                  hints: dict[str, float] | None = None) -> ReturnFromSubdialog:
-        """Run the subdialog at `uri` in a new execution context and return what it returned."""
+                  hints: dict[str, float] | None = None, *, submit: dict[str, Any] | None = None,
+                  method: str = "get") -> ReturnFromSubdialog:
+        """Run the subdialog at `uri` (fetched with `submit` as its query or body) in a new execution context and
+        return what it returned."""
         if caller.depth >= self.settings.max_subdialog_depth:
             raise semantic("subdialogs are nested too deeply")
-        g = GotoDialog(uri, hints=hints or {})
+        g = GotoDialog(uri, method=method, params=submit or {}, hints=hints or {})
         self.prefetch(g, caller, for_subdialog=True)
         handle = self.js.save_chain()
         try:
@@ -201,7 +203,7 @@ class Session:
         base, _, fragment = g.uri.partition("#")
         hints = g.hints or {"timeout_s": time_ms(lookup("fetchtimeout", (
             ctx.doc.root, ctx.app.root if ctx.app else None)), 10000) / 1000}
-        if g.local or (base == ctx.doc.uri and for_subdialog):
+        if g.local or (base == ctx.doc.uri and for_subdialog and not g.params and g.method == "get"):
             doc = ctx.doc
         else:
             doc = self.load(base, method=g.method, params=g.params, hints=hints)

@@ -115,3 +115,17 @@ def test_http_documents_404_and_cache(http_root):
     events, _outcome, _ = converse(f"{base}/a.vxml")
     assert said(events) == ["hi 404", "hi b"]
     assert _Handler.hits.count("/lib.js") == 1  # max-age=60: the second document uses the cached script
+
+
+def test_subdialog_namelist_goes_to_the_server_and_params_to_its_vars(http_root):
+    folder, base = http_root
+    (folder / "sub.vxml").write_text(vxml(
+        '<form><var name="who"/><block><return namelist="who"/></block></form>'))
+    (folder / "main.vxml").write_text(vxml("""
+    <var name="acct" expr="'A 7'"/>
+    <form><subdialog name="s" src="sub.vxml" namelist="acct"><param name="who" expr="'me'"/>
+      <filled><prompt><value expr="s.who"/></prompt></filled></subdialog></form>"""))
+    _Handler.hits.clear()
+    events, _, _ = converse(f"{base}/main.vxml")
+    assert said(events) == ["me"]
+    assert "/sub.vxml?acct=A+7" in _Handler.hits
