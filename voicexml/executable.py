@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -16,9 +17,9 @@ from .events import (
     VXMLEvent,
     badfetch,
     semantic,
-    unsupported,
 )
 from .platform import Prompt
+from .scripting import check_name
 
 if TYPE_CHECKING:
     from .fia import FormInterpreter
@@ -37,28 +38,21 @@ class Executor:
             "disconnect": self._disconnect, "log": self._log, "script": self._script, "throw": self._throw,
             "reprompt": self._reprompt, "prompt": self._prompt, "audio": self._bare_prompt,
             "value": self._bare_prompt, "enumerate": self._bare_prompt, "data": self._data,
-            "foreach": self._foreach, "mark": self._bare_prompt, "cancel": self._cancel,
+            "foreach": self._foreach, "mark": self._bare_prompt,
         }
 
     # -- running ----------------------------------------------------------------------------------------
-    def run(self, container: etree._Element, level: int, *, skip: frozenset[str] = frozenset()) -> None:
+    def run(self, container: etree._Element, level: int) -> None:
         """Execute the children of `container` (bare text is an implicit prompt) in the scope at `level`."""
-        chosen = self.fia.select_prompts(container)
+        chosen = self.fia.select_prompts(container)  # prompts with count: only those the counter selects
         if container.text and container.text.strip():
             self._queue_text(container.text)
         for child in container:
-            tag = child.tag
-            if isinstance(tag, str) and tag not in skip:
-                if tag == "prompt" and chosen is not None and child not in chosen:
-                    pass
-                else:
-                    handler = self._handlers.get(tag)
-                    if handler is not None:
-                        handler(child, level)
-                    elif not tag.startswith("{") and tag not in _NOT_EXECUTABLE:
-                        raise badfetch(f"<{tag}> is not executable content")
-            if child.tail and child.tail.strip():
-                self._queue_text(child.tail)
+            if child.tag == "prompt" and chosen is not None and child not in chosen:
+                if child.tail and child.tail.strip():
+                    self._queue_text(child.tail)
+                continue
+            self._one(child, level)
 
     def _queue_text(self, text: str) -> None:
         self.session.platform.queue_prompt(Prompt(" ".join(text.split()), (), self.fia.bargein()))
@@ -150,9 +144,6 @@ class Executor:
     def _reprompt(self, el: etree._Element, level: int) -> None:
         self.fia.reprompt = True
 
-    def _cancel(self, el: etree._Element, level: int) -> None:
-        raise unsupported("cancel", "<cancel> is not VoiceXML 2.1")
-
     def _log(self, el: etree._Element, level: int) -> None:
         label = el.get("label")
         text = ssml.render(el, self.fia).text
@@ -176,7 +167,6 @@ class Executor:
         items = self.js.eval_raw(f"(function(a){{ if (!Array.isArray(a)) throw new TypeError('foreach array "
                                  f"is not an array'); return a.length; }})({el.get('array')})")
         item = el.get("item", "")
-        from .scripting import check_name
         check_name(item)
         for i in range(int(items)):
             self.js.set_expr(level, item, f"({el.get('array')})[{i}]")
@@ -191,7 +181,6 @@ _NOT_EXECUTABLE = frozenset(("catch", "error", "help", "noinput", "nomatch", "pr
 
 
 def _copy(el: etree._Element) -> etree._Element:
-    from copy import deepcopy
     c = deepcopy(el)
     c.tail = None
     return c
