@@ -66,6 +66,7 @@ class GotoDialog(ControlTransfer):
     hints: dict[str, float] = field(default_factory=dict)  # fetchtimeout (s), maxage, maxstale from the element
     local: bool = False  # a fragment-only target: same document, no re-initialisation
     document: Any = field(default=None, compare=False, repr=False)  # the target, once fetched
+    hit: Any = field(default=None, compare=False, repr=False)  # input a document-scoped grammar took along
 
 
 @dataclass

@@ -57,8 +57,9 @@ class FormInterpreter:
         self.grammars = DialogGrammars(self)
 
     # == the main loop =================================================================================
-    def run(self, params: dict[str, Any] | None = None) -> None:
-        """Interpret the dialog until it transfers control (an exception) or runs out of items."""
+    def run(self, params: dict[str, Any] | None = None, hit: Hit | None = None) -> None:
+        """Interpret the dialog until it transfers control (an exception) or runs out of items; `hit` is input
+        one of its document-scoped grammars matched while another dialog was active."""
         next_item: str | None = None
         pending: VXMLEvent | None = None
         chained = 0  # events handled in a row without any item running: a handler loop
@@ -69,6 +70,10 @@ class FormInterpreter:
         while True:
             try:
                 try:
+                    if hit is not None:
+                        carried, hit = hit, None
+                        self.apply(carried, self.dialog)
+                        continue
                     if pending is not None:
                         event, pending = pending, None
                         chained += 1
@@ -277,8 +282,9 @@ class FormInterpreter:
         if ag.owner.tag == "link":
             self.follow(ag.owner)
         if ag.owner is not item and ag.owner is not self.dialog and ag.owner.tag in ("form", "menu"):
-            did = ag.owner.get("id")  # a document-scoped grammar of another dialog
-            raise GotoDialog(self.doc.uri + "#" + did if did else self.doc.uri, local=True)
+            # A document-scoped grammar of another dialog: go there, and let that dialog take the input.
+            did = next(k for k, v in self.doc.dialogs.items() if v is ag.owner)
+            raise GotoDialog(self.doc.uri + "#" + did, local=True, hit=hit)
         filled: list[etree._Element] = []
         interp = hit.interpretation
         if ag.owner is item and item.tag == "field":

@@ -143,16 +143,17 @@ class Session:
     def run_context(self, ctx: ExecutionContext, fragment: str, params: dict[str, Any] | None) -> None:
         """Run dialogs in `ctx` from `fragment` (or the first) until the context ends or exits."""
         entering: Document | None = ctx.doc
+        hit = None
         while True:
             try:
                 if entering is not None:
                     doc, entering = entering, None
                     self.enter_document(ctx, doc)
                 dialog = self._dialog(ctx.doc, fragment)
-                FormInterpreter(self, ctx, dialog).run(params)
+                FormInterpreter(self, ctx, dialog).run(params, hit)
                 raise ExitSession()  # the dialog ran out of items and named no successor
             except GotoDialog as g:
-                params = None
+                params, hit = None, g.hit
                 if g.document is None:  # from a document-level handler: not fetched yet
                     try:
                         self.prefetch(g, ctx)

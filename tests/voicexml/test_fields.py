@@ -112,3 +112,20 @@ def test_external_grammar_with_rule_fragment_and_unsupported_format(tmp_path):
     """
     events, outcome, _ = converse(write(tmp_path, "f.vxml", body), voice("green"))
     assert outcome.value == "green"
+
+
+def test_a_document_scoped_form_grammar_takes_the_input_into_its_form(tmp_path):
+    body = """
+    <form id="main">
+      <field name="x" type="boolean"><prompt>main question</prompt></field>
+    </form>
+    <form id="weather" scope="document">
+      <grammar root="w" xmlns="http://www.w3.org/2001/06/grammar" tag-format="semantics/1.0">
+        <rule id="w">weather in <one-of><item>paris</item><item>rome</item></one-of>
+          <tag>out.city = meta.current().text.split(' ').pop();</tag></rule></grammar>
+      <field name="city"><prompt>which city?</prompt></field>
+      <filled><prompt>weather for <value expr="city"/></prompt><exit/></filled>
+    </form>
+    """
+    events, outcome, _ = converse(write(tmp_path, "d.vxml", body), voice("weather in rome"))
+    assert said(events) == ["main question", "weather for rome"]
