@@ -4,9 +4,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from tests.voicexml.talk import write
 from voicexml.aio import run_session
 from voicexml.platform import InputRequest, InputResult, Prompt
-from tests.voicexml.talk import write
 
 
 class CallOnTheLoop:

@@ -1,6 +1,8 @@
 """Bad documents raise the right event in the session; xml:base; the parsed-document cache."""
 from __future__ import annotations
 
+import json
+
 from tests.voicexml.talk import converse, said, vxml, write
 from voicexml import DocumentCache, Fetcher
 from voicexml.fetch import to_uri
@@ -70,3 +72,15 @@ def test_document_cache_parses_once_per_content(tmp_path):
     path.write_text(vxml("<form id='changed'><block/></form>"))
     res2 = fetcher.fetch(to_uri(str(path)))
     assert list(cache.get(res2.uri, res2.content).dialogs) == ["changed"]
+
+
+def test_external_entities_are_not_resolved(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    doc = tmp_path / "xxe.vxml"
+    doc.write_text(f"""<?xml version="1.0"?>
+<!DOCTYPE vxml [<!ENTITY x SYSTEM "{secret.as_uri()}">]>
+<vxml version="2.1" xmlns="http://www.w3.org/2001/vxml"><form><block><prompt>a &x; b</prompt></block></form></vxml>
+""")
+    events, _, _ = converse(doc)
+    assert "SECRET" not in json.dumps(events)
