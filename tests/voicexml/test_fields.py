@@ -110,7 +110,7 @@ def test_external_grammar_with_rule_fragment_and_unsupported_format(tmp_path):
         <catch event="error.unsupported.format"><exit expr="color"/></catch></field>
     </form>
     """
-    events, outcome, _ = converse(write(tmp_path, "f.vxml", body), voice("green"))
+    _events, outcome, _ = converse(write(tmp_path, "f.vxml", body), voice("green"))
     assert outcome.value == "green"
 
 
@@ -127,5 +127,5 @@ def test_a_document_scoped_form_grammar_takes_the_input_into_its_form(tmp_path):
       <filled><prompt>weather for <value expr="city"/></prompt><exit/></filled>
     </form>
     """
-    events, outcome, _ = converse(write(tmp_path, "d.vxml", body), voice("weather in rome"))
+    events, _outcome, _ = converse(write(tmp_path, "d.vxml", body), voice("weather in rome"))
     assert said(events) == ["main question", "weather for rome"]
