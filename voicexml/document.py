@@ -17,7 +17,7 @@ SRGS_NS = "http://www.w3.org/2001/06/grammar"
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 
 # VoiceXML 2.1 elements, and the SSML elements allowed inside prompts.
-VXML_ELEMENTS = frozenset(["assign", "audio", "block", "cancel", "catch", "choice", "clear", "data", "disconnect", "else", "elseif", "enumerate", "error", "exit", "field", "filled", "foreach", "form", "goto", "grammar", "help", "if", "initial", "link", "log", "mark", "menu", "meta", "metadata", "noinput", "nomatch", "object", "option", "param", "prompt", "property", "record", "reprompt", "return", "script", "submit", "subdialog", "throw", "transfer", "value", "var", "vxml"])
+VXML_ELEMENTS = frozenset(["assign", "audio", "block", "catch", "choice", "clear", "data", "disconnect", "else", "elseif", "enumerate", "error", "exit", "field", "filled", "foreach", "form", "goto", "grammar", "help", "if", "initial", "link", "log", "mark", "menu", "meta", "metadata", "noinput", "nomatch", "object", "option", "param", "prompt", "property", "record", "reprompt", "return", "script", "submit", "subdialog", "throw", "transfer", "value", "var", "vxml"])
 SSML_ELEMENTS = frozenset(["break", "emphasis", "lexicon", "mark", "p", "paragraph", "phoneme", "prosody", "s", "say-as", "sentence", "sub", "voice"])
 DIALOGS = ("form", "menu")
 FORM_ITEMS = frozenset(["field", "block", "initial", "subdialog", "object", "record", "transfer"])
@@ -32,9 +32,21 @@ _ONE_OF = {
     "choice": ("next", "expr", "event", "eventexpr"),
     "link": ("next", "expr", "event", "eventexpr"),
     "transfer": ("dest", "destexpr", None),
-    "audio": ("src", "expr", None),
+    "audio": ("src", "expr"),
     "script": ("src", "srcexpr", None),
     "data": ("src", "srcexpr"),
+}
+# Attributes of which at most one may be given (section by section of VoiceXML 2.0/2.1).
+_AT_MOST_ONE = {
+    "exit": (("expr", "namelist"),),
+    "return": (("event", "eventexpr", "namelist"), ("message", "messageexpr")),
+    "throw": (("message", "messageexpr"),),
+    "choice": (("message", "messageexpr"),),
+    "link": (("message", "messageexpr"),),
+    "transfer": (("aai", "aaiexpr"),),
+    "param": (("expr", "value"),),
+    "grammar": (("src", "srcexpr"),),
+    "mark": (("name", "nameexpr"),),
 }
 _REQUIRED = {"assign": ("name", "expr"), "var": ("name",), "value": ("expr",), "param": ("name",),
              "property": ("name", "value"), "foreach": ("array", "item"), "clear": ()}
@@ -105,6 +117,12 @@ def _check(root: etree._Element) -> None:
             optional = None in names
             if len(present) > 1 or (not present and not optional):
                 raise badfetch(f"<{tag}> at line {el.sourceline} needs exactly one of {', '.join(a for a in names if a)}")
+        for group in _AT_MOST_ONE.get(tag, ()):
+            if sum(el.get(a) is not None for a in group) > 1:
+                raise badfetch(f"<{tag}> at line {el.sourceline} may have only one of {', '.join(group)}")
+        if tag in ("script", "grammar") and (el.get("src") or el.get("srcexpr")) and \
+                ((el.text or "").strip() or len(el)):
+            raise badfetch(f"<{tag}> at line {el.sourceline} has both a source and inline content")
         for a in _REQUIRED.get(tag, ()):
             if el.get(a) is None:
                 raise badfetch(f"<{tag}> at line {el.sourceline} lacks its {a} attribute")

@@ -32,6 +32,25 @@ def test_unknown_element_and_missing_next(tmp_path):
     assert outcome.status == "exit"
 
 
+def test_attributes_that_exclude_each_other(tmp_path):
+    cases = {
+        "exit.vxml": "<form><block><exit expr=\"1\" namelist=\"x\"/></block></form>",
+        "audio.vxml": "<form><block><audio>no source</audio></block></form>",
+        "script.vxml": "<script src=\"a.js\">var a;</script><form><block/></form>",
+        "goto.vxml": "<form><block><goto next=\"#a\" expr=\"'#a'\"/></block></form>",
+    }
+    for name, body in cases.items():
+        write(tmp_path, name, body)
+    checks = "".join(f'<block><goto next="{n}"/></block>' for n in cases)
+    path = write(tmp_path, "main.vxml", f"""
+    <form>
+      <catch event="error.badfetch"><prompt>bad</prompt></catch>
+      {checks}
+    </form>""")
+    events, _, _ = converse(path)
+    assert said(events) == ["bad"] * len(cases)
+
+
 def test_first_document_broken_is_an_error_event_not_a_crash(tmp_path):
     (tmp_path / "bad.vxml").write_text(vxml("<form><block><nonsense/></block></form>"))
     events, outcome, _ = converse(tmp_path / "bad.vxml")

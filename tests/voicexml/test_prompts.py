@@ -45,11 +45,11 @@ def test_foreach_and_data(tmp_path):
 def test_log_and_exit_values(tmp_path):
     body = """
     <form><block><log label="trace">x is <value expr="1 + 2"/></log>
-      <var name="a" expr="{b: [1, 'two']}"/><exit expr="'done'" namelist="a"/></block></form>
+      <var name="a" expr="{b: [1, 'two']}"/><exit namelist="a"/></block></form>
     """
     events, _, _ = converse(write(tmp_path, "l.vxml", body))
     assert events[0] == {"event": "log", "text": "x is 3", "label": "trace"}
-    assert events[-1] == {"event": "exit", "expr": "done", "namelist": {"a": {"b": [1, "two"]}}}
+    assert events[-1] == {"event": "exit", "expr": None, "namelist": {"a": {"b": [1, "two"]}}}
 
 
 def test_prompts_carry_well_formed_ssml_for_a_tts_engine(tmp_path):
