@@ -43,7 +43,7 @@ _AT_MOST_ONE = {
     "throw": (("message", "messageexpr"),),
     "choice": (("message", "messageexpr"),),
     "link": (("message", "messageexpr"),),
-    "transfer": (("aai", "aaiexpr"),),
+    "transfer": (("aai", "aaiexpr"), ("bridge", "type")),
     "param": (("expr", "value"),),
     "grammar": (("src", "srcexpr"),),
     "mark": (("name", "nameexpr"),),
@@ -157,7 +157,7 @@ def parse_document(uri: str, content: bytes) -> Document:
 
 
 def _name_items(dialogs: Iterable[etree._Element]) -> None:
-    """Give anonymous form items internal names, and check that names are unique within a form."""
+    """Give anonymous form items internal names; names are unique in a form, filled namelists name its items."""
     for d in dialogs:
         seen: set[str] = set()
         for n, item in enumerate(c for c in d if c.tag in FORM_ITEMS):
@@ -168,6 +168,10 @@ def _name_items(dialogs: Iterable[etree._Element]) -> None:
             elif name in seen:
                 raise badfetch(f"two form items are named {name!r}")
             seen.add(name)
+        for filled in (c for c in d if c.tag == "filled"):
+            unknown = [n for n in (filled.get("namelist") or "").split() if n not in seen]
+            if unknown:
+                raise badfetch(f"<filled namelist> names no form item: {', '.join(unknown)}")
 
 
 class DocumentCache:
