@@ -47,7 +47,8 @@ def to_uri(location: str) -> str:
     """An absolute URI for a path or URI given on the command line."""
     if "://" in location or location.startswith("file:"):
         return location
-    return Path(location).resolve().as_uri()
+    path, hash_, fragment = location.partition("#")  # `menu.vxml#billing` starts at a dialog
+    return Path(path).resolve().as_uri() + hash_ + fragment
 
 
 def resolve(base: str | None, ref: str) -> str:

@@ -105,3 +105,12 @@ def test_external_entities_are_not_resolved(tmp_path):
 """)
     events, _, _ = converse(doc)
     assert "SECRET" not in json.dumps(events)
+
+
+def test_a_path_with_a_fragment_starts_at_that_dialog(tmp_path):
+    path = write(tmp_path, "two.vxml", """
+    <form id="one"><block><prompt>one</prompt></block></form>
+    <form id="two"><block><prompt>two</prompt></block></form>
+    """)
+    events, _, _ = converse(f"{path}#two")
+    assert said(events) == ["two"]
