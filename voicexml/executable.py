@@ -46,15 +46,16 @@ class Executor:
         """Execute the children of `container` (bare text is an implicit prompt) in the scope at `level`."""
         chosen = self.fia.select_prompts(container)  # prompts with count: only those the counter selects
         if container.text and container.text.strip():
-            self._queue_text(container.text)
+            self.queue_text(container.text)
         for child in container:
             if child.tag == "prompt" and chosen is not None and child not in chosen:
                 if child.tail and child.tail.strip():
-                    self._queue_text(child.tail)
+                    self.queue_text(child.tail)
                 continue
             self._one(child, level)
 
-    def _queue_text(self, text: str) -> None:
+    def queue_text(self, text: str) -> None:
+        """Bare text in executable content or a form item: an implicit prompt."""
         self.session.platform.queue_prompt(Prompt(" ".join(text.split()), (), self.fia.bargein()))
 
     # -- variables --------------------------------------------------------------------------------------
@@ -81,13 +82,13 @@ class Executor:
         active = self.js.cond(el.get("cond", "false"))
         done = active
         if active and el.text and el.text.strip():
-            self._queue_text(el.text)
+            self.queue_text(el.text)
         for child in el:
             if child.tag in ("elseif", "else"):
                 active = not done and (child.tag == "else" or self.js.cond(child.get("cond", "false")))
                 done = done or active
                 if active and child.tail and child.tail.strip():
-                    self._queue_text(child.tail)
+                    self.queue_text(child.tail)
             elif active:
                 self._one(child, level)
 
@@ -100,7 +101,7 @@ class Executor:
             elif not tag.startswith("{") and tag not in _NOT_EXECUTABLE:
                 raise badfetch(f"<{tag}> is not executable content")
         if child.tail and child.tail.strip():
-            self._queue_text(child.tail)
+            self.queue_text(child.tail)
 
     def _goto(self, el: etree._Element, level: int) -> None:
         if el.get("nextitem") or el.get("expritem"):
@@ -158,6 +159,10 @@ class Executor:
         self.fia.queue_prompt(el)
 
     def _bare_prompt(self, el: etree._Element, level: int) -> None:
+        self.bare_prompt(el)
+
+    def bare_prompt(self, el: etree._Element) -> None:
+        """`<audio>`, `<value>` or `<enumerate>` outside a `<prompt>`: an implicit prompt around it."""
         holder = etree.Element("prompt")
         holder.append(_copy(el))
         self.fia.queue_prompt(holder)

@@ -424,13 +424,17 @@ class FormInterpreter:
             self.suppress_prompts = False
             return
         chosen = self.select_prompts(item)
+        if item.text and item.text.strip():  # bare text in an item is a prompt too
+            self.exec.queue_text(item.text)
         for p in item:
             if p.tag == "prompt" and (chosen is None or p in chosen):
                 if chosen is None and p.get("cond") and not self.js.cond(p.get("cond", "")):
                     continue
                 self.queue_prompt(p)
             elif p.tag in ("audio", "value", "enumerate"):
-                self.exec._bare_prompt(p, ANONYMOUS)
+                self.exec.bare_prompt(p)
+            if p.tail and p.tail.strip():
+                self.exec.queue_text(p.tail)
 
     def select_prompts(self, container: etree._Element) -> set[etree._Element] | None:
         """Prompts with the highest count <= the current item's prompt counter (None: no counts to apply)."""

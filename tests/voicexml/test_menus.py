@@ -75,3 +75,15 @@ def test_every_voice_grammar_a_menu_listens_with_compiles_to_jsgf(tmp_path):
     voice = [ag.grammar for ag in seen if ag.mode == "voice"]
     assert len(voice) == 3
     assert "billing questions" in srgs_to_jsgf(voice[0].srgs)
+
+
+def test_bare_text_in_a_menu_is_its_prompt(tmp_path):
+    body = """
+    <menu dtmf="true">Choose: <enumerate/> now.
+      <choice next="#a">apples</choice>
+    </menu>
+    <form id="a"><block><exit expr="'a'"/></block></form>
+    """
+    events, outcome, _ = converse(write(tmp_path, "m.vxml", body), dtmf("1"))
+    assert said(events) == ["Choose:", "apples, press 1", "now."]
+    assert outcome.value == "a"
