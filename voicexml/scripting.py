@@ -63,6 +63,7 @@ class ScriptSettings:
     time_limit_s: float = 1.0
     memory_limit_bytes: int = 32 * 1024 * 1024
     stack_limit_bytes: int = 256 * 1024
+    max_compiled: int = 4096  # compiled expressions kept per session
 
 
 class Scripting:
@@ -189,6 +190,10 @@ class Scripting:
                 body = f"return ({expr}\n);"
             else:
                 body = expr + "\nreturn 0;"
+            if len(self._cache) >= self.settings.max_compiled:
+                # A long session through many documents: start the cache again rather than grow without end.
+                self._cache.clear()
+                self._eval("__f = []; 0")
             idx = len(self._cache)
             self._eval(f"__f[{idx}] = function() {{ {_WITH} {{ {body} }} }}; 0")
             fn = self._eval(f"__f[{idx}]")
