@@ -1,12 +1,14 @@
 """Fetching documents, scripts, grammars and data from files and http(s), with an HTTP-aware cache."""
 from __future__ import annotations
 
+import base64
 import os
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,12 +81,16 @@ class Fetcher:
         self._lock = threading.Lock()
 
     def fetch(self, uri: str, *, timeout_s: float | None = None, maxage: float | None = None,
-              maxstale: float | None = None, method: str = "get", data: dict[str, Any] | None = None) -> Resource:
-        """The resource at `uri` (fragment ignored); raises VXMLEvent `error.badfetch[.http.NNN]`."""
+              maxstale: float | None = None, method: str = "get", data: dict[str, Any] | None = None,
+              enctype: str = "application/x-www-form-urlencoded") -> Resource:
+        """The resource at `uri` (fragment ignored); raises VXMLEvent `error.badfetch[.http.NNN]`.
+
+        `data` goes in the query (GET) or the body (POST, url-encoded or `multipart/form-data`, where recordings
+        held as `data:` URIs become file parts)."""
         uri, _, _ = uri.partition("#")
         scheme = urllib.parse.urlsplit(uri).scheme.lower()
         if method.lower() == "post" and scheme in ("http", "https"):
-            return self._http(uri, timeout_s, method="POST", data=data)
+            return self._http(uri, timeout_s, method="POST", data=data, enctype=enctype)
         if data and scheme in ("http", "https"):
             query = urllib.parse.urlencode({k: _form_value(v) for k, v in data.items()})
             uri = uri + ("&" if "?" in uri else "?") + query
@@ -150,12 +156,15 @@ class Fetcher:
         return res
 
     def _http(self, uri: str, timeout_s: float | None, method: str = "GET",
-              data: dict[str, Any] | None = None) -> Resource:
+              data: dict[str, Any] | None = None, enctype: str = "application/x-www-form-urlencoded") -> Resource:
         body = None
         headers = {"User-Agent": self.settings.user_agent}
         if data is not None and method == "POST":
-            body = urllib.parse.urlencode({k: _form_value(v) for k, v in data.items()}).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            if enctype.lower().startswith("multipart/form-data"):
+                body, headers["Content-Type"] = _multipart(data)
+            else:
+                body = urllib.parse.urlencode({k: _form_value(v) for k, v in data.items()}).encode()
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
         req = urllib.request.Request(uri, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=timeout_s or self.settings.timeout_s) as resp:
@@ -171,6 +180,24 @@ class Fetcher:
         if method == "GET":
             self._store(uri, _Entry(res, time.monotonic(), _max_age(hdrs), None))
         return res
+
+
+def _multipart(data: dict[str, Any]) -> tuple[bytes, str]:
+    """A multipart/form-data body: `data:` URI values (recordings) as files, the rest as text fields."""
+    boundary = f"vxml-{uuid.uuid4().hex}"
+    out = bytearray()
+    for name, value in data.items():
+        out += f"--{boundary}\r\n".encode()
+        if isinstance(value, str) and value.startswith("data:") and ";base64," in value:
+            media, _, payload = value[5:].partition(";base64,")
+            out += (f'Content-Disposition: form-data; name="{name}"; filename="{name}"\r\n'
+                    f"Content-Type: {media or 'application/octet-stream'}\r\n\r\n").encode()
+            out += base64.b64decode(payload) + b"\r\n"
+        else:
+            out += f'Content-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            out += _form_value(value).encode() + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out), f"multipart/form-data; boundary={boundary}"
 
 
 def _form_value(v: Any) -> str:

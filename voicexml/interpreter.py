@@ -192,11 +192,11 @@ class Session:
 
     # == documents =====================================================================================
     def load(self, uri: str, *, method: str = "get", params: dict[str, Any] | None = None,
-             hints: dict[str, float] | None = None) -> Document:
+             hints: dict[str, float] | None = None, enctype: str = "application/x-www-form-urlencoded") -> Document:
         """Fetch and parse a document (parsed documents are cached by content)."""
         hints = hints or {}
         res = self.fetcher.fetch(uri, method=method, data=params or None, timeout_s=hints.get("timeout_s"),
-                                 maxage=hints.get("maxage"), maxstale=hints.get("maxstale"))
+                                 maxage=hints.get("maxage"), maxstale=hints.get("maxstale"), enctype=enctype)
         return self.documents.get(res.uri.partition("#")[0], res.content)
 
     def prefetch(self, g: GotoDialog, ctx: ExecutionContext, for_subdialog: bool = False) -> None:
@@ -207,7 +207,7 @@ class Session:
         if g.local or (base == ctx.doc.uri and for_subdialog and not g.params and g.method == "get"):
             doc = ctx.doc
         else:
-            doc = self.load(base, method=g.method, params=g.params, hints=hints)
+            doc = self.load(base, method=g.method, params=g.params, hints=hints, enctype=g.enctype)
         if fragment and fragment not in doc.dialogs:
             raise badfetch(f"no dialog {fragment!r} in {base}")
         if doc.application and (ctx.app is None or ctx.app.uri != doc.application or for_subdialog):

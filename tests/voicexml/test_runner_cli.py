@@ -76,6 +76,7 @@ def test_console_mode_for_people(tmp_path):
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     hits: ClassVar[list[str]] = []
+    posts: ClassVar[list[tuple[str, str, bytes]]] = []
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "max-age=60")
@@ -83,6 +84,11 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         type(self).hits.append(self.path)
+        super().do_GET()
+
+    def do_POST(self) -> None:  # keep the body, answer with the file at the path
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).posts.append((self.path, self.headers.get("Content-Type", ""), body))
         super().do_GET()
 
     def log_message(self, *args: object) -> None:
@@ -129,3 +135,33 @@ def test_subdialog_namelist_goes_to_the_server_and_params_to_its_vars(http_root)
     events, _, _ = converse(f"{base}/main.vxml")
     assert said(events) == ["me"]
     assert "/sub.vxml?acct=A+7" in _Handler.hits
+
+
+def test_a_recording_is_submitted_as_a_multipart_file(http_root):
+    folder, base = http_root
+    (folder / "saved.vxml").write_text(vxml("<form><block><prompt>saved</prompt></block></form>"))
+    (folder / "voicemail.vxml").write_text(vxml("""
+    <form>
+      <record name="msg"><prompt>leave a message</prompt></record>
+      <block><submit next="saved.vxml" method="post" enctype="multipart/form-data" namelist="msg caller"/></block>
+      <var name="caller" expr="'tel:+15551234'"/>
+    </form>"""))
+    from voicexml import NullPlatform, RecordResult, Session
+
+    class Phone(NullPlatform):
+        said: list[str] = []
+
+        def queue_prompt(self, prompt):  # type: ignore[no-untyped-def]
+            self.said.append(prompt.text)
+
+        def record(self, request):  # type: ignore[no-untyped-def]
+            return RecordResult(kind="voice", audio=b"RIFF....WAVEfmt ", duration_ms=1200)
+
+    _Handler.posts.clear()
+    phone = Phone()
+    Session(phone).run(f"{base}/voicemail.vxml")
+    assert phone.said == ["leave a message", "saved"]
+    path, ctype, body = _Handler.posts[0]
+    assert path == "/saved.vxml" and ctype.startswith("multipart/form-data; boundary=")
+    assert b'name="msg"; filename="msg"' in body and b"Content-Type: audio/x-wav" in body
+    assert b"RIFF....WAVEfmt " in body and b"tel:+15551234" in body
