@@ -149,7 +149,8 @@ def test_a_recording_is_submitted_as_a_multipart_file(http_root):
     from voicexml import NullPlatform, RecordResult, Session
 
     class Phone(NullPlatform):
-        said: list[str] = []
+        def __init__(self) -> None:
+            self.said: list[str] = []
 
         def queue_prompt(self, prompt):  # type: ignore[no-untyped-def]
             self.said.append(prompt.text)
