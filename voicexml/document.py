@@ -123,6 +123,9 @@ def _check(root: etree._Element) -> None:
         if tag in ("script", "grammar") and (el.get("src") or el.get("srcexpr")) and \
                 ((el.text or "").strip() or len(el)):
             raise badfetch(f"<{tag}> at line {el.sourceline} has both a source and inline content")
+        count = el.get("count")
+        if count is not None and not (count.strip().isdigit() and int(count) > 0):
+            raise badfetch(f"<{tag}> at line {el.sourceline}: count={count!r} is not a positive integer")
         for a in _REQUIRED.get(tag, ()):
             if el.get(a) is None:
                 raise badfetch(f"<{tag}> at line {el.sourceline} lacks its {a} attribute")

@@ -38,6 +38,7 @@ def test_attributes_that_exclude_each_other(tmp_path):
         "audio.vxml": "<form><block><audio>no source</audio></block></form>",
         "script.vxml": "<script src=\"a.js\">var a;</script><form><block/></form>",
         "goto.vxml": "<form><block><goto next=\"#a\" expr=\"'#a'\"/></block></form>",
+        "count.vxml": "<form><block><prompt count=\"#\">x</prompt></block></form>",
         "filled.vxml": "<form><field name=\"f\" type=\"digits\"/><filled namelist=\"g\"/></form>",
         "transfer.vxml": "<form><transfer name=\"t\" dest=\"tel:1\" bridge=\"true\" type=\"bridge\"/></form>",
     }
