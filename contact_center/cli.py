@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Sequence
 
+from contact_center.domain import DomainError
 from contact_center.settings import Settings, SettingsError
 
 
@@ -124,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as e:
         print(f"contact-center: bad setting: {e}", file=sys.stderr)
         return 2
+    except DomainError as e:  # bad input or an unknown id: say which, no traceback
+        print(f"contact-center: {e.code}: {e.message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

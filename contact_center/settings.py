@@ -31,6 +31,9 @@ class Settings:
     database_url: str = _f("sqlite+aiosqlite:///contact_center.db", "CC_DATABASE_URL",
                            "SQLAlchemy URL of the interaction history: a SQLite file (embedded default) or "
                            "`postgresql+asyncpg://user:pw@host/db`.")
+    phone_region: str = _f("US", "CC_PHONE_REGION",
+                           "Region (ISO 3166 code) that phone numbers written without a country code belong to; "
+                           "identity resolution stores every number in E.164.")
     redis_url: str = _f("", "CC_REDIS_URL", "Redis URL for shared routing state; empty = in-memory routing.")
     public_base_url: str = _f("http://127.0.0.1:8080", "CC_PUBLIC_BASE_URL",
                               "The URL customers and Twilio reach this server at (webhook signatures use it).")
@@ -41,6 +44,12 @@ class Settings:
     wrapup_timeout_s: float = _f(0.0, "CC_WRAPUP_TIMEOUT_S",
                                  "Seconds of after-contact work before the agent is available again; 0 = until "
                                  "the agent submits wrap-up.")
+    chat_abandon_s: float = _f(60.0, "CC_CHAT_ABANDON_S",
+                               "Seconds a waiting chat customer whose socket is gone may take to come back before "
+                               "the chat counts as abandoned.")
+    agent_grace_s: float = _f(15.0, "CC_AGENT_GRACE_S",
+                              "Seconds an agent whose last desktop socket closed stays in their state (a reload) "
+                              "before routing sets them offline.")
     max_message_chars: int = _f(4000, "CC_MAX_MESSAGE_CHARS", "Longest chat or SMS text accepted from anyone.")
     demo: bool = _f(False, "CC_DEMO", "Create a demo agent (credentials printed on start) and demo content.")
     log_level: str = _f("INFO", "CC_LOG_LEVEL", "Python logging level.")
@@ -82,6 +91,8 @@ class Settings:
         if scheme not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
             raise SettingsError(
                 f"CC_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://, not {scheme!r}")
+        if not (len(self.phone_region) == 2 and self.phone_region.isascii() and self.phone_region.isupper()):
+            raise SettingsError(f"CC_PHONE_REGION must be a two-letter region code such as US, not {self.phone_region!r}")
         if self.redis_url and urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
             raise SettingsError(f"CC_REDIS_URL must be a redis:// URL or empty, not {self.redis_url!r}")
         if urlsplit(self.public_base_url).scheme not in ("http", "https"):
@@ -89,6 +100,10 @@ class Settings:
         for name in ("offer_timeout_s", "max_message_chars"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{_env(name)} must be positive, not {getattr(self, name)}")
+        if self.agent_grace_s < 0:
+            raise SettingsError(f"CC_AGENT_GRACE_S must not be negative, not {self.agent_grace_s}")
+        if self.chat_abandon_s < 0:
+            raise SettingsError(f"CC_CHAT_ABANDON_S must not be negative, not {self.chat_abandon_s}")
         if self.wrapup_timeout_s < 0:
             raise SettingsError(f"CC_WRAPUP_TIMEOUT_S must not be negative, not {self.wrapup_timeout_s}")
         if not self.default_queue:

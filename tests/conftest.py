@@ -7,6 +7,9 @@ import pytest
 
 from tests.servers import ServerUnavailable, postgres_server, redis_server
 
+# Whole-app fixtures (`cc`, `cc_settings`) for the contact_center, channels and agent_console tests.
+pytest_plugins = ["tests.harness"]
+
 
 def _server(factory):
     try:

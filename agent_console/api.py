@@ -1,0 +1,203 @@
+"""The HTTP API of the agent desktop and the supervisor board (docs/api.md): me, queues, customers, contacts,
+agents, users. Every handler checks the session first; agents see only the contacts offered or assigned to them."""
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from agent_console.auth import ROLES, current_user, require_role
+from contact_center.errors import ApiError, read_json, require_str
+from contact_center.hub import agent_topic
+from contact_center.keys import HISTORY, HUB, LIFECYCLE, ROUTER, SETTINGS
+from contact_center.staffing import register_agent
+from routing import RoutingError
+
+SUPERVISORS = ("supervisor", "admin")
+TIMELINE_PAGE = 50
+MAX_PAGE = 200
+
+
+def _stats_rows(stats: Any) -> list[dict[str, Any]]:
+    """routing's stats as a list of dicts, whichever shape it returns (one dict, dict by name, list)."""
+    if stats is None:
+        return []
+    if isinstance(stats, dict) and stats and all(isinstance(v, dict) for v in stats.values()):
+        return [{"name": k, **v} for k, v in stats.items()]
+    if isinstance(stats, dict):
+        return [stats]
+    return [s if isinstance(s, dict) else getattr(s, "__dict__", {}) for s in stats]
+
+
+async def agent_state(router: Any, agent_id: str) -> tuple[str, str]:
+    """An agent's presence (what they chose) and activity (routing's derived state); offline when unknown."""
+    try:
+        stats = await router.agent_stats(agent_id)
+    except RoutingError:
+        return "offline", "offline"
+    return str(stats.get("presence", "offline")), str(stats.get("state", "offline"))
+
+
+def _int_param(request: web.Request, name: str, default: int, maximum: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "bad_field", f"{name} must be a whole number") from None
+    if not 0 < value <= maximum:
+        raise ApiError(400, "bad_field", f"{name} must be between 1 and {maximum}")
+    return value
+
+
+async def me(request: web.Request) -> web.Response:
+    """GET /api/me."""
+    user = await current_user(request)
+    app = request.app
+    state, activity = await agent_state(app[ROUTER], str(user.id))
+    return web.json_response({"user": user.to_json(), "state": state, "activity": activity,
+                              "connected": app[HUB].listeners(agent_topic(str(user.id))) > 0})
+
+
+async def queues(request: web.Request) -> web.Response:
+    """GET /api/queues: live figures of every queue."""
+    await current_user(request)
+    return web.json_response({"items": _stats_rows(await request.app[ROUTER].queue_stats())})
+
+
+async def customers(request: web.Request) -> web.Response:
+    """GET /api/customers?q=&phone=&email=."""
+    await current_user(request)
+    limit = _int_param(request, "limit", 50, MAX_PAGE)
+    q = request.query
+    try:
+        found = await request.app[HISTORY].search_customers(q=q.get("q") or None, phone=q.get("phone") or None,
+                                                            email=q.get("email") or None, limit=limit)
+    except ValueError as e:  # an unparseable phone or email
+        raise ApiError(400, "bad_field", str(e)) from e
+    return web.json_response({"items": [c.to_json() for c in found]})
+
+
+async def _customer_or_404(request: web.Request, customer_id: str) -> Any:
+    try:
+        customer = await request.app[HISTORY].get_customer(customer_id)
+    except (KeyError, LookupError, ValueError):
+        customer = None
+    if customer is None:
+        raise ApiError(404, "not_found", f"no customer {customer_id}")
+    return customer
+
+
+async def customer(request: web.Request) -> web.Response:
+    """GET /api/customers/{id}: the customer and their timeline, newest first (?before= pages back)."""
+    await current_user(request)
+    customer_id = request.match_info["id"]
+    found = await _customer_or_404(request, customer_id)
+    limit = _int_param(request, "limit", TIMELINE_PAGE, MAX_PAGE)
+    events = await request.app[HISTORY].timeline(str(found.id), before=request.query.get("before"), limit=limit)
+    body: dict[str, Any] = {"customer": found.to_json(), "timeline": [e.to_json() for e in events]}
+    if len(events) == limit:
+        body["next_before"] = body["timeline"][-1]["id"]
+    return web.json_response(body)
+
+
+async def merge_customer(request: web.Request) -> web.Response:
+    """POST /api/customers/{id}/merge {"other_id"}: join another customer into this one (supervisors, admins)."""
+    await require_role(request, *SUPERVISORS)
+    keep = await _customer_or_404(request, request.match_info["id"])
+    other_id = require_str(await read_json(request), "other_id", max_len=100)
+    other = await _customer_or_404(request, str(other_id))
+    if str(other.id) == str(keep.id):
+        raise ApiError(409, "same_customer", "a customer cannot be merged into itself")
+    merged = await request.app[HISTORY].merge_customers(str(keep.id), str(other.id))
+    return web.json_response({"customer": merged.to_json()})
+
+
+async def contact(request: web.Request) -> web.Response:
+    """GET /api/contacts/{id}: the contact and its events (agents: only contacts offered or assigned to them)."""
+    user = await current_user(request)
+    contact_id = request.match_info["id"]
+    try:
+        found = await request.app[HISTORY].get_contact(contact_id)
+    except (KeyError, LookupError, ValueError):
+        found = None
+    if found is None or found[0] is None:
+        raise ApiError(404, "not_found", f"no contact {contact_id}")
+    the_contact, events = found
+    if user.role == "agent" and not request.app[LIFECYCLE].may_see(str(user.id), the_contact):
+        raise ApiError(403, "not_your_contact", "this contact is not offered or assigned to you")
+    return web.json_response({"contact": the_contact.to_json(), "events": [e.to_json() for e in events]})
+
+
+async def agents(request: web.Request) -> web.Response:
+    """GET /api/agents: every agent with live state, connection and current contacts (supervisors, admins)."""
+    await require_role(request, *SUPERVISORS)
+    app = request.app
+    lifecycle = app[LIFECYCLE]
+    items = []
+    for user in await app[HISTORY].list_users():
+        if user.role != "agent":
+            continue
+        uid = str(user.id)
+        state, activity = await agent_state(app[ROUTER], uid)
+        items.append({"id": uid, "username": user.username, "state": state, "activity": activity,
+                      "connected": app[HUB].listeners(agent_topic(uid)) > 0,
+                      "contacts": lifecycle.contacts_of(uid),
+                      "offers": [o.offer_id for o in lifecycle.offers_for(uid)]})
+    return web.json_response({"items": items})
+
+
+async def set_agent_state(request: web.Request) -> web.Response:
+    """POST /api/agents/{id}/state {"state"}: a supervisor changes an agent's state."""
+    await require_role(request, *SUPERVISORS)
+    state = require_str(await read_json(request), "state", max_len=20)
+    if state not in ("available", "away", "offline"):
+        raise ApiError(400, "bad_field", "state must be available, away or offline")
+    agent_id = request.match_info["id"]
+    try:
+        await request.app[ROUTER].set_agent_state(agent_id, state)
+    except RoutingError as e:
+        raise ApiError(404 if e.code == "unknown_agent" else 409, e.code, str(e) or e.code) from e
+    return web.json_response({"id": agent_id, "state": state})
+
+
+async def users(request: web.Request) -> web.Response:
+    """GET /api/users (supervisors, admins)."""
+    await require_role(request, *SUPERVISORS)
+    return web.json_response({"items": [u.to_json() for u in await request.app[HISTORY].list_users()]})
+
+
+def _skills(raw: Any) -> dict[str, int]:
+    if raw is None:
+        return {}
+    if isinstance(raw, dict) and all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+                                     and 1 <= v <= 10 for k, v in raw.items()):
+        return raw
+    raise ApiError(400, "bad_field", "skills must be an object of skill name to level 1..10")
+
+
+async def add_user(request: web.Request) -> web.Response:
+    """POST /api/users {"username","role","password","skills"?,"queues"?} (admins); agents become routable."""
+    await require_role(request, "admin")
+    body = await read_json(request)
+    username = require_str(body, "username", max_len=100)
+    role = require_str(body, "role", max_len=20)
+    password = require_str(body, "password", max_len=1000)
+    assert username and role and password is not None
+    if role not in ROLES:
+        raise ApiError(400, "bad_field", f"role must be one of {', '.join(ROLES)}")
+    if len(password) < 8:
+        raise ApiError(400, "weak_password", "a password needs at least 8 characters")
+    queues = body.get("queues") or []
+    if not isinstance(queues, list) or not all(isinstance(q, str) and q for q in queues):
+        raise ApiError(400, "bad_field", "queues must be a list of queue names")
+    history = request.app[HISTORY]
+    if await history.get_user_by_username(username) is not None:
+        raise ApiError(409, "user_exists", f"a user named {username!r} exists")
+    try:
+        user = await history.create_user(username, role, password, _skills(body.get("skills")), queues)
+    except ValueError as e:
+        raise ApiError(400, "bad_field", str(e)) from e
+    await register_agent(request.app[ROUTER], user, request.app[SETTINGS])
+    return web.json_response({"user": user.to_json()}, status=201)

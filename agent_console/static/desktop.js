@@ -1,0 +1,271 @@
+// The agent desktop: state switch, offers with a countdown, concurrent conversations as tabs, over /ws/agent.
+import { api, requireLogin, setupHeader, toast, showConnection, toLogin, el } from "./common.js";
+import { ReconnectingSocket, socketUrl } from "/static/common/reconnect.js";
+import { Conversation, channelName, customerName } from "./conversation.js";
+
+const OFFER_ERRORS = new Set(["offer_not_found", "offer_expired", "not_your_offer", "offer_taken"]);
+const $ = (id) => document.getElementById(id);
+const desk = document.querySelector(".desk");
+const maxChars = Number(desk.dataset.maxChars) || 4000;
+const stateSwitch = $("state-switch");
+const offersList = $("offers");
+const tabs = $("tabs");
+const workspace = $("workspace");
+
+const offers = new Map(); // offer_id -> {node, deadline, total, contact, answered}
+const conversations = new Map(); // contact_id -> Conversation
+let active = null;
+let desiredState = "offline";
+let socket = null;
+let ticker = null;
+const baseTitle = document.title;
+
+// ---- agent state -----------------------------------------------------------------------------------------
+
+function showState(state) {
+  const input = stateSwitch.querySelector(`input[value="${CSS.escape(state)}"]`);
+  if (input) input.checked = true;
+  document.body.dataset.state = state;
+}
+
+stateSwitch.addEventListener("change", (ev) => {
+  desiredState = ev.target.value;
+  if (!socket.send({ type: "state", state: desiredState })) toast("Not connected — will apply when back.", "error");
+});
+
+// ---- offers ----------------------------------------------------------------------------------------------
+
+function addOffer(msg) {
+  if (offers.has(msg.offer_id)) return;
+  const node = $("tpl-offer").content.firstElementChild.cloneNode(true);
+  const contact = msg.contact ?? {};
+  const name = customerName(contact.customer);
+  node.querySelector(".channel-badge").textContent = channelName(contact.channel);
+  node.querySelector(".offer-customer").textContent = name;
+  node.querySelector(".offer-queue").textContent = contact.queue ? `Queue: ${contact.queue}` : "";
+  node.setAttribute("aria-label", `Offer: ${channelName(contact.channel)} from ${name}`);
+  const total = Math.max(0, Number(msg.expires_in_s) || 0) * 1000;
+  const offer = { node, total, deadline: performance.now() + total, contact, answered: false };
+  const accept = node.querySelector(".accept");
+  const reject = node.querySelector(".reject");
+  accept.addEventListener("click", () => answer(msg.offer_id, "accept"));
+  reject.addEventListener("click", () => answer(msg.offer_id, "reject"));
+  offers.set(msg.offer_id, offer);
+  offersList.append(node);
+  renderOffers();
+  tickOffers();
+  if (!ticker) ticker = setInterval(tickOffers, 250);
+}
+
+function answer(offerId, kind) {
+  const offer = offers.get(offerId);
+  if (!offer || offer.answered) return;
+  if (!socket.send({ type: kind, offer_id: offerId })) {
+    toast("Not connected — try again in a moment.", "error");
+    return;
+  }
+  offer.answered = kind;
+  offer.node.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+  if (kind === "reject") removeOffer(offerId);
+  else offer.node.querySelector(".countdown-text").textContent = "Accepting…";
+}
+
+function removeOffer(offerId) {
+  const offer = offers.get(offerId);
+  if (!offer) return;
+  const hadFocus = offer.node.contains(document.activeElement);
+  offer.node.remove();
+  offers.delete(offerId);
+  renderOffers();
+  if (hadFocus) (active?.replyText ?? $("main")).focus();
+}
+
+function tickOffers() {
+  const now = performance.now();
+  for (const [id, offer] of offers) {
+    const left = Math.max(0, offer.deadline - now);
+    if (left <= 0 && !offer.answered) {
+      removeOffer(id);
+      toast(`The offer from ${customerName(offer.contact.customer)} expired.`, "warn");
+      continue;
+    }
+    if (offer.answered) continue;
+    const secs = Math.ceil(left / 1000);
+    offer.node.querySelector(".countdown-text").textContent = `${secs} s left`;
+    offer.node.querySelector(".countdown-bar span").style.width =
+      `${offer.total ? (100 * left) / offer.total : 0}%`;
+    offer.node.classList.toggle("urgent", secs <= 5);
+  }
+  if (offers.size === 0) {
+    clearInterval(ticker);
+    ticker = null;
+  }
+}
+
+function renderOffers() {
+  $("offers-empty").hidden = offers.size > 0;
+  const open = [...offers.values()].filter((o) => !o.answered).length;
+  document.title = open ? `(${open}) Offer · ${baseTitle}` : baseTitle;
+}
+
+// ---- conversations ---------------------------------------------------------------------------------------
+
+function select(conv) {
+  active = conv;
+  for (const c of conversations.values()) c.setSelected(c === conv);
+  $("placeholder").hidden = Boolean(conv);
+}
+
+function onAssigned(msg) {
+  const contact = msg.contact ?? {};
+  for (const [id, offer] of offers) if (String(offer.contact.id) === String(contact.id)) removeOffer(id);
+  let conv = conversations.get(String(contact.id));
+  if (!conv) {
+    conv = new Conversation(contact, {
+      send: (m) => socket.send(m), maxChars, toast,
+      onSelect: (c) => { select(c); c.tab.focus(); },
+    });
+    conversations.set(conv.id, conv);
+    tabs.append(conv.tab);
+    workspace.append(conv.panel);
+    $("tabs-empty").hidden = true;
+    conv.loadCustomer();
+  }
+  conv.load(msg);
+  if (!active || active === conv) {
+    select(conv);
+    conv.replyText.focus();
+  }
+}
+
+function onClosed(msg) {
+  const conv = conversations.get(String(msg.contact_id));
+  if (!conv) return;
+  conv.tab.remove();
+  conv.panel.remove();
+  conversations.delete(conv.id);
+  toast(`Wrapped up: ${customerName(conv.contact.customer)}`);
+  if (active === conv) {
+    const next = conversations.values().next().value ?? null;
+    select(next);
+    (next?.tab ?? $("main")).focus();
+  }
+  $("tabs-empty").hidden = conversations.size > 0;
+}
+
+function onOfferEnded(msg) {
+  const offer = offers.get(msg.offer_id);
+  if (!offer) return;
+  removeOffer(msg.offer_id);
+  const who = customerName(offer.contact.customer);
+  if (msg.reason === "timeout") toast(`The offer from ${who} expired.`, "warn");
+  else if (msg.reason === "abandoned") toast(`${who} left before you answered.`, "warn");
+  else if (msg.reason === "revoked") toast(`The offer from ${who} was withdrawn.`, "warn");
+}
+
+function onError(msg) {
+  const text = msg.message || msg.code;
+  if (msg.offer_id || OFFER_ERRORS.has(msg.code)) {
+    for (const [id, offer] of offers) if (id === msg.offer_id || (!msg.offer_id && offer.answered)) removeOffer(id);
+    toast(`That offer is no longer available (${text}).`, "warn");
+    return;
+  }
+  const conv = msg.contact_id ? conversations.get(String(msg.contact_id)) : null;
+  if (conv?.wrappingUp) conv.wrapUpFailed(text);
+  else if (conv?.pending.length) conv.failLastReply();
+  if (conv) conv.endButton.disabled = false;
+  toast(text, "error");
+}
+
+// Keyboard: Up/Down (and Home/End) move between conversation tabs, as the ARIA tabs pattern says.
+tabs.addEventListener("keydown", (ev) => {
+  const list = [...conversations.values()];
+  const i = list.indexOf(active);
+  let next = null;
+  if (ev.key === "ArrowDown" || ev.key === "ArrowRight") next = list[(i + 1) % list.length];
+  else if (ev.key === "ArrowUp" || ev.key === "ArrowLeft") next = list[(i - 1 + list.length) % list.length];
+  else if (ev.key === "Home") next = list[0];
+  else if (ev.key === "End") next = list.at(-1);
+  if (!next) return;
+  ev.preventDefault();
+  select(next);
+  next.tab.focus();
+});
+
+// ---- socket ----------------------------------------------------------------------------------------------
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case "state":
+      desiredState = msg.state; // the server's word, e.g. a supervisor's change; see onopen for reconnects
+      showState(msg.state);
+      break;
+    case "offer":
+      addOffer(msg);
+      break;
+    case "offer_cancelled":
+    case "offer_ended":
+      onOfferEnded(msg);
+      break;
+    case "assigned":
+      onAssigned(msg);
+      break;
+    case "message": {
+      const conv = conversations.get(String(msg.contact_id));
+      conv?.addMessage(msg.message ?? {});
+      break;
+    }
+    case "customer_left":
+      conversations.get(String(msg.contact_id))?.customerLeft();
+      break;
+    case "ended":
+      conversations.get(String(msg.contact_id))?.markEnded();
+      break;
+    case "closed":
+      onClosed(msg);
+      break;
+    case "error":
+      onError(msg);
+      break;
+    default:
+      break; // a newer server: ignore what this page does not know
+  }
+}
+
+async function onSocketDown() {
+  stateSwitch.disabled = true;
+  showConnection("Reconnecting…");
+  try {
+    await api("/api/me");
+  } catch (err) {
+    if (err.status === 401) {
+      socket.stop();
+      toLogin();
+    }
+  }
+}
+
+async function main() {
+  const me = await requireLogin();
+  setupHeader(me.user);
+  desiredState = me.state && me.state !== "offline" ? me.state : "offline";
+  showState(me.state ?? "offline");
+  socket = new ReconnectingSocket(socketUrl("/ws/agent"), {
+    onopen() {
+      socket.resetBackoff();
+      stateSwitch.disabled = false;
+      showConnection("");
+      // After a dropped socket the server may have set us offline: ask again for what the agent chose.
+      if (desiredState !== "offline") socket.send({ type: "state", state: desiredState });
+    },
+    onmessage: onMessage,
+    onstate(s) {
+      if (s === "closed") onSocketDown();
+    },
+  });
+  socket.start();
+}
+
+main().catch((err) => {
+  $("placeholder").replaceChildren(el("h2", "", "Something went wrong"), el("p", "form-error", err.message));
+});

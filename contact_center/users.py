@@ -1,0 +1,125 @@
+"""Users (agent identity): roles, argon2 password hashes, skills with levels, queues; `contact-center user add`.
+
+The rows live in the history database (`History.create_user` and friends); this module holds the rules.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from contact_center.domain import ROLES, InvalidInput, User
+
+if TYPE_CHECKING:
+    from contact_center.settings import Settings
+
+DEFAULT_SKILL_LEVEL = 1  # a skill named without a level ("spanish")
+MIN_SKILL_LEVEL, MAX_SKILL_LEVEL = 0, 10
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # skills and queues
+_HASHER = PasswordHasher()  # argon2id with the RFC 9106 low-memory parameters; stateless, safe to share
+_MAX_PASSWORD = 1024
+
+
+def check_username(username: Any) -> str:
+    """A valid username (letters, digits, `._@-`, at most 100 characters)."""
+    if not isinstance(username, str) or not _USERNAME.match(username):
+        raise InvalidInput("username must be 1-100 letters, digits or ._@- and start with a letter or digit",
+                           code="bad_username")
+    return username
+
+
+def check_role(role: Any) -> str:
+    """One of agent, supervisor, admin."""
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}, not {role!r}", code="bad_role")
+    return role
+
+
+def check_skills(skills: Mapping[str, Any] | None) -> dict[str, int]:
+    """Skill name → level (0-10)."""
+    out: dict[str, int] = {}
+    for name, level in (skills or {}).items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise InvalidInput(f"bad skill name {name!r}", code="bad_skills")
+        if isinstance(level, bool) or not isinstance(level, int) or not MIN_SKILL_LEVEL <= level <= MAX_SKILL_LEVEL:
+            raise InvalidInput(f"skill {name} level must be a whole number {MIN_SKILL_LEVEL}-{MAX_SKILL_LEVEL}, "
+                               f"not {level!r}", code="bad_skills")
+        out[name] = level
+    return out
+
+
+def check_queues(queues: Iterable[str] | None) -> list[str]:
+    """Distinct queue names, order kept."""
+    out = list(dict.fromkeys(queues or ()))
+    for q in out:
+        if not isinstance(q, str) or not _NAME.match(q):
+            raise InvalidInput(f"bad queue name {q!r}", code="bad_queues")
+    return out
+
+
+def parse_skills(text: str) -> dict[str, int]:
+    """`"billing:5,spanish"` → `{"billing": 5, "spanish": 1}`."""
+    skills: dict[str, Any] = {}
+    for part in (p.strip() for p in (text or "").split(",")):
+        if not part:
+            continue
+        name, sep, level = part.partition(":")
+        try:
+            skills[name.strip()] = int(level) if sep else DEFAULT_SKILL_LEVEL
+        except ValueError:
+            raise InvalidInput(f"skill {name.strip()!r}: level {level!r} is not a whole number",
+                               code="bad_skills") from None
+    return check_skills(skills)
+
+
+def parse_queues(text: str, default_queue: str) -> list[str]:
+    """`"sales,support"` → `["sales", "support"]`; nothing → `[default_queue]`."""
+    queues = [q.strip() for q in (text or "").split(",") if q.strip()]
+    return check_queues(queues or [default_queue])
+
+
+def hash_password(password: Any) -> str:
+    """An argon2id hash of `password`."""
+    if not isinstance(password, str) or not password:
+        raise InvalidInput("password must not be empty", code="bad_password")
+    if len(password) > _MAX_PASSWORD:
+        raise InvalidInput(f"password is longer than {_MAX_PASSWORD} characters", code="bad_password")
+    return _HASHER.hash(password)
+
+
+def check_password(password_hash: str, password: str) -> tuple[bool, bool]:
+    """(matches, needs a new hash) — the second is true when the hashing parameters have since changed."""
+    try:
+        _HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False, False
+    return True, _HASHER.check_needs_rehash(password_hash)
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """A hash to verify against when the username is unknown, so a wrong name costs what a wrong password does
+    (made on first use: hashing is deliberately slow, and most processes never need it)."""
+    return _HASHER.hash("not a real password")
+
+
+async def add_user_from_cli(settings: Settings, name: str, role: str, password: str, skills: str = "",
+                            queues: str = "") -> User:
+    """`contact-center user add`: parse "billing:5,spanish" and "q1,q2" (none = the default queue), store."""
+    from contact_center.history import History
+    from contact_center.history.migrations import upgrade
+
+    parsed_skills = parse_skills(skills)
+    parsed_queues = parse_queues(queues, settings.default_queue)
+    await asyncio.to_thread(upgrade, settings.database_url)  # a fresh install can add its first user at once
+    history = await History.connect(settings.database_url)
+    try:
+        return await history.create_user(name, role, password, parsed_skills, parsed_queues)
+    finally:
+        await history.close()

@@ -1,0 +1,623 @@
+"""`Router`: the routing engine (ACD). Decisions live here; every state change goes through the store atomically.
+
+Invariant after every public call: no free agent could take a queued task it is eligible for (apart from agents
+in a cool-down after missing that task). Hence a new task only looks at free agents, and an agent that frees
+capacity only looks at the heads of the buckets it may serve: no decision scans the waiting tasks or all agents.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import random
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from contextlib import aclosing
+from typing import Any
+
+from routing.errors import RoutingError
+from routing.memory_store import MemoryStore
+from routing.metrics import agent_metrics, collect_queue_stats, estimated_wait
+from routing.model import (
+    PRESENCES,
+    AgentConfig,
+    AgentRecord,
+    Assignment,
+    OfferRecord,
+    QueueConfig,
+    RouterSettings,
+    RoutingEvent,
+    Task,
+    TaskRecord,
+    bucket_name,
+    can_take,
+    parse_bucket,
+    preferred_bucket,
+)
+from routing.skills import parse_skill_expr
+from routing.store import Store
+from routing.strategies import StrategyContext, get_strategy
+
+log = logging.getLogger(__name__)
+Subscriber = Callable[[RoutingEvent], None]
+_TOMBSTONES = 50_000   # recently closed offers remembered to tell "expired" from "not found"
+_SCAN = 16             # bucket entries read at once when looking past excluded tasks
+# A claim is only lost when another router node changed that task or agent meanwhile (progress elsewhere), so
+# retrying is safe; several nodes racing for the same bucket heads lose many in a row (the Redis race tests).
+_LOST_CLAIMS = 64
+
+
+class Router:
+    """The ACD engine; see docs/routing.md. All methods are coroutines; `clock()` returns epoch seconds."""
+
+    def __init__(self, store: Store | None = None, *, clock: Callable[[], float] | None = None,
+                 settings: RouterSettings | None = None, seed: int | None = None) -> None:
+        self.store: Store = store if store is not None else MemoryStore()
+        self.clock = clock or time.time
+        self.settings = settings = settings or RouterSettings()
+        get_strategy(settings.strategy)
+        self._queues: dict[str, QueueConfig] = {}
+        self._subscribers: list[Subscriber] = []
+        self._rng = random.Random(seed)
+        self._memory: dict[str, object] = {}
+        self._node = uuid.uuid4().hex[:8]
+        self._ids = itertools.count(1)
+        self._closed_offers: OrderedDict[str, str] = OrderedDict()
+        self._agent_seen: dict[str, tuple[str, float]] = {}
+        self._store_accounts_time = bool(getattr(self.store, "accounts_state_time", False))
+        self._fit_cache: dict[tuple[int, str], tuple[AgentConfig, bool]] = {}
+
+    # ---- events --------------------------------------------------------------------------------------------
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call `callback(event)` synchronously for every state change, in order; returns an unsubscribe."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def _emit(self, type_: str, task_id: str | None, queue: str | None, agent_id: str | None = None,
+              offer_id: str | None = None, at: float | None = None, **data: Any) -> None:
+        if not self._subscribers:
+            return
+        event = RoutingEvent(type_, task_id, queue, agent_id, offer_id, self.clock() if at is None else at, data)
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:   # a broken listener must not break routing
+                log.exception("routing event subscriber failed on %s", type_)
+
+    async def _agent_changed(self, agent: AgentRecord | None) -> None:
+        """Emit agent.state and account time in the previous state when the derived state moved."""
+        if agent is None:
+            return
+        seen = self._agent_seen.get(agent.id)
+        if seen is not None and seen[0] == agent.state:
+            return
+        self._agent_seen[agent.id] = (agent.state, agent.state_since)
+        if seen is not None and not self._store_accounts_time:
+            # Fallback for stores that do not account state time themselves: exact with one router node.
+            await self.store.incr("agent:" + agent.id, {"time_" + seen[0]: max(0.0, agent.state_since - seen[1])})
+        self._emit("agent.state", None, None, agent.id, at=agent.state_since, state=agent.state,
+                   previous=seen[0] if seen else None, reason=agent.reason)
+
+    # ---- configuration -------------------------------------------------------------------------------------
+    async def add_queue(self, config: QueueConfig) -> None:
+        """Insert or update a queue (idempotent)."""
+        if not isinstance(config, QueueConfig):
+            raise RoutingError("bad_queue", "add_queue takes a QueueConfig")
+        config.validate(self.settings)
+        get_strategy(config.strategy or self.settings.strategy)
+        self._queues[config.name] = config
+        await self.store.put_queue(config)
+
+    async def _queue(self, name: str) -> QueueConfig:
+        config = self._queues.get(name)
+        if config is None:
+            config = await self.store.get_queue(name)   # configured by another router node
+            if config is None:
+                raise RoutingError("unknown_queue", f"unknown queue {name!r}")
+            self._queues[name] = config
+        return config
+
+    async def add_agent(self, config: AgentConfig) -> None:
+        """Insert or update an agent (idempotent); its state, load and contacts are kept."""
+        if not isinstance(config, AgentConfig):
+            raise RoutingError("bad_agent", "add_agent takes an AgentConfig")
+        config.validate(self.settings)
+        for queue in config.queues:
+            await self._queue(queue)
+        config = AgentConfig(config.id, config.name, dict(config.skills), tuple(config.queues),
+                             dict(config.capacity), tuple(config.blocking))
+        agent = await self.store.put_agent(config, self.clock())
+        await self._agent_changed(agent)
+        await self._dispatch_agent(agent.id)
+
+    async def _agent(self, agent_id: str) -> AgentRecord:
+        agent = await self.store.get_agent(agent_id) if isinstance(agent_id, str) else None
+        if agent is None:
+            raise RoutingError("unknown_agent", f"unknown agent {agent_id!r}")
+        return agent
+
+    async def set_agent_state(self, agent_id: str, state: str, reason: str | None = None) -> None:
+        """Set an agent offline, available or away (with a reason); leaving `available` withdraws open offers."""
+        if state not in PRESENCES:
+            raise RoutingError("bad_state", f"state must be one of {', '.join(PRESENCES)}, not {state!r}")
+        await self._agent(agent_id)
+        agent = await self.store.set_presence(agent_id, state, reason, self.clock())
+        await self._agent_changed(agent)
+        if state != "available":   # after the change, so that withdrawn offers cannot come straight back
+            for offer in await self.store.offers_of(agent_id):
+                await self._release(offer.id, "offer.revoked", missed=False, exclude_s=0.0)
+        if state == "offline":     # nobody waits for an agent who left: their reserved tasks join their queues
+            for channel in agent.config.capacity:
+                for task in await self.store.waiting(preferred_bucket(agent_id, channel), 1_000_000):
+                    await self._end_preference(task, "preferred_agent_offline")
+        if state == "available":
+            await self._dispatch_agent(agent_id)
+
+    # ---- tasks ---------------------------------------------------------------------------------------------
+    async def enqueue(self, task: Task) -> TaskRecord:
+        """Queue a task; it is offered at once when an agent fits. Refusals raise RoutingError
+        (`queue_closed`, `queue_empty`, `queue_full`, `duplicate_task`, ...)."""
+        if not isinstance(task, Task) or not isinstance(task.id, str) or not task.id:
+            raise RoutingError("bad_task", "enqueue takes a Task with a non-empty string id")
+        if task.channel not in self.settings.channels:
+            raise RoutingError("unknown_channel", f"unknown channel {task.channel!r}")
+        if isinstance(task.priority, bool) or not isinstance(task.priority, int):
+            raise RoutingError("bad_task", "priority must be an integer")
+        if task.preferred_agent is not None:
+            await self._agent(task.preferred_agent)
+        if task.preferred_for_s is not None and task.preferred_for_s < 0:
+            raise RoutingError("bad_task", "preferred_for_s must be >= 0")
+        now = self.clock()
+        if await self.store.get_task(task.id) is not None:
+            raise RoutingError("duplicate_task", f"task {task.id!r} exists")
+        if not isinstance(task.attributes, Mapping):
+            raise RoutingError("bad_task", "attributes must be a mapping")
+        queue, hops = await self._target_queue(await self._queue(task.queue), now)
+        record = TaskRecord(id=task.id, queue=queue.name, channel=task.channel, priority=task.priority,
+                            attributes=dict(task.attributes), requirement=queue.skill_expr, enqueued_at=now,
+                            queued_at=now, preferred_agent=task.preferred_agent)
+        record.key = now - task.priority * queue.priority_weight_s
+        record.bucket = bucket_name(queue.name, task.channel, queue.skill_expr)
+        if task.preferred_agent is not None:
+            agent = await self._agent(task.preferred_agent)
+            hold = self.settings.preferred_for_s if task.preferred_for_s is None else task.preferred_for_s
+            if hold > 0 and agent.presence != "offline":
+                record.bucket = preferred_bucket(agent.id, task.channel)
+                record.preferred_until = now + hold
+                await self.store.schedule(record.preferred_until, "task", task.id)
+        if not await self.store.add_task(record):
+            raise RoutingError("duplicate_task", f"task {task.id!r} exists")
+        for full in hops:   # queues it overflowed past because they were full
+            await self.store.incr("queue:" + full.name, {"overflowed": 1})
+            self._emit("task.overflowed", task.id, full.name, at=now, reason="max_length", to=full.overflow)
+        await self._entered(record, queue, now)
+        await self._dispatch_task(record.id)
+        return await self.store.get_task(record.id) or record   # fresh: it may already be offered
+
+    async def _target_queue(self, queue: QueueConfig, now: float) -> tuple[QueueConfig, list[QueueConfig]]:
+        """Apply business hours, the empty-queue rule and max length, following overflow targets: the queue to
+        join and the full queues passed on the way (nothing is changed here, so a refusal leaves no trace)."""
+        seen = set()
+        hops: list[QueueConfig] = []
+        while True:
+            seen.add(queue.name)
+            if queue.business_hours is not None and not queue.business_hours(now):
+                raise RoutingError("queue_closed", f"queue {queue.name!r} is closed now")
+            if queue.when_empty == "refuse" and await self.store.signed_in(queue.name) == 0:
+                raise RoutingError("queue_empty", f"no agent is signed in for queue {queue.name!r}")
+            if queue.max_length is None or await self.store.waiting_count(queue.name) < queue.max_length:
+                return queue, hops
+            if queue.overflow is None or queue.overflow in seen:
+                raise RoutingError("queue_full", f"queue {queue.name!r} is full")
+            hops.append(queue)
+            queue = await self._queue(queue.overflow)
+
+    async def _entered(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
+        """A task entered a queue: count it, announce it, schedule its escalation and max-wait checks."""
+        await self.store.incr("queue:" + queue.name, {"queued": 1})
+        self._emit("task.queued", task.id, queue.name, at=now, channel=task.channel, priority=task.priority,
+                   requirement=task.requirement, preferred_agent=task.preferred_agent if task.preferred_until
+                   else None)
+        for at in self._deadlines(task, queue):
+            await self.store.schedule(at, "task", task.id)
+
+    def _deadlines(self, task: TaskRecord, queue: QueueConfig) -> list[float]:
+        out = [task.queued_at + step.after_s for step in queue.escalation[task.step:task.step + 1]]
+        if queue.max_wait_s is not None:
+            out.append(task.queued_at + queue.max_wait_s)
+        return out
+
+    async def _task(self, task_id: str) -> TaskRecord:
+        task = await self.store.get_task(task_id) if isinstance(task_id, str) else None
+        if task is None:
+            raise RoutingError("unknown_task", f"unknown task {task_id!r}")
+        return task
+
+    async def get_task(self, task_id: str) -> TaskRecord:
+        """The task's record (state, queue, agent, times); RoutingError `unknown_task`."""
+        return await self._task(task_id)
+
+    async def position(self, task_id: str) -> int | None:
+        """0-based place of a queued task among those served before it (None when not queued)."""
+        await self._task(task_id)
+        return await self.store.position(task_id)
+
+    async def estimated_wait(self, queue: str, task_id: str | None = None) -> float | None:
+        """Expected wait for a new contact of `queue` (or for the queued task `task_id`: position announcements)."""
+        stats = await self.queue_stats(queue)
+        ahead = stats["waiting"] if task_id is None else (await self.position(task_id) or 0)
+        return estimated_wait(ahead, stats["agents_signed_in"], stats["agents_available"],
+                              stats["aht_s"] or self.settings.default_aht_s)
+
+    # ---- matching ------------------------------------------------------------------------------------------
+    def _eligible(self, task: TaskRecord, agent: AgentRecord, now: float) -> bool:
+        return task.excluded.get(agent.id, 0.0) <= now
+
+    async def _dispatch_task(self, task_id: str, _retries: int = 0) -> bool:
+        """Offer a queued task to the best free agent that fits it, if any."""
+        task = await self.store.get_task(task_id)
+        if task is None or task.state != "queued":
+            return False
+        now = self.clock()
+        kind, owner, channel, requirement = parse_bucket(task.bucket)
+        if kind == "a":
+            agent = await self.store.get_agent(owner)
+            if agent is None or not can_take(agent, channel) or not self._eligible(task, agent, now):
+                return False
+            return await self._offer(task, agent, now)
+        queue = await self._queue(task.queue)
+        strategy = get_strategy(queue.strategy or self.settings.strategy)
+        candidates: list[AgentRecord] = []
+        # aclosing: stopping early must close the generator now, not leave it to the loop's finalizer
+        async with aclosing(self.store.free_agents(task.queue, channel)) as free:
+            async for agent in free:
+                if self._fits(agent, requirement) and self._eligible(task, agent, now):
+                    candidates.append(agent)
+                    if strategy.first_fit:
+                        break
+        ctx = StrategyContext(now, task.queue, self._rng, self._memory)
+        while candidates:
+            chosen = strategy.pick(candidates, task, ctx)
+            if chosen is None:
+                return False
+            if await self._offer(task, chosen, now):
+                return True
+            candidates.remove(chosen)   # lost a race for it (another router node): try the next one
+            if not candidates and strategy.first_fit and _retries < _LOST_CLAIMS:
+                return await self._dispatch_task(task_id, _retries + 1)
+        return False
+
+    async def _best_for(self, agent: AgentRecord, now: float) -> TaskRecord | None:
+        """The queued task this agent should get next: highest effective priority, then longest waiting."""
+        best: TaskRecord | None = None
+        best_rank: tuple[float, float] | None = None
+        open_channels = {ch for ch in agent.config.capacity if can_take(agent, ch)}
+        if not open_channels:
+            return None
+        buckets = [preferred_bucket(agent.id, ch) for ch in open_channels]
+        for queue in agent.config.queues:
+            buckets.extend(await self.store.buckets(queue))
+        for bucket in buckets:
+            kind, _, channel, requirement = parse_bucket(bucket)
+            if channel not in open_channels:
+                continue
+            if kind == "q" and not self._fits(agent, requirement):
+                continue
+            task = await self._head(bucket, agent, now)
+            if task is None:
+                continue
+            config = self._queues.get(task.queue) or await self._queue(task.queue)
+            ageing = config.ageing_per_s
+            rank = (-(task.priority + ageing * (now - task.enqueued_at)), task.enqueued_at)
+            if best_rank is None or rank < best_rank:
+                best, best_rank = task, rank
+        return best
+
+    def _fits(self, agent: AgentRecord, requirement: str) -> bool:
+        """Whether the agent's skills meet a requirement (cached per skills object: configs are immutable)."""
+        key = (id(agent.config), requirement)
+        cached = self._fit_cache.get(key)
+        if cached is None or cached[0] is not agent.config:
+            if len(self._fit_cache) > 100_000:
+                self._fit_cache.clear()
+            cached = self._fit_cache[key] = (agent.config,
+                                             parse_skill_expr(requirement).matches(agent.config.skills))
+        return cached[1]
+
+    async def _head(self, bucket: str, agent: AgentRecord, now: float) -> TaskRecord | None:
+        """The first task of a bucket this agent is not excluded from."""
+        limit = 1   # the head almost always fits; look further only past exclusions
+        while True:
+            tasks = await self.store.waiting(bucket, limit)
+            for task in tasks:
+                if self._eligible(task, agent, now):
+                    return task
+            if len(tasks) < limit:
+                return None
+            limit *= _SCAN
+
+    async def _dispatch_agent(self, agent_id: str) -> None:
+        """Fill the agent's free capacity from the heads of the buckets it may serve."""
+        lost = 0
+        while lost < _LOST_CLAIMS:   # a claim lost to another router node is retried with fresh state
+            agent = await self.store.get_agent(agent_id)
+            if agent is None or agent.presence != "available":
+                return
+            now = self.clock()
+            task = await self._best_for(agent, now)
+            if task is None:
+                return
+            if not await self._offer(task, agent, now):
+                lost += 1
+
+    async def _offer(self, task: TaskRecord, agent: AgentRecord, now: float) -> bool:
+        timeout = self.settings.timeout_for(task.channel)
+        offer = OfferRecord(f"{self._node}-{next(self._ids)}", task.id, agent.id, task.queue, task.channel, now,
+                            now + timeout)
+        if not await self.store.claim(task.id, offer):
+            return False
+        await self.store.schedule(offer.expires_at, "offer", offer.id)
+        await self.store.incr("agent:" + agent.id, {"offered": 1})
+        self._emit("offer.made", task.id, task.queue, agent.id, offer.id, at=now, expires_at=offer.expires_at,
+                   timeout_s=timeout, channel=task.channel, attributes=dict(task.attributes))
+        # no agent.state here: an offer raises both the load and the open offers, so the derived state stays
+        return True
+
+    # ---- offers --------------------------------------------------------------------------------------------
+    def _tombstone(self, offer_id: str, outcome: str) -> None:
+        self._closed_offers[offer_id] = outcome
+        if len(self._closed_offers) > _TOMBSTONES:
+            self._closed_offers.popitem(last=False)
+
+    async def _open_offer(self, offer_id: str, agent_id: str) -> OfferRecord:
+        await self._agent(agent_id)
+        offer = await self.store.get_offer(offer_id) if isinstance(offer_id, str) else None
+        if offer is None:
+            outcome = self._closed_offers.get(offer_id)
+            if outcome == "offer.timeout":
+                raise RoutingError("offer_expired", f"offer {offer_id!r} has expired")
+            if outcome is not None:
+                raise RoutingError("offer_closed", f"offer {offer_id!r} is no longer open ({outcome})")
+            raise RoutingError("offer_not_found", f"no offer {offer_id!r}")
+        if offer.agent_id != agent_id:
+            raise RoutingError("not_your_offer", f"offer {offer_id!r} is not for agent {agent_id!r}")
+        if offer.expires_at <= self.clock():
+            await self._release(offer.id, "offer.timeout", missed=True, exclude_s=self.settings.reject_cooldown_s)
+            raise RoutingError("offer_expired", f"offer {offer_id!r} has expired")
+        return offer
+
+    async def accept(self, offer_id: str, agent_id: str) -> Assignment:
+        """The agent takes the offered task: it is assigned to them."""
+        await self._open_offer(offer_id, agent_id)
+        now = self.clock()
+        task = await self.store.accept(offer_id, now)
+        if task is None:
+            raise RoutingError("offer_closed", f"offer {offer_id!r} is no longer open")
+        self._tombstone(offer_id, "offer.accepted")
+        queue = await self._queue(task.queue)
+        waited = now - task.queued_at
+        in_sl = 1 if waited <= queue.sl_threshold_s else 0
+        await self.store.incr("queue:" + task.queue, {"answered": 1, "answered_in_sl": in_sl,
+                                                      "answer_wait_s": waited})
+        await self.store.incr("agent:" + agent_id, {"accepted": 1})
+        self._emit("offer.accepted", task.id, task.queue, agent_id, offer_id, at=now)
+        self._emit("task.assigned", task.id, task.queue, agent_id, offer_id, at=now, waited_s=waited,
+                   channel=task.channel)
+        await self._agent_changed(await self.store.get_agent(agent_id))
+        return Assignment(task.id, agent_id, task.queue, task.channel, offer_id, now, waited,
+                          dict(task.attributes))
+
+    async def reject(self, offer_id: str, agent_id: str) -> None:
+        """The agent declines: the task goes back to the queue and is offered to someone else."""
+        await self._open_offer(offer_id, agent_id)
+        await self._release(offer_id, "offer.rejected", missed=False, exclude_s=self.settings.reject_cooldown_s)
+
+    async def _release(self, offer_id: str, event: str, *, missed: bool, exclude_s: float) -> None:
+        now = self.clock()
+        released = await self.store.release(offer_id, now, missed=missed, exclude_until=now + exclude_s)
+        if released is None:
+            return
+        _, task, agent = released
+        self._tombstone(offer_id, event)
+        counter = {"offer.rejected": "rejected", "offer.timeout": "timeouts"}.get(event)
+        if counter:
+            await self.store.incr("agent:" + agent.id, {counter: 1})
+        self._emit(event, task.id, task.queue, agent.id, offer_id, at=now)
+        if exclude_s > 0:
+            await self.store.schedule(now + exclude_s, "task", task.id)
+        limit = self.settings.max_missed_offers
+        if missed and limit and agent.missed >= limit and agent.presence == "available":
+            await self._agent_changed(await self.store.set_presence(agent.id, "away", "missed_offers", now))
+            for other in await self.store.offers_of(agent.id):
+                await self._release(other.id, "offer.revoked", missed=False, exclude_s=0.0)
+        await self._agent_changed(await self.store.get_agent(agent.id))
+        await self._catch_up(task.id)
+        await self._dispatch_task(task.id)
+        await self._dispatch_agent(agent.id)
+
+    # ---- the conversation ----------------------------------------------------------------------------------
+    async def complete(self, task_id: str) -> None:
+        """The conversation ended: the agent is in wrap-up for the task (capacity still held)."""
+        now = self.clock()
+        ended = await self.store.end_task(task_id, now) if isinstance(task_id, str) else None
+        if ended is None:
+            task = await self._task(task_id)
+            raise RoutingError("task_not_assigned", f"task {task_id!r} is {task.state}, not assigned")
+        queue = await self._queue(ended.queue)
+        self._emit("task.wrapup", task_id, ended.queue, ended.agent_id, at=now,
+                   talk_s=now - (ended.assigned_at or now), wrapup_s=queue.wrapup_s or None)
+        if queue.wrapup_s > 0:
+            await self.store.schedule(now + queue.wrapup_s, "wrapup", task_id)
+        await self._agent_changed(await self.store.get_agent(ended.agent_id or ""))
+
+    async def wrapup_done(self, task_id: str) -> None:
+        """Wrap-up finished: the agent's capacity is freed."""
+        now = self.clock()
+        closed = await self.store.close_task(task_id, now) if isinstance(task_id, str) else None
+        if closed is None:
+            task = await self._task(task_id)
+            raise RoutingError("task_not_in_wrapup", f"task {task_id!r} is {task.state}, not in wrap-up")
+        ended = closed.ended_at or now
+        talk, wrap = ended - (closed.assigned_at or ended), now - ended
+        figures = {"handled": 1, "talk_s": talk, "wrapup_s": wrap}
+        await self.store.incr("queue:" + closed.queue, figures)
+        await self.store.incr("agent:" + (closed.agent_id or ""), figures)
+        self._emit("task.wrapped_up", task_id, closed.queue, closed.agent_id, at=now, talk_s=talk, wrapup_s=wrap)
+        await self._agent_changed(await self.store.get_agent(closed.agent_id or ""))
+        await self._dispatch_agent(closed.agent_id or "")
+
+    async def abandon(self, task_id: str) -> None:
+        """The customer left. Queued or offered: the task ends as abandoned (an open offer is withdrawn);
+        assigned: the conversation simply ended (as `complete`)."""
+        task = await self._task(task_id)
+        if task.state == "assigned":
+            await self.complete(task_id)
+            return
+        now = self.clock()
+        dropped = await self.store.drop_task(task_id, "abandoned", now)
+        if dropped is None:
+            raise RoutingError("task_not_active", f"task {task_id!r} is already {task.state}")
+        before, offer = dropped
+        queue = await self._queue(before.queue)
+        waited = now - before.queued_at
+        in_sl = 1 if waited <= queue.sl_threshold_s else 0
+        await self.store.incr("queue:" + before.queue, {"abandoned": 1, "abandoned_in_sl": in_sl,
+                                                        "abandon_wait_s": waited})
+        if offer is not None:
+            self._tombstone(offer.id, "task.abandoned")
+        self._emit("task.abandoned", task_id, before.queue, offer.agent_id if offer else None,
+                   offer.id if offer else None, at=now, waited_s=waited, was=before.state)
+        if offer is not None:
+            await self._agent_changed(await self.store.get_agent(offer.agent_id))
+            await self._dispatch_agent(offer.agent_id)
+
+    # ---- timers --------------------------------------------------------------------------------------------
+    async def tick(self) -> int:
+        """Fire everything due (offer timeouts, escalations, preferred-agent ends, max wait, wrap-up timers,
+        cool-downs); returns how many timers fired."""
+        fired = 0
+        while True:
+            due = await self.store.due(self.clock())
+            if not due:
+                return fired
+            for _, kind, ref in due:
+                fired += 1
+                if kind == "offer":
+                    await self._release(ref, "offer.timeout", missed=True,
+                                        exclude_s=self.settings.reject_cooldown_s)
+                elif kind == "wrapup":
+                    task = await self.store.get_task(ref)
+                    if task is not None and task.state == "wrapup":
+                        await self.wrapup_done(ref)
+                else:
+                    await self._catch_up(ref)
+                    await self._dispatch_task(ref)
+
+    async def run(self, interval_s: float = 0.25) -> None:
+        """Call `tick` forever, at least every `interval_s` (the app runs this as a background task)."""
+        while True:
+            try:
+                await self.tick()
+            except Exception:   # one bad timer must not stop every later one
+                log.exception("routing tick failed")
+            due = await self.store.next_due()
+            wait = interval_s if due is None else min(interval_s, max(0.0, due - self.clock()))
+            await asyncio.sleep(wait)
+
+    async def _catch_up(self, task_id: str) -> None:
+        """Apply to a queued task what its waiting time calls for: the end of the preferred-agent time,
+        escalation steps, max wait (overflow)."""
+        now = self.clock()
+        while True:
+            task = await self.store.get_task(task_id)
+            if task is None or task.state != "queued":
+                return
+            queue = await self._queue(task.queue)
+            if task.preferred_until and now >= task.preferred_until:
+                await self._end_preference(task, "preferred_agent_timeout")
+                continue
+            if queue.max_wait_s is not None and now >= task.queued_at + queue.max_wait_s:
+                await self._overflow(task, queue, now)
+                return
+            if task.step < len(queue.escalation) and now >= task.queued_at + queue.escalation[task.step].after_s:
+                await self._escalate(task, queue, now)
+                continue
+            return
+
+    async def _end_preference(self, task: TaskRecord, reason: str) -> None:
+        """Stop waiting for the preferred agent: the task joins its queue's bucket (and may be offered)."""
+        bucket = bucket_name(task.queue, task.channel, task.requirement)
+        if await self._move(task, bucket=bucket, preferred_until=0.0) is not None:
+            self._emit("task.escalated", task.id, task.queue, reason=reason, requirement=task.requirement)
+            await self._dispatch_task(task.id)
+
+    async def _move(self, task: TaskRecord, **changes: Any) -> TaskRecord | None:
+        fields: dict[str, Any] = {"queue": task.queue, "bucket": task.bucket, "key": task.key, "requirement": task.requirement,
+                  "queued_at": task.queued_at, "step": task.step, "priority": task.priority,
+                  "preferred_until": task.preferred_until}
+        fields.update(changes)
+        return await self.store.move_task(task.id, **fields)
+
+    async def _escalate(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
+        step = queue.escalation[task.step]
+        priority = task.priority + step.priority_boost
+        if step.queue is not None and step.queue != queue.name:
+            target = await self._queue(step.queue)
+            requirement = step.skill_expr if step.skill_expr is not None else target.skill_expr
+            moved = await self._move(task, queue=target.name, step=0, queued_at=now, priority=priority,
+                                     requirement=requirement, key=task.enqueued_at - priority *
+                                     target.priority_weight_s,
+                                     bucket=bucket_name(target.name, task.channel, requirement))
+            if moved is None:
+                return
+            await self.store.incr("queue:" + queue.name, {"transferred_out": 1})
+            self._emit("task.escalated", task.id, target.name, at=now, step=task.step, from_queue=queue.name,
+                       requirement=requirement)
+            await self._entered(moved, target, now)
+            return
+        requirement = step.skill_expr if step.skill_expr is not None else task.requirement
+        moved = await self._move(task, step=task.step + 1, priority=priority, requirement=requirement,
+                                 key=task.enqueued_at - priority * queue.priority_weight_s,
+                                 bucket=task.bucket if task.preferred_until else
+                                 bucket_name(queue.name, task.channel, requirement))
+        if moved is None:
+            return
+        self._emit("task.escalated", task.id, queue.name, at=now, step=task.step, requirement=requirement,
+                   priority=priority)
+        for at in self._deadlines(moved, queue)[:1] if moved.step < len(queue.escalation) else []:
+            await self.store.schedule(at, "task", task.id)
+
+    async def _overflow(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
+        await self.store.incr("queue:" + queue.name, {"overflowed": 1})
+        if queue.overflow is not None and queue.overflow != queue.name:
+            target = await self._queue(queue.overflow)
+            moved = await self._move(task, queue=target.name, step=0, queued_at=now,
+                                     requirement=target.skill_expr, preferred_until=0.0,
+                                     key=task.enqueued_at - task.priority * target.priority_weight_s,
+                                     bucket=bucket_name(target.name, task.channel, target.skill_expr))
+            if moved is not None:
+                self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait", to=target.name)
+                await self._entered(moved, target, now)
+            return
+        if await self.store.drop_task(task.id, "overflowed", now) is not None:
+            self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait", to=None,
+                       waited_s=now - task.queued_at)
+
+    # ---- metrics -------------------------------------------------------------------------------------------
+    async def queue_stats(self, name: str | None = None) -> Any:
+        """Real-time figures of one queue (a dict) or of every queue (a list); see routing.metrics."""
+        if name is None:
+            return [await self.queue_stats(q.name) for q in await self.store.list_queues()]
+        return await collect_queue_stats(self.store, await self._queue(name), self.clock(),
+                                         default_aht_s=self.settings.default_aht_s)
+
+    async def agent_stats(self, agent_id: str | None = None) -> Any:
+        """Real-time figures of one agent (a dict) or of every agent (a list); see routing.metrics."""
+        now = self.clock()
+        if agent_id is None:
+            return [agent_metrics(a, await self.store.counters("agent:" + a.id), now)
+                    for a in await self.store.list_agents()]
+        agent = await self._agent(agent_id)
+        return agent_metrics(agent, await self.store.counters("agent:" + agent_id), now)

@@ -1,0 +1,348 @@
+"""`MemoryStore`: the embedded home of routing state (one process). Every method runs without awaiting anything,
+so each is atomic on the event loop; indexes make every decision O(log n) in waiting tasks."""
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from collections.abc import AsyncGenerator, Mapping
+
+from sortedcontainers import SortedList
+
+from routing.model import (
+    ACTIVE_TASK_STATES,
+    AgentConfig,
+    AgentRecord,
+    OfferRecord,
+    QueueConfig,
+    TaskRecord,
+    can_take,
+    parse_bucket,
+)
+
+
+def _entry(task: TaskRecord) -> tuple[float, float, str]:
+    return (task.key, task.enqueued_at, task.id)
+
+
+class MemoryStore:
+    """Routing state in this process's memory (see `routing.store.Store` for the contract)."""
+
+    accounts_state_time = True   # time in each agent state is added to the counters with each state change
+
+    def __init__(self, *, keep_ended: int = 100_000) -> None:
+        """`keep_ended`: how many ended (closed/abandoned/overflowed) tasks stay readable before the oldest
+        are forgotten, so that a long-running process does not grow without bound."""
+        self._keep_ended = keep_ended
+        self._ended: deque[str] = deque()
+        self._queues: dict[str, QueueConfig] = {}
+        self._agents: dict[str, AgentRecord] = {}
+        self._tasks: dict[str, TaskRecord] = {}
+        self._offers: dict[str, OfferRecord] = {}
+        self._buckets: dict[str, SortedList] = {}            # bucket -> (key, enqueued_at, id)
+        self._queue_buckets: dict[str, set[str]] = {}         # queue -> non-empty queue buckets
+        self._count: dict[str, int] = {}                      # queue -> queued tasks
+        # queue -> heap of (queued_at, id), lazily cleaned: removal is free, peeking skips stale entries
+        self._oldest: dict[str, list[tuple[float, str]]] = {}
+        self._free: dict[tuple[str, str], dict[str, None]] = {}   # (queue, channel) -> agents, longest idle first
+        self._timers: list[tuple[float, int, str, str]] = []
+        self._seq = itertools.count()
+        self._counters: dict[str, dict[str, float]] = {}
+
+    # ---- configuration ------------------------------------------------------------------------------------
+    async def put_queue(self, config: QueueConfig) -> None:
+        self._queues[config.name] = config
+
+    async def get_queue(self, name: str) -> QueueConfig | None:
+        return self._queues.get(name)
+
+    async def list_queues(self) -> list[QueueConfig]:
+        return [self._queues[n] for n in sorted(self._queues)]
+
+    async def put_agent(self, config: AgentConfig, now: float) -> AgentRecord:
+        agent = self._agents.get(config.id)
+        if agent is None:
+            agent = self._agents[config.id] = AgentRecord(config=config, state_since=now, idle_since=now)
+        else:
+            self._unindex(agent)
+            agent.config = config
+        self._index(agent, moved=False)
+        return agent
+
+    async def get_agent(self, agent_id: str) -> AgentRecord | None:
+        return self._agents.get(agent_id)
+
+    async def list_agents(self) -> list[AgentRecord]:
+        return [self._agents[i] for i in sorted(self._agents)]
+
+    async def set_presence(self, agent_id: str, presence: str, reason: str | None, now: float) -> AgentRecord:
+        agent = self._agents[agent_id]
+        became_available = presence == "available" and agent.presence != "available"
+        agent.presence, agent.reason = presence, reason
+        if became_available:
+            agent.missed = 0
+            agent.idle_since = now
+        self._restate(agent, now)
+        self._index(agent, moved=became_available)
+        return agent
+
+    async def signed_in(self, queue: str) -> int:
+        return sum(1 for a in self._agents.values() if a.presence != "offline" and queue in a.config.queues)
+
+    async def free_agents(self, queue: str, channel: str) -> AsyncGenerator[AgentRecord, None]:
+        free = self._free.get((queue, channel))
+        if not free:
+            return
+        # No copy: the engine reads the candidates before it changes anything (claims come after).
+        for agent_id in free:
+            yield self._agents[agent_id]
+
+    # ---- indexes ------------------------------------------------------------------------------------------
+    def _restate(self, agent: AgentRecord, now: float) -> None:
+        state = agent.derived_state()
+        if state != agent.state:
+            counters = self._counters.setdefault("agent:" + agent.id, {})
+            key = "time_" + agent.state
+            counters[key] = counters.get(key, 0.0) + max(0.0, now - agent.state_since)
+            agent.state, agent.state_since = state, now
+
+    def _unindex(self, agent: AgentRecord) -> None:
+        for queue in agent.config.queues:
+            for channel in agent.config.capacity:
+                free = self._free.get((queue, channel))
+                if free is not None:
+                    free.pop(agent.id, None)
+
+    def _index(self, agent: AgentRecord, *, moved: bool) -> None:
+        """Put the agent in or out of each free list; `moved` sends it to the back (it just became idle)."""
+        fits = [(channel, can_take(agent, channel)) for channel in agent.config.capacity]
+        agent_id = agent.id
+        for queue in agent.config.queues:
+            for channel, fit in fits:
+                free = self._free.get((queue, channel))
+                if free is None:
+                    free = self._free[(queue, channel)] = {}
+                if fit:
+                    if moved:
+                        free.pop(agent_id, None)
+                    free.setdefault(agent_id, None)
+                else:
+                    free.pop(agent_id, None)
+
+    def _bucket_add(self, task: TaskRecord) -> None:
+        self._buckets.setdefault(task.bucket, SortedList()).add(_entry(task))
+        self._count[task.queue] = self._count.get(task.queue, 0) + 1
+        heapq.heappush(self._oldest.setdefault(task.queue, []), (task.queued_at, task.id))
+        kind, _, _, _ = parse_bucket(task.bucket)
+        if kind == "q":
+            self._queue_buckets.setdefault(task.queue, set()).add(task.bucket)
+
+    def _bucket_remove(self, task: TaskRecord) -> None:
+        entries = self._buckets[task.bucket]
+        entries.remove(_entry(task))
+        self._count[task.queue] -= 1
+        heap = self._oldest[task.queue]
+        if len(heap) > 4 * self._count[task.queue] + 1024:   # mostly stale: compact (amortised O(1))
+            self._compact(task.queue, heap)
+        if not entries:
+            del self._buckets[task.bucket]
+            buckets = self._queue_buckets.get(task.queue)
+            if buckets is not None:
+                buckets.discard(task.bucket)
+
+    # ---- waiting tasks -------------------------------------------------------------------------------------
+    async def add_task(self, task: TaskRecord) -> bool:
+        if task.id in self._tasks:
+            return False
+        task.state = "queued"
+        self._tasks[task.id] = task
+        self._bucket_add(task)
+        return True
+
+    async def get_task(self, task_id: str) -> TaskRecord | None:
+        return self._tasks.get(task_id)
+
+    async def buckets(self, queue: str) -> list[str]:
+        return list(self._queue_buckets.get(queue, ()))
+
+    async def waiting(self, bucket: str, limit: int) -> list[TaskRecord]:
+        entries = self._buckets.get(bucket)
+        if not entries:
+            return []
+        if limit == 1:   # the common case: just the head
+            return [self._tasks[entries[0][2]]]
+        return [self._tasks[e[2]] for e in entries.islice(0, limit)]
+
+    async def move_task(self, task_id: str, *, queue: str, bucket: str, key: float, requirement: str,
+                        queued_at: float, step: int, priority: int, preferred_until: float) -> TaskRecord | None:
+        task = self._tasks.get(task_id)
+        if task is None or task.state != "queued":
+            return None
+        self._bucket_remove(task)
+        task.queue, task.bucket, task.key, task.requirement = queue, bucket, key, requirement
+        task.queued_at, task.step, task.priority, task.preferred_until = queued_at, step, priority, preferred_until
+        self._bucket_add(task)
+        return task
+
+    async def waiting_count(self, queue: str) -> int:
+        return self._count.get(queue, 0)
+
+    async def oldest_waiting(self, queue: str) -> TaskRecord | None:
+        heap = self._oldest.get(queue)
+        if not heap:
+            return None
+        while heap:
+            if self._live(queue, heap[0]):
+                return self._tasks[heap[0][1]]
+            heapq.heappop(heap)
+        return None
+
+    def _compact(self, queue: str, heap: list[tuple[float, str]]) -> None:
+        heap[:] = {e for e in heap if self._live(queue, e)}   # a set: re-queued tasks may appear twice
+        heapq.heapify(heap)
+
+    def _live(self, queue: str, entry: tuple[float, str]) -> bool:
+        task = self._tasks[entry[1]]
+        return task.state == "queued" and task.queue == queue and task.queued_at == entry[0]
+
+    async def position(self, task_id: str) -> int | None:
+        task = self._tasks.get(task_id)
+        if task is None or task.state != "queued":
+            return None
+        return self._buckets[task.bucket].index(_entry(task))
+
+    async def active_tasks(self) -> list[TaskRecord]:
+        return sorted((t for t in self._tasks.values() if t.state in ACTIVE_TASK_STATES),
+                      key=lambda t: (t.enqueued_at, t.id))
+
+    # ---- offers --------------------------------------------------------------------------------------------
+    async def claim(self, task_id: str, offer: OfferRecord) -> bool:
+        task = self._tasks.get(task_id)
+        agent = self._agents.get(offer.agent_id)
+        if task is None or agent is None or task.state != "queued" or not can_take(agent, offer.channel):
+            return False
+        self._bucket_remove(task)
+        task.state, task.offer_id, task.agent_id = "offered", offer.id, agent.id
+        agent.load[offer.channel] = agent.load.get(offer.channel, 0) + 1
+        agent.offers += 1
+        agent.tasks.add(task_id)
+        self._offers[offer.id] = offer
+        self._restate(agent, offer.made_at)
+        self._index(agent, moved=False)
+        return True
+
+    async def get_offer(self, offer_id: str) -> OfferRecord | None:
+        return self._offers.get(offer_id)
+
+    async def offers_of(self, agent_id: str) -> list[OfferRecord]:
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            return []
+        return [o for o in self._offers.values() if o.agent_id == agent_id] if agent.offers else []
+
+    async def accept(self, offer_id: str, now: float) -> TaskRecord | None:
+        offer = self._offers.pop(offer_id, None)
+        if offer is None:
+            return None
+        task, agent = self._tasks[offer.task_id], self._agents[offer.agent_id]
+        task.state, task.offer_id, task.assigned_at = "assigned", None, now
+        agent.offers -= 1
+        agent.missed = 0
+        self._restate(agent, now)
+        return task
+
+    def _free_one(self, agent: AgentRecord, channel: str, now: float) -> None:
+        agent.load[channel] -= 1
+        agent.idle_since = now
+        self._restate(agent, now)
+        self._index(agent, moved=True)
+
+    async def release(self, offer_id: str, now: float, *, missed: bool,
+                      exclude_until: float) -> tuple[OfferRecord, TaskRecord, AgentRecord] | None:
+        offer = self._offers.pop(offer_id, None)
+        if offer is None:
+            return None
+        task, agent = self._tasks[offer.task_id], self._agents[offer.agent_id]
+        task.state, task.offer_id, task.agent_id = "queued", None, None
+        task.excluded[agent.id] = exclude_until
+        self._bucket_add(task)
+        agent.offers -= 1
+        agent.tasks.discard(task.id)
+        if missed:
+            agent.missed += 1
+        self._free_one(agent, offer.channel, now)
+        return offer, task, agent
+
+    async def end_task(self, task_id: str, now: float) -> TaskRecord | None:
+        task = self._tasks.get(task_id)
+        if task is None or task.state != "assigned":
+            return None
+        task.state, task.ended_at = "wrapup", now
+        agent = self._agents[task.agent_id]  # type: ignore[index]
+        agent.wrapping += 1
+        self._restate(agent, now)
+        return task
+
+    async def close_task(self, task_id: str, now: float) -> TaskRecord | None:
+        task = self._tasks.get(task_id)
+        if task is None or task.state != "wrapup":
+            return None
+        task.state, task.closed_at = "closed", now
+        agent = self._agents[task.agent_id]  # type: ignore[index]
+        agent.wrapping -= 1
+        agent.tasks.discard(task_id)
+        self._free_one(agent, task.channel, now)
+        self._forget_later(task_id)
+        return task
+
+    def _forget_later(self, task_id: str) -> None:
+        self._ended.append(task_id)
+        while len(self._ended) > self._keep_ended:
+            old = self._tasks.get(self._ended.popleft())
+            if old is not None and old.state not in ACTIVE_TASK_STATES:
+                del self._tasks[old.id]
+
+    async def drop_task(self, task_id: str, state: str,
+                        now: float) -> tuple[TaskRecord, OfferRecord | None] | None:
+        task = self._tasks.get(task_id)
+        if task is None or task.state not in ("queued", "offered"):
+            return None
+        before = TaskRecord(**{f: getattr(task, f) for f in TaskRecord.__slots__})  # type: ignore[attr-defined]
+        offer = None
+        if task.state == "queued":
+            self._bucket_remove(task)
+        else:
+            offer = self._offers.pop(task.offer_id)  # type: ignore[arg-type]
+            agent = self._agents[offer.agent_id]
+            agent.offers -= 1
+            agent.tasks.discard(task_id)
+            self._free_one(agent, offer.channel, now)
+        task.state, task.offer_id, task.ended_at, task.closed_at = state, None, now, now
+        self._forget_later(task_id)
+        return before, offer
+
+    # ---- timers --------------------------------------------------------------------------------------------
+    async def schedule(self, at: float, kind: str, ref: str) -> None:
+        heapq.heappush(self._timers, (at, next(self._seq), kind, ref))
+
+    async def due(self, now: float, limit: int = 1000) -> list[tuple[float, str, str]]:
+        out: list[tuple[float, str, str]] = []
+        while self._timers and self._timers[0][0] <= now and len(out) < limit:
+            at, _, kind, ref = heapq.heappop(self._timers)
+            out.append((at, kind, ref))
+        return out
+
+    async def next_due(self) -> float | None:
+        return self._timers[0][0] if self._timers else None
+
+    # ---- counters ------------------------------------------------------------------------------------------
+    async def incr(self, scope: str, values: Mapping[str, float]) -> None:
+        counters = self._counters.setdefault(scope, {})
+        for name, value in values.items():
+            counters[name] = counters.get(name, 0.0) + value
+
+    async def counters(self, scope: str) -> dict[str, float]:
+        return dict(self._counters.get(scope, {}))
+
+    async def reset_counters(self) -> None:
+        self._counters.clear()

@@ -1,0 +1,213 @@
+"""A discrete-event simulation that drives the REAL engine (`Router` on a `MemoryStore`) with a virtual clock.
+
+Poisson arrivals into one voice queue served by N identical agents, exponential (or lognormal) handle times,
+optional exponential patience (abandonment). Agents accept every offer at once and end wrap-up at once, so the
+system is M/M/N (Erlang C) or M/M/N+M (Erlang A) and `routing.erlang` predicts its figures. Measured contacts
+are those arriving after a warm-up; after the last arrival the queue is drained, so every measured contact is
+answered or abandoned. Standard errors come from batch means over the measured arrivals.
+"""
+from __future__ import annotations
+
+import asyncio
+import heapq
+import math
+import random
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from routing.engine import Router
+from routing.erlang import ErlangA, ErlangC
+from routing.memory_store import MemoryStore
+from routing.model import AgentConfig, QueueConfig, RouterSettings, RoutingEvent, Task
+
+_BATCHES = 10
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """One simulation run; `hours` of arrivals after `warmup_hours`."""
+    agents: int
+    arrival_rate: float                   # contacts per second
+    aht_s: float                          # mean handle time
+    patience_s: float | None = None       # mean patience (exponential); None = nobody abandons
+    hours: float = 8.0
+    seed: int = 1
+    sl_threshold_s: float = 20.0
+    handle_time: Literal["exponential", "lognormal"] = "exponential"
+    lognormal_sigma: float = 0.8          # shape of lognormal handle times (mean stays aht_s)
+    warmup_hours: float | None = None     # None = 10% of `hours`
+
+    def validate(self) -> None:
+        """Raise ValueError on a config that cannot run."""
+        if self.agents < 1 or self.arrival_rate <= 0 or self.aht_s <= 0 or self.hours <= 0:
+            raise ValueError("agents >= 1 and positive arrival rate, AHT and hours are required")
+        if self.patience_s is not None and self.patience_s <= 0:
+            raise ValueError("patience must be positive")
+        if self.handle_time not in ("exponential", "lognormal"):
+            raise ValueError(f"unknown handle-time distribution {self.handle_time!r}")
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Figures of the measured contacts (Erlang C/A comparable) and the run's cost."""
+    offered: int
+    answered: int
+    abandoned: int
+    service_level: float                  # answered within the threshold / offered
+    service_level_se: float
+    asa_s: float                          # mean wait of answered contacts
+    asa_s_se: float
+    abandonment_rate: float
+    occupancy: float                      # the engine's agent occupancy over the measured window
+    decisions: int                        # offers the engine made (whole run)
+    simulated_hours: float
+    wall_s: float
+    # What queueing theory predicts for the same parameters (Erlang C, or Erlang A with patience); None where
+    # it does not apply (lognormal handle times, or an overloaded queue without abandonment).
+    erlang_service_level: float | None = None
+    erlang_asa_s: float | None = None
+    erlang_abandonment_rate: float | None = None
+    erlang_occupancy: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict, rounded for printing."""
+        return {k: round(v, 6) if isinstance(v, float) else v for k, v in self.__dict__.items()}
+
+
+def erlang_prediction(config: SimulationConfig) -> dict[str, float | None]:
+    """Erlang C (or A, with patience) figures for a simulation config; empty when the model does not apply."""
+    if config.handle_time != "exponential":
+        return {}
+    if config.patience_s is not None:
+        a = ErlangA(config.agents, config.arrival_rate, config.aht_s, config.patience_s)
+        return {"erlang_service_level": a.service_level(config.sl_threshold_s), "erlang_asa_s": a.asa,
+                "erlang_abandonment_rate": a.p_abandon, "erlang_occupancy": a.occupancy}
+    c = ErlangC(config.agents, config.arrival_rate, config.aht_s)
+    if c.traffic >= c.agents:
+        return {}
+    return {"erlang_service_level": c.service_level(config.sl_threshold_s), "erlang_asa_s": c.asa,
+            "erlang_abandonment_rate": 0.0, "erlang_occupancy": c.occupancy}
+
+
+def _handle_time(config: SimulationConfig, rng: random.Random) -> float:
+    if config.handle_time == "lognormal":
+        sigma = config.lognormal_sigma
+        return rng.lognormvariate(math.log(config.aht_s) - sigma * sigma / 2.0, sigma)
+    return rng.expovariate(1.0 / config.aht_s)
+
+
+def simulate(config: SimulationConfig) -> SimulationResult:
+    """Run one simulation (blocking; use `simulate_async` inside an event loop)."""
+    return asyncio.run(simulate_async(config))
+
+
+async def simulate_async(config: SimulationConfig) -> SimulationResult:
+    """Run one simulation on the current event loop."""
+    config.validate()
+    wall = time.perf_counter()
+    rng = random.Random(config.seed)
+    now = [0.0]
+    router = Router(MemoryStore(), clock=lambda: now[0], settings=RouterSettings(max_missed_offers=0),
+                    seed=config.seed)
+    await router.add_queue(QueueConfig("sim", sl_threshold_s=config.sl_threshold_s))
+    for i in range(config.agents):
+        await router.add_agent(AgentConfig(f"agent{i:04d}", queues=("sim",), capacity={"voice": 1}))
+        await router.set_agent_state(f"agent{i:04d}", "available")
+
+    offers: list[RoutingEvent] = []
+    router.subscribe(lambda e: offers.append(e) if e.type == "offer.made" else None)
+    warmup = 3600.0 * (config.hours * 0.1 if config.warmup_hours is None else config.warmup_hours)
+    end = warmup + 3600.0 * config.hours
+    # simulation events: (time, seq, kind, task id)
+    events: list[tuple[float, int, str, str]] = []
+    seq = 0
+
+    def push(at: float, kind: str, ref: str) -> None:
+        nonlocal seq
+        seq += 1
+        heapq.heappush(events, (at, seq, kind, ref))
+
+    arrived_at: dict[str, float] = {}
+    waits: dict[str, float] = {}          # measured, answered: wait
+    abandoned: set[str] = set()
+    decisions = 0
+    push(rng.expovariate(config.arrival_rate), "arrival", "")
+    n = 0
+    snapshot: dict[str, float] | None = None
+
+    async def occupancy_figures() -> dict[str, float]:
+        busy = avail = 0.0
+        for stats in await router.agent_stats():
+            times = stats["time_in_state_s"]
+            busy += times.get("busy", 0.0) + times.get("wrapup", 0.0)
+            avail += times.get("available", 0.0)
+        return {"busy": busy, "available": avail}
+
+    while events:
+        next_timer = await router.store.next_due()
+        if next_timer is not None and next_timer <= events[0][0]:
+            now[0] = max(now[0], next_timer)
+            await router.tick()
+            continue
+        at, _, kind, ref = heapq.heappop(events)
+        if snapshot is None and at >= warmup:
+            now[0] = warmup
+            snapshot = await occupancy_figures()
+        if kind == "arrival" and at > end:
+            now[0] = end
+            final = await occupancy_figures()
+            continue   # stop arrivals; drain what is queued
+        now[0] = at
+        if kind == "arrival":
+            n += 1
+            task_id = f"c{n}"
+            arrived_at[task_id] = at
+            push(at + rng.expovariate(config.arrival_rate), "arrival", "")
+            if config.patience_s is not None:
+                push(at + rng.expovariate(1.0 / config.patience_s), "patience", task_id)
+            await router.enqueue(Task(task_id, "sim", "voice"))
+        elif kind == "done":
+            await router.complete(ref)
+            await router.wrapup_done(ref)
+        elif kind == "patience":
+            task = await router.store.get_task(ref)
+            if task is not None and task.state == "queued":
+                await router.abandon(ref)
+                if arrived_at[ref] >= warmup:
+                    abandoned.add(ref)
+        while offers:   # every agent answers at once: accept, then talk for a handle time
+            offer = offers.pop(0)
+            decisions += 1
+            assignment = await router.accept(offer.offer_id or "", offer.agent_id or "")
+            if arrived_at[assignment.task_id] >= warmup:
+                waits[assignment.task_id] = assignment.waited_s
+            push(now[0] + _handle_time(config, rng), "done", assignment.task_id)
+
+    measured = sorted((t for t, a in arrived_at.items() if a >= warmup), key=arrived_at.__getitem__)
+    offered = len(measured)
+    sl = _fraction([1.0 if waits.get(t, math.inf) <= config.sl_threshold_s else 0.0 for t in measured])
+    answered_waits = [waits[t] for t in measured if t in waits]
+    busy = final["busy"] - (snapshot or {}).get("busy", 0.0)
+    available = final["available"] - (snapshot or {}).get("available", 0.0)
+    return SimulationResult(
+        offered=offered, answered=len(answered_waits), abandoned=len(abandoned),
+        service_level=sl[0], service_level_se=sl[1],
+        asa_s=_fraction(answered_waits)[0], asa_s_se=_fraction(answered_waits)[1],
+        abandonment_rate=len(abandoned) / offered if offered else 0.0,
+        occupancy=busy / (busy + available) if busy + available else 0.0,
+        decisions=decisions, simulated_hours=config.hours, wall_s=time.perf_counter() - wall,
+        **erlang_prediction(config))
+
+
+def _fraction(values: list[float]) -> tuple[float, float]:
+    """Mean and its batch-means standard error (consecutive batches absorb the autocorrelation)."""
+    if not values:
+        return 0.0, 0.0
+    mean = sum(values) / len(values)
+    size = len(values) // _BATCHES
+    if size < 2:
+        return mean, math.inf
+    batches = [sum(values[i * size:(i + 1) * size]) / size for i in range(_BATCHES)]
+    return mean, statistics.stdev(batches) / math.sqrt(_BATCHES)

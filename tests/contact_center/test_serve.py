@@ -1,0 +1,96 @@
+"""The real server as a subprocess: `contact-center serve` with --demo, and durability across a SIGKILL."""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+
+from tests.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 30.0
+
+
+@contextlib.contextmanager
+def server(db: Path, *args: str) -> Iterator[tuple[str, list[str], subprocess.Popen]]:
+    """Run `python -m contact_center serve` until it prints its URL; yields (base URL, stdout lines, process)."""
+    port = free_port()
+    env = {**os.environ, "CC_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "CC_SECRET_KEY": "durable",
+           "CC_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+    env.pop("CC_REDIS_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "contact_center", "serve", "--port", str(port), *args],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                raise AssertionError(f"server exited with {proc.wait()}: {''.join(lines)}")
+            lines.append(line)
+            if "running at" in line:
+                break
+        else:
+            raise AssertionError(f"server did not start: {''.join(lines)}")
+        yield f"http://127.0.0.1:{port}", lines, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        proc.stdout.close()
+
+
+async def test_serve_demo_prints_credentials_that_log_in(tmp_path):
+    with server(tmp_path / "demo.db", "--demo") as (url, lines, proc):
+        printed = "".join(lines)
+        match = re.search(r"demo agent: username '([^']+)' password '([^']+)'", printed)
+        assert match, printed
+        assert "running at http://127.0.0.1:" in printed
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            resp = await http.post(f"{url}/api/login", json={"username": match[1], "password": match[2]})
+            assert resp.status == 200
+            assert (await resp.json())["user"]["role"] == "agent"
+            assert (await (await http.get(f"{url}/healthz")).json())["status"] == "ok"
+            assert (await http.get(f"{url}/chat")).status == 200
+        proc.send_signal(signal.SIGTERM)  # graceful: exits 0
+        assert proc.wait(15) == 0
+
+
+async def test_an_acknowledged_message_survives_sigkill(tmp_path):
+    db = tmp_path / "durable.db"
+    with server(db) as (url, _, proc):
+        async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(f"{url}/ws/chat")
+            await ws.send_json({"type": "start", "name": "Grace"})
+            started = await ws.receive_json(timeout=10)
+            assert started["type"] == "started"
+            await ws.send_json({"type": "message", "text": "please keep this", "client_id": "k1"})
+            while (msg := await ws.receive_json(timeout=10))["type"] != "ack":
+                pass
+            proc.send_signal(signal.SIGKILL)  # right after the ack: no chance to flush anything more
+            proc.wait(10)
+    with server(db) as (url, _, proc):
+        async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(f"{url}/ws/chat")
+            await ws.send_json({"type": "start", "token": started["token"]})
+            resumed = await ws.receive_json(timeout=10)
+            assert resumed["type"] == "started" and resumed["contact_id"] == started["contact_id"]
+            history = await ws.receive_json(timeout=10)
+            assert history["type"] == "history"
+            assert [(m["id"], m["text"]) for m in history["messages"]] == [(msg["id"], "please keep this")]
+            # the chat, unknown to the restarted (in-memory) routing, is queued again
+            status = await ws.receive_json(timeout=10)
+            assert status["type"] == "status" and status["state"] == "queued"
+            await ws.close()

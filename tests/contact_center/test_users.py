@@ -1,0 +1,53 @@
+"""Users: argon2 hashes, roles, skills and queues; parsing of the CLI's skill and queue lists."""
+import pytest
+from sqlalchemy import select
+
+from contact_center.domain import Conflict, InvalidInput
+from contact_center.history.models import users
+from contact_center.users import parse_queues, parse_skills
+
+
+async def test_create_and_verify(history):
+    u = await history.create_user("ann", "agent", "s3cret-pw", {"billing": 5, "spanish": 1}, ["general", "vip"])
+    assert (u.username, u.role, dict(u.skills), u.queues) == ("ann", "agent", {"billing": 5, "spanish": 1},
+                                                             ("general", "vip"))
+    assert "password" not in str(u.to_json())
+    async with history.db.read() as conn:
+        stored = (await conn.execute(select(users.c.password_hash))).scalar()
+    assert stored.startswith("$argon2id$") and "s3cret-pw" not in stored
+    assert (await history.verify_password("ann", "s3cret-pw")).id == u.id
+    assert await history.verify_password("ann", "wrong") is None
+    assert await history.verify_password("nobody", "s3cret-pw") is None
+    assert (await history.get_user(u.id)).username == "ann"
+    assert (await history.get_user_by_username("ann")).id == u.id
+    assert await history.get_user_by_username("nobody") is None
+    assert [x.username for x in await history.list_users()] == ["ann"]
+
+
+async def test_taken_username_is_a_conflict(history):
+    await history.create_user("ann", "agent", "pw")
+    with pytest.raises(Conflict) as e:
+        await history.create_user("ann", "supervisor", "pw2")
+    assert e.value.code == "username_taken"
+    assert len(await history.list_users()) == 1
+
+
+@pytest.mark.parametrize("args", [
+    ("", "agent", "pw"), ("has space", "agent", "pw"), ("ann", "boss", "pw"), ("ann", "agent", ""),
+    ("ann", "agent", "pw", {"billing": 11}), ("ann", "agent", "pw", {"bad skill": 1}),
+    ("ann", "agent", "pw", None, ["no spaces allowed"]),
+])
+async def test_bad_users_are_refused(history, args):
+    with pytest.raises(InvalidInput):
+        await history.create_user(*args)
+    assert await history.list_users() == []
+
+
+def test_parse_skills_and_queues():
+    assert parse_skills("billing:5, spanish") == {"billing": 5, "spanish": 1}
+    assert parse_skills("") == {}
+    assert parse_queues("", "general") == ["general"]
+    assert parse_queues("sales, support,sales", "general") == ["sales", "support"]
+    for bad in ("billing:five", "billing:99", "a b"):
+        with pytest.raises(InvalidInput):
+            parse_skills(bad)

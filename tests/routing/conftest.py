@@ -1,0 +1,45 @@
+"""Routing test helpers: a virtual clock and a router on a MemoryStore that records its events."""
+from __future__ import annotations
+
+import pytest
+
+from routing import AgentConfig, MemoryStore, QueueConfig, Router, RouterSettings
+
+
+class Clock:
+    """A virtual clock the tests move by hand."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+async def make_router(clock: Clock, store=None, settings: RouterSettings | None = None, **queue_kw) -> Router:
+    router = Router(store if store is not None else MemoryStore(), clock=clock, settings=settings, seed=7)
+    router.events = []  # type: ignore[attr-defined]
+    router.subscribe(router.events.append)  # type: ignore[attr-defined]
+    await router.add_queue(QueueConfig("general", **queue_kw))
+    return router
+
+
+async def add_agents(router: Router, *ids: str, available: bool = True, **kw) -> None:
+    for agent_id in ids:
+        await router.add_agent(AgentConfig(agent_id, **kw))
+        if available:
+            await router.set_agent_state(agent_id, "available")
+
+
+def types(router: Router, *wanted: str) -> list[tuple[str, str | None, str | None]]:
+    """(type, task_id, agent_id) of the recorded events, optionally only some types."""
+    return [(e.type, e.task_id, e.agent_id) for e in router.events  # type: ignore[attr-defined]
+            if not wanted or e.type in wanted]

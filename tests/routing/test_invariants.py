@@ -1,0 +1,154 @@
+"""Property-based: random operation sequences keep the routing invariants.
+
+Two router nodes share one store and take turns. No task offered twice at once, no agent over capacity, every task in exactly one state (and, when queued, in
+exactly one bucket), agent loads equal to the contacts they hold, and no free agent left idle next to a task it
+could take (the matching invariant), whatever the order of operations and failures.
+"""
+from __future__ import annotations
+
+import asyncio
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from routing import (
+    AgentConfig,
+    EscalationStep,
+    MemoryStore,
+    QueueConfig,
+    Router,
+    RouterSettings,
+    RoutingError,
+    Task,
+    can_take,
+)
+from routing.model import TASK_STATES, parse_bucket
+from routing.skills import parse_skill_expr
+from tests.routing.conftest import Clock
+
+AGENTS = ["a0", "a1", "a2", "a3"]
+QUEUES = ["general", "billing"]
+CHANNELS = ["voice", "chat", "email"]
+
+agent_op = st.tuples(st.just("agent"), st.sampled_from(AGENTS), st.integers(0, 3), st.integers(1, 3),
+                     st.sampled_from([("general",), ("billing",), ("general", "billing")]))
+op = st.one_of(
+    agent_op,
+    st.tuples(st.just("state"), st.sampled_from(AGENTS), st.sampled_from(["available", "away", "offline"])),
+    st.tuples(st.just("enqueue"), st.sampled_from(QUEUES), st.sampled_from(CHANNELS), st.integers(0, 3),
+              st.sampled_from([None, "a0", "a1"])),
+    st.tuples(st.just("accept"), st.integers(0, 50)),
+    st.tuples(st.just("reject"), st.integers(0, 50)),
+    st.tuples(st.just("complete"), st.integers(0, 50)),
+    st.tuples(st.just("wrapup_done"), st.integers(0, 50)),
+    st.tuples(st.just("abandon"), st.integers(0, 50)),
+    st.tuples(st.just("wait"), st.sampled_from([0.5, 5.0, 12.0, 31.0])),
+)
+
+
+async def check(router: Router, open_offers: dict[str, str]) -> None:
+    store: MemoryStore = router.store  # type: ignore[assignment]
+    now = router.clock()
+    tasks = list(store._tasks.values())
+    held: dict[tuple[str, str], int] = {}
+    for task in tasks:
+        assert task.state in TASK_STATES
+        in_buckets = sum(1 for entries in store._buckets.values() for e in entries if e[2] == task.id)
+        assert in_buckets == (1 if task.state == "queued" else 0), task
+        if task.state == "offered":
+            offer = await store.get_offer(task.offer_id)
+            assert offer is not None and offer.task_id == task.id and open_offers[task.id] == offer.id
+        if task.state in ("offered", "assigned", "wrapup"):
+            held[(task.agent_id, task.channel)] = held.get((task.agent_id, task.channel), 0) + 1
+    assert len(store._offers) == sum(1 for t in tasks if t.state == "offered")
+    for agent in await store.list_agents():
+        for channel, cap in agent.config.capacity.items():
+            assert agent.load.get(channel, 0) == held.get((agent.id, channel), 0)
+            assert agent.load.get(channel, 0) <= cap
+        assert agent.offers == sum(1 for o in store._offers.values() if o.agent_id == agent.id)
+    # matching invariant: nobody free next to a task they could take
+    for task in tasks:
+        if task.state != "queued":
+            continue
+        kind, owner, channel, requirement = parse_bucket(task.bucket)
+        for agent in await store.list_agents():
+            if kind == "a" and agent.id != owner:
+                continue
+            if kind == "q" and (task.queue not in agent.config.queues
+                                or not parse_skill_expr(requirement).matches(agent.config.skills)):
+                continue
+            if task.excluded.get(agent.id, 0.0) > now:
+                continue
+            assert not can_take(agent, channel), (task, agent)
+
+
+async def run(ops, strategy: str = "longest_idle") -> None:
+    clock = Clock()
+    router = Router(MemoryStore(), clock=clock, settings=RouterSettings(max_missed_offers=2,
+                                                                        reject_cooldown_s=6.0), seed=1)
+    await router.add_queue(QueueConfig("general", max_wait_s=60, wrapup_s=10, strategy=strategy))
+    await router.add_queue(QueueConfig("billing", skill_expr="billing >= 2", overflow="general", max_length=3,
+                                       ageing_per_s=0.2,
+                                       escalation=(EscalationStep(after_s=5, skill_expr="billing >= 1"),)))
+    open_offers: dict[str, str] = {}
+    seen_ids: list[str] = []
+    terminal: set[str] = set()
+
+    def watch(event) -> None:
+        if event.type == "offer.made":
+            assert event.task_id not in open_offers, "two offers of one task at once"
+            open_offers[event.task_id] = event.offer_id
+        elif event.type in ("offer.accepted", "offer.rejected", "offer.timeout", "offer.revoked") or event.type in ("task.abandoned", "task.overflowed") and event.offer_id:
+            assert open_offers.pop(event.task_id) == event.offer_id
+        if event.type in ("task.wrapped_up", "task.abandoned") or (event.type == "task.overflowed"
+                                                                  and event.data.get("to") is None
+                                                                  and event.data.get("reason") == "max_wait"):
+            assert event.task_id not in terminal, "a task ended twice"
+            terminal.add(event.task_id)
+    router.subscribe(watch)
+    # a second router node on the same store: operations alternate between the two
+    other = Router(router.store, clock=clock, settings=router.settings, seed=2)
+    for config in await router.store.list_queues():
+        await other.add_queue(config)
+    other.subscribe(watch)
+    nodes = (router, other)
+    n = 0
+    for index, step in enumerate(ops):
+        kind = step[0]
+        router = nodes[index % 2]
+        try:
+            if kind == "agent":
+                _, agent_id, level, chats, queues = step
+                await router.add_agent(AgentConfig(agent_id, skills={"billing": level} if level else {},
+                                                   queues=queues, capacity={"voice": 1, "chat": chats,
+                                                                            "email": 2}))
+            elif kind == "state":
+                await router.set_agent_state(step[1], step[2])
+            elif kind == "enqueue":
+                n += 1
+                await router.enqueue(Task(f"t{n}", step[1], step[2], priority=step[3], preferred_agent=step[4],
+                                          preferred_for_s=8.0))
+                seen_ids.append(f"t{n}")
+            elif kind in ("accept", "reject"):
+                if open_offers:
+                    task_id = sorted(open_offers)[step[1] % len(open_offers)]
+                    offer = await router.store.get_offer(open_offers[task_id])
+                    await getattr(router, kind)(offer.id, offer.agent_id)
+            elif kind in ("complete", "wrapup_done", "abandon"):
+                if seen_ids:
+                    await getattr(router, kind)(seen_ids[step[1] % len(seen_ids)])
+            elif kind == "wait":
+                clock.advance(step[1])
+                await router.tick()
+        except RoutingError as e:   # refusals are fine; they must leave a consistent state
+            assert e.code
+        await check(router, open_offers)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(agent_op, min_size=2, max_size=4), st.lists(op, min_size=1, max_size=60),
+       st.sampled_from(["longest_idle", "least_occupied", "best_skill", "round_robin", "random",
+                        "most_related"]))
+def test_random_operations_keep_invariants(setup, ops, strategy):
+    # a staffed start (agents configured and available) makes the interesting interleavings likely
+    asyncio.run(run(setup + [("state", a, "available") for a in AGENTS] + ops, strategy))

@@ -1,0 +1,77 @@
+"""The simulator (driving the real engine) agrees with Erlang C, and with Erlang A when customers abandon.
+
+Tolerances: the simulator reports batch-means standard errors (10 batches); we accept 4 standard errors
+(about 0.3 % two-sided with 9 degrees of freedom) plus a small allowance for the warm-up bias.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from routing.erlang import ErlangA, ErlangC
+from routing.simulation import SimulationConfig, simulate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("agents, occupancy, hours", [(10, 0.50, 20), (20, 0.70, 12), (20, 0.85, 12),
+                                                      (30, 0.95, 10)])
+def test_simulation_agrees_with_erlang_c(agents, occupancy, hours):
+    aht = 60.0
+    rate = occupancy * agents / aht
+    result = simulate(SimulationConfig(agents=agents, arrival_rate=rate, aht_s=aht, hours=hours, seed=agents,
+                                       sl_threshold_s=10.0))
+    theory = ErlangC(agents, rate, aht)
+    assert result.abandoned == 0 and result.answered == result.offered > 1000
+    assert abs(result.service_level - theory.service_level(10.0)) <= 4 * result.service_level_se + 0.01
+    assert abs(result.asa_s - theory.asa) <= 4 * result.asa_s_se + 0.05 * theory.asa + 0.2
+    assert result.occupancy == pytest.approx(theory.occupancy, abs=0.02)
+
+
+@pytest.mark.parametrize("agents, load, patience", [(20, 0.9, 120.0), (25, 1.1, 60.0)])
+def test_simulation_agrees_with_erlang_a(agents, load, patience):
+    aht = 60.0
+    rate = load * agents / aht
+    result = simulate(SimulationConfig(agents=agents, arrival_rate=rate, aht_s=aht, patience_s=patience,
+                                       hours=10, seed=3, sl_threshold_s=10.0))
+    theory = ErlangA(agents, rate, aht, patience)
+    assert result.abandoned > 0
+    assert abs(result.service_level - theory.service_level(10.0)) <= 4 * result.service_level_se + 0.01
+    assert abs(result.asa_s - theory.asa) <= 4 * result.asa_s_se + 0.05 * theory.asa + 0.2
+    assert result.abandonment_rate == pytest.approx(theory.p_abandon, abs=0.015)
+    assert result.occupancy == pytest.approx(theory.occupancy, abs=0.02)
+
+
+def test_lognormal_handle_times_keep_the_mean():
+    result = simulate(SimulationConfig(agents=5, arrival_rate=0.02, aht_s=100, hours=20, seed=5,
+                                       handle_time="lognormal"))
+    assert result.occupancy == pytest.approx(0.4, abs=0.03)
+
+
+def test_bad_config_is_refused():
+    with pytest.raises(ValueError):
+        simulate(SimulationConfig(agents=0, arrival_rate=1, aht_s=1))
+
+
+def test_cli_prints_json():
+    out = subprocess.run([sys.executable, "-m", "contact_center", "simulate", "--agents", "3", "--arrival-rate",
+                          "0.02", "--aht", "60", "--hours", "2", "--json"], cwd=ROOT, capture_output=True,
+                         text=True, check=True, timeout=60)
+    figures = json.loads(out.stdout)
+    assert {"offered", "answered", "abandoned", "service_level", "asa_s", "occupancy", "wall_s"} <= set(figures)
+    assert figures["offered"] == figures["answered"] > 100
+    assert figures["erlang_occupancy"] == pytest.approx(0.02 * 60 / 3)
+    assert figures["erlang_asa_s"] == pytest.approx(ErlangC(3, 0.02, 60).asa, abs=1e-6)
+
+
+def test_result_carries_the_erlang_prediction_where_it_applies():
+    base = {"agents": 2, "arrival_rate": 0.01, "aht_s": 60, "hours": 1}
+    with_patience = simulate(SimulationConfig(**base, patience_s=30))
+    assert with_patience.erlang_abandonment_rate == pytest.approx(ErlangA(2, 0.01, 60, 30).p_abandon)
+    assert simulate(SimulationConfig(**base, handle_time="lognormal")).erlang_asa_s is None
+    overloaded = simulate(SimulationConfig(agents=1, arrival_rate=0.02, aht_s=60, hours=0.2))
+    assert overloaded.erlang_service_level is None
