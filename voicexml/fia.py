@@ -489,7 +489,8 @@ class FormInterpreter:
         else:
             raise semantic("<enumerate> outside a menu or a field with options")
         if len(el) == 0 and not (el.text or "").strip():
-            return "; ".join(t + (f", press {d}" if d else "") for t, d in entries)
+            # The platform's own wording (section 2.2.4): "For sales, press 2." or just "Sales."
+            return " ".join(f"For {t}, press {d}." if d else f"{t}." for t, d in entries)
         parts = []
         for text, dtmf in entries:
             self.js.new_scope(TEMP)

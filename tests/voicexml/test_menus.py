@@ -20,7 +20,7 @@ MENU = """
 
 def test_implicit_dtmf_keys_and_enumerate(tmp_path):
     events, outcome, _ = converse(write(tmp_path, "m.vxml", MENU), dtmf("2"))
-    assert said(events)[0] == "Main menu. billing questions, press 1; sales, press 2; operator, press 3"
+    assert said(events)[0] == "Main menu. For billing questions, press 1. For sales, press 2. For operator, press 3."
     assert said(events)[-1] == "sales form"
     assert outcome.status == "exit" and outcome.value == "sales"
 
@@ -85,5 +85,5 @@ def test_bare_text_in_a_menu_is_its_prompt(tmp_path):
     <form id="a"><block><exit expr="'a'"/></block></form>
     """
     events, outcome, _ = converse(write(tmp_path, "m.vxml", body), dtmf("1"))
-    assert said(events) == ["Choose:", "apples, press 1", "now."]
+    assert said(events) == ["Choose:", "For apples, press 1.", "now."]
     assert outcome.value == "a"
