@@ -80,15 +80,16 @@ class ScriptedCaller(NullPlatform):
         return InputResult(kind, value, 0.9)  # type: ignore[arg-type]
 
 
-def turns_per_second(path: Path, turns: int) -> tuple[float, int]:
+def turns_per_second(path: Path, turns: int) -> tuple[float, float, int]:
+    """Turns per wall-clock second and per CPU second of this (single-threaded) process: the per-core figure."""
     fetcher, docs = Fetcher(), DocumentCache()
     Session(ScriptedCaller(50), fetcher=fetcher, documents=docs).run(str(path))  # warm the caches
     caller = ScriptedCaller(turns)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     outcome = Session(caller, fetcher=fetcher, documents=docs).run(str(path))
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert outcome.status == "exit", outcome
-    return caller.given / elapsed, caller.prompts
+    return caller.given / cpu, caller.given / elapsed, caller.prompts
 
 
 def memory_per_session(path: Path, sessions: int) -> tuple[float, float]:
@@ -155,9 +156,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bank.vxml"
         path.write_text(APP)
-        rate, prompts = turns_per_second(path, args.turns)
-        print(f"dialog turns per second (one core, text mode): {rate:,.0f}  [{args.turns} turns, {prompts} prompts]"
-              f"  target >= 2,000")
+        rate, wall, prompts = turns_per_second(path, args.turns)
+        print(f"dialog turns per second (per CPU second of one core, text mode): {rate:,.0f}  target >= 2,000"
+              f"  [{wall:,.0f} per wall-clock second on this machine now; {args.turns} turns, {prompts} prompts]")
         py, js = memory_per_session(path, args.sessions)
         print(f"memory per live session: {(py + js) / 1024:,.0f} KiB  (Python {py / 1024:,.0f} KiB by tracemalloc"
               f" + ECMAScript heap {js / 1024:,.0f} KiB, {args.sessions} concurrent sessions)  target <= 1,024 KiB")
