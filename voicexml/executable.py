@@ -108,8 +108,8 @@ class Executor:
             item = el.get("nextitem") or self.js.string(el.get("expritem", ""))
             raise GotoItem(item)
         target = el.get("next") or self.js.string(el.get("expr", "''"))
-        raise GotoDialog(self.fia.resolve_target(target), local=target.strip().startswith("#"),
-                         hints=self.fia.fetch_hints(el))
+        local = target.strip().startswith("#")
+        raise GotoDialog(self.fia.resolve_target(target), local=local, hints={} if local else self.fia.fetch_hints(el))
 
     def _submit(self, el: etree._Element, level: int) -> None:
         target = el.get("next") or self.js.string(el.get("expr", "''"))

@@ -350,8 +350,8 @@ class FormInterpreter:
         """A chosen `<choice>` or matched `<link>`: go to its target or throw its event."""
         if el.get("next") or el.get("expr"):
             target = el.get("next") or self.js.string(el.get("expr", "''"))
-            raise GotoDialog(self.resolve_target(target), local=target.strip().startswith("#"),
-                             hints=self.fetch_hints(el))
+            local = target.strip().startswith("#")
+            raise GotoDialog(self.resolve_target(target), local=local, hints={} if local else self.fetch_hints(el))
         name = el.get("event") or self.js.string(el.get("eventexpr", "''"))
         message = el.get("message") or (self.js.string(el.get("messageexpr", "")) if el.get("messageexpr") else "")
         raise VXMLEvent(name, message)

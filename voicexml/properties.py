@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from lxml import etree
 
@@ -39,6 +40,11 @@ def time_ms(value: str | None, default_ms: int = 0) -> int:
     """A CSS2 time designation in milliseconds; `default_ms` when absent, error.badfetch when malformed."""
     if value is None or value == "":
         return default_ms
+    return _parse_time(value)
+
+
+@lru_cache(maxsize=256)
+def _parse_time(value: str) -> int:
     m = _TIME.match(value)
     if not m:
         raise badfetch(f"{value!r} is not a time value like '5s' or '250ms'")
