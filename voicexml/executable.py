@@ -147,7 +147,7 @@ class Executor:
 
     def _log(self, el: etree._Element, level: int) -> None:
         label = el.get("label")
-        text = ssml.render(el, self.fia).text
+        text = ssml.render(el, self.fia.prompts).text
         if el.get("expr"):
             text = (text + " " + self.js.string(el.get("expr", ""))).strip()
         self.session.platform.log(text, label)

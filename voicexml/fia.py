@@ -11,16 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from . import inputs, ssml
-from .dialog_grammars import DialogGrammars, choice_text
+from . import inputs
+from .dialog_grammars import DialogGrammars
 from .document import FORM_ITEMS, INPUT_ITEMS
 from .events import HANGUP, ExitSession, GotoDialog, GotoItem, VXMLEvent, badfetch, semantic, unsupported
 from .executable import Executor
 from .handlers import default_action, select_catch
 from .inputs import ActiveGrammar, Hit
-from .platform import InputRequest, InputResult, Prompt, RecordRequest, TransferRequest
+from .platform import InputRequest, InputResult, RecordRequest, TransferRequest
+from .prompts import Prompts
 from .properties import boolean, lookup, time_ms
-from .scripting import ANONYMOUS, DIALOG, HANDLER, TEMP
+from .scripting import ANONYMOUS, DIALOG, HANDLER
 
 if TYPE_CHECKING:
     from .interpreter import ExecutionContext, Session
@@ -55,6 +56,7 @@ class FormInterpreter:
         self.prompt_timeout_ms: int | None = None
         self.exec = Executor(self)
         self.grammars = DialogGrammars(self)
+        self.prompts = Prompts(self)
 
     # == the main loop =================================================================================
     def run(self, params: dict[str, Any] | None = None, hit: Hit | None = None) -> None:
@@ -417,103 +419,21 @@ class FormInterpreter:
             return None
         raise SessionFailed(ev)
 
-    # == prompts =======================================================================================
+    # == prompts (voicexml.prompts) =====================================================================
     def queue_item_prompts(self, item: etree._Element) -> None:
         """Queue an item's prompts for its prompt counter (not after a catch without `<reprompt>`)."""
         if self.suppress_prompts:
             self.suppress_prompts = False
             return
-        chosen = self.select_prompts(item)
-        if item.text and item.text.strip():  # bare text in an item is a prompt too
-            self.exec.queue_text(item.text)
-        for p in item:
-            if p.tag == "prompt" and (chosen is None or p in chosen):
-                if chosen is None and p.get("cond") and not self.js.cond(p.get("cond", "")):
-                    continue
-                self.queue_prompt(p)
-            elif p.tag in ("audio", "value", "enumerate"):
-                self.exec.bare_prompt(p)
-            if p.tail and p.tail.strip():
-                self.exec.queue_text(p.tail)
+        self.prompts.queue_item(item)
 
     def select_prompts(self, container: etree._Element) -> set[etree._Element] | None:
         """Prompts with the highest count <= the current item's prompt counter (None: no counts to apply)."""
-        prompts = [p for p in container if p.tag == "prompt"]
-        if not any(p.get("count") for p in prompts):
-            return None
-        name = self.current.get("name", "") if self.current is not None else ""
-        counter = self.prompt_counts.get(name, 1)
-        live = [(int(p.get("count", "1") or 1), p) for p in prompts
-                if not p.get("cond") or self.js.cond(p.get("cond", ""))]
-        eligible = [n for n, _ in live if n <= counter]
-        if not eligible:
-            return set()
-        best = max(eligible)
-        return {p for n, p in live if n == best}
+        return self.prompts.select(container)
 
     def queue_prompt(self, p: etree._Element) -> None:
         """Render a `<prompt>` and queue it with the platform."""
-        out = ssml.render(p, self)
-        timeout = time_ms(p.get("timeout"), 0) if p.get("timeout") else None
-        if timeout is not None:
-            self.prompt_timeout_ms = timeout
-        bargein = boolean(p.get("bargein")) if p.get("bargein") is not None else self.bargein()
-        if out.text or out.audio:
-            lang = p.get("{http://www.w3.org/XML/1998/namespace}lang") or self.doc.root.get(
-                "{http://www.w3.org/XML/1998/namespace}lang")
-            self.session.platform.queue_prompt(Prompt(out.text, tuple(out.audio), bargein,
-                                                      p.get("bargeintype") or self.prop("bargeintype"), timeout,
-                                                      out.ssml(lang)))
-
-    # PromptContext for ssml.render
-    def value(self, expr: str) -> str:
-        """`<value expr>` spoken."""
-        return self.js.string(expr)
-
-    def audio_src(self, el: etree._Element) -> str | None:
-        """An `<audio>`'s URI (expr evaluating to undefined plays nothing but the fallback)."""
-        if el.get("src"):
-            return self.doc.resolve(el.get("src", ""))
-        if el.get("expr"):
-            v = self.js.eval(el.get("expr", ""))
-            return self.doc.resolve(str(v)) if v not in (None, "") else None
-        return None
-
-    def enumerate(self, el: etree._Element, render: Callable[[etree._Element], None]) -> str | None:
-        """`<enumerate>` in a menu or a field with options."""
-        owner = self.current if self.current is not None else self.dialog
-        if owner.tag == "menu":
-            entries = [(text, dtmf) for _, text, dtmf in self.choices(owner)]
-        elif owner.tag == "field":
-            entries = [(choice_text(o), o.get("dtmf")) for o in owner if o.tag == "option"]
-        else:
-            raise semantic("<enumerate> outside a menu or a field with options")
-        if len(el) == 0 and not (el.text or "").strip():
-            # The platform's own wording (section 2.2.4): "For sales, press 2." or just "Sales."
-            return " ".join(f"For {t}, press {d}." if d else f"{t}." for t, d in entries)
-        parts = []
-        for text, dtmf in entries:
-            self.js.new_scope(TEMP)
-            self.js.set(TEMP, "_prompt", text)
-            self.js.set(TEMP, "_dtmf", dtmf)
-            parts.append(ssml.render(el, self).text)
-        self.js.drop_scope(TEMP)
-        return " ".join(parts)
-
-    def foreach(self, el: etree._Element, render: Callable[[etree._Element], None]) -> None:
-        """`<foreach>` inside a prompt."""
-        array, item = el.get("array", "[]"), el.get("item", "")
-        n = int(self.js.eval_raw(f"(function(a){{ if (!Array.isArray(a)) throw new TypeError('not an array');"
-                                 f" return a.length; }})({array})"))
-        for i in range(n):
-            self.js.new_scope(TEMP)
-            self.js.set_expr(TEMP, item, f"({array})[{i}]")
-            render(el)
-        self.js.drop_scope(TEMP)
-
-    def mark(self, name: str) -> None:
-        """A `<mark>`: nothing to time in text; the name is kept for lastresult$.markname."""
-        self.session.last_mark = name
+        self.prompts.queue(p)
 
     # == helpers for executable content =================================================================
     def prop(self, name: str, item: etree._Element | None = None) -> str:
