@@ -255,8 +255,8 @@ class FormInterpreter:
         self.prompt_timeout_ms = None
         self.session.steps = 0
         result: InputResult = self.session.platform.collect(req)
-        if result.kind == "noinput":
-            raise VXMLEvent("noinput")
+        if result.kind in ("noinput", "maxspeechtimeout"):  # silence, or speech longer than maxspeechtimeout
+            raise VXMLEvent(result.kind)
         if result.kind == "hangup":
             self.session.hangup()
             raise VXMLEvent(HANGUP, "the caller hung up")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
-InputKind = Literal["dtmf", "voice", "noinput", "nomatch", "hangup"]
+InputKind = Literal["dtmf", "voice", "noinput", "nomatch", "hangup", "maxspeechtimeout"]
 
 
 @dataclass(frozen=True)
