@@ -54,6 +54,7 @@ class FormInterpreter:
         self.reprompt = False
         self.suppress_prompts = False
         self.prompt_timeout_ms: int | None = None
+        self.recording: dict[str, Any] | None = None  # recordutterance's facts about the last input
         self.exec = Executor(self)
         self.grammars = DialogGrammars(self)
         self.prompts = Prompts(self)
@@ -251,7 +252,8 @@ class FormInterpreter:
                            termtimeout_ms=time_ms(self.prop("termtimeout", item), 0),
                            termchar=termchar, confidencelevel=_float(self.prop("confidencelevel", item), 0.5),
                            maxspeechtimeout_ms=time_ms(self.prop("maxspeechtimeout", item), 60000),
-                           bargein=self.bargein(item))
+                           bargein=self.bargein(item),
+                           recordutterance=boolean(self.prop("recordutterance", item)))
         self.prompt_timeout_ms = None
         self.session.steps = 0
         result: InputResult = self.session.platform.collect(req)
@@ -267,6 +269,13 @@ class FormInterpreter:
             value = value[: -len(termchar)]
             if not value:
                 raise VXMLEvent("noinput")
+        self.recording = None
+        if req.recordutterance and result.recording is not None:
+            audio = result.recording
+            self.recording = {"recording": audio if isinstance(audio, str) else
+                              f"data:{self.prop('recordutterancetype', item)};base64,"
+                              f"{base64.b64encode(audio).decode()}",
+                              "recordingsize": len(audio), "recordingduration": result.recording_ms}
         hit = inputs.match_input(result.kind, value, result.confidence, req.grammars, req.confidencelevel)
         if hit is None:
             self.set_lastresult(value, None, result.kind, result.confidence)
@@ -317,11 +326,12 @@ class FormInterpreter:
         name = item.get("name", "")
         self.js.set(DIALOG, name, value)
         self.js.set(DIALOG, name + "$", {"utterance": hit.utterance, "inputmode": hit.inputmode,
-                                         "interpretation": hit.interpretation, "confidence": hit.confidence})
+                                         "interpretation": hit.interpretation, "confidence": hit.confidence,
+                                         **(self.recording or {})})
 
     def set_lastresult(self, utterance: str, interpretation: Any, inputmode: str, confidence: float) -> None:
         """`application.lastresult$`: an array of one result that also carries its properties."""
-        self.session.set_lastresult(utterance, interpretation, inputmode, confidence)
+        self.session.set_lastresult(utterance, interpretation, inputmode, confidence, self.recording)
 
     def process_filled(self, filled: list[etree._Element]) -> None:
         """Run the `<filled>` actions this input triggers, in document order."""

@@ -273,10 +273,11 @@ class Session:
             self.js.set(SESSION, k, v)
 
     # == services for the form interpreter ==============================================================
-    def set_lastresult(self, utterance: str, interpretation: Any, inputmode: str, confidence: float) -> None:
+    def set_lastresult(self, utterance: str, interpretation: Any, inputmode: str, confidence: float,
+                       recording: dict[str, Any] | None = None) -> None:
         """Set `application.lastresult$` (an array of one result, with the result's properties on it too)."""
         r = {"utterance": utterance, "interpretation": interpretation, "inputmode": inputmode,
-             "confidence": confidence, "markname": self.last_mark or None, "marktime": 0}
+             "confidence": confidence, "markname": self.last_mark or None, "marktime": 0, **(recording or {})}
         self.js.set_expr(APPLICATION, "lastresult$",
                          f"(function(r){{ var a = [r]; for (var k in r) a[k] = r[k]; return a; }})({json.dumps(r)})")
 

@@ -40,6 +40,7 @@ class InputRequest:
     confidencelevel: float = 0.5
     maxspeechtimeout_ms: int = 60000
     bargein: bool = True
+    recordutterance: bool = False  # 2.1: keep the caller's utterance as audio in InputResult.recording
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class InputResult:
     kind: InputKind
     value: str = ""
     confidence: float = 1.0
+    recording: bytes | str | None = None  # the utterance's audio when the request asked for it
+    recording_ms: int = 0
 
 
 @dataclass(frozen=True)

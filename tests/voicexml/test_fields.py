@@ -129,3 +129,14 @@ def test_a_document_scoped_form_grammar_takes_the_input_into_its_form(tmp_path):
     """
     events, _outcome, _ = converse(write(tmp_path, "d.vxml", body), voice("weather in rome"))
     assert said(events) == ["main question", "weather for rome"]
+
+
+def test_recordutterance_keeps_the_utterance(tmp_path):
+    body = """
+    <property name="recordutterance" value="true"/>
+    <form><field name="ok" type="boolean"><prompt>ok?</prompt>
+      <filled><prompt><value expr="ok$.recording"/> <value expr="application.lastresult$.recordingsize"/></prompt>
+      </filled></field></form>
+    """
+    events, _, _ = converse(write(tmp_path, "r.vxml", body), voice("yes please"))
+    assert said(events)[-1] == "yes please 10"
