@@ -169,13 +169,12 @@ class Executor:
 
     # -- 2.1 --------------------------------------------------------------------------------------------
     def _foreach(self, el: etree._Element, level: int) -> None:
-        items = self.js.eval_raw(f"(function(a){{ if (!Array.isArray(a)) throw new TypeError('foreach array "
-                                 f"is not an array'); return a.length; }})({el.get('array')})")
         item = el.get("item", "")
         check_name(item)
-        for i in range(int(items)):
-            self.js.set_expr(level, item, f"({el.get('array')})[{i}]")
-            self.run(el, level)
+        with self.js.foreach(el.get("array", "[]")) as refs:
+            for ref in refs:
+                self.js.set_expr(level, item, ref)
+                self.run(el, level)
 
     def _data(self, el: etree._Element, level: int) -> None:
         self.fia.data(el, level)

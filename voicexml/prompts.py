@@ -105,14 +105,13 @@ class Prompts:
 
     def foreach(self, el: etree._Element, render: Callable[[etree._Element], None]) -> None:
         """`<foreach>` inside a prompt."""
-        array, item = el.get("array", "[]"), el.get("item", "")
-        n = int(self.fia.js.eval_raw(f"(function(a){{ if (!Array.isArray(a)) throw new TypeError('not an array');"
-                                     f" return a.length; }})({array})"))
-        for i in range(n):
-            self.fia.js.new_scope(TEMP)
-            self.fia.js.set_expr(TEMP, item, f"({array})[{i}]")
-            render(el)
-        self.fia.js.drop_scope(TEMP)
+        js = self.fia.js
+        with js.foreach(el.get("array", "[]")) as refs:
+            for ref in refs:
+                js.new_scope(TEMP)
+                js.set_expr(TEMP, el.get("item", ""), ref)
+                render(el)
+        js.drop_scope(TEMP)
 
     def mark(self, name: str) -> None:
         """A `<mark>`: nothing to time in text; the name is kept for lastresult$.markname."""

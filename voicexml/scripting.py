@@ -47,6 +47,12 @@ function __isundef(k, n) { return __c[k][n] === undefined; }
 function __has(k, n) { return (__c[k] !== __E) && (n in __c[k]); }
 function __save() { __saved.push(__c.slice()); return __saved.length - 1; }
 function __restore(h) { __c = __saved[h]; __saved.length = h; return 0; }
+var __arrays = [];
+function __pusharray(a) {
+  if (!Array.isArray(a)) throw new TypeError("foreach needs an array");
+  __arrays.push(a.slice()); return a.length;
+}
+function __poparray() { __arrays.pop(); return 0; }
 function __json(v) { return v === undefined ? "undefined" : JSON.stringify(v); }
 function __str(v) {
   if (v === undefined) return "undefined";
@@ -148,6 +154,10 @@ class Scripting:
                             f"throw new ReferenceError({json.dumps(first + ' is not declared')});\n"
                             f"{name} = undefined;")
 
+    def foreach(self, array_expr: str) -> ForEach:
+        """Evaluate `<foreach array>` once and iterate over a copy of it (a context manager)."""
+        return ForEach(self, array_expr)
+
     def run_script(self, level: int, source: str) -> None:
         """A `<script>` whose top-level `var`s and functions land in the scope at `level`."""
         names = _declared_names(source)
@@ -219,6 +229,20 @@ class Scripting:
     def memory_used(self) -> int:
         """Bytes the context's heap holds."""
         return int(self._ctx.memory()["memory_used_size"])
+
+
+class ForEach:
+    """`with js.foreach(expr) as items: for ref in items: js.set_expr(level, name, ref)`."""
+
+    def __init__(self, js: Scripting, array_expr: str) -> None:
+        self.js, self.array_expr = js, array_expr
+
+    def __enter__(self) -> list[str]:
+        n = int(self.js.eval_raw(f"__pusharray(({self.array_expr}\n))"))
+        return [f"__arrays[__arrays.length - 1][{i}]" for i in range(n)]
+
+    def __exit__(self, *exc: object) -> None:
+        self.js.eval_raw("__poparray()")
 
 
 class _Undefined:

@@ -73,3 +73,20 @@ def test_prompts_carry_well_formed_ssml_for_a_tts_engine(tmp_path):
     assert speak.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-GB"
     assert [etree.QName(e).localname for e in speak.iter()][1:] == ["say-as", "break", "audio", "emphasis"]
     assert "now & later" in "".join(speak.itertext())
+
+
+def test_foreach_evaluates_its_array_once_and_nests(tmp_path):
+    body = """
+    <var name="calls" expr="0"/>
+    <script>function rows() { calls++; return [[1, 2], [3]]; }</script>
+    <form><block>
+      <foreach item="row" array="rows()">
+        <foreach item="n" array="row"><prompt><value expr="n"/></prompt></foreach>
+      </foreach>
+      <prompt>calls <value expr="calls"/></prompt>
+      <foreach item="x" array="'not an array'"/>
+    </block>
+    <catch event="error.semantic"><prompt>not an array</prompt></catch></form>
+    """
+    events, _, _ = converse(write(tmp_path, "f.vxml", body))
+    assert said(events) == ["1", "2", "3", "calls 1", "not an array"]
