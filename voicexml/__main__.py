@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--caller", default="", help="session.connection.remote.uri")
     run.add_argument("--called", default="", help="session.connection.local.uri")
     args = ap.parse_args(argv)
+    if args.script_time_limit <= 0 or args.script_memory_limit <= 0:
+        ap.error("script limits must be positive")
     # Caller input that is not UTF-8 is replaced, then judged like any other bad input: never a crash.
     stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
     platform = JsonlPlatform(stdin, sys.stdout) if args.jsonl else ConsolePlatform(stdin, sys.stdout)
