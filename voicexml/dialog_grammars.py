@@ -144,13 +144,13 @@ class DialogGrammars:
             return inputs.builtin(spec, "dtmf" if kind == "dtmf" else "voice")
         uri, _, rule = self.fia.doc.resolve(src).partition("#")
         hints = self.fia.fetch_hints(g)
-        content = self.fia.session.fetcher.fetch(uri, timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"),
+        content = self.fia.session.fetch(uri, timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"),
                                                  maxstale=hints.get("maxstale")).content
         return inputs.parse(content, base_uri=uri, fetch=self._fetch, media_type=g.get("type"), root=rule or None)
 
     def _fetch(self, uri: str) -> bytes:
         """What an SRGS grammar's external rule references load with."""
-        return self.fia.session.fetcher.fetch(uri).content
+        return self.fia.session.fetch(uri).content
 
 
 GRAMMAR_TYPES = frozenset(("application/srgs+xml", "application/srgs", "application/grammar+xml",

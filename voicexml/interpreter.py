@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,7 @@ from lxml import etree
 
 from .document import Document, DocumentCache
 from .events import ExitSession, GotoDialog, ReturnFromSubdialog, VXMLEvent, badfetch, semantic
-from .fetch import Fetcher, to_uri
+from .fetch import Fetcher, Resource, to_uri
 from .fia import FormInterpreter, SessionFailed
 from .platform import Platform
 from .properties import lookup, time_ms
@@ -107,6 +108,7 @@ class Session:
         self.last_mark = ""
         self.steps = 0
         self._dom_ready = False
+        self._remote: bool | None = None  # did the application start over http(s)? (set by the first fetch)
 
     # == running =======================================================================================
     def run(self, uri: str) -> Outcome:
@@ -115,7 +117,7 @@ class Session:
         try:
             self._init_session_scope()
             try:
-                res = self.fetcher.fetch(uri)
+                res = self.fetch(uri)
             except VXMLEvent as ev:
                 self.platform.failed(ev.name, ev.message)
                 return Outcome("error", event=ev.name, message=ev.message, start_failed=True)
@@ -195,7 +197,7 @@ class Session:
              hints: dict[str, float] | None = None, enctype: str = "application/x-www-form-urlencoded") -> Document:
         """Fetch and parse a document (parsed documents are cached by content)."""
         hints = hints or {}
-        res = self.fetcher.fetch(uri, method=method, data=params or None, timeout_s=hints.get("timeout_s"),
+        res = self.fetch(uri, method=method, data=params or None, timeout_s=hints.get("timeout_s"),
                                  maxage=hints.get("maxage"), maxstale=hints.get("maxstale"), enctype=enctype)
         return self.documents.get(res.uri.partition("#")[0], res.content)
 
@@ -281,10 +283,18 @@ class Session:
         self.js.set_expr(APPLICATION, "lastresult$",
                          f"(function(r){{ var a = [r]; for (var k in r) a[k] = r[k]; return a; }})({json.dumps(r)})")
 
+    def fetch(self, uri: str, **kwargs: Any) -> Resource:
+        """Fetch for this session: an application that came over the network may not read local files."""
+        if self._remote is None:
+            self._remote = urllib.parse.urlsplit(uri).scheme.lower() in ("http", "https")
+        elif self._remote and urllib.parse.urlsplit(uri).scheme.lower() == "file":
+            raise VXMLEvent("error.noauthorization", f"a document fetched over the network may not read {uri}")
+        return self.fetcher.fetch(uri, **kwargs)
+
     def fetch_text(self, uri: str, charset: str | None = None, hints: dict[str, float] | None = None) -> str:
         """A fetched resource as text (scripts, grammars)."""
         hints = hints or {}
-        res = self.fetcher.fetch(uri, timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"),
+        res = self.fetch(uri, timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"),
                                  maxstale=hints.get("maxstale"))
         try:
             return res.content.decode(charset or "utf-8")
@@ -297,7 +307,7 @@ class Session:
         uri = fia.resolve_target(src)
         params = fia.namelist_values(el.get("namelist"))
         hints = fia.fetch_hints(el)
-        res = self.fetcher.fetch(uri, method=(el.get("method") or "get").lower(), data=params or None,
+        res = self.fetch(uri, method=(el.get("method") or "get").lower(), data=params or None,
                                  timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"),
                                  maxstale=hints.get("maxstale"))
         try:

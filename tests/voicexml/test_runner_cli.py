@@ -166,3 +166,16 @@ def test_a_recording_is_submitted_as_a_multipart_file(http_root):
     assert path == "/saved.vxml" and ctype.startswith("multipart/form-data; boundary=")
     assert b'name="msg"; filename="msg"' in body and b"Content-Type: audio/x-wav" in body
     assert b"RIFF....WAVEfmt " in body and b"tel:+15551234" in body
+
+
+def test_a_document_from_the_network_may_not_read_local_files(http_root, tmp_path_factory):
+    folder, base = http_root
+    secret = tmp_path_factory.mktemp("private") / "secret.js"
+    secret.write_text("var stolen = 'TOP SECRET';")
+    (folder / "evil.vxml").write_text(vxml(f"""
+    <form>
+      <catch event="error.noauthorization"><prompt>refused</prompt><exit/></catch>
+      <block><script src="{secret.as_uri()}"/><prompt><value expr="stolen"/></prompt></block>
+    </form>"""))
+    events, _, _ = converse(f"{base}/evil.vxml")
+    assert said(events) == ["refused"]
