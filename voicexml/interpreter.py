@@ -28,13 +28,16 @@ function __dom(tree) {
       this.childNodes = __list([]); return; }
     this.nodeType = 1; this.nodeName = this.tagName = t.t; this.nodeValue = null;
     var attrs = []; for (var k in t.a) attrs.push({name: k, nodeName: k, value: t.a[k], nodeValue: t.a[k], nodeType: 2});
-    this.attributes = __list(attrs); this._a = t.a;
+    this.attributes = __list(attrs); this._a = t.a; this.localName = t.t;
+    this.attributes.getNamedItem = function (n) { for (var i = 0; i < this.length; i++) if (this[i].name === n) return this[i]; return null; };
     var kids = []; for (var i = 0; i < t.c.length; i++) kids.push(new Node(t.c[i], this));
     for (var j = 0; j < kids.length; j++) { kids[j].previousSibling = kids[j - 1] || null; kids[j].nextSibling = kids[j + 1] || null; }
     this.childNodes = __list(kids);
   }
   Node.prototype.getAttribute = function (n) { return (this._a && n in this._a) ? this._a[n] : ""; };
   Node.prototype.hasAttribute = function (n) { return !!(this._a && n in this._a); };
+  Node.prototype.hasAttributes = function () { return !!this.attributes && this.attributes.length > 0; };
+  Node.prototype.getAttributeNode = function (n) { return this.attributes ? this.attributes.getNamedItem(n) : null; };
   Node.prototype.hasChildNodes = function () { return this.childNodes.length > 0; };
   Node.prototype.getElementsByTagName = function (n) {
     var out = [];

@@ -90,3 +90,20 @@ def test_foreach_evaluates_its_array_once_and_nests(tmp_path):
     """
     events, _, _ = converse(write(tmp_path, "f.vxml", body))
     assert said(events) == ["1", "2", "3", "calls 1", "not an array"]
+
+
+def test_data_dom_navigation(tmp_path):
+    (tmp_path / "q.xml").write_text('<?xml version="1.0"?><quote ticker="ACME"><price>12.5</price><!-- c --><vol>9</vol></quote>')
+    body = """
+    <form><block>
+      <data name="q" src="q.xml"/>
+      <var name="root" expr="q.documentElement"/>
+      <prompt><value expr="root.nodeName"/> <value expr="root.getAttribute('ticker')"/>
+        <value expr="root.attributes.getNamedItem('ticker').value"/> <value expr="root.hasAttributes()"/>
+        <value expr="root.childNodes.length"/> <value expr="root.firstChild.firstChild.nodeValue"/>
+        <value expr="root.lastChild.textContent"/> <value expr="q.getElementsByTagName('vol').item(0).nodeType"/>
+      </prompt>
+    </block></form>
+    """
+    events, _, _ = converse(write(tmp_path, "d.vxml", body))
+    assert said(events) == ["quote ACME ACME true 2 12.5 9 1"]
