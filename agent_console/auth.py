@@ -9,8 +9,8 @@ import hashlib
 import os
 import time
 from collections import deque
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp_session
 from aiohttp import web
