@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from channels.webchat.adapter import CHANNEL, WebchatAdapter
-from contact_center.domain import DomainError
 from contact_center.hub import contact_topic
 from contact_center.intake import IntakeError
 from contact_center.keys import CHANNELS, HISTORY, HUB, INTAKE, LIFECYCLE, ROUTER, SETTINGS
-from contact_center.sockets import BadFrame, JsonSocket, field, open_socket
+from contact_center.sockets import BadFrame, JsonSocket, field, open_socket, serve_frames
 
 if TYPE_CHECKING:
     from contact_center.domain import Contact, Customer
@@ -214,20 +213,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         sock = JsonSocket(ws, max_frame_chars=settings.max_message_chars * 6 + 4096)
         session = ChatSession(request.app, sock)
         try:
-            async for frame in sock.frames():
-                try:
-                    if isinstance(frame, BadFrame):
-                        raise frame
-                    await session.handle(frame)
-                except BadFrame as e:
-                    await sock.error(e.code, e.message, **e.extra)
-                except IntakeError as e:
-                    await sock.error(e.code, e.message)
-                except DomainError as e:  # e.g. the database is unreachable: nothing was recorded
-                    await sock.error(e.code, e.message)
-                except Exception:
-                    log.exception("chat frame failed")
-                    await sock.error("internal_error", "the server failed; nothing was recorded, try again")
+            await serve_frames(sock, session.handle, echo=("client_id",))
         finally:
             await session.close()
     return ws
