@@ -363,13 +363,13 @@ class Lifecycle:
         self._queue_of[cid] = event.queue or self.settings.default_queue
         await self._queued_status(cid)
 
-    async def _on_task_overflowed(self, event: RoutingEvent, cid: str) -> None:
-        target = (event.data or {}).get("to") or (event.data or {}).get("queue")
-        if target and cid in self._queue_of:
-            await self._leave_queue(cid)
-            self._queue_of[cid] = target
-            await self.history.update_contact(cid, queue=target)
-            await self._queued_status(cid)
+    async def _on_task_overflowed(self, event: "RoutingEvent", cid: str) -> None:
+        if (event.data or {}).get("to"):
+            return  # moved to another queue: its task.queued follows
+        # waited past the queue's max wait with nowhere to go: the contact ends here
+        await self._leave_queue(cid)
+        await self.history.update_contact(cid, state="closed")
+        self._status(cid, "closed", reason="overflowed")
 
     async def _on_offer_made(self, event: RoutingEvent, cid: str) -> None:
         expires_at = float((event.data or {}).get("expires_at") or time.time() + self.settings.offer_timeout_s)

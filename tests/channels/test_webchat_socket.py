@@ -184,3 +184,17 @@ async def test_a_queue_that_refuses_the_chat_closes_it_with_a_clear_error(cc):
     await customer.send({"type": "message", "text": "anyone?", "client_id": "q"})
     await customer.expect("ack", client_id="q")
     assert (await customer.expect("error"))["code"] == "queue_full"
+
+
+async def test_a_chat_that_waits_past_the_max_wait_with_nowhere_to_go_is_closed(cc):
+    from routing import QueueConfig
+
+    from contact_center.keys import ROUTER
+    await cc.server.app[ROUTER].add_queue(QueueConfig(name="general", max_wait_s=0.2))
+    customer, started = await chat(cc)
+    closed = await customer.expect("status", state="closed")
+    assert closed["reason"] == "overflowed"
+    await settle(cc)
+    contact, events = await cc.server.app[HISTORY].get_contact(started["contact_id"])
+    assert contact.state.value == "closed"
+    assert [e.type for e in events] == ["queue.joined", "queue.overflowed"]
