@@ -15,10 +15,14 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import phonenumbers
 
 from contact_center.domain import InvalidInput
+
+if TYPE_CHECKING:
+    from contact_center.settings import Settings
 
 KINDS = ("phone", "email", "chat")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -36,6 +40,15 @@ class IdentityRules:
     """Settings of identity resolution."""
 
     default_region: str = "US"  # ISO 3166 region for phone numbers written without a country code
+
+    def __post_init__(self) -> None:
+        if self.default_region not in phonenumbers.SUPPORTED_REGIONS:
+            raise InvalidInput(f"unknown phone region {self.default_region!r}", code="bad_phone_region")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IdentityRules:
+        """The rules the platform's settings ask for (`CC_PHONE_REGION`)."""
+        return cls(default_region=settings.phone_region)
 
 
 def normalise_phone(value: str, rules: IdentityRules = IdentityRules()) -> str:

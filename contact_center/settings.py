@@ -31,6 +31,9 @@ class Settings:
     database_url: str = _f("sqlite+aiosqlite:///contact_center.db", "CC_DATABASE_URL",
                            "SQLAlchemy URL of the interaction history: a SQLite file (embedded default) or "
                            "`postgresql+asyncpg://user:pw@host/db`.")
+    phone_region: str = _f("US", "CC_PHONE_REGION",
+                           "Region (ISO 3166 code) that phone numbers written without a country code belong to; "
+                           "identity resolution stores every number in E.164.")
     redis_url: str = _f("", "CC_REDIS_URL", "Redis URL for shared routing state; empty = in-memory routing.")
     public_base_url: str = _f("http://127.0.0.1:8080", "CC_PUBLIC_BASE_URL",
                               "The URL customers and Twilio reach this server at (webhook signatures use it).")
@@ -88,6 +91,8 @@ class Settings:
         if scheme not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
             raise SettingsError(
                 f"CC_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://, not {scheme!r}")
+        if not (len(self.phone_region) == 2 and self.phone_region.isascii() and self.phone_region.isupper()):
+            raise SettingsError(f"CC_PHONE_REGION must be a two-letter region code such as US, not {self.phone_region!r}")
         if self.redis_url and urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
             raise SettingsError(f"CC_REDIS_URL must be a redis:// URL or empty, not {self.redis_url!r}")
         if urlsplit(self.public_base_url).scheme not in ("http", "https"):

@@ -5,6 +5,7 @@ The rows live in the history database (`History.create_user` and friends); this 
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -101,8 +102,11 @@ def check_password(password_hash: str, password: str) -> tuple[bool, bool]:
     return True, _HASHER.check_needs_rehash(password_hash)
 
 
-# A hash to verify against when the username is unknown, so a wrong name costs the same time as a wrong password.
-DUMMY_HASH = _HASHER.hash("not a real password")
+@functools.cache
+def dummy_hash() -> str:
+    """A hash to verify against when the username is unknown, so a wrong name costs what a wrong password does
+    (made on first use: hashing is deliberately slow, and most processes never need it)."""
+    return _HASHER.hash("not a real password")
 
 
 async def add_user_from_cli(settings: Settings, name: str, role: str, password: str, skills: str = "",

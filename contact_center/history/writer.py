@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import ColumnElement, and_, func, insert, select, tuple_
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -59,7 +59,7 @@ class GroupCommitWriter:
         """Queue `item`; return the stored event once its transaction has committed."""
         if self._closed:
             raise Unavailable("the history store is closed")
-        if self._task is None:
+        if self._task is None or self._task.done():  # first append, or the task was cancelled with its loop
             self._task = asyncio.get_running_loop().create_task(self._run(), name="history-group-commit")
         future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((item, future))
@@ -70,10 +70,10 @@ class GroupCommitWriter:
     async def close(self) -> None:
         """Write what is queued, then stop the writer task."""
         self._closed = True
-        if self._task is not None:
+        if self._task is not None and not self._task.done():
             self._queue.put_nowait(None)
             await self._task
-            self._task = None
+        self._task = None
 
     async def _run(self) -> None:
         stopping = False
@@ -123,12 +123,12 @@ class GroupCommitWriter:
             owner = dict((await conn.execute(
                 select(contacts.c.id, contacts.c.customer_id).where(contacts.c.id.in_(contact_ids)))).all())
             stored: dict[tuple[int, str], Event] = {}
-            client_ids = sorted({i.client_id for i in items if i.client_id is not None})
-            if client_ids:
-                rows = await conn.execute(select(events).where(
-                    events.c.client_id.in_(client_ids), events.c.contact_id.in_(contact_ids)))
-                for row in rows:
-                    stored[(row.contact_id, row.client_id)] = convert.event(row)
+            keys = sorted({(i.contact_id, i.client_id) for i in items if i.client_id is not None})
+            if keys:
+                wanted = set(keys)
+                for row in await conn.execute(select(events).where(_stored_keys(conn, keys))):
+                    if (row.contact_id, row.client_id) in wanted:
+                        stored[(row.contact_id, row.client_id)] = convert.event(row)
             to_insert: list[dict[str, Any]] = []
             slots: list[int] = []
             first_in_batch: dict[tuple[int, str], int] = {}
@@ -164,6 +164,17 @@ class GroupCommitWriter:
         self.batches += 1
         self.written += len(to_insert)
         return [r if r is not None else NotFound("event not written") for r in results]
+
+
+def _stored_keys(conn: AsyncConnection, keys: list[tuple[int, str]]) -> ColumnElement[bool]:
+    """WHERE clause finding stored events with these (contact_id, client_id) keys (a superset on PostgreSQL)."""
+    if conn.dialect.name == "sqlite":
+        # Row-value IN: one probe of the unique index per key; two IN lists would make SQLite probe every
+        # contact x client id combination.
+        return tuple_(events.c.contact_id, events.c.client_id).in_(keys)
+    # PostgreSQL plans a long row-value IN as an OR of hundreds of terms; two `= ANY` lists are one index scan.
+    return and_(events.c.contact_id.in_(sorted({k[0] for k in keys})),
+                events.c.client_id.in_(sorted({k[1] for k in keys})))
 
 
 async def _insert(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:

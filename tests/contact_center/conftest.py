@@ -82,3 +82,16 @@ async def history(database_url: str):
     h = await History.connect(database_url)
     yield h
     await h.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path):
+    """An empty database, not migrated: a SQLite file path or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/empty.db"
+        return
+    postgres_url = request.getfixturevalue("postgres_url")
+    url = fresh_pg_database(postgres_url)
+    yield url
+    pg_admin(postgres_url, f"DROP DATABASE IF EXISTS {make_url(url).database} WITH (FORCE)")
+

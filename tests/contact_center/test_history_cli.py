@@ -6,10 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from contact_center.history import History
-from tests.contact_center.conftest import fresh_pg_database, pg_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,17 +15,6 @@ def cc(url, *args):
     env = {**os.environ, "CC_DATABASE_URL": url}
     return subprocess.run([sys.executable, "-m", "contact_center", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60, check=False)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/cli.db"
-        return
-    postgres_url = request.getfixturevalue("postgres_url")
-    url = fresh_pg_database(postgres_url)
-    yield url
-    pg_admin(postgres_url, f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
 def test_upgrade_user_add_and_merge(empty_url):

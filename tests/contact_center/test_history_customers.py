@@ -156,3 +156,27 @@ async def test_update_customer_records_a_descriptive_event(history):
         with pytest.raises(InvalidInput):
             await history.update_customer(c.id, **bad)
     assert (await history.get_customer(c.id)).name == "Uma"
+
+
+async def test_merges_racing_appends_lose_nothing(history):
+    people = [await history.identify("email", f"p{n}@example.com") for n in range(6)]
+    contacts = [await history.open_contact(p.id, "chat", "general") for p in people]
+
+    async def talk(contact):
+        for i in range(15):
+            await history.append_event(contact.id, "message.in", {"i": i}, client_id=f"{contact.id}-{i}")
+
+    async def merge_all():
+        for p in people[1:]:
+            await history.merge_customers(people[0].id, p.id)
+            await asyncio.sleep(0)
+
+    await asyncio.gather(merge_all(), *(talk(c) for c in contacts))
+    events = []
+    before = None
+    while page := await history.timeline(people[3].id, before=before, limit=20):
+        events += page
+        before = page[-1].id
+    assert sum(e.type == "message.in" for e in events) == 6 * 15
+    assert sum(e.type == "customer.merged" for e in events) == 5
+    assert {(await history.get_customer(p.id)).id for p in people} == {people[0].id}

@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from contact_center.domain import Unavailable
 from contact_center.history import History
+from tests.contact_center.conftest import fresh_pg_database, pg_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,3 +61,20 @@ async def test_two_stores_appending_the_same_client_id_store_one_event(database_
     assert all(len(ids) == 1 for ids in by_client.values())
     _, events = await history.get_contact(contact.id)
     assert sorted(e.client_id for e in events) == sorted(by_client)
+
+
+@pytest.mark.postgres
+async def test_database_gone_is_unavailable_not_a_crash(postgres_url, pg_template):
+    url = await asyncio.to_thread(fresh_pg_database, postgres_url, pg_template)
+    history = await History.connect(url)
+    try:
+        customer = await history.identify("email", "gone@example.com")
+        contact = await history.open_contact(customer.id, "chat", "general")
+        await asyncio.to_thread(pg_admin, postgres_url, f"DROP DATABASE {url.rsplit('/', 1)[1]} WITH (FORCE)")
+        with pytest.raises(Unavailable) as e:
+            await history.append_event(contact.id, "message.in", {"text": "lost?"}, client_id="x")
+        assert e.value.code == "unavailable" and e.value.status == 503
+        with pytest.raises(Unavailable):
+            await history.ping()
+    finally:
+        await history.close()

@@ -180,3 +180,10 @@ async def test_profile_figures(history):
     p = await history.profile(ann.id)
     assert (p.value, p.value_source) == (950.5, "attribute")
     assert p.to_json()["channels"] == {"chat": 3}
+
+
+async def test_list_contacts_newest_first_and_ping(history, contact):
+    await history.ping()
+    later = await history.open_contact(contact.customer_id, "email", "general", subject="invoice")
+    assert [c.id for c in await history.list_contacts(contact.customer_id)] == [later.id, contact.id]
+    assert [c.id for c in await history.list_contacts(contact.customer_id, before=later.id)] == [contact.id]

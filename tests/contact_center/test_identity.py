@@ -1,5 +1,7 @@
 """Identity normalisation rules (no database)."""
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from contact_center.identity import IdentityRules, InvalidIdentity, chat_key, normalise
 
@@ -38,3 +40,26 @@ def test_chat_tokens_are_stored_as_digests():
 def test_unknown_kind():
     with pytest.raises(InvalidIdentity, match="unknown identity kind"):
         normalise("fax", "123")
+
+
+def test_rules_from_settings():
+    from contact_center.domain import InvalidInput
+    from contact_center.settings import Settings, SettingsError
+
+    assert IdentityRules.from_settings(Settings.load({"CC_PHONE_REGION": "GB"})).default_region == "GB"
+    with pytest.raises(SettingsError, match="CC_PHONE_REGION"):
+        Settings.load({"CC_PHONE_REGION": "usa"})
+    with pytest.raises(InvalidInput):
+        IdentityRules(default_region="XX")
+
+
+@given(st.from_regex(r"\+1 ?[2-9][0-9]{2}[ -]?[2-9][0-9]{2}[ -]?[0-9]{4}", fullmatch=True))
+def test_normalising_a_phone_twice_changes_nothing(raw):
+    once = normalise("phone", raw)
+    assert normalise("phone", once) == once and once.startswith("+1") and len(once) == 12
+
+
+@given(st.emails())
+def test_normalising_an_email_twice_changes_nothing(raw):
+    once = normalise("email", raw)
+    assert normalise("email", f"  {once.upper()} ") == once

@@ -11,18 +11,6 @@ from contact_center.domain import Unavailable
 from contact_center.history import History
 from contact_center.history.migrations import downgrade, upgrade
 from contact_center.history.models import metadata
-from tests.contact_center.conftest import fresh_pg_database, pg_admin
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/empty.db"
-        return
-    postgres_url = request.getfixturevalue("postgres_url")
-    url = fresh_pg_database(postgres_url)
-    yield url
-    pg_admin(postgres_url, f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
 def _inspect(url):
@@ -64,3 +52,13 @@ async def test_connect_before_upgrade_says_what_to_do(empty_url):
     with pytest.raises(Unavailable) as e:
         await History.connect(empty_url)
     assert e.value.code == "schema_missing" and "db upgrade" in e.value.message
+
+
+async def test_connect_to_nothing_is_unavailable(tmp_path, postgres_url):
+    from sqlalchemy.engine import make_url
+
+    for url in (f"sqlite+aiosqlite:///{tmp_path}/no/such/folder/x.db",
+                make_url(postgres_url).set(database="no_such_database").render_as_string(hide_password=False)):
+        with pytest.raises(Unavailable) as e:
+            await History.connect(url)
+        assert e.value.code == "unavailable", url
