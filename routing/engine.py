@@ -13,13 +13,13 @@ import random
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import aclosing
 from typing import Any
 
 from routing.errors import RoutingError
 from routing.memory_store import MemoryStore
-from routing.metrics import agent_metrics, estimated_wait, queue_metrics
+from routing.metrics import agent_metrics, collect_queue_stats, estimated_wait
 from routing.model import (
     PRESENCES,
     AgentConfig,
@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 Subscriber = Callable[[RoutingEvent], None]
 _TOMBSTONES = 50_000   # recently closed offers remembered to tell "expired" from "not found"
 _SCAN = 16             # bucket entries read at once when looking past excluded tasks
+# A claim is only lost when another router node changed that task or agent meanwhile (progress elsewhere), so
+# retrying is safe; several nodes racing for the same bucket heads lose many in a row (the Redis race tests).
+_LOST_CLAIMS = 64
 
 
 class Router:
@@ -63,6 +66,7 @@ class Router:
         self._ids = itertools.count(1)
         self._closed_offers: OrderedDict[str, str] = OrderedDict()
         self._agent_seen: dict[str, tuple[str, float]] = {}
+        self._store_accounts_time = bool(getattr(self.store, "accounts_state_time", False))
         self._fit_cache: dict[tuple[int, str], tuple[AgentConfig, bool]] = {}
 
     # ---- events --------------------------------------------------------------------------------------------
@@ -90,7 +94,8 @@ class Router:
         if seen is not None and seen[0] == agent.state:
             return
         self._agent_seen[agent.id] = (agent.state, agent.state_since)
-        if seen is not None:
+        if seen is not None and not self._store_accounts_time:
+            # Fallback for stores that do not account state time themselves: exact with one router node.
             await self.store.incr("agent:" + agent.id, {"time_" + seen[0]: max(0.0, agent.state_since - seen[1])})
         self._emit("agent.state", None, None, agent.id, at=agent.state_since, state=agent.state,
                    previous=seen[0] if seen else None, reason=agent.reason)
@@ -143,6 +148,10 @@ class Router:
         if state != "available":   # after the change, so that withdrawn offers cannot come straight back
             for offer in await self.store.offers_of(agent_id):
                 await self._release(offer.id, "offer.revoked", missed=False, exclude_s=0.0)
+        if state == "offline":     # nobody waits for an agent who left: their reserved tasks join their queues
+            for channel in agent.config.capacity:
+                for task in await self.store.waiting(preferred_bucket(agent_id, channel), 1_000_000):
+                    await self._end_preference(task, "preferred_agent_offline")
         if state == "available":
             await self._dispatch_agent(agent_id)
 
@@ -163,7 +172,9 @@ class Router:
         now = self.clock()
         if await self.store.get_task(task.id) is not None:
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
-        queue = await self._target_queue(task, await self._queue(task.queue), now)
+        if not isinstance(task.attributes, Mapping):
+            raise RoutingError("bad_task", "attributes must be a mapping")
+        queue, hops = await self._target_queue(await self._queue(task.queue), now)
         record = TaskRecord(id=task.id, queue=queue.name, channel=task.channel, priority=task.priority,
                             attributes=dict(task.attributes), requirement=queue.skill_expr, enqueued_at=now,
                             queued_at=now, preferred_agent=task.preferred_agent)
@@ -178,13 +189,18 @@ class Router:
                 await self.store.schedule(record.preferred_until, "task", task.id)
         if not await self.store.add_task(record):
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
+        for full in hops:   # queues it overflowed past because they were full
+            await self.store.incr("queue:" + full.name, {"overflowed": 1})
+            self._emit("task.overflowed", task.id, full.name, at=now, reason="max_length", to=full.overflow)
         await self._entered(record, queue, now)
         await self._dispatch_task(record.id)
-        return record
+        return await self.store.get_task(record.id) or record   # fresh: it may already be offered
 
-    async def _target_queue(self, task: Task, queue: QueueConfig, now: float) -> QueueConfig:
-        """Apply business hours, the empty-queue rule and max length, following overflow targets."""
+    async def _target_queue(self, queue: QueueConfig, now: float) -> tuple[QueueConfig, list[QueueConfig]]:
+        """Apply business hours, the empty-queue rule and max length, following overflow targets: the queue to
+        join and the full queues passed on the way (nothing is changed here, so a refusal leaves no trace)."""
         seen = set()
+        hops: list[QueueConfig] = []
         while True:
             seen.add(queue.name)
             if queue.business_hours is not None and not queue.business_hours(now):
@@ -192,11 +208,10 @@ class Router:
             if queue.when_empty == "refuse" and await self.store.signed_in(queue.name) == 0:
                 raise RoutingError("queue_empty", f"no agent is signed in for queue {queue.name!r}")
             if queue.max_length is None or await self.store.waiting_count(queue.name) < queue.max_length:
-                return queue
+                return queue, hops
             if queue.overflow is None or queue.overflow in seen:
                 raise RoutingError("queue_full", f"queue {queue.name!r} is full")
-            self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_length", to=queue.overflow)
-            await self.store.incr("queue:" + queue.name, {"overflowed": 1})
+            hops.append(queue)
             queue = await self._queue(queue.overflow)
 
     async def _entered(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
@@ -270,7 +285,7 @@ class Router:
             if await self._offer(task, chosen, now):
                 return True
             candidates.remove(chosen)   # lost a race for it (another router node): try the next one
-            if not candidates and strategy.first_fit and _retries < 3:
+            if not candidates and strategy.first_fit and _retries < _LOST_CLAIMS:
                 return await self._dispatch_task(task_id, _retries + 1)
         return False
 
@@ -293,7 +308,8 @@ class Router:
             task = await self._head(bucket, agent, now)
             if task is None:
                 continue
-            ageing = (await self._queue(task.queue)).ageing_per_s
+            config = self._queues.get(task.queue) or await self._queue(task.queue)
+            ageing = config.ageing_per_s
             rank = (-(task.priority + ageing * (now - task.enqueued_at)), task.enqueued_at)
             if best_rank is None or rank < best_rank:
                 best, best_rank = task, rank
@@ -325,7 +341,7 @@ class Router:
     async def _dispatch_agent(self, agent_id: str) -> None:
         """Fill the agent's free capacity from the heads of the buckets it may serve."""
         lost = 0
-        while lost < 3:   # a claim lost to another router node is retried with fresh state, a few times
+        while lost < _LOST_CLAIMS:   # a claim lost to another router node is retried with fresh state
             agent = await self.store.get_agent(agent_id)
             if agent is None or agent.presence != "available":
                 return
@@ -346,7 +362,7 @@ class Router:
         await self.store.incr("agent:" + agent.id, {"offered": 1})
         self._emit("offer.made", task.id, task.queue, agent.id, offer.id, at=now, expires_at=offer.expires_at,
                    timeout_s=timeout, channel=task.channel, attributes=dict(task.attributes))
-        await self._agent_changed(await self.store.get_agent(agent.id))
+        # no agent.state here: an offer raises both the load and the open offers, so the derived state stays
         return True
 
     # ---- offers --------------------------------------------------------------------------------------------
@@ -424,10 +440,10 @@ class Router:
     # ---- the conversation ----------------------------------------------------------------------------------
     async def complete(self, task_id: str) -> None:
         """The conversation ended: the agent is in wrap-up for the task (capacity still held)."""
-        task = await self._task(task_id)
         now = self.clock()
-        ended = await self.store.end_task(task_id, now)
+        ended = await self.store.end_task(task_id, now) if isinstance(task_id, str) else None
         if ended is None:
+            task = await self._task(task_id)
             raise RoutingError("task_not_assigned", f"task {task_id!r} is {task.state}, not assigned")
         queue = await self._queue(ended.queue)
         self._emit("task.wrapup", task_id, ended.queue, ended.agent_id, at=now,
@@ -438,10 +454,10 @@ class Router:
 
     async def wrapup_done(self, task_id: str) -> None:
         """Wrap-up finished: the agent's capacity is freed."""
-        task = await self._task(task_id)
         now = self.clock()
-        closed = await self.store.close_task(task_id, now)
+        closed = await self.store.close_task(task_id, now) if isinstance(task_id, str) else None
         if closed is None:
+            task = await self._task(task_id)
             raise RoutingError("task_not_in_wrapup", f"task {task_id!r} is {task.state}, not in wrap-up")
         ended = closed.ended_at or now
         talk, wrap = ended - (closed.assigned_at or ended), now - ended
@@ -520,10 +536,7 @@ class Router:
                 return
             queue = await self._queue(task.queue)
             if task.preferred_until and now >= task.preferred_until:
-                bucket = bucket_name(task.queue, task.channel, task.requirement)
-                await self._move(task, bucket=bucket, preferred_until=0.0)
-                self._emit("task.escalated", task.id, task.queue, at=now, reason="preferred_agent_timeout",
-                           requirement=task.requirement)
+                await self._end_preference(task, "preferred_agent_timeout")
                 continue
             if queue.max_wait_s is not None and now >= task.queued_at + queue.max_wait_s:
                 await self._overflow(task, queue, now)
@@ -532,6 +545,13 @@ class Router:
                 await self._escalate(task, queue, now)
                 continue
             return
+
+    async def _end_preference(self, task: TaskRecord, reason: str) -> None:
+        """Stop waiting for the preferred agent: the task joins its queue's bucket (and may be offered)."""
+        bucket = bucket_name(task.queue, task.channel, task.requirement)
+        if await self._move(task, bucket=bucket, preferred_until=0.0) is not None:
+            self._emit("task.escalated", task.id, task.queue, reason=reason, requirement=task.requirement)
+            await self._dispatch_task(task.id)
 
     async def _move(self, task: TaskRecord, **changes: Any) -> TaskRecord | None:
         fields: dict[str, Any] = {"queue": task.queue, "bucket": task.bucket, "key": task.key, "requirement": task.requirement,
@@ -590,22 +610,8 @@ class Router:
         """Real-time figures of one queue (a dict) or of every queue (a list); see routing.metrics."""
         if name is None:
             return [await self.queue_stats(q.name) for q in await self.store.list_queues()]
-        queue = await self._queue(name)
-        now = self.clock()
-        oldest = await self.store.oldest_waiting(name)
-        agents = [a for a in await self.store.list_agents() if name in a.config.queues]
-        signed_in = [a for a in agents if a.presence != "offline"]
-        busy = staffed = 0.0
-        for agent in signed_in:
-            figures = agent_metrics(agent, await self.store.counters("agent:" + agent.id), now)["time_in_state_s"]
-            on = figures.get("busy", 0.0) + figures.get("wrapup", 0.0)
-            busy, staffed = busy + on, staffed + on + figures.get("available", 0.0)
-        return queue_metrics(name, await self.store.counters("queue:" + name),
-                             waiting=await self.store.waiting_count(name),
-                             longest_wait_s=now - oldest.queued_at if oldest else 0.0,
-                             sl_threshold_s=queue.sl_threshold_s, signed_in=len(signed_in),
-                             available=sum(1 for a in signed_in if a.state == "available"),
-                             busy_time=busy, staffed_time=staffed, default_aht_s=self.settings.default_aht_s)
+        return await collect_queue_stats(self.store, await self._queue(name), self.clock(),
+                                         default_aht_s=self.settings.default_aht_s)
 
     async def agent_stats(self, agent_id: str | None = None) -> Any:
         """Real-time figures of one agent (a dict) or of every agent (a list); see routing.metrics."""

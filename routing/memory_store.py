@@ -28,6 +28,8 @@ def _entry(task: TaskRecord) -> tuple[float, float, str]:
 class MemoryStore:
     """Routing state in this process's memory (see `routing.store.Store` for the contract)."""
 
+    accounts_state_time = True   # time in each agent state is added to the counters with each state change
+
     def __init__(self, *, keep_ended: int = 100_000) -> None:
         """`keep_ended`: how many ended (closed/abandoned/overflowed) tasks stay readable before the oldest
         are forgotten, so that a long-running process does not grow without bound."""
@@ -91,13 +93,17 @@ class MemoryStore:
         free = self._free.get((queue, channel))
         if not free:
             return
-        for agent_id in list(free):
+        # No copy: the engine reads the candidates before it changes anything (claims come after).
+        for agent_id in free:
             yield self._agents[agent_id]
 
     # ---- indexes ------------------------------------------------------------------------------------------
     def _restate(self, agent: AgentRecord, now: float) -> None:
         state = agent.derived_state()
         if state != agent.state:
+            counters = self._counters.setdefault("agent:" + agent.id, {})
+            key = "time_" + agent.state
+            counters[key] = counters.get(key, 0.0) + max(0.0, now - agent.state_since)
             agent.state, agent.state_since = state, now
 
     def _unindex(self, agent: AgentRecord) -> None:
@@ -135,6 +141,9 @@ class MemoryStore:
         entries = self._buckets[task.bucket]
         entries.remove(_entry(task))
         self._count[task.queue] -= 1
+        heap = self._oldest[task.queue]
+        if len(heap) > 4 * self._count[task.queue] + 1024:   # mostly stale: compact (amortised O(1))
+            self._compact(task.queue, heap)
         if not entries:
             del self._buckets[task.bucket]
             buckets = self._queue_buckets.get(task.queue)
@@ -182,14 +191,15 @@ class MemoryStore:
         heap = self._oldest.get(queue)
         if not heap:
             return None
-        if len(heap) > 4 * self._count.get(queue, 0) + 1024:   # mostly stale: rebuild
-            heap[:] = [e for e in heap if self._live(queue, e)]
-            heapq.heapify(heap)
         while heap:
             if self._live(queue, heap[0]):
                 return self._tasks[heap[0][1]]
             heapq.heappop(heap)
         return None
+
+    def _compact(self, queue: str, heap: list[tuple[float, str]]) -> None:
+        heap[:] = {e for e in heap if self._live(queue, e)}   # a set: re-queued tasks may appear twice
+        heapq.heapify(heap)
 
     def _live(self, queue: str, entry: tuple[float, str]) -> bool:
         task = self._tasks[entry[1]]

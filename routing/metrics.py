@@ -8,7 +8,11 @@ wrapup_s, and seconds spent in each state (`time_available`, `time_busy`, `time_
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from routing.model import QueueConfig
+    from routing.store import Store
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -89,3 +93,20 @@ def agent_metrics(agent: Any, counters: Mapping[str, float], now: float) -> dict
         "occupancy": _ratio(on_contacts, on_contacts + c.get("time_available", 0.0)),
         "time_in_state_s": {k[5:]: v for k, v in c.items() if k.startswith("time_")},
     }
+
+
+async def collect_queue_stats(store: Store, queue: QueueConfig, now: float, *, default_aht_s: float) -> dict[str, Any]:
+    """Read what `queue_metrics` needs from a store: the queue's counters, its waiting line and its agents."""
+    name = queue.name
+    oldest = await store.oldest_waiting(name)
+    signed_in = [a for a in await store.list_agents() if name in a.config.queues and a.presence != "offline"]
+    busy = staffed = 0.0
+    for agent in signed_in:
+        figures = agent_metrics(agent, await store.counters("agent:" + agent.id), now)["time_in_state_s"]
+        on = figures.get("busy", 0.0) + figures.get("wrapup", 0.0)
+        busy, staffed = busy + on, staffed + on + figures.get("available", 0.0)
+    return queue_metrics(name, await store.counters("queue:" + name), waiting=await store.waiting_count(name),
+                         longest_wait_s=now - oldest.queued_at if oldest else 0.0,
+                         sl_threshold_s=queue.sl_threshold_s, signed_in=len(signed_in),
+                         available=sum(1 for a in signed_in if a.state == "available"),
+                         busy_time=busy, staffed_time=staffed, default_aht_s=default_aht_s)

@@ -256,11 +256,13 @@ class RoutingEvent:
                 "offer_id": self.offer_id, "at": self.at, "data": dict(self.data)}
 
 
+@lru_cache(maxsize=65536)
 def bucket_name(queue: str, channel: str, requirement: str) -> str:
     """The waiting bucket of tasks of one queue, channel and requirement (all served by the same agents)."""
     return f"q\x1f{queue}\x1f{channel}\x1f{requirement}"
 
 
+@lru_cache(maxsize=65536)
 def preferred_bucket(agent_id: str, channel: str) -> str:
     """The waiting bucket of tasks reserved for one agent for a while."""
     return f"a\x1f{agent_id}\x1f{channel}"

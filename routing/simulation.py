@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from routing.engine import Router
+from routing.erlang import ErlangA, ErlangC
 from routing.memory_store import MemoryStore
 from routing.model import AgentConfig, QueueConfig, RouterSettings, RoutingEvent, Task
 
@@ -63,10 +64,31 @@ class SimulationResult:
     decisions: int                        # offers the engine made (whole run)
     simulated_hours: float
     wall_s: float
+    # What queueing theory predicts for the same parameters (Erlang C, or Erlang A with patience); None where
+    # it does not apply (lognormal handle times, or an overloaded queue without abandonment).
+    erlang_service_level: float | None = None
+    erlang_asa_s: float | None = None
+    erlang_abandonment_rate: float | None = None
+    erlang_occupancy: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict, rounded for printing."""
         return {k: round(v, 6) if isinstance(v, float) else v for k, v in self.__dict__.items()}
+
+
+def erlang_prediction(config: SimulationConfig) -> dict[str, float | None]:
+    """Erlang C (or A, with patience) figures for a simulation config; empty when the model does not apply."""
+    if config.handle_time != "exponential":
+        return {}
+    if config.patience_s is not None:
+        a = ErlangA(config.agents, config.arrival_rate, config.aht_s, config.patience_s)
+        return {"erlang_service_level": a.service_level(config.sl_threshold_s), "erlang_asa_s": a.asa,
+                "erlang_abandonment_rate": a.p_abandon, "erlang_occupancy": a.occupancy}
+    c = ErlangC(config.agents, config.arrival_rate, config.aht_s)
+    if c.traffic >= c.agents:
+        return {}
+    return {"erlang_service_level": c.service_level(config.sl_threshold_s), "erlang_asa_s": c.asa,
+            "erlang_abandonment_rate": 0.0, "erlang_occupancy": c.occupancy}
 
 
 def _handle_time(config: SimulationConfig, rng: random.Random) -> float:
@@ -175,7 +197,8 @@ async def simulate_async(config: SimulationConfig) -> SimulationResult:
         asa_s=_fraction(answered_waits)[0], asa_s_se=_fraction(answered_waits)[1],
         abandonment_rate=len(abandoned) / offered if offered else 0.0,
         occupancy=busy / (busy + available) if busy + available else 0.0,
-        decisions=decisions, simulated_hours=config.hours, wall_s=time.perf_counter() - wall)
+        decisions=decisions, simulated_hours=config.hours, wall_s=time.perf_counter() - wall,
+        **erlang_prediction(config))
 
 
 def _fraction(values: list[float]) -> tuple[float, float]:

@@ -22,6 +22,11 @@ node) must find every queued task in its original bucket with its original `key`
 `queued_at` (hence its original order), every offer with its `expires_at`, and every timer still scheduled; an
 offer whose holder died simply expires through `due` and goes back to the queue.
 
+Agent state time (occupancy): a store that sets the class attribute `accounts_state_time = True` adds, in the
+same atomic step as any change of an agent's derived `state`, `now - state_since` to the counter
+`time_<previous state>` of scope `agent:<id>`. That is exact with any number of router nodes. Without the flag
+the engine accounts it from its own observations, which is exact only with a single router node.
+
 Every method is a coroutine. Methods documented "atomic" must appear to happen at once to every other client of
 the same store (Redis: one Lua script or WATCH/MULTI/EXEC); "returns None/False" means nothing changed.
 """
@@ -65,7 +70,8 @@ class Store(Protocol):
         """How many agents serving `queue` are not offline (the empty-queue rule)."""
 
     def free_agents(self, queue: str, channel: str) -> AsyncGenerator[AgentRecord, None]:
-        """Available agents of `queue` that can take `channel`, longest idle first (lazy: callers stop early)."""
+        """Available agents of `queue` that can take `channel`, longest idle first (lazy: callers stop early;
+        they change nothing in the store before they are done iterating)."""
 
     # ---- waiting tasks -------------------------------------------------------------------------------------
     async def add_task(self, task: TaskRecord) -> bool:

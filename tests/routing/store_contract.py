@@ -14,23 +14,6 @@ from routing import AgentConfig, OfferRecord, QueueConfig, Router, RoutingError,
 from routing.model import bucket_name
 from tests.routing.conftest import Clock
 
-__all__ = [
-    "test_contract_accept_end_close",
-    "test_contract_add_and_get_task",
-    "test_contract_bucket_order_and_position",
-    "test_contract_claim_is_exclusive",
-    "test_contract_claim_respects_capacity",
-    "test_contract_counters",
-    "test_contract_drop_queued_and_offered",
-    "test_contract_free_agents_longest_idle_first",
-    "test_contract_move_task",
-    "test_contract_presence_and_state",
-    "test_contract_racing_routers_no_double_offer",
-    "test_contract_recovery_by_another_router",
-    "test_contract_release_restores_order",
-    "test_contract_timers_pop_once",
-]
-
 NOW = 1_700_000_000.0
 
 
@@ -50,6 +33,14 @@ async def _agent(store, agent_id: str = "a1", *, available: bool = True, **kw):
     if available:
         await store.set_presence(agent_id, "available", None, NOW)
     return await store.get_agent(agent_id)
+
+
+async def test_contract_implements_the_protocol(store_factory):
+    from routing import Store
+    store = await store_factory()
+    assert isinstance(store, Store)
+    missing = [name for name in dir(Store) if not name.startswith("_") and not hasattr(store, name)]
+    assert missing == []
 
 
 async def test_contract_add_and_get_task(store_factory):
@@ -259,3 +250,66 @@ async def test_contract_racing_routers_no_double_offer(store_factory):
     for agent in await routers[0].store.list_agents():
         assert agent.load["chat"] == 2
     assert await routers[1].store.waiting_count("general") == 18
+
+
+async def test_contract_racing_routers_keep_loads_and_matching(store_factory):
+    """Three routers race enqueues, availability and rejections: loads match the contacts held, nobody exceeds
+    capacity, and no free agent is left next to a queued task it could take."""
+    from routing.model import parse_bucket
+    from routing.skills import parse_skill_expr
+
+    clock = Clock()
+    routers = []
+    for _ in range(3):
+        router = Router(await store_factory(), clock=clock)
+        await router.add_queue(QueueConfig("general"))
+        await router.add_queue(QueueConfig("billing", skill_expr="billing >= 2"))
+        routers.append(router)
+    for i in range(8):
+        await routers[0].add_agent(AgentConfig(f"a{i}", skills={"billing": i % 4},
+                                               queues=("general", "billing") if i % 2 else ("general",),
+                                               capacity={"chat": 1 + i % 3, "voice": 1}))
+    await asyncio.gather(*(routers[i % 3].enqueue(Task(f"t{i}", ("general", "billing")[i % 2],
+                                                       ("chat", "voice")[i % 5 == 0], priority=i % 3))
+                           for i in range(40)),
+                         *(routers[i % 3].set_agent_state(f"a{i}", "available") for i in range(8)))
+    store = routers[0].store
+    offered = [t for t in await store.active_tasks() if t.state == "offered"]
+    await asyncio.gather(*(routers[i % 3].reject(t.offer_id, t.agent_id) for i, t in enumerate(offered[::2])))
+    tasks = await store.active_tasks()
+    agents = await store.list_agents()
+    now = clock.now
+    for agent in agents:
+        for channel, cap in agent.config.capacity.items():
+            held = sum(1 for t in tasks if t.agent_id == agent.id and t.channel == channel
+                       and t.state in ("offered", "assigned", "wrapup"))
+            assert agent.load.get(channel, 0) == held <= cap
+    for task in tasks:
+        if task.state != "queued":
+            continue
+        kind, _, channel, requirement = parse_bucket(task.bucket)
+        for agent in agents:
+            if (kind == "q" and task.queue in agent.config.queues
+                    and parse_skill_expr(requirement).matches(agent.config.skills)
+                    and task.excluded.get(agent.id, 0.0) <= now):
+                assert not can_take(agent, channel), (task.id, agent.id)
+
+
+async def test_contract_state_time_accounting_when_declared(store_factory):
+    """Stores declaring `accounts_state_time` add the time spent in the previous state at each change."""
+    store = await store_factory()
+    if not getattr(store, "accounts_state_time", False):
+        assert (await store.counters("agent:a1")) == {}
+        return
+    await _agent(store, "a1")                                     # offline -> available at NOW
+    await store.add_task(_task("t1", NOW))
+    await store.claim("t1", OfferRecord("o1", "t1", "a1", "general", "chat", NOW + 10, NOW + 40))
+    await store.accept("o1", NOW + 12)                            # available 12 s -> busy
+    await store.end_task("t1", NOW + 42)                          # busy 30 s -> wrapup
+    await store.close_task("t1", NOW + 47)                        # wrapup 5 s -> available
+    counters = await store.counters("agent:a1")
+    assert counters["time_available"] == 12 and counters["time_busy"] == 30 and counters["time_wrapup"] == 5
+
+
+# Every contract test, for `from tests.routing.store_contract import *` in a store's test module.
+__all__ = [name for name in list(globals()) if name.startswith("test_contract_")]

@@ -1,6 +1,6 @@
 """Property-based: random operation sequences keep the routing invariants.
 
-No task offered twice at once, no agent over capacity, every task in exactly one state (and, when queued, in
+Two router nodes share one store and take turns. No task offered twice at once, no agent over capacity, every task in exactly one state (and, when queued, in
 exactly one bucket), agent loads equal to the contacts they hold, and no free agent left idle next to a task it
 could take (the matching invariant), whatever the order of operations and failures.
 """
@@ -82,11 +82,11 @@ async def check(router: Router, open_offers: dict[str, str]) -> None:
             assert not can_take(agent, channel), (task, agent)
 
 
-async def run(ops) -> None:
+async def run(ops, strategy: str = "longest_idle") -> None:
     clock = Clock()
     router = Router(MemoryStore(), clock=clock, settings=RouterSettings(max_missed_offers=2,
                                                                         reject_cooldown_s=6.0), seed=1)
-    await router.add_queue(QueueConfig("general", max_wait_s=60, wrapup_s=10))
+    await router.add_queue(QueueConfig("general", max_wait_s=60, wrapup_s=10, strategy=strategy))
     await router.add_queue(QueueConfig("billing", skill_expr="billing >= 2", overflow="general", max_length=3,
                                        ageing_per_s=0.2,
                                        escalation=(EscalationStep(after_s=5, skill_expr="billing >= 1"),)))
@@ -106,9 +106,16 @@ async def run(ops) -> None:
             assert event.task_id not in terminal, "a task ended twice"
             terminal.add(event.task_id)
     router.subscribe(watch)
+    # a second router node on the same store: operations alternate between the two
+    other = Router(router.store, clock=clock, settings=router.settings, seed=2)
+    for config in await router.store.list_queues():
+        await other.add_queue(config)
+    other.subscribe(watch)
+    nodes = (router, other)
     n = 0
-    for step in ops:
+    for index, step in enumerate(ops):
         kind = step[0]
+        router = nodes[index % 2]
         try:
             if kind == "agent":
                 _, agent_id, level, chats, queues = step
@@ -139,7 +146,9 @@ async def run(ops) -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(agent_op, min_size=2, max_size=4), st.lists(op, min_size=1, max_size=60))
-def test_random_operations_keep_invariants(setup, ops):
+@given(st.lists(agent_op, min_size=2, max_size=4), st.lists(op, min_size=1, max_size=60),
+       st.sampled_from(["longest_idle", "least_occupied", "best_skill", "round_robin", "random",
+                        "most_related"]))
+def test_random_operations_keep_invariants(setup, ops, strategy):
     # a staffed start (agents configured and available) makes the interesting interleavings likely
-    asyncio.run(run(setup + [("state", a, "available") for a in AGENTS] + ops))
+    asyncio.run(run(setup + [("state", a, "available") for a in AGENTS] + ops, strategy))

@@ -76,24 +76,26 @@ async def test_escalation_moves_to_another_queue_keeping_its_age(clock):
     assert stats["transferred_out"] == 1
 
 
-async def test_preferred_agent_then_fallback(clock):
+async def waiting_for_pref(clock):
+    """A router where t1 waits (up to 20 s) for the away agent `pref` while `other` is free."""
     router = await make_router(clock)
     await add_agents(router, "other")
     await add_agents(router, "pref", available=False)
     await router.set_agent_state("pref", "away")
     await router.enqueue(Task("t1", "general", "chat", preferred_agent="pref", preferred_for_s=20))
     assert (await router.get_task("t1")).state == "queued"
+    return router
+
+
+async def test_preferred_agent_then_fallback(clock):
+    router = await waiting_for_pref(clock)
     clock.advance(20)
     await router.tick()
     assert (await router.get_task("t1")).agent_id == "other"
 
 
 async def test_preferred_agent_gets_it_when_free(clock):
-    router = await make_router(clock)
-    await add_agents(router, "other")
-    await add_agents(router, "pref", available=False)
-    await router.set_agent_state("pref", "away")
-    await router.enqueue(Task("t1", "general", "chat", preferred_agent="pref", preferred_for_s=20))
+    router = await waiting_for_pref(clock)
     clock.advance(5)
     await router.set_agent_state("pref", "available")
     assert (await router.get_task("t1")).agent_id == "pref"
@@ -197,3 +199,30 @@ async def test_estimated_wait_and_position(clock):
     assert await router.estimated_wait("general", "t3") == 2 * 300 / 2
     stats = await router.queue_stats("general")
     assert (stats["waiting"], stats["agents_signed_in"]) == (4, 2)
+
+
+async def test_preferred_agent_going_offline_releases_the_task_at_once(clock):
+    router = await make_router(clock)
+    await add_agents(router, "other", available=False)
+    await router.set_agent_state("other", "away")
+    await add_agents(router, "pref", available=False)
+    await router.set_agent_state("pref", "away")
+    await router.enqueue(Task("t1", "general", "chat", preferred_agent="pref", preferred_for_s=300))
+    await router.set_agent_state("other", "available")
+    assert (await router.get_task("t1")).state == "queued"
+    await router.set_agent_state("pref", "offline")
+    assert (await router.get_task("t1")).agent_id == "other"
+    reasons = [e.data.get("reason") for e in router.events if e.type == "task.escalated"]
+    assert reasons == ["preferred_agent_offline"]
+
+
+async def test_refusal_after_an_overflow_leaves_no_trace(clock):
+    router = await make_router(clock, max_length=0, overflow="night")
+    await router.add_queue(QueueConfig("night", business_hours=lambda now: False))
+    with pytest.raises(RoutingError) as err:
+        await router.enqueue(Task("t1", "general", "chat"))
+    assert err.value.code == "queue_closed"
+    assert router.events == [] and (await router.queue_stats("general"))["overflowed"] == 0
+    with pytest.raises(RoutingError) as err:
+        await router.enqueue(Task("t2", "general", "chat", attributes=["not", "a", "mapping"]))  # type: ignore
+    assert err.value.code == "bad_task"

@@ -64,3 +64,14 @@ def test_cli_prints_json():
     figures = json.loads(out.stdout)
     assert {"offered", "answered", "abandoned", "service_level", "asa_s", "occupancy", "wall_s"} <= set(figures)
     assert figures["offered"] == figures["answered"] > 100
+    assert figures["erlang_occupancy"] == pytest.approx(0.02 * 60 / 3)
+    assert figures["erlang_asa_s"] == pytest.approx(ErlangC(3, 0.02, 60).asa, abs=1e-6)
+
+
+def test_result_carries_the_erlang_prediction_where_it_applies():
+    base = {"agents": 2, "arrival_rate": 0.01, "aht_s": 60, "hours": 1}
+    with_patience = simulate(SimulationConfig(**base, patience_s=30))
+    assert with_patience.erlang_abandonment_rate == pytest.approx(ErlangA(2, 0.01, 60, 30).p_abandon)
+    assert simulate(SimulationConfig(**base, handle_time="lognormal")).erlang_asa_s is None
+    overloaded = simulate(SimulationConfig(agents=1, arrival_rate=0.02, aht_s=60, hours=0.2))
+    assert overloaded.erlang_service_level is None
