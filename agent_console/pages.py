@@ -9,6 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from contact_center.keys import DEMO_CREDENTIALS
 from contact_center.web_pages import BASE_CSP, PageRenderer, app_settings, setup_common
 
 HERE = Path(__file__).parent
@@ -20,8 +21,10 @@ PAGES = {"/": ("desktop.html", "agent_desktop"), "/login": ("login.html", "login
 
 def _handler(template: str):
     async def handler(request: web.Request) -> web.Response:
-        return request.app[_RENDERER].render(
-            template, max_chars=app_settings(request.app).max_message_chars)
+        settings = app_settings(request.app)
+        # A demo server shows its demo logins on the login page, so a newcomer needs nothing from the terminal.
+        demo = request.app.get(DEMO_CREDENTIALS, []) if settings.demo else []
+        return request.app[_RENDERER].render(template, max_chars=settings.max_message_chars, demo=demo)
     handler.__doc__ = f"Serve {template}."
     return handler
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from aiohttp import web
 
+from contact_center.keys import SETTINGS
 from contact_center.settings import Settings
 
 COMMON_STATIC = Path(__file__).parent / "static"
@@ -25,53 +25,39 @@ BASE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
             "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'")
 
 
-def asset_version(folder: Path) -> str:
-    """A short hash of every file in a static folder, appended to asset URLs so a deploy busts browser caches."""
+def asset_version(*folders: Path) -> str:
+    """A short hash of every file in the static folders, appended to asset URLs so a deploy busts browser caches."""
     digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            digest.update(path.relative_to(folder).as_posix().encode())
-            digest.update(path.read_bytes())
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(folder).as_posix().encode())
+                digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
 
 
-@dataclass(frozen=True)
 class PageRenderer:
-    """Renders the templates of one folder with the asset version of one static folder and safe headers."""
+    """Renders the templates of one folder, with the asset version of its static folder and safe headers."""
 
-    templates: Path
-    static: Path
-    csp: str = BASE_CSP
-    extra_headers: Mapping[str, str] = field(default_factory=dict)
-    _env: jinja2.Environment = field(init=False, repr=False, compare=False)
-    _version: str = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(self.templates), autoescape=True,
-                                 undefined=jinja2.StrictUndefined)
-        object.__setattr__(self, "_env", env)
-        object.__setattr__(self, "_version", asset_version(self.static))
-
-    @property
-    def version(self) -> str:
-        """The cache-busting version of the static folder."""
-        return self._version
+    def __init__(self, templates: Path, static: Path, *, csp: str = BASE_CSP,
+                 extra_headers: Mapping[str, str] | None = None) -> None:
+        self._env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True,
+                                       undefined=jinja2.StrictUndefined)
+        # The pages link /static/common/ files with the same ?v=, so the shared folder counts too.
+        self.version = asset_version(static, COMMON_STATIC)
+        self._headers = {"Content-Security-Policy": csp, "Cache-Control": "no-cache",
+                         "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff",
+                         **(extra_headers or {})}
 
     def render(self, template: str, **context: Any) -> web.Response:
         """An HTML response for `template`, with `version` in its context and the security headers."""
-        html = self._env.get_template(template).render(version=self._version, **context)
-        headers = {"Content-Security-Policy": self.csp, "Cache-Control": "no-cache",
-                   "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff", **self.extra_headers}
-        return web.Response(text=html, content_type="text/html", headers=headers)
+        html = self._env.get_template(template).render(version=self.version, **context)
+        return web.Response(text=html, content_type="text/html", headers=self._headers)
 
 
 def app_settings(app: web.Application) -> Settings:
-    """The app's Settings (the assembly stores them under its AppKey), or the defaults for a bare app."""
-    # Found by type rather than by key so the page modules need not import the assembly that imports them.
-    for value in app.values():
-        if isinstance(value, Settings):
-            return value
-    return Settings()
+    """The app's Settings, or the defaults for a bare app (the page tests mount the pages alone)."""
+    return app.get(SETTINGS) or Settings()
 
 
 async def _static_cache_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -6,9 +6,22 @@ const CHANNEL_NAMES = { chat: "Web chat", webchat: "Web chat", sms: "SMS", email
 const DISPOSITIONS = { resolved: "Resolved", follow_up: "Needs follow-up", escalated: "Escalated",
                        information: "Information given", no_response: "Customer left / no response",
                        other: "Other" };
-const MAX_PREVIOUS = 20;
+const TIMELINE_PAGE = 200; // events per page of the customer's timeline
 
 export const channelName = (c) => CHANNEL_NAMES[c] ?? (c ? String(c) : "Contact");
+
+// Timeline events do not name their contact's channel; GET /api/contacts/{id} does (for contacts this agent may
+// see; others stay "Contact"). One request per contact, shared by every conversation on the page.
+const channels = new Map();
+function contactChannel(contactId) {
+  const key = String(contactId);
+  if (!channels.has(key)) {
+    channels.set(key, api(`/api/contacts/${encodeURIComponent(key)}`)
+      .then((data) => data?.contact?.channel ?? null)
+      .catch(() => null));
+  }
+  return channels.get(key);
+}
 
 export function customerName(customer) {
   return customer?.name || customer?.emails?.[0] || customer?.phones?.[0] || "Unknown customer";
@@ -126,6 +139,10 @@ export class Conversation {
     this.profile = q(".profile");
     this.timeline = q(".timeline");
     this.timelineEmpty = q(".timeline-empty");
+    this.moreButton = q(".more");
+    this.moreButton.addEventListener("click", () => this._loadEarlier());
+    this.events = []; // the customer's timeline, newest first
+    this.nextBefore = null;
     this.panel = panel;
     this._renderProfile(this.contact.customer);
     this._renderState();
@@ -168,7 +185,12 @@ export class Conversation {
         .sort((a, b) => String(a.at).localeCompare(String(b.at)));
     }
     for (const m of messages) this.addMessage(m, { quiet: true });
-    if (events.length) this._renderTimeline(events);
+    // A greeting after a reconnect lists every recorded message: a reply still pending was lost with the socket.
+    while (this.pending.length) this.failLastReply();
+    if (events.length) {
+      this.events = events;
+      this._renderTimeline();
+    }
   }
 
   /** Add a message (from the server); returns false when it was already shown. */
@@ -227,12 +249,17 @@ export class Conversation {
     this._updateCounter();
   }
 
-  /** The server refused the last reply (e.g. too large): mark it, so the agent knows it did not go out. */
+  /** The oldest pending reply did not go out (refused, or lost with the socket): mark it, and offer its text
+   * again in the reply box when that is empty. */
   failLastReply() {
     const p = this.pending.shift();
     if (!p) return;
     const failed = this._messageNode({ direction: "out", text: p.text, at: new Date().toISOString() }, "failed");
     p.node.replaceWith(failed);
+    if (!this.replyText.value) {
+      this.replyText.value = p.text;
+      this._updateCounter();
+    }
   }
 
   // ---- wrap-up -------------------------------------------------------------------------------------------
@@ -308,32 +335,59 @@ export class Conversation {
       return;
     }
     try {
-      const data = await api(`/api/customers/${encodeURIComponent(this.customerId)}`);
+      const data = await api(`/api/customers/${encodeURIComponent(this.customerId)}?limit=${TIMELINE_PAGE}`);
       if (data?.customer) {
         this.contact.customer = { ...(this.contact.customer ?? {}), ...data.customer };
         this._renderProfile(this.contact.customer);
       }
-      this._renderTimeline(data?.timeline ?? []);
+      const timeline = data?.timeline ?? [];
+      if (timeline.length >= this.events.length) this.events = timeline;
+      this.nextBefore = data?.next_before ?? null;
+      this._renderTimeline();
     } catch (err) {
       // The `assigned` message already carried the timeline; only say so when there is nothing to show.
       if (!this.timelineShown) this.timelineEmpty.textContent = `Could not load the history: ${err.message}`;
     }
   }
 
-  _renderTimeline(events) {
+  /** The next page of the customer's timeline (older events). */
+  async _loadEarlier() {
+    if (!this.nextBefore) return;
+    this.moreButton.disabled = true;
+    try {
+      const path = `/api/customers/${encodeURIComponent(this.customerId)}` +
+        `?limit=${TIMELINE_PAGE}&before=${encodeURIComponent(this.nextBefore)}`;
+      const data = await api(path);
+      const known = new Set(this.events.map((e) => String(e.id)));
+      this.events.push(...(data?.timeline ?? []).filter((e) => !known.has(String(e.id))));
+      this.nextBefore = data?.next_before ?? null;
+      this._renderTimeline();
+    } catch (err) {
+      this.ctx.toast(`Could not load earlier contacts: ${err.message}`, "error");
+    } finally {
+      this.moreButton.disabled = false;
+    }
+  }
+
+  _renderTimeline() {
     // Events come newest first; group them by contact, leaving out the one on screen.
     const groups = new Map();
-    for (const ev of events) {
+    for (const ev of this.events) {
       if (!ev.contact_id || String(ev.contact_id) === this.id) continue;
       if (!groups.has(ev.contact_id)) groups.set(ev.contact_id, []);
       groups.get(ev.contact_id).push(ev);
     }
+    const open = new Set([...this.timeline.querySelectorAll("details[open]")].map((d) => d.dataset.contactId));
     this.timeline.replaceChildren();
-    const list = [...groups.entries()].slice(0, MAX_PREVIOUS);
-    for (const [contactId, evs] of list) this.timeline.append(this._previousContact(contactId, evs));
+    for (const [contactId, evs] of groups) {
+      const item = this._previousContact(contactId, evs);
+      if (open.has(String(contactId))) item.querySelector("details").open = true;
+      this.timeline.append(item);
+    }
     this.timelineShown = true;
-    this.timelineEmpty.hidden = list.length > 0;
+    this.timelineEmpty.hidden = groups.size > 0;
     this.timelineEmpty.textContent = "This is the customer's first contact.";
+    this.moreButton.hidden = !this.nextBefore;
   }
 
   /** How one event of an earlier contact reads in the timeline, or null for events an agent need not see. */
@@ -343,7 +397,8 @@ export class Conversation {
       case "message.in":
         return { label: customerName(this.contact.customer), text: eventText(ev) };
       case "message.out":
-        return { label: data.agent_name ?? "Agent", text: eventText(ev) };
+        return { label: data.agent_name ?? (String(ev.agent_id) === String(this.ctx.me?.id) ? "You" : "Agent"),
+                 text: eventText(ev) };
       case "note":
         return { label: "Note", text: data.text ?? data.note ?? "" };
       case "contact.wrapped_up":
@@ -362,12 +417,15 @@ export class Conversation {
     const li = el("li", "prev");
     const details = el("details");
     const summary = el("summary");
-    const channel = evs.find((e) => e.data?.channel)?.data.channel;
+    const channel = evs.find((e) => e.channel ?? e.data?.channel)?.channel ??
+      evs.find((e) => e.data?.channel)?.data.channel;
     const wrapped = evs.find((e) => e.type === "contact.wrapped_up");
     const disposition = wrapped?.data?.disposition;
     const messages = evs.filter((e) => e.type === "message.in" || e.type === "message.out");
     const head = el("span", "prev-head");
-    head.append(el("strong", "", channelName(channel ?? "chat")), el("span", "muted", formatDate(evs.at(-1).at)));
+    const label = el("strong", "", channel ? channelName(channel) : "Contact");
+    if (!channel) contactChannel(contactId).then((c) => { if (c) label.textContent = channelName(c); });
+    head.append(label, el("span", "muted", formatDate(evs.at(-1).at)));
     summary.append(head);
     const info = el("span", "prev-info muted",
                     `${messages.length} message${messages.length === 1 ? "" : "s"}` +
@@ -386,6 +444,7 @@ export class Conversation {
       items.append(row);
     }
     details.append(items);
+    details.dataset.contactId = String(contactId);
     li.append(details);
     li.dataset.contactId = String(contactId);
     return li;

@@ -16,6 +16,7 @@ const offers = new Map(); // offer_id -> {node, deadline, total, contact, answer
 const conversations = new Map(); // contact_id -> Conversation
 let active = null;
 let desiredState = "offline";
+let me = null; // the logged-in user
 let socket = null;
 let ticker = null;
 const baseTitle = document.title;
@@ -35,6 +36,40 @@ stateSwitch.addEventListener("change", (ev) => {
 
 // ---- offers ----------------------------------------------------------------------------------------------
 
+// A soft two-note chime when an offer arrives, for agents working in another window. Browsers allow sound only
+// after a user gesture, so the audio context is made on the first click on the page.
+const chimeBox = $("chime");
+const CHIME_KEY = "cc.desktop.chime";
+let audio = null;
+try { chimeBox.checked = localStorage.getItem(CHIME_KEY) !== "off"; } catch { /* storage blocked: default on */ }
+chimeBox.addEventListener("change", () => {
+  try { localStorage.setItem(CHIME_KEY, chimeBox.checked ? "on" : "off"); } catch { /* not remembered */ }
+});
+document.addEventListener("click", () => {
+  try { audio ??= new AudioContext(); } catch { /* no Web Audio */ }
+}, { once: true });
+
+function chime() {
+  if (!chimeBox.checked || !audio) return;
+  try {
+    const start = audio.currentTime;
+    [660, 880].forEach((freq, i) => {
+      const at = start + i * 0.18;
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, at);
+      gain.gain.exponentialRampToValueAtTime(0.12, at + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.16);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(at);
+      osc.stop(at + 0.17);
+    });
+  } catch {
+    // No sound is no reason to lose the offer: the card and the title still show it.
+  }
+}
+
 function addOffer(msg) {
   if (offers.has(msg.offer_id)) return;
   const node = $("tpl-offer").content.firstElementChild.cloneNode(true);
@@ -52,6 +87,7 @@ function addOffer(msg) {
   reject.addEventListener("click", () => answer(msg.offer_id, "reject"));
   offers.set(msg.offer_id, offer);
   offersList.append(node);
+  chime();
   renderOffers();
   tickOffers();
   if (!ticker) ticker = setInterval(tickOffers, 250);
@@ -122,7 +158,7 @@ function onAssigned(msg) {
   let conv = conversations.get(String(contact.id));
   if (!conv) {
     conv = new Conversation(contact, {
-      send: (m) => socket.send(m), maxChars, toast,
+      send: (m) => socket.send(m), maxChars, toast, me,
       onSelect: (c) => { select(c); c.tab.focus(); },
     });
     conversations.set(conv.id, conv);
@@ -138,19 +174,22 @@ function onAssigned(msg) {
   }
 }
 
-function onClosed(msg) {
-  const conv = conversations.get(String(msg.contact_id));
-  if (!conv) return;
+function removeConversation(conv, message) {
   conv.tab.remove();
   conv.panel.remove();
   conversations.delete(conv.id);
-  toast(`Wrapped up: ${customerName(conv.contact.customer)}`);
+  toast(message);
   if (active === conv) {
     const next = conversations.values().next().value ?? null;
     select(next);
     (next?.tab ?? $("main")).focus();
   }
   $("tabs-empty").hidden = conversations.size > 0;
+}
+
+function onClosed(msg) {
+  const conv = conversations.get(String(msg.contact_id));
+  if (conv) removeConversation(conv, `Wrapped up: ${customerName(conv.contact.customer)}`);
 }
 
 function onOfferEnded(msg) {
@@ -171,6 +210,11 @@ function onError(msg) {
     return;
   }
   const conv = msg.contact_id ? conversations.get(String(msg.contact_id)) : null;
+  if (conv && msg.code === "not_your_contact") {
+    // The server no longer has it assigned to us (e.g. it restarted): the tab would only collect errors.
+    removeConversation(conv, `The conversation with ${customerName(conv.contact.customer)} is no longer yours.`);
+    return;
+  }
   if (conv?.wrappingUp) conv.wrapUpFailed(text);
   else if (conv?.pending.length) conv.failLastReply();
   if (conv) conv.endButton.disabled = false;
@@ -203,6 +247,7 @@ function onMessage(msg) {
     case "offer":
       addOffer(msg);
       break;
+    case "offer_cancelled":
     case "offer_ended":
       onOfferEnded(msg);
       break;
@@ -245,15 +290,18 @@ async function onSocketDown() {
 }
 
 async function main() {
-  const me = await requireLogin();
-  setupHeader(me.user);
-  desiredState = me.state && me.state !== "offline" ? me.state : "offline";
-  showState(me.state ?? "offline");
+  const login = await requireLogin();
+  me = login.user;
+  setupHeader(me);
+  desiredState = login.state && login.state !== "offline" ? login.state : "offline";
+  showState(login.state ?? "offline");
   socket = new ReconnectingSocket(socketUrl("/ws/agent"), {
     onopen() {
       socket.resetBackoff();
       stateSwitch.disabled = false;
       showConnection("");
+      // The server greets a new socket with every offer still open; one answered on the lost socket may be gone.
+      for (const id of [...offers.keys()]) removeOffer(id);
       // After a dropped socket the server may have set us offline: ask again for what the agent chose.
       if (desiredState !== "offline") socket.send({ type: "state", state: desiredState });
     },

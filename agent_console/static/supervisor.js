@@ -35,17 +35,21 @@ function renderQueues(items) {
     tr.append(name,
       cell(q.waiting ?? 0, `num ${q.waiting ? "strong" : ""}`),
       cell(formatDuration(q.longest_wait_s ?? 0), `num ${waitClass(q.longest_wait_s, q.sl_threshold_s)}`),
-      cell(q.agents_available ?? 0, `num ${q.agents_available === 0 && q.waiting ? "bad" : ""}`),
+      cell(q.waiting ? formatDuration(q.estimated_wait_s) : "–", "num"),
+      cell(q.agents_signed_in === undefined ? String(q.agents_available ?? 0)
+        : `${q.agents_available ?? 0} / ${q.agents_signed_in}`,
+           `num ${q.agents_available === 0 && q.waiting ? "bad" : ""}`),
       cell(pct(q.service_level), `num ${slClass(q.service_level)}`),
       cell(formatDuration(q.asa_s), "num"),
       cell(formatDuration(q.aht_s), "num"),
+      cell(q.handled ?? 0, "num"),
       cell(pct(q.abandonment_rate), "num"));
     return tr;
   });
   if (!rows.length) {
     const tr = el("tr");
     const td = el("td", "empty", "No queues yet.");
-    td.colSpan = 8;
+    td.colSpan = 10;
     tr.append(td);
     rows.push(tr);
   }
@@ -64,51 +68,106 @@ function renderQueues(items) {
   $("t-sl").className = `tile-value ${slClass(sl)}`;
 }
 
+const agentRows = new Map(); // agent id -> the cells of its row, updated in place so focus and reading stay put
+const SETTABLE = [["", "Set state…"], ["available", "Available"], ["away", "Away"], ["offline", "Offline"]];
+const count = (v) => (Array.isArray(v) ? v.length : Number(v) || 0);
+
+function agentRow(agent) {
+  const name = agent.name || agent.username || agent.id;
+  const tr = el("tr");
+  const th = el("th", "", name);
+  th.scope = "row";
+  const badge = el("span");
+  const stateCell = el("td");
+  stateCell.append(badge);
+  const desktop = cell("");
+  const contacts = cell("", "num");
+  const offers = cell("", "num");
+  const select = el("select", "state-select");
+  select.setAttribute("aria-label", `Set the state of ${name}`);
+  for (const [value, label] of SETTABLE) {
+    const option = el("option", "", label);
+    option.value = value;
+    select.append(option);
+  }
+  select.addEventListener("change", async () => {
+    if (!select.value) return;
+    select.disabled = true;
+    try {
+      await api(`/api/agents/${encodeURIComponent(agent.id)}/state`, { method: "POST", body: { state: select.value } });
+      await refresh();
+    } catch (err) {
+      $("board-error").textContent = `Could not change the state of ${name}: ${err.message}`;
+    } finally {
+      select.disabled = false;
+      select.value = "";
+    }
+  });
+  const action = el("td");
+  action.append(select);
+  tr.append(th, stateCell, desktop, contacts, offers, action);
+  return { tr, name, badge, desktop, contacts, offers };
+}
+
 function renderAgents(items) {
   const body = $("agents").tBodies[0];
-  const order = { available: 0, busy: 1, reserved: 1, wrapup: 2, wrap_up: 2, away: 3, offline: 4 };
-  const sorted = [...items].sort((a, b) => (order[a.state] ?? 5) - (order[b.state] ?? 5) ||
-                                           String(a.name ?? a.username).localeCompare(String(b.name ?? b.username)));
-  const rows = sorted.map((a) => {
-    const tr = el("tr");
-    const name = el("th", "", a.name || a.username || a.id);
-    name.scope = "row";
-    const state = el("td");
-    const badge = el("span", `badge ${a.state ?? "offline"}`, STATE_LABELS[a.state] ?? a.state ?? "Offline");
-    state.append(badge);
-    const count = (v) => (Array.isArray(v) ? v.length : Number(v) || 0);
-    const desktop = a.connected === undefined ? "–" : a.connected ? "Connected" : "Not connected";
-    tr.append(name, state, cell(desktop, a.connected === false && a.state !== "offline" ? "warn" : "muted"),
-              cell(count(a.contacts), "num"), cell(count(a.offers), "num"));
-    return tr;
-  });
-  if (!rows.length) {
-    const tr = el("tr");
-    const td = el("td", "empty", "No agents yet.");
-    td.colSpan = 5;
-    tr.append(td);
-    rows.push(tr);
+  const seen = new Set();
+  const sorted = [...items].sort((a, b) => String(a.name ?? a.username).localeCompare(String(b.name ?? b.username)));
+  for (const a of sorted) {
+    const id = String(a.id);
+    seen.add(id);
+    let row = agentRows.get(id);
+    if (!row) {
+      row = agentRow(a);
+      agentRows.set(id, row);
+    }
+    row.badge.className = `badge ${a.state ?? "offline"}`;
+    row.badge.textContent = STATE_LABELS[a.state] ?? a.state ?? "Offline";
+    row.desktop.textContent = a.connected === undefined ? "–" : a.connected ? "Connected" : "Not connected";
+    row.desktop.className = a.connected === false && a.state !== "offline" ? "warn" : "muted";
+    row.contacts.textContent = String(count(a.contacts));
+    row.offers.textContent = String(count(a.offers));
   }
-  body.replaceChildren(...rows);
+  for (const [id, row] of agentRows) {
+    if (!seen.has(id)) {
+      row.tr.remove();
+      agentRows.delete(id);
+    }
+  }
+  // Append in name order; rows already in place are not moved, so a focused control keeps its focus.
+  let previous = null;
+  for (const a of sorted) {
+    const { tr } = agentRows.get(String(a.id));
+    const expected = previous ? previous.nextElementSibling : body.firstElementChild;
+    if (tr !== expected) {
+      if (previous) previous.after(tr);
+      else body.prepend(tr);
+    }
+    previous = tr;
+  }
+  $("agents-empty").hidden = sorted.length > 0;
 }
 
 let timer = null;
 
 async function refresh() {
   clearTimeout(timer);
-  try {
-    const [queues, agents] = await Promise.all([api("/api/queues"), api("/api/agents")]);
-    renderQueues(queues?.items ?? []);
-    renderAgents(agents?.items ?? []);
+  // Queues and agents are fetched apart: an agent may see the queues but not the other agents.
+  const [queues, agents] = await Promise.allSettled([api("/api/queues"), api("/api/agents")]);
+  const failed = [queues, agents].find((r) => r.status === "rejected");
+  if (failed?.reason?.status === 401) {
+    toLogin();
+    return;
+  }
+  if (queues.status === "fulfilled") renderQueues(queues.value?.items ?? []);
+  if (agents.status === "fulfilled") renderAgents(agents.value?.items ?? []);
+  if (!failed) {
     $("board-error").textContent = "";
     $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
-  } catch (err) {
-    if (err.status === 401) {
-      toLogin();
-      return;
-    }
-    $("board-error").textContent = err.status === 403
-      ? "Only supervisors can see the board." : `Could not refresh: ${err.message}`;
+  } else {
+    const err = failed.reason;
+    $("board-error").textContent = err?.status === 403
+      ? "Only supervisors and admins can see the agents." : `Could not refresh: ${err?.message ?? err}`;
   }
   // A board in a background tab does not poll; it refreshes at once when shown again.
   if (!document.hidden) timer = setTimeout(refresh, REFRESH_MS);

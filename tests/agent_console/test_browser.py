@@ -1,128 +1,37 @@
-"""The pages in a real browser (Debian's chromium through playwright) against the real app on a loopback port.
-
-A customer chats on /chat in one browser context while an agent works on the desktop in another: pre-chat,
-queue, login, offer, accept, messages both ways, HTML shown as text, a reload that resumes, a lost ack that is
-re-sent without a duplicate, wrap-up; and the supervisor board.
+"""The agent desktop and supervisor board in a real browser (Debian's chromium through playwright), with
+customers on the chat page in other browser contexts, against the real app on a loopback port: login, offers,
+accept, messages both ways, HTML shown as text, reloads, reconnects, a server restart, wrap-up, the board.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
-from aiohttp import WSCloseCode, web
-from playwright.async_api import Browser, Page, WebSocketRoute, async_playwright, expect
+from aiohttp import WSCloseCode
+from playwright.async_api import WebSocketRoute, expect
 
-from contact_center.app import create_app
 from contact_center.keys import HISTORY, SOCKETS
-from contact_center.settings import Settings
+from tests import browser as harness
+from tests.browser import (
+    PASSWORD,
+    WAIT_MS,
+    accept_first_offer,
+    assigned_chat,
+    customer_says,
+    log_in,
+    open_page,
+    start_chat,
+    texts,
+)
 
-pytestmark = pytest.mark.browser
+# The harness's fixtures, made this module's (pytest finds fixtures among a module's names).
+browser, overrides, server = harness.browser, harness.overrides, harness.server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-PASSWORD = "correct horse battery"
+# One browser for the module; each test gets fresh contexts and its own server, so nothing leaks between tests.
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 XSS = "<img src=x onerror=alert(1)>"
-WAIT_MS = 10_000
-
-
-@dataclass
-class Server:
-    app: web.Application
-    url: str
-
-
-@dataclass
-class Watched:
-    """A page with every dialog and page error it raised (there must be none)."""
-
-    page: Page
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-async def server(tmp_path) -> AsyncIterator[Server]:
-    """The whole platform on a free loopback port, with an agent and a supervisor."""
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/cc.db", secret_key="browser-test-secret",
-                        offer_timeout_s=30.0, max_message_chars=500)
-    app = create_app(settings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    await app[HISTORY].create_user("alice", "agent", PASSWORD, {}, [])
-    await app[HISTORY].create_user("sam", "supervisor", PASSWORD, {}, [])
-    try:
-        yield Server(app, f"http://127.0.0.1:{port}")
-    finally:
-        await runner.cleanup()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
-
-
-async def open_page(browser: Browser, url: str) -> Watched:
-    """A page in a fresh context (its own cookies and storage) that records dialogs and errors."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 800})
-    page = await context.new_page()
-    watched = Watched(page)
-
-    async def on_dialog(dialog) -> None:
-        watched.dialogs.append(dialog.message)
-        await dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.on("pageerror", lambda err: watched.errors.append(str(err)))
-    await page.goto(url)
-    return watched
-
-
-async def start_chat(browser: Browser, server: Server, name: str, email: str = "") -> Watched:
-    customer = await open_page(browser, f"{server.url}/chat")
-    page = customer.page
-    await page.get_by_label("Your name").fill(name)
-    if email:
-        await page.get_by_label("Email").fill(email)
-    await page.get_by_role("button", name="Start chat").click()
-    await expect(page.locator("#status")).to_have_text("You are number 1 in the queue", timeout=WAIT_MS)
-    return customer
-
-
-async def customer_says(page: Page, text: str) -> None:
-    """Type a message, press Enter, and wait until the server has acknowledged it."""
-    await page.get_by_label("Your message").fill(text)
-    await page.get_by_label("Your message").press("Enter")
-    mine = page.locator("#messages li.msg-customer").filter(has_text=text).last
-    await expect(mine).to_be_visible()
-    await expect(mine).not_to_have_class(re.compile(r"\bpending\b"), timeout=WAIT_MS)
-
-
-async def log_in(browser: Browser, server: Server, path: str, username: str) -> Watched:
-    """Open `path` logged out, get sent to the login page, log in, and land back on `path`."""
-    watched = await open_page(browser, f"{server.url}{path}")
-    page = watched.page
-    await expect(page).to_have_url(re.compile(r"/login\?next="), timeout=WAIT_MS)
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await expect(page).to_have_url(f"{server.url}{path}", timeout=WAIT_MS)
-    return watched
-
-
-def texts(page: Page, selector: str):
-    return page.locator(selector).all_inner_texts()
 
 
 async def test_chat_flows_from_the_customer_page_to_the_agent_desktop_and_back(server, browser):
@@ -200,67 +109,27 @@ async def test_chat_flows_from_the_customer_page_to_the_agent_desktop_and_back(s
     await expect(desk.get_by_role("tab")).to_have_count(0, timeout=WAIT_MS)
     await expect(desk.locator("#placeholder")).to_be_visible()
 
+    # The same customer comes back: the new conversation shows the first one beside it, wrap-up included.
+    await chat.get_by_role("button", name="Start a new chat").click()
+    await customer_says(chat, "Me again: the parcel arrived, thanks!")
+    await desk.locator("#offers .offer").get_by_role("button", name="Accept").click()
+    await expect(panel.locator(".messages .msg-in .text")).to_have_text(["Me again: the parcel arrived, thanks!"],
+                                                                        timeout=WAIT_MS)
+    previous = panel.locator(".timeline > li")
+    await expect(previous).to_have_count(1, timeout=WAIT_MS)
+    await expect(previous).to_contain_text("5 messages · Resolved")
+    await previous.locator("summary").click()
+    await expect(previous).to_contain_text("Order located; ships tomorrow.")
+    await expect(previous.locator(".prev-event")).to_have_count(6)  # 3 in, 2 out, the wrap-up
+    await expect(previous.locator(".prev-event").nth(1)).to_contain_text("You")  # alice wrote it
+
     for watched in (customer, agent):
         assert watched.dialogs == [] and watched.errors == []
 
 
-async def test_a_lost_ack_is_resent_after_reconnect_without_a_duplicate(server, browser):
-    customer = await open_page(browser, "about:blank")
-    chat = customer.page
-    dropped: list[dict] = []
-
-    async def route(ws: WebSocketRoute) -> None:
-        # The first connection loses the first ack and then drops; later ones pass everything through.
-        upstream = ws.connect_to_server()
-        lossy = not dropped
-
-        async def to_page(message: str | bytes) -> None:
-            data = json.loads(message)
-            if lossy and data.get("type") == "ack" and not dropped:
-                dropped.append(data)
-                await ws.close()
-                return
-            ws.send(message)
-
-        upstream.on_message(to_page)
-
-    await chat.route_web_socket(re.compile(r".*/ws/chat$"), route)
-    await chat.goto(f"{server.url}/chat")
-    await chat.get_by_label("Your name").fill("Linus")
-    await chat.get_by_role("button", name="Start chat").click()
-    await expect(chat.locator("#status")).to_have_text("You are number 1 in the queue", timeout=WAIT_MS)
-    await chat.get_by_label("Your message").fill("Sent once, acknowledged later")
-    await chat.get_by_label("Your message").press("Enter")
-    mine = chat.locator("#messages li.msg-customer")
-    await expect(mine).to_have_count(1)
-    # Pending until the re-sent message is acknowledged on the new socket.
-    await expect(mine).not_to_have_class(re.compile(r"\bpending\b"), timeout=WAIT_MS)
-    assert dropped, "the first ack was not intercepted"
-    await expect(mine).to_have_count(1)
-
-    agent = await log_in(browser, server, "/", "alice")
-    desk = agent.page
-    await desk.locator("#state-switch").get_by_text("Available").click()
-    await desk.locator("#offers .offer").get_by_role("button", name="Accept").click()
-    panel = desk.get_by_role("tabpanel")
-    await expect(panel.locator(".messages .msg-in .text")).to_have_text(["Sent once, acknowledged later"],
-                                                                        timeout=WAIT_MS)
-    assert customer.errors == [] and agent.errors == []
-
-
-async def accept_first_offer(desk: Page) -> None:
-    await desk.locator("#state-switch").get_by_text("Available").click()
-    await desk.locator("#offers .offer").get_by_role("button", name="Accept").click()
-    await expect(desk.get_by_role("tab")).to_have_count(1, timeout=WAIT_MS)
-
-
 async def test_both_pages_reconnect_when_the_server_drops_their_sockets(server, browser):
-    customer = await start_chat(browser, server, "Ada")
-    chat = customer.page
-    agent = await log_in(browser, server, "/", "alice")
-    desk = agent.page
-    await accept_first_offer(desk)
-    await expect(chat.locator("#status")).to_have_text("An agent has joined", timeout=WAIT_MS)
+    customer, agent = await assigned_chat(browser, server, "Ada")
+    chat, desk = customer.page, agent.page
 
     for ws in list(server.app[SOCKETS]):  # what a proxy restart or a network blip does
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"test drop")
@@ -274,29 +143,185 @@ async def test_both_pages_reconnect_when_the_server_drops_their_sockets(server, 
     await expect(desk.locator("#state-available")).to_be_checked()
     await expect(desk.locator("#connection")).to_be_hidden()
     await expect(desk.get_by_role("tab")).to_have_count(1)
+
+    # A reload of the desktop brings back the state, the conversation and its messages.
+    await desk.reload()
+    await expect(desk.locator("#state-available")).to_be_checked(timeout=WAIT_MS)
+    await expect(desk.get_by_role("tab")).to_have_count(1, timeout=WAIT_MS)
+    await expect(panel.locator(".messages .msg .text")).to_have_text(["Are you still there?", "Yes, still here."])
+
+    # Logged out elsewhere (same browser): the next reconnect finds no login and goes to the login page.
+    await desk.context.request.post(f"{server.url}/api/logout")
+    for ws in list(server.app[SOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"test drop")
+    await expect(desk).to_have_url(re.compile(r"/login\?next=%2F$"), timeout=WAIT_MS)
     assert customer.errors == [] and agent.errors == []
 
 
-async def test_a_message_the_server_refuses_is_marked_with_its_reason(server, browser):
-    context = await browser.new_context()
-    chat = await context.new_page()
+async def test_concurrent_chats_are_tabs_with_unread_counts(server, browser):
+    first = await start_chat(browser, server, "Ada")
+    second = await start_chat(browser, server, "Grace", position=2)
+    agent = await log_in(browser, server, "/", "alice")
+    desk = agent.page
+    await desk.locator("#state-switch").get_by_text("Available").click()
+    for name in ("Ada", "Grace"):
+        await desk.locator("#offers .offer").filter(has_text=name).get_by_role("button", name="Accept").click()
+    tabs = desk.get_by_role("tab")
+    await expect(tabs).to_have_count(2, timeout=WAIT_MS)
+    await expect(desk.get_by_role("tab", name="Ada")).to_have_attribute("aria-selected", "true")
 
-    # A page served before the limit was lowered: it lets through what the server now refuses. (The page is
-    # parsed when readyState turns "interactive", before its module scripts run.)
-    await chat.add_init_script("""document.addEventListener("readystatechange", () => {
-        if (document.readyState === "interactive") document.getElementById("chat").dataset.maxChars = "5000";
-    });""")
-    await chat.goto(f"{server.url}/chat")
-    await chat.get_by_label("Your name").fill("Edsger")
-    await chat.get_by_role("button", name="Start chat").click()
-    await chat.get_by_label("Your message").fill("x" * 600)
-    await expect(chat.locator("#counter")).to_have_text("600 / 5000")
-    await chat.get_by_label("Your message").press("Enter")
-    failed = chat.locator("#messages li.msg-customer.failed")
-    await expect(failed.locator(".state")).to_have_text(re.compile(r"^Not sent: .*limit is 500"), timeout=WAIT_MS)
-    await expect(chat.get_by_role("alert").filter(has_text="limit is 500")).to_be_visible()
-    await customer_says(chat, "A short one goes through")  # the socket is still usable
-    await expect(failed).to_have_count(1)
+    # A message in the background conversation shows as unread on its tab.
+    await customer_says(second.page, "Hello from Grace")
+    grace_tab = desk.get_by_role("tab", name="Grace")
+    await expect(grace_tab.locator(".tab-badge")).to_have_text("1", timeout=WAIT_MS)
+
+    # Arrow keys move between tabs; the selected one shows its conversation and clears the count.
+    await desk.get_by_role("tab", name="Ada").focus()
+    await desk.keyboard.press("ArrowDown")
+    await expect(grace_tab).to_be_focused()
+    await expect(grace_tab).to_have_attribute("aria-selected", "true")
+    await expect(grace_tab.locator(".tab-badge")).to_be_hidden()
+    panel = desk.get_by_role("tabpanel")
+    await expect(panel).to_have_count(1)
+    await expect(panel.locator(".conv-title")).to_have_text("Grace")
+    await expect(panel.locator(".messages .msg-in .text")).to_have_text(["Hello from Grace"])
+
+    # A reply goes to that customer only.
+    await panel.get_by_label("Reply").fill("Hi Grace!")
+    await panel.get_by_label("Reply").press("Enter")
+    await expect(second.page.locator("#messages li.msg-agent .text")).to_have_text(["Hi Grace!"], timeout=WAIT_MS)
+    await expect(first.page.locator("#messages li.msg-agent")).to_have_count(0)
+    assert agent.errors == [] and first.errors == [] and second.errors == []
+
+
+async def test_the_customer_leaves_and_the_agent_ends_and_wraps_up(server, browser):
+    customer, agent = await assigned_chat(browser, server, "Radia")
+    chat, desk = customer.page, agent.page
+
+    await chat.get_by_role("button", name="End chat").click()
+    await expect(chat.locator("#status")).to_have_text("This chat has ended", timeout=WAIT_MS)
+    await expect(chat.get_by_role("button", name="Start a new chat")).to_be_focused()
+    panel = desk.get_by_role("tabpanel")
+    await expect(panel.locator(".messages")).to_contain_text("The customer has left the conversation.",
+                                                             timeout=WAIT_MS)
+    await expect(desk.get_by_role("tab")).to_contain_text("customer left")
+
+    await panel.get_by_role("button", name="End conversation").click()
+    await expect(panel.locator(".messages")).to_contain_text("The conversation has ended.", timeout=WAIT_MS)
+    await expect(panel.get_by_label("Reply")).to_be_disabled()
+    await expect(panel.get_by_label("Disposition")).to_be_focused()
+    await panel.get_by_label("Disposition").select_option("no_response")
+    await desk.keyboard.press("Tab")  # the note
+    await desk.keyboard.type("Left before we could help.")
+    await desk.keyboard.press("Tab")
+    await expect(panel.get_by_role("button", name="Finish and wrap up")).to_be_focused()
+    await desk.keyboard.press("Enter")
+    await expect(desk.get_by_role("tab")).to_have_count(0, timeout=WAIT_MS)
+    assert customer.errors == [] and agent.errors == []
+
+
+async def test_a_server_restart_mid_conversation_loses_and_duplicates_nothing(server, browser):
+    customer, agent = await assigned_chat(browser, server, "Margaret")
+    chat, desk = customer.page, agent.page
+    panel = desk.get_by_role("tabpanel")
+    await customer_says(chat, "Before the restart")
+    await panel.get_by_label("Reply").fill("Noted.")
+    await panel.get_by_label("Reply").press("Enter")
+    await expect(chat.locator("#messages li.msg-agent .text")).to_have_text(["Noted."], timeout=WAIT_MS)
+
+    await server.restart()  # routing is in memory: the chat is routed again from the history
+
+    await customer_says(chat, "After the restart")
+    offer = desk.locator("#offers .offer")
+    await expect(offer).to_contain_text("Margaret", timeout=WAIT_MS)
+    await offer.get_by_role("button", name="Accept").click()
+    await expect(desk.get_by_role("tab")).to_have_count(1)
+    await expect(panel.locator(".messages .msg .text")).to_have_text(
+        ["Before the restart", "Noted.", "After the restart"], timeout=WAIT_MS)
+    await expect(chat.locator("#messages li:not(.msg-system) .text")).to_have_text(
+        ["Before the restart", "Noted.", "After the restart"])
+    await expect(desk.locator("#state-available")).to_be_checked()
+    assert customer.errors == [] and agent.errors == []
+
+
+async def test_a_long_history_pages_in_beside_the_conversation(server, browser):
+    await start_chat(browser, server, "Frances")
+    history = server.app[HISTORY]
+    [customer] = await history.search_customers(q="Frances")
+    earlier = await history.open_contact(customer.id, "sms", "general")
+    await asyncio.gather(*(history.append_event(earlier.id, "message.in", {"text": f"sms {i}"}, direction="in")
+                           for i in range(250)))
+    agent = await log_in(browser, server, "/", "alice")
+    desk = agent.page
+    await accept_first_offer(desk)
+    panel = desk.get_by_role("tabpanel")
+    previous = panel.locator(".timeline > li")
+    more = panel.get_by_role("button", name="Show earlier contacts")
+    await expect(more).to_be_visible(timeout=WAIT_MS)  # the first page of the timeline is not all of it
+    await expect(previous.locator(".prev-info")).not_to_contain_text("250 messages")
+    await more.click()
+    await expect(previous).to_contain_text("250 messages", timeout=WAIT_MS)
+    await expect(more).to_be_hidden()
+    assert agent.errors == []
+
+
+@pytest.mark.parametrize("overrides", [{"offer_timeout_s": 3.0}])
+async def test_offers_count_down_and_can_be_rejected_or_left_to_expire(server, browser):
+    await start_chat(browser, server, "Niklaus")
+    agent = await log_in(browser, server, "/", "alice")
+    desk = agent.page
+    await desk.locator("#state-switch").get_by_text("Available").click()
+    offer = desk.locator("#offers .offer")
+    await expect(offer).to_contain_text("Niklaus", timeout=WAIT_MS)
+    await expect(offer.locator(".countdown-text")).to_have_text(re.compile(r"^[1-3] s left$"))
+    await expect(desk).to_have_title("(1) Offer · Agent desktop · Contact center")
+    await offer.get_by_role("button", name="Reject").click()
+    await expect(offer).to_have_count(0)
+    await expect(desk).to_have_title("Agent desktop · Contact center")
+
+    # Routing keeps the rejected chat from this agent for a while, so the next customer is offered next; the
+    # agent lets that offer run out. (Asserted on the toast, which outlives the 3-second card on a busy machine.)
+    await start_chat(browser, server, "Tony", position=2)
+    await expect(desk.locator("#toasts")).to_contain_text("The offer from Tony expired.", timeout=WAIT_MS)
+    assert agent.errors == []
+
+
+async def test_a_reply_lost_with_the_agent_socket_is_marked_and_offered_again(server, browser):
+    customer = await start_chat(browser, server, "Hedy")
+    chat = customer.page
+    agent = await open_page(browser, "about:blank")
+    desk = agent.page
+    lost: list[str] = []
+
+    async def route(ws: WebSocketRoute) -> None:
+        # The first reply the desktop sends dies with its socket; everything else passes.
+        upstream = ws.connect_to_server()
+
+        async def to_server(message: str | bytes) -> None:
+            if json.loads(message).get("type") == "reply" and not lost:
+                lost.append(str(message))
+                await ws.close()
+                return
+            upstream.send(message)
+
+        ws.on_message(to_server)
+
+    await desk.route_web_socket(re.compile(r".*/ws/agent$"), route)
+    await desk.goto(f"{server.url}/login?next=/")
+    await desk.get_by_label("Username").fill("alice")
+    await desk.get_by_label("Password").fill(PASSWORD)
+    await desk.get_by_role("button", name="Log in").click()
+    await accept_first_offer(desk)
+    panel = desk.get_by_role("tabpanel")
+    reply = panel.get_by_label("Reply")
+    await reply.fill("This one is lost")
+    await reply.press("Enter")
+    failed = panel.locator(".messages .msg-out.failed")
+    await expect(failed.locator(".text")).to_have_text("This one is lost", timeout=WAIT_MS)
+    await expect(reply).to_have_value("This one is lost")  # offered again, to send once more
+    await reply.press("Enter")
+    await expect(chat.locator("#messages li.msg-agent .text")).to_have_text(["This one is lost"], timeout=WAIT_MS)
+    assert lost and agent.errors == []
 
 
 async def test_supervisor_board_shows_queues_and_agents(server, browser):
@@ -314,4 +339,17 @@ async def test_supervisor_board_shows_queues_and_agents(server, browser):
     await expect(page.locator("#t-waiting")).to_have_text("1")
     await expect(page.locator("#updated")).to_have_text(re.compile(r"^Updated "))
     await expect(page.get_by_role("link", name="Supervisor")).to_be_visible()
-    assert board.errors == []
+
+    # The supervisor puts alice back to work from the board; her desktop follows and gets the waiting chat.
+    await page.get_by_label("Set the state of alice").select_option("available")
+    await expect(agent_row.locator(".badge")).to_have_text("Available", timeout=WAIT_MS)
+    await expect(agent.page.locator("#state-available")).to_be_checked(timeout=WAIT_MS)
+    await expect(agent.page.locator("#offers .offer")).to_contain_text("Barbara", timeout=WAIT_MS)
+
+    # An agent who opens the board sees the queues but is told the agents are for supervisors.
+    await agent.page.goto(f"{server.url}/supervisor")
+    await expect(agent.page.locator("#board-error")).to_have_text("Only supervisors and admins can see the agents.",
+                                                                  timeout=WAIT_MS)
+    await expect(agent.page.locator("#queues tbody th")).to_have_text(["general"])
+    await expect(agent.page.get_by_role("link", name="Supervisor")).to_be_hidden()
+    assert board.errors == [] and agent.errors == []

@@ -7,6 +7,7 @@ import pytest
 from aiohttp import web
 
 from agent_console.pages import setup_pages
+from tests.static_assets import load_assets
 
 
 @pytest.fixture
@@ -30,23 +31,14 @@ async def test_pages_are_served_with_their_module_and_a_strict_policy(client, pa
     assert 'href="/static/console/console.css?v=' in html
 
 
-async def test_every_module_import_resolves(client):
-    pending = ["/static/console/desktop.js", "/static/console/login.js", "/static/console/supervisor.js",
-               "/static/console/console.css"]
-    seen: set[str] = set()
-    while pending:
-        path = pending.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        resp = await client.get(path)
-        assert resp.status == 200, path
-        if path.endswith(".js"):
-            assert "javascript" in resp.content_type
-            folder = path.rsplit("/", 1)[0]
-            for target in re.findall(r'from "([\w./-]+)"', await resp.text()):
-                pending.append(target if target.startswith("/") else f"{folder}/{target[2:]}")
-    assert {"/static/console/common.js", "/static/common/reconnect.js", "/static/console/conversation.js"} <= seen
+@pytest.mark.parametrize("page, module", [("/", "desktop.js"), ("/login", "login.js"),
+                                          ("/supervisor", "supervisor.js")])
+async def test_every_asset_and_module_import_resolves(client, page, module):
+    loaded = await load_assets(client, page)
+    assert {f"/static/console/{module}", "/static/console/common.js", "/static/console/console.css",
+            "/static/common/base.css"} <= loaded
+    if page == "/":
+        assert {"/static/console/conversation.js", "/static/common/reconnect.js"} <= loaded
 
 
 async def test_both_page_sets_on_one_app_share_the_common_scripts(aiohttp_client):
@@ -65,3 +57,18 @@ async def test_desktop_has_labelled_controls(client):
     for state in ("available", "away", "offline"):
         assert f'<label for="state-{state}">' in html
     assert 'role="tablist"' in html and 'aria-live="assertive"' in html
+
+
+async def test_login_page_shows_demo_logins_only_on_a_demo_server(aiohttp_client):
+    from contact_center.keys import DEMO_CREDENTIALS, SETTINGS
+    from contact_center.settings import Settings
+
+    for demo in (True, False):
+        app = web.Application()
+        app[SETTINGS] = Settings(demo=demo)
+        app[DEMO_CREDENTIALS] = [("agent", "demo-agent", "pw<&>")]
+        setup_pages(app)
+        client = await aiohttp_client(app)
+        html = await (await client.get("/login")).text()
+        assert ("<code>pw&lt;&amp;&gt;</code>" in html) is demo  # escaped, and only in demo mode
+        assert "demo-agent" not in html or demo

@@ -1,18 +1,18 @@
 """The chat page shell and its static files, served by `channels.webchat.page.setup_page`."""
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
 from channels.webchat.page import setup_page
+from contact_center.keys import SETTINGS
 from contact_center.settings import Settings
+from tests.static_assets import load_assets
 
 
 def _app(settings: Settings | None = None) -> web.Application:
     app = web.Application()
     if settings is not None:
-        app[web.AppKey("settings", Settings)] = settings
+        app[SETTINGS] = settings
     setup_page(app)
     return app
 
@@ -38,23 +38,8 @@ async def test_chat_page_shows_the_configured_size_limit(aiohttp_client):
 
 async def test_every_asset_and_module_import_resolves(aiohttp_client):
     client = await aiohttp_client(_app())
-    html = await (await client.get("/chat")).text()
-    assets = re.findall(r'(?:src|href)="(/static/chat/[^"?]+)\?v=[0-9a-f]{10}"', html)
-    assert {a.rsplit("/", 1)[1] for a in assets} == {"chat.css", "chat.js"}
-    seen: set[str] = set()
-    while assets:
-        path = assets.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        resp = await client.get(path)
-        assert resp.status == 200, path
-        if path.endswith(".js"):
-            assert "javascript" in resp.content_type
-            folder = path.rsplit("/", 1)[0]
-            for target in re.findall(r'from "([\w./-]+)"', await resp.text()):
-                assets.append(target if target.startswith("/") else f"{folder}/{target[2:]}")
-    assert "/static/common/reconnect.js" in seen
+    assert await load_assets(client, "/chat") == {"/static/chat/chat.css", "/static/chat/chat.js",
+                                                  "/static/common/base.css", "/static/common/reconnect.js"}
 
 
 async def test_versioned_assets_are_cached_for_good_and_imports_revalidated(aiohttp_client):

@@ -6,6 +6,8 @@ const KEY = "cc.chat.v1";
 const MAX_KEPT = 500; // messages kept in localStorage for a reload; older ones stay in the server's history
 // Errors after which the token cannot be used again; anything else (a restart, overload) is worth retrying.
 const TRANSIENT = new Set(["unavailable", "internal", "internal_error", "rate_limited", "too_large"]);
+// Errors about what the pre-chat form sent (the server is the judge of a valid email address).
+const PRECHAT_ERRORS = new Set(["bad_email", "bad_field", "missing_field"]);
 
 const $ = (id) => document.getElementById(id);
 const root = $("chat");
@@ -268,7 +270,7 @@ function onStatus(msg) {
   if (msg.agent_name) state.agentName = msg.agent_name;
   if (msg.state === "assigned" && previous !== "assigned") addSystem("An agent has joined");
   if (msg.state === "closed" && !state.ended) {
-    const hadFocus = els.conversation.contains(document.activeElement);
+    const hadFocus = root.contains(document.activeElement);
     state.ended = true;
     addSystem(msg.reason === "abandoned" ? "This chat has ended before an agent could answer"
       : "This chat has ended");
@@ -276,7 +278,7 @@ function onStatus(msg) {
     showConnection("");
     save();
     renderStatus();
-    if (hadFocus) els.newChat.focus(); // the composer it was in is gone
+    if (hadFocus) els.newChat.focus(); // the composer or End chat button it was on is gone
     return;
   }
   save();
@@ -291,6 +293,16 @@ function onError(msg) {
     m.error = text;
     save();
     renderMessage(m);
+  } else if (!started && PRECHAT_ERRORS.has(msg.code)) {
+    // The server refused what the pre-chat form sent: back to the form, with the details kept for editing.
+    const { name, email } = state;
+    resetChat(name, email);
+    const badEmail = msg.code === "bad_email";
+    els.prechatError.textContent = badEmail
+      ? "That email address does not look right. Please check it, or leave it empty." : text;
+    (badEmail ? els.email : els.name).focus();
+    if (badEmail) els.email.setAttribute("aria-invalid", "true");
+    return;
   } else if (!started && state.token && !TRANSIENT.has(msg.code)) {
     // The saved chat cannot be resumed (closed or unknown): start over with the same details.
     const { name, email } = state;
@@ -334,7 +346,9 @@ function sendMessage(text) {
 
 /** Start another conversation as the same customer (the token is kept, so the agent sees the history). */
 function newConversation() {
-  state = { ...freshState(state.name, state.email), token: state.token, contactId: state.contactId };
+  const unsent = state.messages.filter((m) => m.state === "pending"); // typed as the chat closed: keep them
+  state = { ...freshState(state.name, state.email), token: state.token, contactId: state.contactId,
+            messages: unsent };
   save();
   showError("");
   showConversation();
@@ -396,6 +410,7 @@ els.composer.addEventListener("submit", (ev) => {
     return;
   }
   els.text.value = "";
+  els.text.style.height = "";
   updateCounter();
   sendMessage(text);
   els.text.focus();
@@ -407,7 +422,12 @@ els.text.addEventListener("keydown", (ev) => {
     els.composer.requestSubmit();
   }
 });
-els.text.addEventListener("input", updateCounter);
+els.text.addEventListener("input", () => {
+  updateCounter();
+  // Grow with the text up to the CSS max-height, then scroll.
+  els.text.style.height = "auto";
+  els.text.style.height = `${els.text.scrollHeight + 2}px`;
+});
 els.newChat.addEventListener("click", newConversation);
 els.leave.addEventListener("click", () => {
   if (!socket || !started || state.ended) return;
