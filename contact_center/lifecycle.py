@@ -363,7 +363,7 @@ class Lifecycle:
         self._queue_of[cid] = event.queue or self.settings.default_queue
         await self._queued_status(cid)
 
-    async def _on_task_overflowed(self, event: "RoutingEvent", cid: str) -> None:
+    async def _on_task_overflowed(self, event: RoutingEvent, cid: str) -> None:
         if (event.data or {}).get("to"):
             return  # moved to another queue: its task.queued follows
         # waited past the queue's max wait with nowhere to go: the contact ends here

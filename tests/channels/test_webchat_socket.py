@@ -187,9 +187,8 @@ async def test_a_queue_that_refuses_the_chat_closes_it_with_a_clear_error(cc):
 
 
 async def test_a_chat_that_waits_past_the_max_wait_with_nowhere_to_go_is_closed(cc):
-    from routing import QueueConfig
-
     from contact_center.keys import ROUTER
+    from routing import QueueConfig
     await cc.server.app[ROUTER].add_queue(QueueConfig(name="general", max_wait_s=0.2))
     customer, started = await chat(cc)
     closed = await customer.expect("status", state="closed")
