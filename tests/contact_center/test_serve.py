@@ -78,9 +78,12 @@ async def test_serve_demo_prints_credentials_that_log_in(tmp_path):
             while (offer := await desk.receive_json(timeout=10))["type"] != "offer":
                 pass
             assert offer["contact"]["customer"]["name"] == "Visitor"
-            await chat.close()
-            await desk.close()
-        proc.send_signal(signal.SIGTERM)  # graceful: exits 0
+            # a graceful stop tells open sockets the server is going away (1001), then exits 0
+            proc.send_signal(signal.SIGTERM)
+            for ws in (chat, desk):
+                while (msg := await ws.receive(timeout=10)).type == aiohttp.WSMsgType.TEXT:
+                    pass
+                assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == aiohttp.WSCloseCode.GOING_AWAY
         assert proc.wait(15) == 0
 
 
