@@ -348,9 +348,23 @@ class Lifecycle:
     def _status(self, cid: str, state: str, **extra: Any) -> None:
         self.hub.publish(contact_topic(cid), {"type": "status", "state": state, "contact_id": cid, **extra})
 
-    async def _queued_status(self, cid: str) -> None:
+    async def queued_status(self, cid: str) -> dict[str, Any]:
+        """The customer's `status` message while waiting: position and estimated wait when routing knows them."""
+        message: dict[str, Any] = {"type": "status", "state": "queued", "contact_id": cid}
         position = await self.position(cid)
-        self._status(cid, "queued", **({"position": position} if position is not None else {}))
+        if position is not None:
+            message["position"] = position
+            try:
+                task = await self.router.get_task(cid)
+                wait = await self.router.estimated_wait(task.queue, cid)
+            except RoutingError:
+                wait = None
+            if wait is not None:
+                message["estimated_wait_s"] = round(wait)
+        return message
+
+    async def _queued_status(self, cid: str) -> None:
+        self.hub.publish(contact_topic(cid), await self.queued_status(cid))
 
     async def _leave_queue(self, cid: str) -> None:
         queue = self._queue_of.pop(cid, None)

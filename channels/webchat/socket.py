@@ -143,9 +143,7 @@ class ChatSession:
         await self.sock.send({"type": "history", "contact_id": cid, "messages": messages})
         state = await self.lifecycle.routing_state(cid)
         if state in ("queued", "offered"):
-            position = await self.lifecycle.position(cid)
-            await self.sock.send({"type": "status", "state": "queued", "contact_id": cid,
-                                  **({"position": position} if position is not None else {})})
+            await self.sock.send(await self.lifecycle.queued_status(cid))
         elif state == "assigned":
             task = await self.app[ROUTER].get_task(cid)
             await self.sock.send({"type": "status", "state": "assigned", "contact_id": cid,

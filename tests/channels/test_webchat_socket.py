@@ -138,7 +138,8 @@ async def test_a_queued_customer_whose_socket_is_gone_abandons_after_the_grace(c
 async def test_a_customer_back_within_the_grace_keeps_their_place(cc, cc_settings):
     first, _one = await chat(cc, name="One")
     second, two = await chat(cc, name="Two")
-    assert (await second.expect("status", state="queued"))["position"] == 2
+    queued = await second.expect("status", state="queued")
+    assert queued["position"] == 2 and "estimated_wait_s" not in queued  # nobody signed in: no estimate
     await second.close()
     back, _resumed = await chat(cc, token=two["token"])
     assert (await back.expect("status", state="queued"))["position"] == 2
@@ -197,3 +198,11 @@ async def test_a_chat_that_waits_past_the_max_wait_with_nowhere_to_go_is_closed(
     contact, events = await cc.server.app[HISTORY].get_contact(started["contact_id"])
     assert contact.state.value == "closed"
     assert [e.type for e in events] == ["queue.joined", "queue.overflowed"]
+
+
+async def test_a_queued_customer_is_told_the_estimated_wait_when_agents_are_signed_in(cc, aiohttp_client):
+    await add_user(cc, "alice")
+    await agent_socket(await logged_in(aiohttp_client, cc, "alice"), state="away")
+    customer, _ = await chat(cc)
+    queued = await customer.expect("status", state="queued")
+    assert queued["position"] == 1 and queued["estimated_wait_s"] > 0
