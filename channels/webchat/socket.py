@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -28,6 +29,28 @@ MAX_NAME = 200
 MAX_EMAIL = 320
 MAX_CLIENT_ID = 200
 MAX_TOKEN = 200
+# A person types a few messages a second at most; a socket sending faster is a script (each message is a write).
+RATE_BURST = 20
+RATE_PER_S = 5.0
+
+
+class TokenBucket:
+    """Allows `burst` actions at once and `per_s` a second after that."""
+
+    def __init__(self, burst: int, per_s: float) -> None:
+        self.burst, self.per_s = burst, per_s
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        """True when one more action is allowed now."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.per_s)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 class ChatSession:
@@ -47,6 +70,7 @@ class ChatSession:
         self.closed = False   # the current contact is over; the next message opens a new one
         self.left = False
         self._subscription: contextlib.ExitStack | None = None
+        self._rate = TokenBucket(RATE_BURST, RATE_PER_S)
 
     async def handle(self, frame: dict[str, Any]) -> None:
         """Dispatch one client frame."""
@@ -165,6 +189,8 @@ class ChatSession:
         if self.contact is None or self.customer is None:
             raise BadFrame("not_started", "send start first")
         client_id = field(frame, "client_id", max_len=MAX_CLIENT_ID)
+        if not self._rate.take():
+            raise BadFrame("rate_limited", "too many messages; slow down and resend", client_id=client_id)
         text = frame.get("text")
         if text is None:
             raise BadFrame("missing_field", "message needs a string field 'text'", client_id=client_id)

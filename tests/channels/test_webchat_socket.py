@@ -206,3 +206,22 @@ async def test_a_queued_customer_is_told_the_estimated_wait_when_agents_are_sign
     customer, _ = await chat(cc)
     queued = await customer.expect("status", state="queued")
     assert queued["position"] == 1 and queued["estimated_wait_s"] > 0
+
+
+async def test_a_flood_of_messages_is_rate_limited_and_nothing_else_suffers(cc):
+    from channels.webchat.socket import RATE_BURST
+    customer, started = await chat(cc)
+    for i in range(RATE_BURST + 5):
+        await customer.send({"type": "message", "text": f"spam {i}", "client_id": f"s{i}"})
+    replies: list[dict] = []
+    while len(replies) < RATE_BURST + 5:
+        reply = await customer.next()
+        if reply["type"] in ("ack", "error"):
+            replies.append(reply)
+    acks = [r for r in replies if r["type"] == "ack"]
+    limited = [r for r in replies if r["type"] == "error" and r["code"] == "rate_limited"]
+    assert len(acks) >= RATE_BURST and len(acks) + len(limited) == RATE_BURST + 5
+    assert all(r["client_id"].startswith("s") for r in limited)
+    # the limited messages were not recorded; the acked ones were, once each
+    _, events = await cc.server.app[HISTORY].get_contact(started["contact_id"])
+    assert sorted(e.client_id for e in events if e.type == "message.in") == sorted(a["client_id"] for a in acks)
