@@ -7,7 +7,8 @@ It runs the real server (`python -m contact_center serve`) as a subprocess on a 
 `--database-url`) and drives it over its public websockets, as browsers would.
 
 1. Acks: `--chats` customers at once each send `--messages` messages one after another, each waiting for its
-   `ack`. Targets: >= 300 acked messages/s and ack p99 <= 100 ms on SQLite (2 shared cores).
+   `ack`. Targets: >= 300 acked messages/s and ack p99 <= 100 ms on SQLite (2 shared cores). Keep
+   `--messages` <= 20: a chat socket allows a burst of 20 messages, then 5 a second.
 2. Flows: `--agents` agents (capacity 3 chats each) work `--flows` chats end to end. Target >= 10 chats/s.
 """
 from __future__ import annotations
