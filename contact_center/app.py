@@ -124,8 +124,9 @@ async def _close_sockets(app: web.Application) -> None:
     """On shutdown: tell every websocket the server is going away (clients reconnect and resume), all at once so
     slow clients cost one close timeout, not one each."""
     app[HUB].close_all()
+    sockets = app[SOCKETS]
     await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
-                           for ws in list(app[SOCKETS])), return_exceptions=True)
+                           for ws in list(sockets)), return_exceptions=True)
 
 
 def create_app(settings: Settings) -> web.Application:
