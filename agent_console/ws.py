@@ -15,13 +15,11 @@ from aiohttp import web
 
 from agent_console.api import agent_state
 from agent_console.auth import check_same_origin, current_user
-from contact_center.domain import DomainError
 from contact_center.hub import agent_topic
 from contact_center.keys import HISTORY, HUB, LIFECYCLE, METRICS, ROUTER, SETTINGS
 from contact_center.lifecycle import LifecycleError
-from contact_center.sockets import BadFrame, JsonSocket, field, open_socket
+from contact_center.sockets import BadFrame, JsonSocket, field, open_socket, serve_frames
 from contact_center.staffing import register_agent
-from routing import RoutingError
 
 log = logging.getLogger(__name__)
 
@@ -165,33 +163,11 @@ async def agent_socket(request: web.Request) -> web.StreamResponse:
             await session.greet()
             sock.pump(sub)
             try:
-                async for frame in sock.frames():
-                    try:
-                        if isinstance(frame, BadFrame):
-                            raise frame
-                        await session.handle(frame)
-                    except BadFrame as e:
-                        await sock.error(e.code, e.message, **e.extra)
-                    except LifecycleError as e:
-                        await sock.error(e.code, e.message, **_ids(frame))
-                    except RoutingError as e:
-                        await sock.error(e.code, e.message, **_ids(frame))
-                    except DomainError as e:
-                        await sock.error(e.code, e.message, **_ids(frame))
-                    except Exception:
-                        log.exception("agent frame failed")
-                        await sock.error("internal_error", "the server failed; try again", **_ids(frame))
+                await serve_frames(sock, session.handle, echo=("offer_id", "contact_id"))
             finally:
                 await sock.stop_pumps()
         _start_grace(app, session.agent_id)
     return ws
-
-
-def _ids(frame: Any) -> dict[str, Any]:
-    """The ids a failed frame named, echoed in its error so the desktop knows which action failed."""
-    if not isinstance(frame, dict):
-        return {}
-    return {k: frame[k] for k in ("offer_id", "contact_id") if isinstance(frame.get(k), str)}
 
 
 async def grace_ctx(app: web.Application):

@@ -125,11 +125,12 @@ async def _demo_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _close_sockets(app: web.Application) -> None:
-    """On shutdown: tell every websocket the server is going away (clients reconnect and resume)."""
+    """On shutdown: tell every websocket the server is going away (clients reconnect and resume), all at once so
+    slow clients cost one close timeout, not one each."""
     app[HUB].close_all()
-    for ws in list(app[SOCKETS]):
-        with contextlib.suppress(Exception):
-            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+    sockets = app[SOCKETS]
+    await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+                           for ws in list(sockets)), return_exceptions=True)
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -3,14 +3,16 @@ agent's actions on a contact (accept, reject, reply, end, wrap-up) go through he
 
 States: new -> queued -> offered -> assigned -> wrapup -> closed, and abandoned from queued or offered.
 
-Routing calls `on_routing_event` synchronously and in order; the events are queued and written by one task, so
-the history sees them in routing's order and routing never waits on the database.
+Routing calls `on_routing_event` synchronously and in order; the events are queued and written by one worker per
+contact, so each contact's history has routing's order, contacts do not wait on one another's database writes
+(the history's group commit batches them), and routing never waits on the database.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +92,8 @@ class Lifecycle:
         self.channels = channels
         self._inbox: asyncio.Queue[RoutingEvent] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._lanes: dict[str, deque[RoutingEvent]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
         self._offers: dict[str, Offer] = {}
         self._assigned: dict[str, str] = {}          # contact id -> agent id, from assignment to wrap-up done
         self._ended: set[str] = set()                # contacts whose conversation ended (agent in wrap-up)
@@ -100,42 +104,59 @@ class Lifecycle:
     # --- running -------------------------------------------------------------------------------------------
 
     def on_routing_event(self, event: RoutingEvent) -> None:
-        """Routing's subscriber: keep the event for the writer task (never blocks routing)."""
+        """Routing's subscriber: keep the event for the writers (never blocks routing)."""
         self._inbox.put_nowait(event)
 
     def start(self) -> None:
-        """Start the writer task."""
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="lifecycle")
+        """Start the dispatcher."""
+        self._task = asyncio.get_running_loop().create_task(self._dispatch(), name="lifecycle")
 
     async def stop(self) -> None:
-        """Write what is queued, then stop the writer task."""
+        """Write what is queued, then stop the dispatcher and the writers."""
         if self._task is None:
             return
         try:
             await asyncio.wait_for(self._inbox.join(), timeout=5)
         except TimeoutError:
             log.warning("stopping with %d routing events unwritten", self._inbox.qsize())
-        self._task.cancel()
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
+        for task in [self._task, *self._workers.values()]:
+            task.cancel()
+        for task in [self._task, *self._workers.values()]:
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
         self._task = None
+        self._workers.clear()
 
     async def drain(self) -> None:
         """Wait until every routing event so far is written and notified."""
         await self._inbox.join()
 
-    async def _run(self) -> None:
+    async def _dispatch(self) -> None:
         while True:
             event = await self._inbox.get()
-            try:
-                await self._handle(event)
-            except Exception:
-                # One bad event must not stop the lifecycle of every other contact.
-                log.exception("could not handle routing event %s for %s", event.type, event.task_id)
-            finally:
-                self._inbox.task_done()
+            # One lane per contact keeps its events in order; agent state changes have a lane per agent.
+            lane = f"c:{event.task_id}" if event.task_id else f"a:{event.agent_id}"
+            self._lanes.setdefault(lane, deque()).append(event)
+            if lane not in self._workers:
+                self._workers[lane] = asyncio.get_running_loop().create_task(self._work(lane))
+
+    async def _work(self, lane: str) -> None:
+        pending = self._lanes[lane]
+        try:
+            while pending:
+                event = pending.popleft()
+                try:
+                    await self._handle(event)
+                except Exception:
+                    # One bad event must not stop the lifecycle of this or any other contact.
+                    log.exception("could not handle routing event %s for %s", event.type, event.task_id)
+                finally:
+                    self._inbox.task_done()
+        finally:
+            del self._lanes[lane]
+            del self._workers[lane]
 
     # --- what the sockets and the API ask --------------------------------------------------------------------
 
@@ -327,9 +348,23 @@ class Lifecycle:
     def _status(self, cid: str, state: str, **extra: Any) -> None:
         self.hub.publish(contact_topic(cid), {"type": "status", "state": state, "contact_id": cid, **extra})
 
-    async def _queued_status(self, cid: str) -> None:
+    async def queued_status(self, cid: str) -> dict[str, Any]:
+        """The customer's `status` message while waiting: position and estimated wait when routing knows them."""
+        message: dict[str, Any] = {"type": "status", "state": "queued", "contact_id": cid}
         position = await self.position(cid)
-        self._status(cid, "queued", **({"position": position} if position is not None else {}))
+        if position is not None:
+            message["position"] = position
+            try:
+                task = await self.router.get_task(cid)
+                wait = await self.router.estimated_wait(task.queue, cid)
+            except RoutingError:
+                wait = None
+            if wait is not None:
+                message["estimated_wait_s"] = round(wait)
+        return message
+
+    async def _queued_status(self, cid: str) -> None:
+        self.hub.publish(contact_topic(cid), await self.queued_status(cid))
 
     async def _leave_queue(self, cid: str) -> None:
         queue = self._queue_of.pop(cid, None)
@@ -343,12 +378,12 @@ class Lifecycle:
         await self._queued_status(cid)
 
     async def _on_task_overflowed(self, event: RoutingEvent, cid: str) -> None:
-        target = (event.data or {}).get("to") or (event.data or {}).get("queue")
-        if target and cid in self._queue_of:
-            await self._leave_queue(cid)
-            self._queue_of[cid] = target
-            await self.history.update_contact(cid, queue=target)
-            await self._queued_status(cid)
+        if (event.data or {}).get("to"):
+            return  # moved to another queue: its task.queued follows
+        # waited past the queue's max wait with nowhere to go: the contact ends here
+        await self._leave_queue(cid)
+        await self.history.update_contact(cid, state="closed")
+        self._status(cid, "closed", reason="overflowed")
 
     async def _on_offer_made(self, event: RoutingEvent, cid: str) -> None:
         expires_at = float((event.data or {}).get("expires_at") or time.time() + self.settings.offer_timeout_s)

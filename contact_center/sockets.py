@@ -9,13 +9,17 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from contact_center.domain import DomainError
 from contact_center.hub import Subscription
+from contact_center.intake import IntakeError
 from contact_center.keys import METRICS, SETTINGS, SOCKETS
+from contact_center.lifecycle import LifecycleError
+from routing import RoutingError
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +106,29 @@ class JsonSocket:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._pumps.clear()
+
+
+# Errors whose code and message a client may see; anything else is logged and answered `internal_error`.
+CLIENT_ERRORS = (IntakeError, LifecycleError, RoutingError, DomainError)
+
+
+async def serve_frames(sock: JsonSocket, handle: Callable[[dict[str, Any]], Awaitable[None]],
+                       echo: tuple[str, ...] = ()) -> None:
+    """Run `handle` on each client frame until the socket closes; every failure becomes an `error` message
+    (echoing the frame's `echo` fields, so the client knows which action failed) and the socket stays open."""
+    async for frame in sock.frames():
+        ids = {} if isinstance(frame, BadFrame) else {k: frame[k] for k in echo if isinstance(frame.get(k), str)}
+        try:
+            if isinstance(frame, BadFrame):
+                raise frame
+            await handle(frame)
+        except BadFrame as e:
+            await sock.error(e.code, e.message, **{**ids, **e.extra})
+        except CLIENT_ERRORS as e:
+            await sock.error(e.code, e.message, **ids)
+        except Exception:
+            log.exception("websocket frame %s failed", frame.get("type") if isinstance(frame, dict) else frame)
+            await sock.error("internal_error", "the server failed; try again", **ids)
 
 
 def field(data: dict[str, Any], name: str, *, optional: bool = False, max_len: int | None = None) -> Any:

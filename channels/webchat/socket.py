@@ -10,16 +10,16 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from channels.webchat.adapter import CHANNEL, WebchatAdapter
-from contact_center.domain import DomainError
 from contact_center.hub import contact_topic
 from contact_center.intake import IntakeError
 from contact_center.keys import CHANNELS, HISTORY, HUB, INTAKE, LIFECYCLE, ROUTER, SETTINGS
-from contact_center.sockets import BadFrame, JsonSocket, field, open_socket
+from contact_center.sockets import BadFrame, JsonSocket, field, open_socket, serve_frames
 
 if TYPE_CHECKING:
     from contact_center.domain import Contact, Customer
@@ -30,6 +30,28 @@ MAX_NAME = 200
 MAX_EMAIL = 320
 MAX_CLIENT_ID = 200
 MAX_TOKEN = 200
+# A person types a few messages a second at most; a socket sending faster is a script (each message is a write).
+RATE_BURST = 20
+RATE_PER_S = 5.0
+
+
+class TokenBucket:
+    """Allows `burst` actions at once and `per_s` a second after that."""
+
+    def __init__(self, burst: int, per_s: float) -> None:
+        self.burst, self.per_s = burst, per_s
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        """True when one more action is allowed now."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.per_s)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 def token_binding(token: str) -> str:
@@ -55,6 +77,7 @@ class ChatSession:
         self.closed = False   # the current contact is over; the next message opens a new one
         self.left = False
         self._subscription: contextlib.ExitStack | None = None
+        self._rate = TokenBucket(RATE_BURST, RATE_PER_S)
 
     async def handle(self, frame: dict[str, Any]) -> None:
         """Dispatch one client frame."""
@@ -172,9 +195,7 @@ class ChatSession:
         await self.sock.send({"type": "history", "contact_id": cid, "messages": messages})
         state = await self.lifecycle.routing_state(cid)
         if state in ("queued", "offered"):
-            position = await self.lifecycle.position(cid)
-            await self.sock.send({"type": "status", "state": "queued", "contact_id": cid,
-                                  **({"position": position} if position is not None else {})})
+            await self.sock.send(await self.lifecycle.queued_status(cid))
         elif state == "assigned":
             task = await self.app[ROUTER].get_task(cid)
             await self.sock.send({"type": "status", "state": "assigned", "contact_id": cid,
@@ -196,6 +217,8 @@ class ChatSession:
         if self.contact is None or self.customer is None:
             raise BadFrame("not_started", "send start first")
         client_id = field(frame, "client_id", max_len=MAX_CLIENT_ID)
+        if not self._rate.take():
+            raise BadFrame("rate_limited", "too many messages; slow down and resend", client_id=client_id)
         text = frame.get("text")
         if text is None:
             raise BadFrame("missing_field", "message needs a string field 'text'", client_id=client_id)
@@ -245,20 +268,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         sock = JsonSocket(ws, max_frame_chars=settings.max_message_chars * 6 + 4096)
         session = ChatSession(request.app, sock)
         try:
-            async for frame in sock.frames():
-                try:
-                    if isinstance(frame, BadFrame):
-                        raise frame
-                    await session.handle(frame)
-                except BadFrame as e:
-                    await sock.error(e.code, e.message, **e.extra)
-                except IntakeError as e:
-                    await sock.error(e.code, e.message)
-                except DomainError as e:  # e.g. the database is unreachable: nothing was recorded
-                    await sock.error(e.code, e.message)
-                except Exception:
-                    log.exception("chat frame failed")
-                    await sock.error("internal_error", "the server failed; nothing was recorded, try again")
+            await serve_frames(sock, session.handle, echo=("client_id",))
         finally:
             await session.close()
     return ws

@@ -193,6 +193,20 @@ async def test_an_offer_is_withdrawn_when_the_customer_leaves(cc, aiohttp_client
     assert cancelled["offer_id"] == offer["offer_id"] and cancelled["reason"] == "abandoned"
 
 
+@pytest.mark.parametrize("cc_settings", [{"wrapup_timeout_s": 0.3}], indirect=True)
+async def test_wrapup_ends_by_itself_after_the_configured_time(cc, aiohttp_client):
+    (alice,) = await _agents(cc, aiohttp_client, "alice")
+    _, started = await chat(cc)
+    await alice.send({"type": "accept", "offer_id": (await alice.expect("offer"))["offer_id"]})
+    await alice.expect("assigned")
+    await alice.send({"type": "end", "contact_id": started["contact_id"]})
+    await alice.expect("ended", contact_id=started["contact_id"])
+    await alice.expect("closed", contact_id=started["contact_id"], timeout=3)
+    await settle(cc)
+    contact, _ = await cc.server.app[HISTORY].get_contact(started["contact_id"])
+    assert contact.state.value == "closed"
+
+
 async def test_a_wrapup_note_is_a_note_event_and_a_promise_is_promotional(cc, aiohttp_client):
     (alice,) = await _agents(cc, aiohttp_client, "alice")
     contacts = []

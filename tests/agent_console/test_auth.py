@@ -100,3 +100,14 @@ async def test_the_agent_socket_refuses_other_sites(cc, aiohttp_client):
     ws = await client.ws_connect("/ws/agent", headers={"Origin": own})
     assert (await ws.receive_json(timeout=5))["type"] == "state"
     await ws.close()
+
+
+async def test_api_writes_from_another_site_are_refused(cc):
+    await add_user(cc, "alice")
+    resp = await cc.post("/api/login", json={"username": "alice", "password": PASSWORD},
+                         headers={"Origin": "https://evil.example"})
+    assert resp.status == 403 and (await resp.json())["error"]["code"] == "bad_origin"
+    assert "Set-Cookie" not in resp.headers
+    own = f"http://{cc.host}:{cc.port}"
+    resp = await cc.post("/api/login", json={"username": "alice", "password": PASSWORD}, headers={"Origin": own})
+    assert resp.status == 200

@@ -138,7 +138,8 @@ async def test_a_queued_customer_whose_socket_is_gone_abandons_after_the_grace(c
 async def test_a_customer_back_within_the_grace_keeps_their_place(cc, cc_settings):
     first, _one = await chat(cc, name="One")
     second, two = await chat(cc, name="Two")
-    assert (await second.expect("status", state="queued"))["position"] == 2
+    queued = await second.expect("status", state="queued")
+    assert queued["position"] == 2 and "estimated_wait_s" not in queued  # nobody signed in: no estimate
     await second.close()
     back, _resumed = await chat(cc, token=two["token"])
     assert (await back.expect("status", state="queued"))["position"] == 2
@@ -184,6 +185,46 @@ async def test_a_queue_that_refuses_the_chat_closes_it_with_a_clear_error(cc):
     await customer.send({"type": "message", "text": "anyone?", "client_id": "q"})
     await customer.expect("ack", client_id="q")
     assert (await customer.expect("error"))["code"] == "queue_full"
+
+
+async def test_a_chat_that_waits_past_the_max_wait_with_nowhere_to_go_is_closed(cc):
+    from contact_center.keys import ROUTER
+    from routing import QueueConfig
+    await cc.server.app[ROUTER].add_queue(QueueConfig(name="general", max_wait_s=0.2))
+    customer, started = await chat(cc)
+    closed = await customer.expect("status", state="closed")
+    assert closed["reason"] == "overflowed"
+    await settle(cc)
+    contact, events = await cc.server.app[HISTORY].get_contact(started["contact_id"])
+    assert contact.state.value == "closed"
+    assert [e.type for e in events] == ["queue.joined", "queue.overflowed"]
+
+
+async def test_a_queued_customer_is_told_the_estimated_wait_when_agents_are_signed_in(cc, aiohttp_client):
+    await add_user(cc, "alice")
+    await agent_socket(await logged_in(aiohttp_client, cc, "alice"), state="away")
+    customer, _ = await chat(cc)
+    queued = await customer.expect("status", state="queued")
+    assert queued["position"] == 1 and queued["estimated_wait_s"] > 0
+
+
+async def test_a_flood_of_messages_is_rate_limited_and_nothing_else_suffers(cc):
+    from channels.webchat.socket import RATE_BURST
+    customer, started = await chat(cc)
+    for i in range(RATE_BURST + 5):
+        await customer.send({"type": "message", "text": f"spam {i}", "client_id": f"s{i}"})
+    replies: list[dict] = []
+    while len(replies) < RATE_BURST + 5:
+        reply = await customer.next()
+        if reply["type"] in ("ack", "error"):
+            replies.append(reply)
+    acks = [r for r in replies if r["type"] == "ack"]
+    limited = [r for r in replies if r["type"] == "error" and r["code"] == "rate_limited"]
+    assert len(acks) >= RATE_BURST and len(acks) + len(limited) == RATE_BURST + 5
+    assert all(r["client_id"].startswith("s") for r in limited)
+    # the limited messages were not recorded; the acked ones were, once each
+    _, events = await cc.server.app[HISTORY].get_contact(started["contact_id"])
+    assert sorted(e.client_id for e in events if e.type == "message.in") == sorted(a["client_id"] for a in acks)
 
 
 async def test_a_start_with_another_customers_email_opens_a_new_chat_and_sees_nothing_of_theirs(cc):

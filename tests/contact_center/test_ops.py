@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
+from openapi_spec_validator import validate
 
 from contact_center.keys import HISTORY
 from tests.harness import add_user, agent_socket, chat, logged_in
@@ -72,6 +73,7 @@ async def test_openapi_describes_every_route(cc):
     assert resp.status == 200
     doc = await resp.json()
     assert doc["openapi"].startswith("3.1")
+    validate(doc)  # a valid OpenAPI 3.1 document, not just JSON
     documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
     for route in cc.server.app.router.routes():
         if route.method == "HEAD":

@@ -74,7 +74,26 @@ async def test_serve_demo_prints_credentials_that_log_in(tmp_path):
             assert (await resp.json())["user"]["role"] == "agent"
             assert (await (await http.get(f"{url}/healthz")).json())["status"] == "ok"
             assert (await http.get(f"{url}/chat")).status == 200
-        proc.send_signal(signal.SIGTERM)  # graceful: exits 0
+            # an agent added from the command line while the server runs is routable from their login
+            subprocess.run([sys.executable, "-m", "contact_center", "user", "add", "bob", "--role", "agent",
+                            "--password", "bob-password"], cwd=ROOT, check=True, capture_output=True,
+                           env={**os.environ, "CC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"})
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as bob, \
+                aiohttp.ClientSession() as customer:
+            assert (await bob.post(f"{url}/api/login", json={"username": "bob", "password": "bob-password"})).ok
+            desk = await bob.ws_connect(f"{url}/ws/agent")
+            await desk.send_json({"type": "state", "state": "available"})
+            chat = await customer.ws_connect(f"{url}/ws/chat")
+            await chat.send_json({"type": "start", "name": "Visitor"})
+            while (offer := await desk.receive_json(timeout=10))["type"] != "offer":
+                pass
+            assert offer["contact"]["customer"]["name"] == "Visitor"
+            # a graceful stop tells open sockets the server is going away (1001), then exits 0
+            proc.send_signal(signal.SIGTERM)
+            for ws in (chat, desk):
+                while (msg := await ws.receive(timeout=10)).type == aiohttp.WSMsgType.TEXT:
+                    pass
+                assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == aiohttp.WSCloseCode.GOING_AWAY
         assert proc.wait(15) == 0
 
 
