@@ -23,6 +23,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--no-first-run"]
 PASSWORD = "correct horse battery"
 WAIT_MS = 10_000
+# Every assertion waits as long as the explicit ones: on a loaded 2-core CI machine playwright's 5 s default
+# for an unadorned `expect(...)` is what made the suite flaky, not the pages.
+expect.set_options(timeout=WAIT_MS)
 
 
 @dataclass
