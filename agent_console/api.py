@@ -8,6 +8,7 @@ from aiohttp import web
 
 from agent_console.auth import ROLES, current_user, require_role
 from contact_center.errors import ApiError, read_json, require_str
+from contact_center.history.codes import SAME_CUSTOMER, USER_EXISTS
 from contact_center.hub import agent_topic
 from contact_center.keys import HISTORY, HUB, LIFECYCLE, ROUTER, SETTINGS
 from contact_center.staffing import register_agent
@@ -66,9 +67,25 @@ async def queues(request: web.Request) -> web.Response:
     return web.json_response({"items": _stats_rows(await request.app[ROUTER].queue_stats())})
 
 
+async def visible_customers(request: web.Request, agent_id: str) -> set[str]:
+    """Ids of the customers an agent may look up: those with a contact offered or assigned to them now."""
+    app = request.app
+    lifecycle = app[LIFECYCLE]
+    contact_ids = {o.contact_id for o in lifecycle.offers_for(agent_id)} | set(lifecycle.contacts_of(agent_id))
+    seen: set[str] = set()
+    for contact_id in contact_ids:
+        try:
+            the_contact, _ = await app[HISTORY].get_contact(contact_id)
+            # Resolve through merges: the contact may name a customer merged into another since.
+            seen.add(str((await app[HISTORY].get_customer(str(the_contact.customer_id))).id))
+        except (KeyError, LookupError, ValueError):
+            continue
+    return seen
+
+
 async def customers(request: web.Request) -> web.Response:
-    """GET /api/customers?q=&phone=&email=."""
-    await current_user(request)
+    """GET /api/customers?q=&phone=&email= (agents: only customers of contacts offered or assigned to them)."""
+    user = await current_user(request)
     limit = _int_param(request, "limit", 50, MAX_PAGE)
     q = request.query
     try:
@@ -76,6 +93,9 @@ async def customers(request: web.Request) -> web.Response:
                                                             email=q.get("email") or None, limit=limit)
     except ValueError as e:  # an unparseable phone or email
         raise ApiError(400, "bad_field", str(e)) from e
+    if user.role == "agent":
+        allowed = await visible_customers(request, str(user.id))
+        found = [c for c in found if str(c.id) in allowed]
     return web.json_response({"items": [c.to_json() for c in found]})
 
 
@@ -90,10 +110,13 @@ async def _customer_or_404(request: web.Request, customer_id: str) -> Any:
 
 
 async def customer(request: web.Request) -> web.Response:
-    """GET /api/customers/{id}: the customer and their timeline, newest first (?before= pages back)."""
-    await current_user(request)
+    """GET /api/customers/{id}: the customer and their timeline, newest first (?before= pages back); agents
+    only for a customer with a contact offered or assigned to them."""
+    user = await current_user(request)
     customer_id = request.match_info["id"]
     found = await _customer_or_404(request, customer_id)
+    if user.role == "agent" and str(found.id) not in await visible_customers(request, str(user.id)):
+        raise ApiError(403, "not_your_customer", "this customer has no contact offered or assigned to you")
     limit = _int_param(request, "limit", TIMELINE_PAGE, MAX_PAGE)
     events = await request.app[HISTORY].timeline(str(found.id), before=request.query.get("before"), limit=limit)
     body: dict[str, Any] = {"customer": found.to_json(), "timeline": [e.to_json() for e in events]}
@@ -109,7 +132,7 @@ async def merge_customer(request: web.Request) -> web.Response:
     other_id = require_str(await read_json(request), "other_id", max_len=100)
     other = await _customer_or_404(request, str(other_id))
     if str(other.id) == str(keep.id):
-        raise ApiError(409, "same_customer", "a customer cannot be merged into itself")
+        raise ApiError(409, SAME_CUSTOMER, "a customer cannot be merged into itself")
     merged = await request.app[HISTORY].merge_customers(str(keep.id), str(other.id))
     return web.json_response({"customer": merged.to_json()})
 
@@ -194,7 +217,7 @@ async def add_user(request: web.Request) -> web.Response:
         raise ApiError(400, "bad_field", "queues must be a list of queue names")
     history = request.app[HISTORY]
     if await history.get_user_by_username(username) is not None:
-        raise ApiError(409, "user_exists", f"a user named {username!r} exists")
+        raise ApiError(409, USER_EXISTS, f"a user named {username!r} exists")
     try:
         user = await history.create_user(username, role, password, _skills(body.get("skills")), queues)
     except ValueError as e:

@@ -16,7 +16,8 @@ from aiohttp import web
 from agent_console.api import agent_state
 from agent_console.auth import check_same_origin, current_user
 from contact_center.hub import agent_topic
-from contact_center.keys import HUB, LIFECYCLE, ROUTER, SETTINGS
+from contact_center.keys import HISTORY, HUB, LIFECYCLE, METRICS, ROUTER, SETTINGS
+from contact_center.lifecycle import LifecycleError
 from contact_center.sockets import BadFrame, JsonSocket, field, open_socket, serve_frames
 from contact_center.staffing import register_agent
 
@@ -81,7 +82,21 @@ class AgentSession:
     async def do_reply(self, frame: dict[str, Any]) -> None:
         contact_id = field(frame, "contact_id", max_len=MAX_ID)
         text = field(frame, "text")
-        await self.lifecycle.reply(self.agent_id, contact_id, text)
+        try:
+            await self.lifecycle.reply(self.agent_id, contact_id, text)
+        except LifecycleError as e:
+            # After wrap-up the contact is no longer assigned to anyone; to the agent who had it, say it ended.
+            if e.code == "not_your_contact" and await self._had(contact_id):
+                raise LifecycleError("contact_ended", "the conversation has ended") from e
+            raise
+
+    async def _had(self, contact_id: str) -> bool:
+        """True when this agent handled the contact and it is over."""
+        try:
+            contact, _ = await self.app[HISTORY].get_contact(contact_id)
+        except (LookupError, ValueError):
+            return False
+        return str(contact.agent_id) == self.agent_id and not contact.state.is_open
 
     async def do_end(self, frame: dict[str, Any]) -> None:
         await self.lifecycle.end(self.agent_id, field(frame, "contact_id", max_len=MAX_ID))
@@ -90,6 +105,20 @@ class AgentSession:
         contact_id = field(frame, "contact_id", max_len=MAX_ID)
         disposition = field(frame, "disposition", optional=True, max_len=MAX_DISPOSITION)
         note = field(frame, "note", optional=True, max_len=self.settings.max_message_chars)
+        promise = frame.get("promise", False)
+        if not isinstance(promise, bool):
+            raise BadFrame("bad_field", "promise must be true or false", contact_id=contact_id)
+        if promise and not (note and note.strip()):
+            raise BadFrame("missing_field", "a promise needs the note saying what was promised",
+                           contact_id=contact_id)
+        if note and note.strip() and self.lifecycle.agent_of(contact_id) == self.agent_id:
+            # The note is also its own event, so the customer's timeline shows it and a promise lands in the
+            # promotional data (docs/history.md, "Wrap-up notes"). Recorded first, so it precedes the wrap-up.
+            data: dict[str, Any] = {"text": note, **({"disposition": disposition} if disposition else {})}
+            if promise:
+                data["promise"] = True
+            await self.app[HISTORY].append_event(contact_id, "note", data, agent_id=self.agent_id)
+            self.app[METRICS].event("note")
         await self.lifecycle.wrap_up(self.agent_id, contact_id, disposition, note)
 
 

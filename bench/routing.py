@@ -12,8 +12,8 @@ Times are this thread's CPU time (`time.thread_time_ns`: "on one core", immune t
 machine); wall-clock p50/p99 are printed beside them. A baseline (heapq push+pop on a heap of the same size)
 runs in the same process so the figures read as ratios on a noisy machine. Targets: >= 20,000 decisions/s, p99 <= 2 ms, cost growing no faster than log(waiting).
 
-Redis hook: `run_suite(make_store, label)` takes any store factory; `bench_redis()` below is where the Redis
-store's figures (1 and 3 router processes) are added once routing/redis_store.py exists.
+Redis: `bench_redis()` runs bench/routing_redis.py (1 and 3 router processes on one Redis, with a raw round-trip
+baseline) on a redis-server it starts, or on `--redis URL`; `--no-redis` skips it.
 """
 from __future__ import annotations
 
@@ -167,26 +167,25 @@ async def run_suite(make_store: StoreFactory, label: str, *, quick: bool) -> Non
               f"{1e6 / heap_baseline(size, 50_000):5.2f} us)")
 
 
-async def bench_redis(url: str, quick: bool) -> None:
-    """Hook for the Redis store: 1 and 3 router processes on one Redis (added with routing/redis_store.py)."""
-    try:
-        from routing.redis_store import RedisStore  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        print("== redis: routing/redis_store.py not present yet: no Redis figures")
-        return
-    raise NotImplementedError("the Redis engineer adds the Redis figures here")
+async def bench_redis(url: str | None, quick: bool) -> None:
+    """The Redis store: 1 and 3 router processes on one Redis (bench/routing_redis.py; starts a redis-server
+    when no URL is given)."""
+    from bench.routing_redis import bench_redis as run
+    await run(url, quick)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--redis", metavar="URL", help="also benchmark the Redis store on this server")
+    parser.add_argument("--redis", metavar="URL", help="benchmark the Redis store on this server "
+                        "(default: on a redis-server started for the run)")
+    parser.add_argument("--no-redis", action="store_true", help="only the in-memory store")
     args = parser.parse_args()
 
     async def memory() -> MemoryStore:
         return MemoryStore()
     await run_suite(memory, "memory store", quick=args.quick)
-    if args.redis:
+    if not args.no_redis:
         await bench_redis(args.redis, args.quick)
 
 

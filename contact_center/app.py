@@ -32,6 +32,7 @@ from contact_center.keys import (
     INTAKE,
     LIFECYCLE,
     METRICS,
+    RECOVERED,
     REDIS,
     ROUTER,
     SETTINGS,
@@ -39,6 +40,7 @@ from contact_center.keys import (
 )
 from contact_center.lifecycle import Lifecycle
 from contact_center.metrics import Metrics
+from contact_center.recovery import abandon_unless_back, recover
 from contact_center.settings import Settings, SettingsError
 from contact_center.staffing import register_all
 from routing import CHANNELS as ROUTING_CHANNELS
@@ -104,6 +106,8 @@ async def _routing_ctx(app: web.Application) -> AsyncIterator[None]:
     app[LIFECYCLE] = lifecycle
     app[INTAKE] = Intake(app[HISTORY], router, app[HUB], lifecycle, app[METRICS], settings)
     await register_all(app[HISTORY], router, settings)
+    # Before serving anyone: contacts a crash left open go back to routing (or are closed), oldest first.
+    app[RECOVERED] = await recover(app[HISTORY], router, app[INTAKE])
     ticker = asyncio.get_running_loop().create_task(_tick_loop(router), name="routing-tick")
     yield
     ticker.cancel()
@@ -146,6 +150,7 @@ def create_app(settings: Settings) -> web.Application:
     ops.setup(app)
     setup_pages(app)
     setup_page(app)
+    app.on_startup.append(abandon_unless_back)  # after every cleanup_ctx: the channels' adapters exist
     app.on_shutdown.append(_close_sockets)
     return app
 

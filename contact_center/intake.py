@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from contact_center.domain import utcnow
 from contact_center.hub import Hub, agent_topic
 from contact_center.metrics import Metrics
 from contact_center.settings import Settings
@@ -121,29 +122,54 @@ class Intake:
         self.metrics.contacts.labels(channel).inc()
         return contact
 
-    async def route(self, contact: Contact, *, priority: int = 0,
-                    attributes: dict[str, Any] | None = None) -> None:
-        """Hand a new contact to routing (its queue joins come back through the lifecycle).
+    async def route(self, contact: Contact, *, priority: int = 0, attributes: dict[str, Any] | None = None,
+                    preferred_agent: str | None = None, preferred_for_s: float | None = None) -> None:
+        """Hand a new contact to routing (its queue joins come back through the lifecycle); `preferred_agent`
+        is tried alone for `preferred_for_s` seconds while they are signed in.
 
         A queue that refuses it (closed, full, nobody signed in when it refuses then) closes the contact with a
         `queue.refused` event, and the channel gets IntakeError with routing's code to tell the customer.
         """
         queue = contact.queue or self.settings.default_queue
+        if preferred_agent is None and self.settings.preferred_agent_s > 0:
+            preferred_agent = await self._related_agent(contact)
+            preferred_for_s = self.settings.preferred_agent_s
         try:
             await self.router.enqueue(Task(id=str(contact.id), queue=queue, channel=contact.channel,
-                                           priority=priority, attributes=attributes or {}))
+                                           priority=priority, attributes=attributes or {},
+                                           preferred_agent=preferred_agent, preferred_for_s=preferred_for_s))
         except RoutingError as e:
             await self.history.append_event(str(contact.id), "queue.refused", {"queue": queue, "code": e.code})
             self.metrics.event("queue.refused")
             await self.history.update_contact(str(contact.id), state="closed")
             raise IntakeError(e.code, f"the queue {queue!r} cannot take the contact now: {e.message}") from e
 
+    async def _related_agent(self, contact: Contact) -> str | None:
+        """The agent who handled most of this customer's contacts, when routing knows them (else None)."""
+        try:
+            related = (await self.history.profile(str(contact.customer_id))).most_related_agent
+        except (LookupError, ValueError):
+            return None
+        if not related or not related.get("agent_id"):
+            return None
+        agent_id = str(related["agent_id"])
+        try:
+            await self.router.agent_stats(agent_id)   # a removed or non-routable user: no preference
+        except RoutingError:
+            return None
+        return agent_id
+
     async def record_message(self, contact: Contact, text: str, *, client_id: str | None = None,
                              data: dict[str, Any] | None = None) -> Event:
         """Commit an inbound message to the history, then show it to the agent on the contact."""
         text = self.check_text(text)
+        asked_at = utcnow()
         event = await self.history.append_event(str(contact.id), "message.in", {"text": text, **(data or {})},
                                                 direction="in", client_id=client_id)
+        # A resend of a stored `client_id` returns the stored event, recorded before this call began: it was
+        # counted and shown when it was new, so it is neither counted nor shown again.
+        if client_id is not None and event.at < asked_at:
+            return event
         self.metrics.event("message.in")
         self.metrics.messages.labels(contact.channel, "in").inc()
         agent_id = self.lifecycle.agent_of(str(contact.id))

@@ -12,12 +12,13 @@ from aiohttp import web
 from contact_center.settings import Settings
 
 if TYPE_CHECKING:
-    from channels.base import ChannelAdapter
+    from contact_center.channel import ChannelAdapter
     from contact_center.history import History
     from contact_center.hub import Hub
     from contact_center.intake import Intake
     from contact_center.lifecycle import Lifecycle
     from contact_center.metrics import Metrics
+    from contact_center.recovery import RecoveryReport
     from routing import Router
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -31,3 +32,4 @@ REDIS: web.AppKey[Any] = web.AppKey("redis")  # a redis.asyncio client when CC_R
 CHANNELS: web.AppKey[dict[str, ChannelAdapter]] = web.AppKey("channels")  # channel name -> adapter
 SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")  # open websockets, closed on shutdown
 DEMO_CREDENTIALS: web.AppKey[list[tuple[str, str, str]]] = web.AppKey("demo_credentials")  # (role, user, pw)
+RECOVERED: web.AppKey[RecoveryReport] = web.AppKey("recovered")  # what crash recovery did at start

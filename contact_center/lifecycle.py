@@ -23,7 +23,7 @@ from contact_center.settings import Settings
 from routing import RoutingError
 
 if TYPE_CHECKING:
-    from channels.base import ChannelAdapter
+    from contact_center.channel import ChannelAdapter
     from contact_center.domain import Event
     from contact_center.history import History
     from routing import Router, RoutingEvent

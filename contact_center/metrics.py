@@ -17,6 +17,19 @@ _QUEUE_GAUGES = {
     "agents_available": "Agents available to the queue.",
     "service_level": "Share of contacts answered within the service-level threshold.",
     "estimated_wait_s": "Estimated wait of a contact joining now, seconds.",
+    "asa_s": "Average speed of answer: mean wait of answered contacts, seconds.",
+    "aht_s": "Average handle time: mean talk plus wrap-up of handled contacts, seconds.",
+    "abandonment_rate": "Share of the queue's contacts that were abandoned.",
+    "occupancy": "Share of the queue's agents' signed-in time spent on contacts.",
+}
+# routing's agent states; every agent has one gauge per state, 1 for the state it is in.
+AGENT_STATES = ("available", "busy", "wrapup", "away", "offline")
+# routing's agent_stats() fields exported per agent.
+_AGENT_GAUGES = {
+    "occupancy": "Share of the agent's available time spent on contacts.",
+    "aht_s": "The agent's average handle time, seconds.",
+    "handled": "Contacts the agent has handled.",
+    "missed_in_a_row": "Offers the agent missed in a row.",
 }
 
 
@@ -33,6 +46,12 @@ class Metrics:
         self.queue = {name: Gauge(f"cc_queue_{name}", help_, ["queue"], registry=self.registry)
                       for name, help_ in _QUEUE_GAUGES.items()}
         self.agents = Gauge("cc_agents", "Agents by routing state.", ["state"], registry=self.registry)
+        self.agent_state = Gauge("cc_agent_state", "1 for the routing state each agent is in, else 0.",
+                                 ["agent", "state"], registry=self.registry)
+        self.agent_load = Gauge("cc_agent_load", "Contacts the agent holds now.", ["agent"],
+                                registry=self.registry)
+        self.agent = {name: Gauge(f"cc_agent_{name}", help_, ["agent"], registry=self.registry)
+                      for name, help_ in _AGENT_GAUGES.items()}
 
     def event(self, type_: str) -> None:
         """Count one recorded event."""
@@ -50,8 +69,22 @@ class Metrics:
 
     def update_agents(self, counts: dict[str, int]) -> None:
         """Set the agents-by-state gauge."""
-        for state in ("available", "away", "offline", "busy", "wrap-up"):
+        for state in AGENT_STATES:
             self.agents.labels(state).set(counts.get(state, 0))
+
+    def update_agent_figures(self, rows: list[dict[str, Any]]) -> None:
+        """Set the per-agent gauges from routing's agent_stats() (labelled by the agent's name)."""
+        for row in rows:
+            name = str(row.get("name") or row.get("id"))
+            current = row.get("state")
+            for state in AGENT_STATES:
+                self.agent_state.labels(name, state).set(1 if state == current else 0)
+            load = row.get("load") or {}
+            self.agent_load.labels(name).set(sum(v for v in load.values() if isinstance(v, (int, float))))
+            for field, gauge in self.agent.items():
+                value = row.get(field)
+                if isinstance(value, (int, float)):
+                    gauge.labels(name).set(value)
 
     def render(self) -> bytes:
         """The Prometheus text exposition."""

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+import phonenumbers
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
@@ -47,6 +49,9 @@ class Settings:
     chat_abandon_s: float = _f(60.0, "CC_CHAT_ABANDON_S",
                                "Seconds a waiting chat customer whose socket is gone may take to come back before "
                                "the chat counts as abandoned.")
+    preferred_agent_s: float = _f(30.0, "CC_PREFERRED_AGENT_S",
+                                  "Seconds a returning customer's new contact waits for the agent who handled most "
+                                  "of their contacts (when signed in) before any agent may take it; 0 = off.")
     agent_grace_s: float = _f(15.0, "CC_AGENT_GRACE_S",
                               "Seconds an agent whose last desktop socket closed stays in their state (a reload) "
                               "before routing sets them offline.")
@@ -91,8 +96,9 @@ class Settings:
         if scheme not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
             raise SettingsError(
                 f"CC_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://, not {scheme!r}")
-        if not (len(self.phone_region) == 2 and self.phone_region.isascii() and self.phone_region.isupper()):
-            raise SettingsError(f"CC_PHONE_REGION must be a two-letter region code such as US, not {self.phone_region!r}")
+        if self.phone_region not in phonenumbers.SUPPORTED_REGIONS:
+            raise SettingsError(f"CC_PHONE_REGION must be a region code phone numbers are known for, such as US or "
+                                f"GB, not {self.phone_region!r}")
         if self.redis_url and urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
             raise SettingsError(f"CC_REDIS_URL must be a redis:// URL or empty, not {self.redis_url!r}")
         if urlsplit(self.public_base_url).scheme not in ("http", "https"):
@@ -100,6 +106,8 @@ class Settings:
         for name in ("offer_timeout_s", "max_message_chars"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{_env(name)} must be positive, not {getattr(self, name)}")
+        if self.preferred_agent_s < 0:
+            raise SettingsError(f"CC_PREFERRED_AGENT_S must not be negative, not {self.preferred_agent_s}")
         if self.agent_grace_s < 0:
             raise SettingsError(f"CC_AGENT_GRACE_S must not be negative, not {self.agent_grace_s}")
         if self.chat_abandon_s < 0:

@@ -561,7 +561,8 @@ class Router:
         return await self.store.move_task(task.id, **fields)
 
     async def _escalate(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
-        step = queue.escalation[task.step]
+        applied = task.step   # read before the move: a MemoryStore record changes under us, a RedisStore one not
+        step = queue.escalation[applied]
         priority = task.priority + step.priority_boost
         if step.queue is not None and step.queue != queue.name:
             target = await self._queue(step.queue)
@@ -573,7 +574,7 @@ class Router:
             if moved is None:
                 return
             await self.store.incr("queue:" + queue.name, {"transferred_out": 1})
-            self._emit("task.escalated", task.id, target.name, at=now, step=task.step, from_queue=queue.name,
+            self._emit("task.escalated", task.id, target.name, at=now, step=applied, from_queue=queue.name,
                        requirement=requirement)
             await self._entered(moved, target, now)
             return
@@ -584,7 +585,7 @@ class Router:
                                  bucket_name(queue.name, task.channel, requirement))
         if moved is None:
             return
-        self._emit("task.escalated", task.id, queue.name, at=now, step=task.step, requirement=requirement,
+        self._emit("task.escalated", task.id, queue.name, at=now, step=applied, requirement=requirement,
                    priority=priority)
         for at in self._deadlines(moved, queue)[:1] if moved.step < len(queue.escalation) else []:
             await self.store.schedule(at, "task", task.id)

@@ -400,7 +400,7 @@ export class Conversation {
         return { label: data.agent_name ?? (String(ev.agent_id) === String(this.ctx.me?.id) ? "You" : "Agent"),
                  text: eventText(ev) };
       case "note":
-        return { label: "Note", text: data.text ?? data.note ?? "" };
+        return { label: data.promise ? "Promise" : "Note", text: data.text ?? data.note ?? "" };
       case "contact.wrapped_up":
         return { label: `Wrapped up${data.disposition ? `: ${DISPOSITIONS[data.disposition] ?? data.disposition}` : ""}`,
                  text: data.note ?? "" };
@@ -435,9 +435,12 @@ export class Conversation {
     if (first) summary.append(el("span", "prev-preview", eventText(first)));
     details.append(summary);
     const items = el("ol", "prev-events");
+    // A wrap-up note is also recorded as a note event: show its text once, on the note's line.
+    const noted = new Set(evs.filter((e) => e.type === "note").map((e) => e.data?.text));
     for (const ev of [...evs].reverse()) {
       const line = this._timelineLine(ev);
       if (!line) continue; // routing's bookkeeping (queued, offered, ...) is noise here
+      if (ev.type === "contact.wrapped_up" && noted.has(line.text)) line.text = "";
       const row = el("li", `prev-event ${ev.type.replace(/\W/g, "-")}`);
       row.append(el("span", "muted", `${formatTime(ev.at)} · ${line.label}`));
       if (line.text) row.append(el("span", "", line.text));

@@ -7,6 +7,7 @@ is acknowledged again without a second event, so a client that lost its socket s
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import secrets
 import time
@@ -53,6 +54,12 @@ class TokenBucket:
         return True
 
 
+def token_binding(token: str) -> str:
+    """What a chat contact stores to name the token it belongs to: a digest, so the token itself (a bearer
+    secret) never shows in the contact that agents and the API see."""
+    return "chat:" + hashlib.sha256(token.encode()).hexdigest()[:40]
+
+
 class ChatSession:
     """One customer socket: which chat it is, and what each client frame does."""
 
@@ -97,16 +104,29 @@ class ChatSession:
         if name is not None and not name.strip():
             raise BadFrame("bad_field", "name must not be empty")
         if token is None:
+            # A start without a token is always a new chat, even when the email names a known customer: the
+            # email may link the history, but it never hands over someone's open conversation.
             token = secrets.token_urlsafe(24)
-        customer = await self.intake.identify("chat", token, name=name)
+            customer = await self.intake.identify("chat", token, name=name)
+        else:
+            # Only a token this server issued names a chat; a client-chosen one would be a new identity that
+            # nobody can verify, so it is refused rather than adopted.
+            found = await self.history.find_customer("chat", token)
+            if found is None:
+                raise BadFrame("unknown_token", "this chat token is unknown; start without a token")
+            customer = found
         if email:
             try:
                 customer = await self.history.link_identity(customer.id, "email", email)
             except ValueError as e:
-                raise BadFrame("bad_email", f"not an email address: {e}") from e
+                raise BadFrame("bad_email", str(e)) from e
         self.customer = customer
         self.token = token
-        contact, new = await self.intake.open_or_continue(customer, CHANNEL)
+        # Resume only the chat bound to this token (another open chat of the same customer stays private).
+        contact = await self.history.find_open_contact(customer.id, CHANNEL, external_id=token_binding(token))
+        new = contact is None
+        if contact is None:
+            contact = await self._open()
         await self._attach(contact)
         await self.sock.send({"type": "started", "token": token, "contact_id": str(contact.id),
                               "customer_id": str(customer.id), "resumed": not new})
@@ -114,6 +134,11 @@ class ChatSession:
             await self._route()
         else:
             await self._catch_up(contact)
+
+    async def _open(self) -> Contact:
+        """A new chat contact for this socket's customer, bound to its token."""
+        assert self.customer is not None and self.token is not None
+        return await self.intake.open_contact(self.customer, CHANNEL, external_id=token_binding(self.token))
 
     async def _route(self) -> None:
         assert self.contact is not None
@@ -200,7 +225,7 @@ class ChatSession:
             raise BadFrame(e.code, e.message, client_id=client_id) from e
         new = False
         if self.closed:  # the last chat is over: this message opens the next one
-            contact, new = await self.intake.open_contact(self.customer, CHANNEL), True
+            contact, new = await self._open(), True
             await self._attach(contact)
             await self.sock.send({"type": "started", "token": self.token, "contact_id": str(contact.id),
                                   "customer_id": str(self.customer.id), "resumed": False})
@@ -214,9 +239,12 @@ class ChatSession:
         if self.contact is None:
             raise BadFrame("not_started", "send start first")
         self.left = True
-        await self.lifecycle.customer_left(str(self.contact.id))
+        cid = str(self.contact.id)
+        waiting = await self.lifecycle.is_waiting(cid)
+        await self.lifecycle.customer_left(cid)
         if not self.closed:
-            await self.sock.send({"type": "status", "state": "closed", "contact_id": str(self.contact.id)})
+            await self.sock.send({"type": "status", "state": "closed", "contact_id": cid,
+                                  **({"reason": "abandoned"} if waiting else {})})
         await self.sock.ws.close()
 
     async def close(self) -> None:

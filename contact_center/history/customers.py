@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contact_center.domain import Conflict, Customer, EventCategory, InvalidInput, NotFound
 from contact_center.history import convert
+from contact_center.history.codes import SAME_CUSTOMER
 from contact_center.history.models import contacts, customers, events, identities
 
 EDITABLE = ("name", "organisation", "tags", "attributes")
@@ -124,7 +125,7 @@ async def merge(conn: AsyncConnection, keep_id: Any, other_id: Any, now: datetim
     other = await resolve(conn, other_id)
     if keep == other:
         if convert.parse_id(keep_id, "customer") == convert.parse_id(other_id, "customer"):
-            raise Conflict("cannot merge a customer with itself", code="merge_with_self")
+            raise Conflict("cannot merge a customer with itself", code=SAME_CUSTOMER)
         return await load(conn, keep)
     await lock(conn, [keep, other])
     # Re-resolve under the lock: a concurrent merge may have moved either one.

@@ -35,6 +35,7 @@ from contact_center.domain import (
 )
 from contact_center.history import convert
 from contact_center.history import customers as cust
+from contact_center.history.codes import USER_EXISTS
 from contact_center.history.db import Database, DatabaseSettings
 from contact_center.history.models import contacts, events, users
 from contact_center.history.profile import Profile, compute_profile
@@ -118,6 +119,13 @@ class History:
             except IntegrityError:
                 continue  # another node created it between our check and insert: the retry finds it
         raise Unavailable(f"could not resolve {kind} identity")
+
+    async def find_customer(self, kind: str, value: str) -> Customer | None:
+        """The customer with this identity, or None when nobody has it (never creates one)."""
+        key = normalise(kind, value, self.rules)
+        async with self.db.read() as conn:
+            owner = await cust.find_identity(conn, kind, key)
+            return None if owner is None else await cust.load(conn, owner)
 
     async def link_identity(self, customer_id: str, kind: str, value: str) -> Customer:
         """Attach an identity to a customer; when another customer owns it, merge the two (the older record
@@ -203,14 +211,25 @@ class History:
                 closed_at=None).returning(*contacts.c))).one()
         return convert.contact(row)
 
-    async def find_open_contact(self, customer_id: str, channel: str) -> Contact | None:
-        """The customer's newest contact on `channel` that is not closed or abandoned."""
+    async def find_open_contact(self, customer_id: str, channel: str, *,
+                                external_id: str | None = None) -> Contact | None:
+        """The customer's newest contact on `channel` that is not closed or abandoned (only one with this
+        `external_id` when given)."""
         async with self.db.read() as conn:
             cid = await cust.resolve(conn, customer_id)
-            row = (await conn.execute(select(contacts).where(
+            stmt = select(contacts).where(
                 contacts.c.customer_id == cid, contacts.c.channel == channel, contacts.c.state.in_(_OPEN_STATES))
-                .order_by(contacts.c.id.desc()).limit(1))).first()
+            if external_id is not None:
+                stmt = stmt.where(contacts.c.external_id == external_id)
+            row = (await conn.execute(stmt.order_by(contacts.c.id.desc()).limit(1))).first()
         return None if row is None else convert.contact(row)
+
+    async def open_contacts(self, limit: int = 10_000) -> list[Contact]:
+        """Every contact not closed or abandoned, oldest first (crash recovery re-routes them at start)."""
+        async with self.db.read() as conn:
+            rows = (await conn.execute(select(contacts).where(contacts.c.state.in_(_OPEN_STATES))
+                                       .order_by(contacts.c.id).limit(limit))).all()
+        return [convert.contact(r) for r in rows]
 
     async def update_contact(self, contact_id: str, **fields: Any) -> Contact:
         """Change a contact's lifecycle fields (state, queue, agent_id, disposition, closed_at, ...)."""
@@ -304,7 +323,7 @@ class History:
                     username=username, role=role, password_hash=password_hash, skills=skill_levels,
                     queues=queue_names, created_at=utcnow()).returning(*users.c))).one()
         except IntegrityError:
-            raise Conflict(f"username {username!r} is taken", code="username_taken") from None
+            raise Conflict(f"a user named {username!r} exists", code=USER_EXISTS) from None
         return convert.user(row)
 
     async def verify_password(self, username: str, password: str) -> User | None:

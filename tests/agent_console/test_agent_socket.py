@@ -167,6 +167,10 @@ async def test_end_then_wrapup_moves_through_wrapup_to_closed(cc, aiohttp_client
     await settle(cc)
     contact, _ = await cc.server.app[HISTORY].get_contact(cid)
     assert contact.state.value == "closed" and contact.disposition == "sale"
+    # after wrap-up too, a reply is told the conversation ended (not that the contact is someone else's)
+    await alice.send({"type": "reply", "contact_id": cid, "text": "later still"})
+    error = await alice.expect("error")
+    assert error["code"] == "contact_ended", error
 
 
 async def test_a_customer_leaving_an_assigned_chat_tells_the_agent(cc, aiohttp_client):
@@ -201,3 +205,32 @@ async def test_wrapup_ends_by_itself_after_the_configured_time(cc, aiohttp_clien
     await settle(cc)
     contact, _ = await cc.server.app[HISTORY].get_contact(started["contact_id"])
     assert contact.state.value == "closed"
+
+
+async def test_a_wrapup_note_is_a_note_event_and_a_promise_is_promotional(cc, aiohttp_client):
+    (alice,) = await _agents(cc, aiohttp_client, "alice")
+    contacts = []
+    for name in ("Plain", "Promised"):
+        customer, started = await chat(cc, name=name)
+        await alice.send({"type": "accept", "offer_id": (await alice.expect("offer"))["offer_id"]})
+        await alice.expect("assigned")
+        contacts.append(started["contact_id"])
+    plain, promised = contacts
+    await alice.send({"type": "wrapup", "contact_id": promised, "promise": True})
+    assert (await alice.expect("error"))["code"] == "missing_field"
+    await alice.send({"type": "wrapup", "contact_id": promised, "note": "x", "promise": "yes"})
+    assert (await alice.expect("error"))["code"] == "bad_field"
+    await alice.send({"type": "wrapup", "contact_id": plain, "disposition": "solved", "note": "asked about fees"})
+    await alice.expect("closed", contact_id=plain)
+    await alice.send({"type": "wrapup", "contact_id": promised, "disposition": "callback",
+                      "note": "promised a callback tomorrow", "promise": True})
+    await alice.expect("closed", contact_id=promised)
+    await settle(cc)
+    notes = {}
+    for cid in contacts:
+        _, events = await cc.server.app[HISTORY].get_contact(cid)
+        notes[cid] = [(e.category.value, e.data, e.agent_id) for e in events if e.type == "note"]
+    agent_id = (await cc.server.app[HISTORY].get_user_by_username("alice")).id
+    assert notes[plain] == [("transactional", {"text": "asked about fees", "disposition": "solved"}, agent_id)]
+    assert notes[promised] == [("promotional", {"text": "promised a callback tomorrow", "disposition": "callback",
+                                                "promise": True}, agent_id)]

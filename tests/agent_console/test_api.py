@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from contact_center.keys import HISTORY
-from tests.harness import PASSWORD, add_user, agent_socket, chat, logged_in
+from tests.harness import PASSWORD, add_user, agent_socket, chat, logged_in, settle
 
 
 async def test_queues_show_live_figures(cc, aiohttp_client):
@@ -17,8 +17,8 @@ async def test_queues_show_live_figures(cc, aiohttp_client):
 
 
 async def test_customer_search_and_timeline_paging(cc, aiohttp_client):
-    await add_user(cc, "alice")
-    http = await logged_in(aiohttp_client, cc, "alice")
+    await add_user(cc, "sam", role="supervisor")
+    http = await logged_in(aiohttp_client, cc, "sam")
     customer, started = await chat(cc, name="Grace Hopper", email="grace@navy.mil")
     for i in range(5):
         await customer.send({"type": "message", "text": f"m{i}", "client_id": str(i)})
@@ -116,3 +116,39 @@ async def test_the_history_records_the_customer_before_routing(cc):
     await customer.expect("status", state="queued")
     contact, events = await cc.server.app[HISTORY].get_contact(started["contact_id"])
     assert contact.state.value == "queued" and [e.type for e in events] == ["queue.joined"]
+
+
+async def test_an_agent_sees_only_customers_of_contacts_offered_or_assigned_to_them(cc, aiohttp_client):
+    await add_user(cc, "alice")
+    await add_user(cc, "sam", role="supervisor")
+    alice = await logged_in(aiohttp_client, cc, "alice")
+    sam = await logged_in(aiohttp_client, cc, "sam")
+    secret, theirs = await chat(cc, name="Victor Secret", email="victor@example.com")
+    await secret.send({"type": "message", "text": "my secret account number is 1234", "client_id": "s"})
+    await secret.expect("ack")
+
+    # alice was never offered Victor: no timeline, and search does not list him
+    resp = await alice.get(f"/api/customers/{theirs['customer_id']}?limit=200")
+    assert resp.status == 403 and (await resp.json())["error"]["code"] == "not_your_customer"
+    assert "1234" not in await resp.text()
+    for query in ("?q=Victor", "?email=victor@example.com", ""):
+        assert (await (await alice.get("/api/customers" + query)).json())["items"] == [], query
+    # a supervisor sees everyone
+    assert (await sam.get(f"/api/customers/{theirs['customer_id']}")).status == 200
+    assert [c["id"] for c in (await (await sam.get("/api/customers?q=Victor")).json())["items"]] == \
+        [theirs["customer_id"]]
+
+    # once the contact is offered to alice, and while it is assigned, she may look him up
+    agent = await agent_socket(alice)
+    offer = await agent.expect("offer")
+    assert (await alice.get(f"/api/customers/{theirs['customer_id']}")).status == 200
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    await agent.expect("assigned")
+    assert (await alice.get(f"/api/customers/{theirs['customer_id']}")).status == 200
+    assert [c["id"] for c in (await (await alice.get("/api/customers?q=Victor")).json())["items"]] == \
+        [theirs["customer_id"]]
+    # after wrap-up it is no longer hers
+    await agent.send({"type": "wrapup", "contact_id": theirs["contact_id"], "disposition": "done"})
+    await secret.expect("status", state="closed")
+    await settle(cc)
+    assert (await alice.get(f"/api/customers/{theirs['customer_id']}")).status == 403

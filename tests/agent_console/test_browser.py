@@ -120,7 +120,8 @@ async def test_chat_flows_from_the_customer_page_to_the_agent_desktop_and_back(s
     await expect(previous).to_contain_text("5 messages · Resolved")
     await previous.locator("summary").click()
     await expect(previous).to_contain_text("Order located; ships tomorrow.")
-    await expect(previous.locator(".prev-event")).to_have_count(6)  # 3 in, 2 out, the wrap-up
+    await expect(previous.locator(".prev-event")).to_have_count(7)  # 3 in, 2 out, the note, the wrap-up
+    await expect(previous.locator(".prev-event", has_text="Order located; ships tomorrow.")).to_have_count(1)
     await expect(previous.locator(".prev-event").nth(1)).to_contain_text("You")  # alice wrote it
 
     for watched in (customer, agent):

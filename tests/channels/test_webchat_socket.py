@@ -115,7 +115,7 @@ async def test_leaving_the_queue_is_an_abandonment(cc):
     customer, started = await chat(cc)
     await customer.expect("status", state="queued")
     await customer.send({"type": "leave"})
-    await customer.expect("status", state="closed")
+    await customer.expect("status", state="closed", reason="abandoned")
     await customer.until_closed()
     await settle(cc)
     contact, events = await cc.server.app[HISTORY].get_contact(started["contact_id"])
@@ -225,3 +225,68 @@ async def test_a_flood_of_messages_is_rate_limited_and_nothing_else_suffers(cc):
     # the limited messages were not recorded; the acked ones were, once each
     _, events = await cc.server.app[HISTORY].get_contact(started["contact_id"])
     assert sorted(e.client_id for e in events if e.type == "message.in") == sorted(a["client_id"] for a in acks)
+
+
+async def test_a_start_with_another_customers_email_opens_a_new_chat_and_sees_nothing_of_theirs(cc):
+    victim, theirs = await chat(cc, name="Victim", email="victim@example.com")
+    await victim.send({"type": "message", "text": "my secret account number is 1234", "client_id": "v-1"})
+    await victim.expect("ack", client_id="v-1")
+
+    attacker, started = await chat(cc, name="Attacker", email="victim@example.com")
+    assert started["resumed"] is False and started["contact_id"] != theirs["contact_id"]
+    assert started["token"] != theirs["token"]
+    await attacker.send({"type": "message", "text": "hello", "client_id": "a-1"})
+    await attacker.expect("ack", client_id="a-1")
+    assert not [m for m in attacker.seen if m.get("type") == "history"]
+    assert "1234" not in repr(attacker.seen)
+    # the victim's conversation holds only the victim's message; the attacker's went to the new contact
+    assert [e.data["text"] for e in await _events(cc, theirs["contact_id"]) if e.type == "message.in"] == \
+        ["my secret account number is 1234"]
+    assert [e.data["text"] for e in await _events(cc, started["contact_id"]) if e.type == "message.in"] == \
+        ["hello"]
+    # the victim still resumes their own chat with their token
+    _back, resumed = await chat(cc, token=theirs["token"])
+    assert resumed["contact_id"] == theirs["contact_id"] and resumed["resumed"] is True
+
+
+async def test_a_token_the_server_never_issued_is_refused(cc):
+    sock = Socket(await cc.ws_connect("/ws/chat"))
+    await sock.send({"type": "start", "name": "Eve", "token": "forged-token-xyz"})
+    error = await sock.expect("error")
+    assert error["code"] == "unknown_token"
+    # nothing was created and the socket can still start a fresh chat
+    assert await cc.server.app[HISTORY].find_customer("chat", "forged-token-xyz") is None
+    await sock.send({"type": "start", "name": "Eve"})
+    started = await sock.expect("started")
+    assert started["token"] != "forged-token-xyz" and started["resumed"] is False
+
+
+async def test_a_bad_email_names_the_problem_once(cc):
+    sock = Socket(await cc.ws_connect("/ws/chat"))
+    await sock.send({"type": "start", "name": "Eve", "email": "not-an-email"})
+    error = await sock.expect("error")
+    assert error["code"] == "bad_email" and error["message"].count("not an email address") == 1
+
+
+async def test_a_resent_message_is_counted_and_shown_to_the_agent_once(cc, aiohttp_client):
+    from contact_center.keys import METRICS
+
+    await add_user(cc, "alice")
+    agent = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
+    customer, started = await chat(cc)
+    offer = await agent.expect("offer")
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    await agent.expect("assigned")
+    await customer.send({"type": "message", "text": "once", "client_id": "r-1"})
+    first = await customer.expect("ack", client_id="r-1")
+    await customer.send({"type": "message", "text": "once", "client_id": "r-1"})
+    again = await customer.expect("ack", client_id="r-1")
+    assert again["id"] == first["id"]
+    await customer.send({"type": "message", "text": "next", "client_id": "r-2"})
+    await customer.expect("ack", client_id="r-2")
+    await agent.expect("message", contact_id=started["contact_id"])
+    second = await agent.expect("message", contact_id=started["contact_id"])
+    assert second["message"]["text"] == "next"   # the resend of "once" never reached the agent
+    registry = cc.server.app[METRICS].registry
+    assert registry.get_sample_value("cc_events_total", {"type": "message.in"}) == 2
+    assert registry.get_sample_value("cc_messages_total", {"channel": "chat", "direction": "in"}) == 2

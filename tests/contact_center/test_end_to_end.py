@@ -66,7 +66,7 @@ async def test_chat_flows_from_customer_to_agent_and_into_the_history(cc, aiohtt
     contact_events = [e for e in body["timeline"] if e["contact_id"] is not None]
     types = [e["type"] for e in contact_events]
     timeline_order = ["queue.joined", "offer.made", "message.in", "offer.accepted", "contact.assigned",
-                      "message.out", "message.in", "contact.ended", "contact.wrapped_up"]
+                      "message.out", "message.in", "note", "contact.ended", "contact.wrapped_up"]
     # newest first, and every step is there exactly once
     assert sorted(types) == sorted(timeline_order)
     assert types[0] == "contact.wrapped_up" and types[-1] in ("queue.joined", "offer.made", "message.in")

@@ -27,7 +27,7 @@ def test_upgrade_user_add_and_merge(empty_url):
            "billing:5,spanish")
     assert r.returncode == 0, r.stderr
     r = cc(empty_url, "user", "add", "ann", "--role", "agent", "--password", "x")
-    assert r.returncode == 1 and "username_taken" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 1 and "user_exists" in r.stderr and "Traceback" not in r.stderr
 
     async def seed():
         h = await History.connect(empty_url)

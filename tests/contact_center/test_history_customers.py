@@ -123,7 +123,7 @@ async def test_merge_errors(history):
     a = await history.identify("email", "a@example.com")
     with pytest.raises(Conflict) as e:
         await history.merge_customers(a.id, a.id)
-    assert e.value.code == "merge_with_self"
+    assert e.value.code == "same_customer"
     with pytest.raises(NotFound):
         await history.merge_customers(a.id, "999999")
     with pytest.raises(NotFound):

@@ -7,7 +7,7 @@ from aiohttp import web
 from openapi_spec_validator import validate
 
 from contact_center.keys import HISTORY
-from tests.harness import chat
+from tests.harness import add_user, agent_socket, chat, logged_in
 
 
 async def test_healthz_is_ok_when_the_database_answers(cc):
@@ -85,3 +85,29 @@ async def test_openapi_describes_every_route(cc):
             assert (path, "GET") in documented, path
         else:
             assert (path, route.method) in documented, f"{route.method} {path} is not in openapi.json"
+
+
+async def test_metrics_show_queue_figures_and_each_agents_state(cc, aiohttp_client):
+    await add_user(cc, "alice")
+    agent = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
+    _customer, started = await chat(cc)
+    await agent.send({"type": "accept", "offer_id": (await agent.expect("offer"))["offer_id"]})
+    await agent.expect("assigned")
+    await agent.send({"type": "wrapup", "contact_id": started["contact_id"], "disposition": "done"})
+    await agent.expect("closed", contact_id=started["contact_id"])
+    _second, _ = await chat(cc, name="Second")
+    await agent.send({"type": "accept", "offer_id": (await agent.expect("offer"))["offer_id"]})
+    await agent.expect("assigned")
+
+    text = await (await cc.get("/metrics")).text()
+    samples = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+               for line in text.splitlines() if line and not line.startswith("#")}
+    for name in ("asa_s", "aht_s", "abandonment_rate", "occupancy"):
+        assert f'cc_queue_{name}{{queue="general"}}' in samples, name
+    assert samples['cc_queue_abandonment_rate{queue="general"}'] == 0.0
+    assert samples['cc_queue_asa_s{queue="general"}'] >= 0.0
+    assert samples['cc_agent_state{agent="alice",state="busy"}'] == 1.0
+    assert samples['cc_agent_state{agent="alice",state="available"}'] == 0.0
+    assert samples['cc_agent_load{agent="alice"}'] == 1.0
+    assert samples['cc_agent_handled{agent="alice"}'] == 1.0
+    assert samples['cc_agents{state="busy"}'] == 1.0

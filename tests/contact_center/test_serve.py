@@ -112,7 +112,7 @@ async def test_an_acknowledged_message_survives_sigkill(tmp_path):
             ws = await http.ws_connect(f"{url}/ws/chat")
             await ws.send_json({"type": "start", "token": started["token"]})
             resumed = await ws.receive_json(timeout=10)
-            assert resumed["type"] == "started" and resumed["contact_id"] == started["contact_id"]
+            assert resumed["type"] == "started" and resumed["contact_id"] == started["contact_id"], (resumed, started)
             history = await ws.receive_json(timeout=10)
             assert history["type"] == "history"
             assert [(m["id"], m["text"]) for m in history["messages"]] == [(msg["id"], "please keep this")]

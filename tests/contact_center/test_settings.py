@@ -25,6 +25,8 @@ def test_environment_beats_file(tmp_path):
     ({"CC_REDIS_URL": "http://x"}, "CC_REDIS_URL"),
     ({"CC_DEMO": "perhaps"}, "CC_DEMO"),
     ({"CC_OFFER_TIMEOUT_S": "-1"}, "CC_OFFER_TIMEOUT_S"),
+    ({"CC_PHONE_REGION": "XX"}, "CC_PHONE_REGION"),
+    ({"CC_PHONE_REGION": "us"}, "CC_PHONE_REGION"),
 ])
 def test_bad_values_name_the_setting(env, name):
     with pytest.raises(SettingsError, match=name):
@@ -42,3 +44,7 @@ def test_settings_are_immutable():
     s = Settings.load({})
     with pytest.raises(AttributeError):
         s.port = 1  # type: ignore[misc]
+
+
+def test_a_known_phone_region_is_accepted():
+    assert Settings.load({"CC_PHONE_REGION": "GB"}).phone_region == "GB"

@@ -28,7 +28,7 @@ async def test_taken_username_is_a_conflict(history):
     await history.create_user("ann", "agent", "pw")
     with pytest.raises(Conflict) as e:
         await history.create_user("ann", "supervisor", "pw2")
-    assert e.value.code == "username_taken"
+    assert e.value.code == "user_exists"
     assert len(await history.list_users()) == 1
 
 

@@ -1,0 +1,228 @@
+"""Routing on Redis: decisions per second and enqueue->offer latency with 1 and 3 router processes.
+
+    python3 bench/routing.py                  # memory figures, then these (on a redis-server it starts)
+    python3 bench/routing_redis.py [--url redis://...] [--quick]    # these alone
+
+The scenario of bench/routing.py (1,000 agents, 20 skills, 10,000 waiting), built once per side on one Redis:
+  * agent-side: an agent ends wrap-up (`wrapup_done`) and is offered the best waiting contact (the decision);
+  * contact-side: a voice contact arrives while agents have voice free; `enqueue` returns with it offered.
+With 3 processes, each router process (`--worker`) serves a third of the agents (agent-side) or enqueues its own
+contacts (contact-side) on the same Redis state at the same time, so they race for the same bucket heads and
+free agents. Times are wall-clock: on Redis a decision waits for round trips. The baseline is raw round trips
+(PING, GET) from redis-py asyncio in the same processes, measured just before, so that "decisions/s / PING/s"
+reads as the cost of a decision in round trips on whatever machine runs it. Target: >= 3,000 decisions/s per
+router process.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import json
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import redis.asyncio as aioredis
+
+from bench.routing import SKILLS, Clock, build, percentiles
+from routing import RedisStore, Router, RouterSettings, Task
+from tests.servers import redis_server
+
+
+async def round_trips(url: str, seconds: float) -> dict[str, float]:
+    """Sequential PING and GET round trips per second on one redis-py asyncio client, and the CPU of one."""
+    client = aioredis.Redis.from_url(url)
+    out = {}
+    try:
+        await client.set("bench:key", "x" * 64)
+        for name, call in (("ping", client.ping), ("get", lambda: client.get("bench:key"))):
+            n, end = 0, time.perf_counter() + seconds
+            start, cpu = time.perf_counter(), time.thread_time()
+            while time.perf_counter() < end:
+                await call()
+                n += 1
+            out[name] = n / (time.perf_counter() - start)
+            out[name + "_cpu_us"] = (time.thread_time() - cpu) / n * 1e6
+    finally:
+        await client.aclose()
+    return out
+
+
+def summary(samples_ns: list[int], cpu_ns: int, trips: int, elapsed_s: float) -> dict[str, float]:
+    p50, p99 = percentiles(samples_ns)
+    return {"n": len(samples_ns), "per_s": len(samples_ns) / (sum(samples_ns) / 1e9), "p50_us": p50,
+            "p99_us": p99, "mean_us": statistics.fmean(samples_ns) / 1e3, "elapsed_s": elapsed_s,
+            "cpu_us": cpu_ns / len(samples_ns) / 1e3, "round_trips": trips / len(samples_ns)}
+
+
+class Timer:
+    """Wall samples, this thread's CPU and the store's round trips, over the timed calls only."""
+
+    def __init__(self, store: RedisStore) -> None:
+        self.store, self.samples, self.cpu, self.trips = store, [], 0, 0
+
+    def __enter__(self) -> None:
+        self._start = (time.perf_counter_ns(), time.thread_time_ns(), self.store.round_trips)
+
+    def __exit__(self, *exc: object) -> None:
+        self.samples.append(time.perf_counter_ns() - self._start[0])
+        self.cpu += time.thread_time_ns() - self._start[1]
+        self.trips += self.store.round_trips - self._start[2]
+
+
+async def agent_side(router: Router, offers: list, rounds: int, index: int, of: int) -> dict[str, float]:
+    """Free agents of this worker one by one; time the decision (`wrapup_done` -> best contact offered)."""
+    rng = random.Random(index)
+    busy = [t.id for t in await router.store.active_tasks()
+            if t.state == "assigned" and int((t.agent_id or "agent0")[5:]) % of == index]
+    timer = Timer(router.store)  # type: ignore[arg-type]
+    start = time.perf_counter()
+    for n in range(rounds):
+        if not busy:
+            break
+        task_id = busy.pop(rng.randrange(len(busy)))
+        await router.complete(task_id)
+        router.clock.now += 0.01  # type: ignore[attr-defined]
+        offers.clear()
+        with timer:
+            await router.wrapup_done(task_id)
+        for offer in offers:
+            await router.accept(offer.offer_id, offer.agent_id)
+            busy.append(offer.task_id)
+        await router.enqueue(Task(f"x{index}-{n}-{uuid.uuid4().hex[:6]}", f"q{rng.randrange(SKILLS)}", "voice",
+                                  priority=rng.randrange(3)))   # waiting stays at 10,000
+    return summary(timer.samples, timer.cpu, timer.trips, time.perf_counter() - start)
+
+
+async def contact_side(router: Router, offers: list, rounds: int, index: int) -> dict[str, float]:
+    """Voice contacts arrive while agents have voice free; time `enqueue` (enqueue -> offer)."""
+    rng = random.Random(index)
+    timer = Timer(router.store)  # type: ignore[arg-type]
+    start = time.perf_counter()
+    for n in range(rounds):
+        router.clock.now += 0.01  # type: ignore[attr-defined]
+        offers.clear()
+        with timer:
+            await router.enqueue(Task(f"v{index}-{n}-{uuid.uuid4().hex[:6]}", f"q{rng.randrange(SKILLS)}",
+                                      "voice"))
+        for offer in offers:
+            await router.accept(offer.offer_id, offer.agent_id)
+            await router.complete(offer.task_id)
+            await router.wrapup_done(offer.task_id)
+    return summary(timer.samples, timer.cpu, timer.trips, time.perf_counter() - start)
+
+
+def node(url: str, prefix: str) -> tuple[Router, list]:
+    """A router process's Router on the shared state, with its own offer log."""
+    clock = Clock()
+    clock.now += 100_000   # after everything the build did
+    router = Router(RedisStore.from_url(url, prefix), clock=clock, settings=RouterSettings(max_missed_offers=0))
+    offers: list = []
+    router.subscribe(lambda e: offers.append(e) if e.type == "offer.made" else None)
+    return router, offers
+
+
+async def worker(args: argparse.Namespace) -> None:
+    """One of the racing router processes: baseline, wait for the common start, run, print JSON."""
+    router, offers = node(args.url, args.prefix)
+    baseline = await round_trips(args.url, 0.5)
+    await asyncio.sleep(max(0.0, args.start_at - time.time()))
+    if args.side == "agent":
+        result = await agent_side(router, offers, args.rounds, args.index, args.of)
+    else:
+        result = await contact_side(router, offers, args.rounds, args.index)
+    await router.store.close()  # type: ignore[attr-defined]
+    print(json.dumps({"baseline": baseline, **result}), flush=True)
+
+
+async def processes(url: str, prefix: str, side: str, count: int, rounds: int) -> list[dict[str, Any]]:
+    """Run `count` worker processes at once on the same state; their results."""
+    start_at = time.time() + 2.0 + 0.5 * count   # past their start-up and baseline
+    procs = [await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).resolve()), "--worker", "--url", url, "--prefix", prefix, "--side", side,
+        "--rounds", str(rounds), "--index", str(i), "--of", str(count), "--start-at", str(start_at),
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE) for i in range(count)]
+    outs = [(await p.communicate())[0] for p in procs]
+    if any(p.returncode for p in procs):
+        raise RuntimeError(f"a router process failed: {[p.returncode for p in procs]}")
+    return [json.loads(out) for out in outs]
+
+
+def line(label: str, results: list[dict[str, Any]]) -> str:
+    per_s = [r["per_s"] for r in results]
+    ping = [r["baseline"]["ping"] for r in results]
+    p50 = statistics.median(r["p50_us"] for r in results)
+    p99 = max(r["p99_us"] for r in results)
+    trips = statistics.fmean(r["round_trips"] for r in results)
+    cpu = statistics.fmean(r["cpu_us"] for r in results)
+    ping_cpu = statistics.fmean(r["baseline"]["ping_cpu_us"] for r in results)
+    return (f"  {label:<34} {statistics.fmean(per_s):>6,.0f}/s per process ({sum(per_s):,.0f}/s total)  "
+            f"p50 {p50 / 1e3:5.2f} ms  p99 {p99 / 1e3:6.2f} ms\n"
+            f"  {'':<34} per decision: {trips:.1f} round trips, {cpu:4.0f} us client cpu = {cpu / ping_cpu:4.1f} "
+            f"PINGs' cpu; baseline PING {statistics.fmean(ping):,.0f}/s, {ping_cpu:.0f} us cpu each")
+
+
+async def bench_redis(url: str | None, quick: bool) -> None:
+    """Print the Redis figures (1 and 3 router processes), on `url` or on a redis-server started here."""
+    if url is None:
+        with redis_server() as own:
+            await bench_redis(own, quick)
+        return
+    rounds = 300 if quick else 2_000
+    agents, waiting = 1000, 10_000
+    base = await round_trips(url, 1.0)
+    print(f"== redis store: {agents} agents, {SKILLS} skills, {waiting} waiting; {url}")
+    print(f"  baseline: raw round trips from this process  PING {base['ping']:,.0f}/s ({base['ping_cpu_us']:.0f} us cpu"
+          f" each)  GET {base['get']:,.0f}/s")
+    for side, label in (("agent", "agent-side decisions"), ("contact", "enqueue->offer")):
+        prefix = f"bench-{uuid.uuid4().hex[:8]}:"
+        t0 = time.perf_counter()
+        router, _, _ = await build(functools.partial(_store, url, prefix), agents, waiting,
+                                   chat_first=side == "contact")
+        print(f"  ({label}: state built in {time.perf_counter() - t0:.0f} s)")
+        await router.store.close()  # type: ignore[attr-defined]
+        for count in (1, 3):
+            results = await processes(url, prefix, side, count, rounds)
+            print(line(f"{label}, {count} router process{'es' if count > 1 else ''}", results))
+        await _drop(url, prefix)
+
+
+async def _store(url: str, prefix: str) -> RedisStore:
+    return RedisStore.from_url(url, prefix)
+
+
+async def _drop(url: str, prefix: str) -> None:
+    client = aioredis.Redis.from_url(url)
+    with contextlib.suppress(Exception):
+        keys = [k async for k in client.scan_iter(match=prefix + "*", count=10_000)]
+        for i in range(0, len(keys), 10_000):
+            await client.delete(*keys[i:i + 10_000])
+    await client.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="an existing Redis (default: start a redis-server)")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--prefix", help=argparse.SUPPRESS)
+    parser.add_argument("--side", choices=("agent", "contact"), help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--of", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--start-at", type=float, default=0.0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    asyncio.run(worker(args) if args.worker else bench_redis(args.url, args.quick))
+
+
+if __name__ == "__main__":
+    main()

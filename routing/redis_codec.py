@@ -1,0 +1,122 @@
+"""Records of the routing model to and from their Redis form (hashes of exact strings, JSON script replies)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from routing.errors import RoutingError
+from routing.model import AgentConfig, AgentRecord, EscalationStep, OfferRecord, QueueConfig, TaskRecord
+from routing.redis_keys import sortable
+
+_OPTIONAL_TASK_FLOATS = ("assigned_at", "ended_at", "closed_at")
+
+
+def text(value: Any) -> str:
+    """A reply item as str (clients with or without `decode_responses`)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def exact(x: float) -> str:
+    """A float as the exact string Redis and Lua store unchanged (repr round-trips)."""
+    return repr(float(x))
+
+
+def items(value: Any) -> list[Any]:
+    """A JSON array from a script (cjson encodes an empty Lua table as `{}`)."""
+    return value if isinstance(value, list) else []
+
+
+def encode_queue(config: QueueConfig) -> str:
+    """A queue config as JSON (`business_hours`, a callable, stays with the node that set it)."""
+    data = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.name != "business_hours"}
+    data["escalation"] = [dataclasses.asdict(step) for step in config.escalation]
+    return json.dumps(data, sort_keys=True)
+
+
+def decode_queue(raw: Any) -> QueueConfig:
+    """The inverse of `encode_queue`."""
+    data = json.loads(text(raw))
+    data["escalation"] = tuple(EscalationStep(**step) for step in data["escalation"])
+    return QueueConfig(**data)
+
+
+def encode_agent_config(config: AgentConfig) -> str:
+    """An agent config as JSON (read by the Lua capacity rule: capacity, blocking, queues)."""
+    return json.dumps({"id": config.id, "name": config.name, "skills": dict(config.skills),
+                       "queues": list(config.queues), "capacity": dict(config.capacity),
+                       "blocking": list(config.blocking)}, sort_keys=True)
+
+
+def encode_task(task: TaskRecord) -> str:
+    """A queued task's hash as one JSON object of strings (exact: no number goes through Lua)."""
+    try:
+        attributes = json.dumps(dict(task.attributes), sort_keys=True)
+    except (TypeError, ValueError) as e:
+        raise RoutingError("bad_task", f"task attributes must be JSON-serialisable for Redis: {e}") from e
+    fields = ["id", task.id, "queue", task.queue, "channel", task.channel, "priority", str(int(task.priority)),
+              "attributes", attributes, "requirement", task.requirement, "enqueued_at", exact(task.enqueued_at),
+              "queued_at", exact(task.queued_at), "key", exact(task.key), "bucket", task.bucket, "state", "queued",
+              "preferred_until", exact(task.preferred_until), "step", str(task.step),
+              "m", sortable(task.enqueued_at) + task.id]
+    if task.preferred_agent is not None:
+        fields += ["preferred_agent", task.preferred_agent]
+    for agent_id, until in task.excluded.items():
+        fields += ["x:" + agent_id, exact(until)]
+    return json.dumps(dict(zip(fields[::2], fields[1::2], strict=True)), separators=(",", ":"))
+
+
+def decode_task(h: Mapping[str, str] | None) -> TaskRecord | None:
+    """A task hash as a TaskRecord; None for a missing one."""
+    if not h:
+        return None
+    task = TaskRecord(id=h["id"], queue=h["queue"], channel=h["channel"], priority=int(h["priority"]),
+                      attributes=json.loads(h["attributes"]), requirement=h["requirement"],
+                      enqueued_at=float(h["enqueued_at"]), queued_at=float(h["queued_at"]), key=float(h["key"]),
+                      bucket=h["bucket"], state=h["state"], preferred_agent=h.get("preferred_agent"),
+                      preferred_until=float(h["preferred_until"]), step=int(h["step"]),
+                      agent_id=h.get("agent_id"), offer_id=h.get("offer_id"))
+    for name in _OPTIONAL_TASK_FLOATS:
+        if name in h:
+            setattr(task, name, float(h[name]))
+    task.excluded = {k[2:]: float(v) for k, v in h.items() if k.startswith("x:")}
+    return task
+
+
+def decode_offer(h: Mapping[str, str] | None) -> OfferRecord | None:
+    """An offer hash as an OfferRecord; None for a missing one."""
+    if not h:
+        return None
+    return OfferRecord(h["id"], h["task_id"], h["agent_id"], h["queue"], h["channel"], float(h["made_at"]),
+                       float(h["expires_at"]))
+
+
+class AgentDecoder:
+    """Agents from script replies ({h: hash, t: task ids}); configs are decoded once per distinct JSON."""
+
+    def __init__(self) -> None:
+        self._configs: dict[str, AgentConfig] = {}
+
+    def config(self, raw: str) -> AgentConfig:
+        """The AgentConfig of a config JSON."""
+        config = self._configs.get(raw)
+        if config is None:
+            d = json.loads(raw)
+            config = AgentConfig(d["id"], d["name"], d["skills"], tuple(d["queues"]), d["capacity"],
+                                 tuple(d["blocking"]))
+            if len(self._configs) > 10_000:   # bounded: configs change rarely, agents are few
+                self._configs.clear()
+            self._configs[raw] = config
+        return config
+
+    def __call__(self, reply: Mapping[str, Any] | None) -> AgentRecord | None:
+        if not reply:
+            return None
+        h = reply["h"]
+        return AgentRecord(config=self.config(h["config"]), presence=h["presence"], reason=h.get("reason"),
+                           state=h["state"], state_since=float(h["state_since"]),
+                           idle_since=float(h["idle_since"]),
+                           load={k[2:]: int(v) for k, v in h.items() if k.startswith("l:")},
+                           wrapping=int(h["wrapping"]), offers=int(h["offers"]), missed=int(h["missed"]),
+                           tasks=set(items(reply["t"])))

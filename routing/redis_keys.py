@@ -1,0 +1,78 @@
+"""Every Redis key of the routing store, built in one place (as arq does), for Python and for the Lua scripts.
+
+A key is `prefix + name` for a singleton and `prefix + name + ":" + "\\x1f".join(parts)` for a family: the unit
+separator cannot appear in queue or agent names (`QueueConfig.validate`, `AgentConfig.validate`), so two
+different part lists never give the same key. Use a hash tag in the prefix (`"{cc}:"`) to keep every key in one
+Redis Cluster slot, which the Lua scripts need there (they compute keys from the prefix).
+"""
+from __future__ import annotations
+
+import struct
+
+SEP = "\x1f"
+
+# name -> what the key holds (the layout documented in docs/routing.md, section "Redis store")
+LAYOUT = {
+    "queues": "HASH queue name -> QueueConfig as JSON",
+    "agents": "SET of agent ids",
+    "agent": "HASH per agent: config (JSON), presence, reason, state, state_since, idle_since, l:<channel> "
+             "(load), wrapping, offers, missed, claims (offers made so far)",
+    "agent-tasks": "SET per agent: ids of the tasks it holds (offered, assigned, wrap-up)",
+    "agent-offers": "ZSET per agent: ids of its open offers, in the order they were made",
+    "free": "ZSET per (queue, channel): agents that can take one more contact, scored by idle_since",
+    "signed-in": "SET per queue: agents serving it that are not offline",
+    "task": "HASH per task: TaskRecord fields, m (its bucket member), x:<agent> (excluded until)",
+    "bucket": "ZSET per waiting bucket: member = sortable(enqueued_at) + task id, scored by key",
+    "buckets": "SET per queue: its non-empty queue buckets",
+    "queued": "ZSET per queue: queued task ids scored by queued_at",
+    "active": "ZSET of task ids not yet closed/abandoned/overflowed, scored by enqueued_at",
+    "offer": "HASH per open offer: OfferRecord fields",
+    "timers": "ZSET of timers scored by when they are due; member = 16-digit sequence SEP kind SEP ref",
+    "timer-seq": "STRING counter numbering timers, so that timers due at the same time pop in schedule order",
+    "counters": "HASH per scope (queue:<name>, agent:<id>): counter -> float",
+    "counter-scopes": "SET of scopes that have counters",
+}
+
+
+class Keys:
+    """Key builder for one prefix."""
+
+    def __init__(self, prefix: str = "cc:") -> None:
+        if not isinstance(prefix, str) or SEP in prefix:
+            raise ValueError(f"bad Redis key prefix {prefix!r}")
+        self.prefix = prefix
+
+    def key(self, name: str, *parts: str) -> str:
+        """The key `name` (one of LAYOUT) of the given parts."""
+        assert name in LAYOUT, name
+        return self.prefix + name + (":" + SEP.join(parts) if parts else "")
+
+
+
+def parse_timer_member(member: str) -> tuple[str, str]:
+    """(kind, ref) of a `timers` member (`add_timer` in routing/redis_scripts.py builds them)."""
+    _, kind, ref = member.split(SEP, 2)
+    return kind, ref
+
+
+def sortable(x: float) -> str:
+    """16 hex digits whose byte order is the numeric order of `x` (ties in a bucket sort by enqueued_at, id)."""
+    (bits,) = struct.unpack(">Q", struct.pack(">d", x))
+    bits = bits ^ 0xFFFF_FFFF_FFFF_FFFF if bits >> 63 else bits | (1 << 63)
+    return f"{bits:016x}"
+
+
+def lua_prelude() -> str:
+    """Lua that defines `key(name, ...)` exactly like `Keys.key`, with the prefix taken from ARGV[1]."""
+    names = ", ".join(f"['{n}'] = true" for n in LAYOUT)
+    return f"""
+local P = ARGV[1]
+local KNOWN = {{{names}}}
+local function key(name, ...)
+  if not KNOWN[name] then error('unknown key name ' .. name) end
+  local parts = {{...}}
+  if #parts == 0 then return P .. name end
+  return P .. name .. ':' .. table.concat(parts, '\\31')
+end
+local SEP = '\\31'
+"""

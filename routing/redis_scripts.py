@@ -1,0 +1,495 @@
+"""The Lua scripts of `RedisStore`: every state transition that must be atomic is one script.
+
+Redis runs a script to the end before any other command, so each transition below is seen by every router node
+at once. Times travel as the exact strings Python wrote (`repr(float)`) and are stored unchanged: Lua never
+formats a float, so enqueue times and keys survive to the last bit. Scripts read state through `hmap` and keep
+the Lua table in step with what they write, so helpers see the current values.
+"""
+from __future__ import annotations
+
+from routing.redis_keys import lua_prelude
+
+VIEW_HEADS = 1    # tasks per bucket in a snapshot: Router._head reads the head, and more only past exclusions
+FREE_PAGE = 4     # agents in the first page of a free list (the first usually fits; later pages grow)
+
+HELPERS = lua_prelude() + f"local VIEW_HEADS, FREE_PAGE = {VIEW_HEADS}, {FREE_PAGE}\n" + r"""
+local function hmap(k)
+  local flat = redis.call('HGETALL', k)
+  local m = {}
+  for i = 1, #flat, 2 do m[flat[i]] = flat[i + 1] end
+  return m, flat
+end
+local function num(v) return tonumber(v) or 0 end
+local function incr(k, m, field, by)
+  m[field] = tostring(redis.call('HINCRBY', k, field, by))
+end
+local function set(k, m, field, value)
+  m[field] = value
+  redis.call('HSET', k, field, value)
+end
+
+-- model.can_take, exactly
+local function can_take(a, cfg, ch)
+  if a.presence ~= 'available' then return false end
+  local cap = cfg.capacity[ch] or 0
+  if num(a['l:' .. ch]) >= cap then return false end
+  for _, b in ipairs(cfg.blocking) do
+    if b ~= ch and num(a['l:' .. b]) > 0 then return false end
+  end
+  return true
+end
+
+-- AgentRecord.derived_state, exactly
+local function derived(a)
+  if a.presence ~= 'available' then return a.presence end
+  local held = 0
+  for f, v in pairs(a) do
+    if string.sub(f, 1, 2) == 'l:' then held = held + tonumber(v) end
+  end
+  local wrapping, offers = num(a.wrapping), num(a.offers)
+  if held > wrapping + offers then return 'busy' end
+  if wrapping > 0 then return 'wrapup' end
+  return 'available'
+end
+
+local function restate(ak, a, now)
+  local s = derived(a)
+  if s ~= a.state then
+    a.state, a.state_since = s, now
+    redis.call('HSET', ak, 'state', s, 'state_since', now)
+  end
+end
+
+local function fits(a, cfg)
+  local out = {}
+  for ch, _ in pairs(cfg.capacity) do out[ch] = can_take(a, cfg, ch) end
+  return out
+end
+
+-- the free lists of the agent's queues (longest idle first = lowest idle_since); `before` (what `fits` said
+-- before the change) limits the work to the channels whose answer changed
+local function index_free(id, a, cfg, before)
+  local now = fits(a, cfg)
+  for _, q in ipairs(cfg.queues) do
+    for ch, fit in pairs(now) do
+      if not before or before[ch] ~= fit then
+        if fit then
+          redis.call('ZADD', key('free', q, ch), a.idle_since, id)
+        else
+          redis.call('ZREM', key('free', q, ch), id)
+        end
+      end
+    end
+  end
+end
+
+-- the free lists and the signed-in sets of the agent's queues, all of them
+local function index(id, a, cfg)
+  for _, q in ipairs(cfg.queues) do
+    if a.presence ~= 'offline' then
+      redis.call('SADD', key('signed-in', q), id)
+    else
+      redis.call('SREM', key('signed-in', q), id)
+    end
+  end
+  index_free(id, a, cfg, nil)
+end
+
+local function unindex(id, cfg)
+  for _, q in ipairs(cfg.queues) do
+    redis.call('SREM', key('signed-in', q), id)
+    for ch, _ in pairs(cfg.capacity) do redis.call('ZREM', key('free', q, ch), id) end
+  end
+end
+
+local function load_agent(id)
+  local ak = key('agent', id)
+  local a = hmap(ak)
+  if not a.config then return nil end
+  return ak, a, cjson.decode(a.config)
+end
+
+-- replies are one JSON string (cjson): one bulk reply instead of two per field, parsed in C by the client
+local function reply(v) return cjson.encode(v) end
+local function task_map(id) return (hmap(key('task', id))) end
+local function read_agent(id)
+  local a = hmap(key('agent', id))
+  if not a.config then return false end
+  return {h = a, t = redis.call('SMEMBERS', key('agent-tasks', id))}
+end
+
+-- one contact of `ch` less on the agent: it is idle from `now` and goes to the back of the free lists
+local function free_one(ak, a, cfg, ch, now)
+  incr(ak, a, 'l:' .. ch, -1)
+  set(ak, a, 'idle_since', now)
+  restate(ak, a, now)
+  index_free(a.id, a, cfg, nil)   -- idle_since moved: every list it is on gets the new score
+end
+
+local function is_queue_bucket(bucket) return string.sub(bucket, 1, 1) == 'q' end
+
+local function bucket_add(t)
+  redis.call('ZADD', key('bucket', t.bucket), t.key, t.m)
+  redis.call('ZADD', key('queued', t.queue), t.queued_at, t.id)
+  if is_queue_bucket(t.bucket) then redis.call('SADD', key('buckets', t.queue), t.bucket) end
+end
+
+local function bucket_remove(t)
+  local bk = key('bucket', t.bucket)
+  redis.call('ZREM', bk, t.m)
+  redis.call('ZREM', key('queued', t.queue), t.id)
+  if is_queue_bucket(t.bucket) and redis.call('EXISTS', bk) == 0 then
+    redis.call('SREM', key('buckets', t.queue), t.bucket)
+  end
+end
+
+-- a timer: numbered, so that timers due at the same instant pop in the order they were scheduled
+local function add_timer(at, kind, ref)
+  local member = string.format('%016d', redis.call('INCR', key('timer-seq'))) .. SEP .. kind .. SEP .. ref
+  redis.call('ZADD', key('timers'), at, member)
+  return member
+end
+
+-- an open offer disappears: its record, its place among the agent's offers, its timer
+local function offer_remove(o)
+  redis.call('DEL', key('offer', o.id))
+  redis.call('ZREM', key('agent-offers', o.agent_id), o.id)
+  redis.call('ZREM', key('timers'), o.timer)
+end
+
+-- bucket names are routing.model.bucket_name / preferred_bucket: kind SEP owner SEP channel [SEP requirement]
+local function bucket_channel(b)
+  local first = string.find(b, SEP, 1, true)
+  local second = string.find(b, SEP, first + 1, true)
+  local third = string.find(b, SEP, second + 1, true)
+  return string.sub(b, second + 1, (third or 0) - 1)
+end
+local function preferred_bucket(id, ch) return 'a' .. SEP .. id .. SEP .. ch end
+
+local function heads(b)
+  local out = {}
+  for _, m in ipairs(redis.call('ZRANGE', key('bucket', b), 0, VIEW_HEADS - 1)) do
+    out[#out + 1] = task_map(string.sub(m, 17))
+  end
+  return out
+end
+
+-- Snapshots returned with a write, in the same atomic step, so that the reads the engine makes next cost no
+-- round trip: an agent with what its next dispatch reads (Router._best_for: the bucket lists of its queues and
+-- the heads of the buckets it can take now), and the first free agents of a (queue, channel) (_dispatch_task).
+local function agent_view(id)
+  local ag = read_agent(id)
+  if not ag then return false end
+  local a = ag.h
+  if a.presence ~= 'available' then return {a = ag} end
+  local cfg = cjson.decode(a.config)
+  local open = false
+  for _, fit in pairs(fits(a, cfg)) do open = open or fit end
+  if not open then return {a = ag} end   -- full: the engine reads no bucket for it
+  local qs, hs = {}, {}
+  for _, q in ipairs(cfg.queues) do
+    local bs = redis.call('SMEMBERS', key('buckets', q))
+    qs[q] = bs
+    for _, b in ipairs(bs) do
+      if can_take(a, cfg, bucket_channel(b)) then hs[b] = heads(b) end
+    end
+  end
+  for ch, _ in pairs(cfg.capacity) do
+    if can_take(a, cfg, ch) then hs[preferred_bucket(id, ch)] = heads(preferred_bucket(id, ch)) end
+  end
+  return {a = ag, q = qs, h = hs}
+end
+
+local function free_view(q, ch)
+  local out = {}
+  for _, id in ipairs(redis.call('ZRANGE', key('free', q, ch), 0, FREE_PAGE - 1)) do out[#out + 1] = read_agent(id) end
+  return {q = q, c = ch, a = out}
+end
+"""
+
+# Every script of the store takes one extra, last argument: the store's write-behind operations (JSON, or ""),
+# applied before the script's own work, in the same atomic step; so they cost no round trip of their own.
+#   ["i", scope, counter, value] -> HINCRBYFLOAT (and remember the scope);  ["t", at, kind, ref] -> a timer
+WRITE_BEHIND = r"""
+local WRITE_BEHIND = table.remove(ARGV)
+if WRITE_BEHIND ~= '' then
+  for _, op in ipairs(cjson.decode(WRITE_BEHIND)) do
+    if op[1] == 'i' then
+      redis.call('HINCRBYFLOAT', key('counters', op[2]), op[3], op[4])
+      redis.call('SADD', key('counter-scopes'), op[2])
+    else
+      add_timer(op[2], op[3], op[4])
+    end
+  end
+end
+"""
+
+SCRIPTS: dict[str, str] = {}
+
+# ---- agents ----------------------------------------------------------------------------------------------------
+# ARGV: prefix, agent id, config JSON, now -> {v = agent view}
+SCRIPTS["put_agent"] = r"""
+local id, config, now = ARGV[2], ARGV[3], ARGV[4]
+local ak = key('agent', id)
+local old = redis.call('HGET', ak, 'config')
+if old then
+  unindex(id, cjson.decode(old))
+else
+  redis.call('HSET', ak, 'id', id, 'presence', 'offline', 'state', 'offline', 'state_since', now,
+             'idle_since', now, 'wrapping', 0, 'offers', 0, 'missed', 0)
+  redis.call('SADD', key('agents'), id)
+end
+redis.call('HSET', ak, 'config', config)
+local _, a, cfg = load_agent(id)
+index(id, a, cfg)
+return reply({v = agent_view(id)})
+"""
+
+# ARGV: prefix, agent id, presence, has reason (0/1), reason, now -> {v = agent view, or false: no agent}
+SCRIPTS["set_presence"] = r"""
+local id, presence, now = ARGV[2], ARGV[3], ARGV[6]
+local ak, a, cfg = load_agent(id)
+if not ak then return reply({v = false}) end
+local became_available = presence == 'available' and a.presence ~= 'available'
+set(ak, a, 'presence', presence)
+if ARGV[4] == '1' then set(ak, a, 'reason', ARGV[5]) else a.reason = nil; redis.call('HDEL', ak, 'reason') end
+if became_available then
+  set(ak, a, 'missed', '0')
+  set(ak, a, 'idle_since', now)
+end
+restate(ak, a, now)
+index(id, a, cfg)
+return reply({v = agent_view(id)})
+"""
+
+# ARGV: prefix -> every agent, by id, each with its counters (c): what the metrics read next, in one step
+SCRIPTS["list_agents"] = r"""
+local ids = redis.call('SMEMBERS', key('agents'))
+table.sort(ids)
+local out = {}
+for _, id in ipairs(ids) do
+  local ag = read_agent(id)
+  if ag then
+    ag.c = hmap(key('counters', 'agent:' .. id))
+    out[#out + 1] = ag
+  end
+end
+return reply(out)
+"""
+
+# ARGV: prefix, agent id -> {v = agent view}
+SCRIPTS["agent_view"] = r"""
+return reply({v = agent_view(ARGV[2])})
+"""
+
+# ARGV: prefix, queue, channel, start, count -> agents of the free list, longest idle first
+SCRIPTS["free_page"] = r"""
+local ids = redis.call('ZRANGE', key('free', ARGV[2], ARGV[3]), ARGV[4], tonumber(ARGV[4]) + tonumber(ARGV[5]) - 1)
+local out = {}
+for _, id in ipairs(ids) do out[#out + 1] = read_agent(id) end
+return reply(out)
+"""
+
+# ---- tasks -----------------------------------------------------------------------------------------------------
+# ARGV: prefix, task id, the task's fields as one JSON object of strings -> {ok, t = task, f = free view}
+SCRIPTS["add_task"] = r"""
+local tk = key('task', ARGV[2])
+if redis.call('EXISTS', tk) == 1 then return reply({ok = false}) end
+local flat = {}
+for field, value in pairs(cjson.decode(ARGV[3])) do flat[#flat + 1] = field; flat[#flat + 1] = value end
+redis.call('HSET', tk, unpack(flat))
+local t = hmap(tk)
+bucket_add(t)
+redis.call('ZADD', key('active'), t.enqueued_at, t.id)
+local f = false
+if is_queue_bucket(t.bucket) then f = free_view(t.queue, bucket_channel(t.bucket)) end
+return reply({ok = true, t = t, f = f})
+"""
+
+# ARGV: prefix, task ids... -> per task its hash ({} when missing)
+SCRIPTS["read_tasks"] = r"""
+local out = {}
+for i = 2, #ARGV do out[#out + 1] = task_map(ARGV[i]) end
+return reply(out)
+"""
+
+# ARGV: prefix, bucket, limit -> the head tasks of the bucket
+SCRIPTS["read_bucket"] = r"""
+local members = redis.call('ZRANGE', key('bucket', ARGV[2]), 0, tonumber(ARGV[3]) - 1)
+local out = {}
+for _, m in ipairs(members) do out[#out + 1] = task_map(string.sub(m, 17)) end
+return reply(out)
+"""
+
+# ARGV: prefix, queue -> the queued task with the smallest queued_at, or false
+SCRIPTS["oldest"] = r"""
+local ids = redis.call('ZRANGE', key('queued', ARGV[2]), 0, 0)
+if #ids == 0 then return reply(false) end
+return reply(task_map(ids[1]))
+"""
+
+# ARGV: prefix, task id -> 0-based rank in its bucket, or false
+SCRIPTS["position"] = r"""
+local t = redis.call('HMGET', key('task', ARGV[2]), 'state', 'bucket', 'm')
+if t[1] ~= 'queued' then return false end
+return redis.call('ZRANK', key('bucket', t[2]), t[3])
+"""
+
+# ARGV: prefix, task id, queue, bucket, key, requirement, queued_at, step, priority, preferred_until
+#   -> {t = moved task}, or false when the task is not queued
+SCRIPTS["move_task"] = r"""
+local tk = key('task', ARGV[2])
+local t = hmap(tk)
+if t.state ~= 'queued' then return false end
+bucket_remove(t)
+redis.call('HSET', tk, 'queue', ARGV[3], 'bucket', ARGV[4], 'key', ARGV[5], 'requirement', ARGV[6],
+           'queued_at', ARGV[7], 'step', ARGV[8], 'priority', ARGV[9], 'preferred_until', ARGV[10])
+local moved = hmap(tk)
+bucket_add(moved)
+return reply({t = moved})
+"""
+
+# ---- offers and the conversation -------------------------------------------------------------------------------
+# ARGV: prefix, task id, offer id, agent id, queue, channel, made_at, expires_at -> {ok, t = task, v = agent view}
+# The offer's timer is scheduled here, in the same step: a node dying right after a claim leaves an offer that
+# still expires.
+SCRIPTS["claim"] = r"""
+local task_id, offer_id, agent_id, ch, made_at, expires_at = ARGV[2], ARGV[3], ARGV[4], ARGV[6], ARGV[7], ARGV[8]
+local tk = key('task', task_id)
+if redis.call('HGET', tk, 'state') ~= 'queued' then return reply({ok = false, v = agent_view(agent_id)}) end
+local ak, a, cfg = load_agent(agent_id)
+if not ak or not can_take(a, cfg, ch) then return reply({ok = false, v = agent_view(agent_id)}) end
+local before = fits(a, cfg)
+bucket_remove(hmap(tk))
+redis.call('HSET', tk, 'state', 'offered', 'offer_id', offer_id, 'agent_id', agent_id)
+incr(ak, a, 'l:' .. ch, 1)
+incr(ak, a, 'offers', 1)
+redis.call('SADD', key('agent-tasks', agent_id), task_id)
+redis.call('HSET', key('offer', offer_id), 'id', offer_id, 'task_id', task_id, 'agent_id', agent_id,
+           'queue', ARGV[5], 'channel', ch, 'made_at', made_at, 'expires_at', expires_at,
+           'timer', add_timer(expires_at, 'offer', offer_id))
+-- scored by a per-agent claim count: offers_of lists them in the order they were made, as MemoryStore does
+redis.call('ZADD', key('agent-offers', agent_id), redis.call('HINCRBY', ak, 'claims', 1), offer_id)
+restate(ak, a, made_at)
+index_free(agent_id, a, cfg, before)
+return reply({ok = true, t = task_map(task_id), v = agent_view(agent_id)})
+"""
+
+# ARGV: prefix, offer ids... -> per offer its hash ({} when gone)
+SCRIPTS["read_offers"] = r"""
+local out = {}
+for i = 2, #ARGV do out[#out + 1] = (hmap(key('offer', ARGV[i]))) end
+return reply(out)
+"""
+
+# ARGV: prefix, agent id -> the agent's open offers
+SCRIPTS["offers_of"] = r"""
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', key('agent-offers', ARGV[2]), 0, -1)) do
+  out[#out + 1] = (hmap(key('offer', id)))
+end
+return reply(out)
+"""
+
+# ARGV: prefix, offer id, now -> {t = assigned task, v = agent view}, or false when the offer is gone
+SCRIPTS["accept"] = r"""
+local now = ARGV[3]
+local o = hmap(key('offer', ARGV[2]))
+if not o.id then return false end
+offer_remove(o)
+local tk = key('task', o.task_id)
+redis.call('HSET', tk, 'state', 'assigned', 'assigned_at', now)
+redis.call('HDEL', tk, 'offer_id')
+local ak, a = load_agent(o.agent_id)
+incr(ak, a, 'offers', -1)
+set(ak, a, 'missed', '0')
+restate(ak, a, now)
+return reply({t = task_map(o.task_id), v = agent_view(o.agent_id)})
+"""
+
+# ARGV: prefix, offer id, now, missed (0/1), exclude_until -> {o = offer, t = task, v = agent view} or false
+SCRIPTS["release"] = r"""
+local now = ARGV[3]
+local o = hmap(key('offer', ARGV[2]))
+if not o.id then return false end
+offer_remove(o)
+local tk = key('task', o.task_id)
+redis.call('HSET', tk, 'state', 'queued', 'x:' .. o.agent_id, ARGV[5])
+redis.call('HDEL', tk, 'offer_id', 'agent_id')
+local t = hmap(tk)
+bucket_add(t)
+local ak, a, cfg = load_agent(o.agent_id)
+incr(ak, a, 'offers', -1)
+redis.call('SREM', key('agent-tasks', o.agent_id), o.task_id)
+if ARGV[4] == '1' then incr(ak, a, 'missed', 1) end
+free_one(ak, a, cfg, o.channel, now)
+return reply({o = o, t = t, v = agent_view(o.agent_id)})
+"""
+
+# ARGV: prefix, task id, now -> {t = task in wrap-up, v = agent view}, or false
+SCRIPTS["end_task"] = r"""
+local tk = key('task', ARGV[2])
+local t = hmap(tk)
+if t.state ~= 'assigned' then return false end
+redis.call('HSET', tk, 'state', 'wrapup', 'ended_at', ARGV[3])
+local ak, a = load_agent(t.agent_id)
+incr(ak, a, 'wrapping', 1)
+restate(ak, a, ARGV[3])
+return reply({t = task_map(ARGV[2]), v = agent_view(t.agent_id)})
+"""
+
+# ARGV: prefix, task id, now, seconds an ended task stays readable -> {t = closed task, v}, or false
+SCRIPTS["close_task"] = r"""
+local tk, now = key('task', ARGV[2]), ARGV[3]
+local t = hmap(tk)
+if t.state ~= 'wrapup' then return false end
+redis.call('HSET', tk, 'state', 'closed', 'closed_at', now)
+redis.call('EXPIRE', tk, ARGV[4])
+redis.call('ZREM', key('active'), t.id)
+local ak, a, cfg = load_agent(t.agent_id)
+incr(ak, a, 'wrapping', -1)
+redis.call('SREM', key('agent-tasks', t.agent_id), t.id)
+free_one(ak, a, cfg, t.channel, now)
+return reply({t = task_map(ARGV[2]), v = agent_view(t.agent_id)})
+"""
+
+# ARGV: prefix, task id, final state, now, retention seconds -> {b = task before, o = offer or false, v} or false
+SCRIPTS["drop_task"] = r"""
+local tk, now = key('task', ARGV[2]), ARGV[4]
+local t = hmap(tk)
+if t.state ~= 'queued' and t.state ~= 'offered' then return false end
+local o = false
+if t.state == 'queued' then
+  bucket_remove(t)
+else
+  o = hmap(key('offer', t.offer_id))
+  offer_remove(o)
+  local ak, a, cfg = load_agent(o.agent_id)
+  incr(ak, a, 'offers', -1)
+  redis.call('SREM', key('agent-tasks', o.agent_id), t.id)
+  free_one(ak, a, cfg, o.channel, now)
+end
+redis.call('HSET', tk, 'state', ARGV[3], 'ended_at', now, 'closed_at', now)
+redis.call('EXPIRE', tk, ARGV[5])
+redis.call('HDEL', tk, 'offer_id')
+redis.call('ZREM', key('active'), t.id)
+return reply({b = t, o = o, v = o and agent_view(o.agent_id)})
+"""
+
+# ---- timers and counters ---------------------------------------------------------------------------------------
+# ARGV: prefix, now, limit -> {member, score, ...} popped, earliest first
+SCRIPTS["due"] = r"""
+local tk = key('timers')
+local items = redis.call('ZRANGEBYSCORE', tk, '-inf', ARGV[2], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
+for i = 1, #items, 2 do redis.call('ZREM', tk, items[i]) end
+return items
+"""
+
+# ARGV: prefix
+SCRIPTS["reset_counters"] = r"""
+for _, scope in ipairs(redis.call('SMEMBERS', key('counter-scopes'))) do redis.call('DEL', key('counters', scope)) end
+redis.call('DEL', key('counter-scopes'))
+"""
+
+# ARGV: prefix (then the write-behind operations, as every script) -> nothing: only applies them
+SCRIPTS["flush"] = ""

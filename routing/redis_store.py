@@ -1,0 +1,414 @@
+"""`RedisStore`: routing state in Redis, shared by every router process on every machine (`CC_REDIS_URL`).
+
+Same semantics as `MemoryStore` (the contract is `routing.store.Store`). Each transition that must be atomic is
+one Lua script (`routing.redis_scripts`, registered once per store with `register_script`), so router nodes racing
+on one Redis never offer a contact twice nor put an agent over capacity. Keys come from `routing.redis_keys`.
+Everything lives in Redis, nothing in the process: a router killed at any point loses no queued contact, and its
+open offers expire through the shared `timers` set that any node's `tick()` pops.
+
+Round trips are the cost of a decision, so two things save them, both invisible to the engine:
+* Snapshots: a write script also returns, from the same atomic step, what the engine reads next (the agent, its
+  buckets and their heads; a new task and the first free agents of its queue). Those reads are answered from the
+  snapshot until this store makes its next round trip (and for at most `SNAPSHOT_TTL_S`): they see exactly the
+  state right after this client's last command, as if they had run then.
+* Write-behind: counter increments and timers (`incr`, `schedule`) ride inside this store's next script (applied
+  first, in the same atomic step), or go on their own after at most 5 ms. Offer timers never
+  wait: `claim` writes them in the same step as the offer, so an offer always expires even if its node dies.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from routing.errors import RoutingError
+from routing.model import AgentConfig, AgentRecord, OfferRecord, QueueConfig, TaskRecord
+from routing.redis_codec import (
+    AgentDecoder,
+    decode_offer,
+    decode_queue,
+    decode_task,
+    encode_agent_config,
+    encode_queue,
+    encode_task,
+    exact,
+    items,
+    text,
+)
+from routing.redis_keys import Keys, parse_timer_member
+from routing.redis_scripts import FREE_PAGE, HELPERS, SCRIPTS, VIEW_HEADS, WRITE_BEHIND
+
+log = logging.getLogger(__name__)
+SNAPSHOT_TTL_S = 0.02
+WRITE_BEHIND_S = 0.005   # pending counter increments and timers go alone after this, if no command took them
+METRICS_TTL_S = 1.0   # counters read with every agent serve the metrics computed next (at most this stale)
+_FREE_PAGES = (FREE_PAGE, 16, 64, 256, 1024, 1 << 30)   # free agents are read lazily: callers usually stop early
+
+
+@dataclass
+class _Snapshot:
+    """What the last script returned: valid until this store's next round trip, and `until` (monotonic s;
+    not the loop's clock: asyncio.get_running_loop() costs a getpid() system call on Python 3.11)."""
+    until: float
+    agent: AgentRecord | None = None
+    queues: Mapping[str, Any] = field(default_factory=dict)      # queue -> its non-empty queue buckets
+    heads: Mapping[str, Any] = field(default_factory=dict)       # bucket -> its first VIEW_HEADS task hashes
+    tasks: dict[str, TaskRecord] = field(default_factory=dict)
+    free: tuple[str, str, list[Any]] | None = None               # (queue, channel, first page of free agents)
+    counters: dict[str, dict[str, float]] = field(default_factory=dict)   # scope -> counters
+
+
+class RedisStore:
+    """Routing state in Redis (see `routing.store.Store` for the contract, docs/routing.md for the key layout).
+
+    `redis` is a `redis.asyncio.Redis` client (either `decode_responses` setting); all keys start with `prefix`.
+    Ended tasks (closed, abandoned, overflowed) stay readable for `ended_ttl_s`, then Redis forgets them.
+    """
+
+    def __init__(self, redis: aioredis.Redis, prefix: str = "cc:", *, ended_ttl_s: int = 86_400) -> None:
+        if isinstance(ended_ttl_s, bool) or not isinstance(ended_ttl_s, int) or ended_ttl_s < 1:
+            raise ValueError(f"ended_ttl_s must be a positive integer, not {ended_ttl_s!r}")
+        self.redis = redis
+        self._ended_ttl = str(ended_ttl_s)
+        self.keys = Keys(prefix)
+        self._scripts: dict[str, AsyncScript] = {name: redis.register_script(HELPERS + WRITE_BEHIND + body)
+                                                 for name, body in SCRIPTS.items()}
+        self._agent = AgentDecoder()
+        self._claimed_timers: set[tuple[str, str, float]] = set()   # offer timers `claim` wrote (`schedule`)
+        self._pending: list[list[str]] = []         # write-behind operations (see redis_scripts.WRITE_BEHIND)
+        self._flush_timer: asyncio.TimerHandle | None = None   # sends pending writes if no command takes them
+        self._flushes: set[asyncio.Task[None]] = set()
+        self._inflight: asyncio.Future[None] | None = None   # a write-behind flush on the wire
+        self._snap: _Snapshot | None = None
+        self.round_trips = 0                        # commands or pipelines sent (benchmarks, monitoring)
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "cc:", **kw: Any) -> RedisStore:
+        """A store on a new client for `url` (redis://, rediss:// or unix://)."""
+        return cls(aioredis.Redis.from_url(url), prefix, **kw)
+
+    async def close(self) -> None:
+        """Send what is pending, then close the Redis client's connections."""
+        await self.flush()
+        await self.redis.aclose()
+
+    # ---- round trips ---------------------------------------------------------------------------------------
+    async def _send(self, command: tuple[Any, ...], script: AsyncScript | None = None) -> Any:
+        """One round trip; an unreachable Redis is RoutingError `store_unavailable`."""
+        try:
+            return await self._round_trip(command, script)
+        except (RedisConnectionError, RedisTimeoutError) as e:
+            raise RoutingError("store_unavailable", f"the routing store (Redis) is unreachable: {e}") from e
+
+    async def _round_trip(self, command: tuple[Any, ...], script: AsyncScript | None) -> Any:
+        """A script carries the pending write-behind operations as its last argument; a plain command goes after
+        the `flush` script in one pipeline. NOSCRIPT (Redis restarted, or its script cache flushed) loads the
+        script and runs it again: a refused script did nothing."""
+        self._snap = None
+        self.round_trips += 1
+        if self._inflight is not None:
+            await self._inflight   # keep this client's writes in order
+        pending = self._take_pending()
+        if script is not None:
+            return await script(keys=[], args=[*command[3:], pending])
+        if not pending:
+            return await self.redis.execute_command(*command)
+        flush = self._scripts["flush"]
+        pipe = self.redis.pipeline(transaction=False)   # one connection: Redis runs them in this order
+        pipe.execute_command("EVALSHA", flush.sha, 0, self.keys.prefix, pending)
+        pipe.execute_command(*command)
+        done, result = await pipe.execute(raise_on_error=False)
+        if isinstance(done, NoScriptError):
+            await flush(keys=[], args=[self.keys.prefix, pending])
+            result = await self.redis.execute_command(*command)
+        elif isinstance(done, Exception):
+            log.error("routing write-behind failed: %s", done)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def _take_pending(self) -> str:
+        pending, self._pending = self._pending, []
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        return json.dumps(pending, separators=(",", ":")) if pending else ""
+
+    async def _run(self, name: str, *args: Any) -> Any:
+        """Run a script; its reply is one JSON document (or a plain integer/nil)."""
+        script = self._scripts[name]
+        reply = await self._send(("EVALSHA", script.sha, 0, self.keys.prefix, *args), script)
+        return json.loads(reply) if isinstance(reply, (bytes, str)) else reply
+
+    def _buffer(self, *operations: list[str]) -> None:
+        self._pending.extend(operations)
+        if self._flush_timer is None:   # the engine's next command usually takes them along before this fires
+            self._flush_timer = asyncio.get_running_loop().call_later(WRITE_BEHIND_S, self._flush_alone)
+
+    def _flush_alone(self) -> None:
+        self._flush_timer = None
+        task = asyncio.get_running_loop().create_task(self._flush_logged())
+        self._flushes.add(task)   # a strong reference until it is done
+        task.add_done_callback(self._flushes.discard)
+
+    async def _flush_logged(self) -> None:
+        try:
+            await self.flush()
+        except Exception:   # Redis unreachable: the writes are lost, routing goes on and reports it
+            log.exception("routing write-behind flush failed")
+
+    async def flush(self) -> None:
+        """Send the pending write-behind operations now."""
+        if not self._pending:
+            return
+        pending = self._take_pending()
+        done = self._inflight = asyncio.get_running_loop().create_future()
+        self.round_trips += 1
+        try:
+            await self._scripts["flush"](keys=[], args=[self.keys.prefix, pending])
+        finally:
+            self._inflight = None
+            done.set_result(None)
+
+    # ---- snapshots -----------------------------------------------------------------------------------------
+    def _fresh(self) -> _Snapshot | None:
+        snap = self._snap
+        if snap is not None and time.monotonic() > snap.until:
+            snap = self._snap = None
+        return snap
+
+    def _remember(self, reply: Mapping[str, Any]) -> _Snapshot:
+        """Keep what a script returned for the reads that follow it."""
+        snap = _Snapshot(time.monotonic() + SNAPSHOT_TTL_S)
+        view = reply.get("v")
+        if view:
+            snap.agent = self._agent(view["a"])
+            if isinstance(view.get("q"), dict):
+                snap.queues = view["q"]
+            if isinstance(view.get("h"), dict):
+                snap.heads = view["h"]
+        if reply.get("t"):
+            task = decode_task(reply["t"])
+            assert task is not None
+            snap.tasks[task.id] = task
+        if reply.get("f"):
+            snap.free = (reply["f"]["q"], reply["f"]["c"], items(reply["f"]["a"]))
+        self._snap = snap
+        return snap
+
+    # ---- configuration ------------------------------------------------------------------------------------
+    async def put_queue(self, config: QueueConfig) -> None:
+        await self._send(("HSET", self.keys.key("queues"), config.name, encode_queue(config)))
+
+    async def get_queue(self, name: str) -> QueueConfig | None:
+        raw = await self._send(("HGET", self.keys.key("queues"), name))
+        return decode_queue(raw) if raw is not None else None
+
+    async def list_queues(self) -> list[QueueConfig]:
+        raw = await self._send(("HGETALL", self.keys.key("queues")))
+        return sorted((decode_queue(v) for v in raw.values()), key=lambda q: q.name)
+
+    async def put_agent(self, config: AgentConfig, now: float) -> AgentRecord:
+        agent = self._remember(await self._run("put_agent", config.id, encode_agent_config(config),
+                                               exact(now))).agent
+        assert agent is not None
+        return agent
+
+    async def get_agent(self, agent_id: str) -> AgentRecord | None:
+        snap = self._fresh()
+        if snap is not None and snap.agent is not None and snap.agent.id == agent_id:
+            return snap.agent
+        return self._remember(await self._run("agent_view", agent_id)).agent
+
+    async def list_agents(self) -> list[AgentRecord]:
+        """Every agent, by id; their counters come along (queue and agent metrics read them next)."""
+        replies = items(await self._run("list_agents"))
+        snap = self._snap = _Snapshot(time.monotonic() + METRICS_TTL_S)
+        agents = []
+        for reply in replies:
+            agent = self._agent(reply)
+            assert agent is not None
+            agents.append(agent)
+            snap.counters["agent:" + agent.id] = {k: float(v) for k, v in dict(reply["c"]).items()}
+        return agents
+
+    async def set_presence(self, agent_id: str, presence: str, reason: str | None, now: float) -> AgentRecord:
+        reply = await self._run("set_presence", agent_id, presence, "0" if reason is None else "1", reason or "",
+                                exact(now))
+        agent = self._remember(reply).agent
+        if agent is None:
+            raise RoutingError("unknown_agent", f"unknown agent {agent_id!r}")
+        return agent
+
+    async def signed_in(self, queue: str) -> int:
+        return int(await self._send(("SCARD", self.keys.key("signed-in", queue))))
+
+    async def free_agents(self, queue: str, channel: str) -> AsyncIterator[AgentRecord]:
+        seen: set[str] = set()
+        start = 0
+        snap = self._fresh()
+        for size in _FREE_PAGES:
+            if start == 0 and snap is not None and snap.free is not None and snap.free[:2] == (queue, channel):
+                page = snap.free[2]
+            else:
+                page = items(await self._run("free_page", queue, channel, start, size))
+            for reply in page:
+                agent = self._agent(reply)
+                if agent is not None and agent.id not in seen:   # the list may shift between pages
+                    seen.add(agent.id)
+                    yield agent
+            if len(page) < size:
+                return
+            start += size
+
+    # ---- waiting tasks -------------------------------------------------------------------------------------
+    async def add_task(self, task: TaskRecord) -> bool:
+        reply = await self._run("add_task", task.id, encode_task(task))
+        if not reply["ok"]:
+            return False
+        self._remember(reply)
+        task.state = "queued"
+        return True
+
+    async def get_task(self, task_id: str) -> TaskRecord | None:
+        snap = self._fresh()
+        if snap is not None and task_id in snap.tasks:
+            return snap.tasks[task_id]
+        return decode_task(items(await self._run("read_tasks", task_id))[0])
+
+    async def buckets(self, queue: str) -> list[str]:
+        snap = self._fresh()
+        if snap is not None and queue in snap.queues:
+            return sorted(items(snap.queues[queue]))
+        return sorted(text(b) for b in await self._send(("SMEMBERS", self.keys.key("buckets", queue))))
+
+    async def waiting(self, bucket: str, limit: int) -> list[TaskRecord]:
+        if limit <= 0:
+            return []
+        snap = self._fresh()
+        if snap is not None and bucket in snap.heads:
+            heads = items(snap.heads[bucket])
+            if limit <= len(heads) or len(heads) < VIEW_HEADS:   # the snapshot holds all that was asked
+                return [t for t in map(decode_task, heads[:limit]) if t is not None]
+        return [t for t in map(decode_task, items(await self._run("read_bucket", bucket, limit))) if t is not None]
+
+    async def move_task(self, task_id: str, *, queue: str, bucket: str, key: float, requirement: str,
+                        queued_at: float, step: int, priority: int, preferred_until: float) -> TaskRecord | None:
+        reply = await self._run("move_task", task_id, queue, bucket, exact(key), requirement, exact(queued_at),
+                                str(int(step)), str(int(priority)), exact(preferred_until))
+        return decode_task(reply["t"]) if reply else None
+
+    async def waiting_count(self, queue: str) -> int:
+        return int(await self._send(("ZCARD", self.keys.key("queued", queue))))
+
+    async def oldest_waiting(self, queue: str) -> TaskRecord | None:
+        return decode_task(await self._run("oldest", queue))
+
+    async def position(self, task_id: str) -> int | None:
+        rank = await self._run("position", task_id)
+        return None if rank is None else int(rank)
+
+    async def active_tasks(self) -> list[TaskRecord]:
+        ids = [text(i) for i in await self._send(("ZRANGE", self.keys.key("active"), 0, -1))]
+        out: list[TaskRecord] = []
+        for i in range(0, len(ids), 1000):   # bounded script runs: other nodes keep going meanwhile
+            out.extend(t for t in map(decode_task, items(await self._run("read_tasks", *ids[i:i + 1000])))
+                       if t is not None)
+        return out
+
+    # ---- offers and the conversation ----------------------------------------------------------------------
+    async def claim(self, task_id: str, offer: OfferRecord) -> bool:
+        reply = await self._run("claim", task_id, offer.id, offer.agent_id, offer.queue, offer.channel,
+                                exact(offer.made_at), exact(offer.expires_at))
+        self._remember(reply)
+        if reply["ok"]:
+            if len(self._claimed_timers) > 1000:
+                self._claimed_timers.clear()
+            self._claimed_timers.add(("offer", offer.id, offer.expires_at))
+        return bool(reply["ok"])
+
+    async def get_offer(self, offer_id: str) -> OfferRecord | None:
+        return decode_offer(items(await self._run("read_offers", offer_id))[0])
+
+    async def offers_of(self, agent_id: str) -> list[OfferRecord]:
+        return [o for o in map(decode_offer, items(await self._run("offers_of", agent_id))) if o is not None]
+
+    async def accept(self, offer_id: str, now: float) -> TaskRecord | None:
+        reply = await self._run("accept", offer_id, exact(now))
+        if not reply:
+            return None
+        return self._remember(reply).tasks.get(reply["t"]["id"])
+
+    async def release(self, offer_id: str, now: float, *, missed: bool,
+                      exclude_until: float) -> tuple[OfferRecord, TaskRecord, AgentRecord] | None:
+        reply = await self._run("release", offer_id, exact(now), "1" if missed else "0", exact(exclude_until))
+        if not reply:
+            return None
+        snap = self._remember(reply)
+        offer, task = decode_offer(reply["o"]), snap.tasks.get(reply["o"]["task_id"])
+        assert offer is not None and task is not None and snap.agent is not None
+        return offer, task, snap.agent
+
+    async def end_task(self, task_id: str, now: float) -> TaskRecord | None:
+        reply = await self._run("end_task", task_id, exact(now))
+        return self._remember(reply).tasks.get(task_id) if reply else None
+
+    async def close_task(self, task_id: str, now: float) -> TaskRecord | None:
+        reply = await self._run("close_task", task_id, exact(now), self._ended_ttl)
+        return self._remember(reply).tasks.get(task_id) if reply else None
+
+    async def drop_task(self, task_id: str, state: str,
+                        now: float) -> tuple[TaskRecord, OfferRecord | None] | None:
+        reply = await self._run("drop_task", task_id, state, exact(now), self._ended_ttl)
+        if not reply:
+            return None
+        self._remember({"v": reply["v"]})
+        before = decode_task(reply["b"])
+        assert before is not None
+        return before, decode_offer(reply["o"])
+
+    # ---- timers --------------------------------------------------------------------------------------------
+    async def schedule(self, at: float, kind: str, ref: str) -> None:
+        timer = (kind, ref, at)
+        if timer in self._claimed_timers:   # `claim` wrote this very timer atomically with the offer
+            self._claimed_timers.discard(timer)
+            return
+        self._buffer(["t", exact(at), kind, ref])
+
+    async def due(self, now: float, limit: int = 1000) -> list[tuple[float, str, str]]:
+        reply = await self._run("due", exact(now), int(limit))
+        out = []
+        for member, at in zip(reply[::2], reply[1::2], strict=True):
+            kind, ref = parse_timer_member(text(member))
+            out.append((float(at), kind, ref))
+        return out
+
+    async def next_due(self) -> float | None:
+        first = await self._send(("ZRANGE", self.keys.key("timers"), 0, 0, "WITHSCORES"))
+        if not first:
+            return None
+        return float(first[0][1] if isinstance(first[0], (list, tuple)) else first[1])   # RESP3 or RESP2
+
+    # ---- counters ------------------------------------------------------------------------------------------
+    async def incr(self, scope: str, values: Mapping[str, float]) -> None:
+        self._buffer(*[["i", scope, name, exact(value)] for name, value in values.items()])
+
+    async def counters(self, scope: str) -> dict[str, float]:
+        snap = self._fresh()
+        if snap is not None and scope in snap.counters and not self._pending:   # own increments not in it
+            return dict(snap.counters[scope])
+        raw = await self._send(("HGETALL", self.keys.key("counters", scope)))
+        return {text(k): float(v) for k, v in raw.items()}
+
+    async def reset_counters(self) -> None:
+        await self._run("reset_counters")

@@ -1,0 +1,113 @@
+"""Crash recovery: contacts the history shows open when the server starts are re-queued or closed, not stranded."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from contact_center.app import create_app
+from contact_center.keys import HISTORY, INTAKE, LIFECYCLE, RECOVERED, ROUTER
+from tests.harness import PASSWORD, add_user, agent_socket, chat, logged_in, settle
+
+
+async def _state(app, contact_id):
+    contact, events = await app[HISTORY].get_contact(contact_id)
+    return contact.state.value, [e for e in events if e.type == "contact.recovered"]
+
+
+async def _accepted(agent):
+    offer = await agent.expect("offer")
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    await agent.expect("assigned")
+    return offer
+
+
+@pytest.mark.parametrize("cc_settings", [{"chat_abandon_s": 30.0}], indirect=True)
+async def test_open_contacts_left_by_a_stop_are_requeued_or_closed_at_start(aiohttp_client, cc, cc_settings):
+    # Before the "crash": one chat in wrap-up, one assigned; then alice goes away and two more stay queued.
+    alice_user = await add_user(cc, "alice")
+    alice = await logged_in(aiohttp_client, cc, "alice")
+    agent = await agent_socket(alice)
+    ending, ended = await chat(cc, name="Ending")
+    await _accepted(agent)
+    await agent.send({"type": "end", "contact_id": ended["contact_id"]})
+    await agent.expect("ended")
+    talking, assigned = await chat(cc, name="Talking")
+    await _accepted(agent)
+    await agent.send({"type": "state", "state": "away"})
+    await agent.expect("state", state="away")
+    first, queued1 = await chat(cc, name="First")
+    second, queued2 = await chat(cc, name="Second")
+    for sock in (first, second):
+        await sock.expect("status", state="queued")
+    await settle(cc)
+    old = cc.server.app
+    assert [(await _state(old, c["contact_id"]))[0] for c in (ended, assigned, queued1, queued2)] == \
+        ["wrapup", "assigned", "queued", "queued"]
+    for sock in (ending, talking, first, second, agent):
+        await sock.close()
+    await cc.close()   # the history keeps those states, as after a SIGKILL; the in-memory routing is gone
+
+    restarted = await aiohttp_client(create_app(cc_settings))
+    app = restarted.server.app
+    await app[LIFECYCLE].drain()
+    report = app[RECOVERED]
+    assert report.requeued == [assigned["contact_id"], queued1["contact_id"], queued2["contact_id"]]
+    assert report.closed == [ended["contact_id"]]
+
+    state, recovered = await _state(app, ended["contact_id"])
+    assert state == "closed" and [e.data for e in recovered] == [{"was": "wrapup", "action": "closed"}]
+    # the queued ones are waiting again, in their original order
+    for contact in (queued1, queued2):
+        state, recovered = await _state(app, contact["contact_id"])
+        assert state == "queued" and recovered[0].data["was"] == "queued"
+    router = app[ROUTER]
+    assigned_task = await router.get_task(assigned["contact_id"])
+    assert assigned_task.state == "queued" and assigned_task.preferred_agent == str(alice_user.id)
+    _, recovered = await _state(app, assigned["contact_id"])
+    assert recovered[0].data["agent"] == str(alice_user.id)
+    order = [await router.position(c["contact_id"]) for c in (assigned, queued1, queued2)]
+    assert order == sorted(order)
+
+    # the agent comes back and is offered the chat they had; the customer resumes and sees it queued
+    back, resumed = await chat(restarted, token=assigned["token"])
+    assert resumed["contact_id"] == assigned["contact_id"] and resumed["resumed"] is True
+    await back.expect("status", state="queued")
+    client = await aiohttp_client(restarted.server)
+    resp = await client.post("/api/login", json={"username": "alice", "password": PASSWORD})
+    assert resp.status == 200
+    agent = await agent_socket(client)
+    offer = await agent.expect("offer")
+    assert offer["contact"]["id"] == assigned["contact_id"]
+
+
+@pytest.mark.parametrize("cc_settings", [{"chat_abandon_s": 0.3}], indirect=True)
+async def test_a_recovered_chat_whose_customer_never_returns_is_abandoned(aiohttp_client, cc, cc_settings):
+    sock, started = await chat(cc)
+    await sock.expect("status", state="queued")
+    await settle(cc)
+    await sock.close()
+    await cc.close()
+
+    restarted = await aiohttp_client(create_app(cc_settings))
+    app = restarted.server.app
+    assert app[RECOVERED].requeued == [started["contact_id"]]
+    await asyncio.sleep(cc_settings.chat_abandon_s + 0.5)
+    await app[LIFECYCLE].drain()
+    assert (await _state(app, started["contact_id"]))[0] == "abandoned"
+    stats = await app[ROUTER].queue_stats("general")
+    assert stats["waiting"] == 0
+
+
+async def test_a_contact_routing_still_knows_is_not_enqueued_twice(aiohttp_client, cc):
+    from contact_center.recovery import recover
+
+    sock, started = await chat(cc)
+    await sock.expect("status", state="queued")
+    await settle(cc)
+    app = cc.server.app
+    # as with a shared (Redis) store that survived the crash: routing still has the task
+    report = await recover(app[HISTORY], app[ROUTER], app[INTAKE])
+    assert report.kept == [started["contact_id"]] and report.requeued == []
+    _, recovered = await _state(app, started["contact_id"])
+    assert recovered == []

@@ -1,0 +1,189 @@
+"""What only the Redis store has: exact times in strings, Lua that mirrors routing.model, snapshots answered
+without a round trip, write-behind counters, scripts reloaded after a Redis restart, bounded ended tasks."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+import redis.asyncio as aioredis
+
+from routing import AgentConfig, OfferRecord, QueueConfig, RedisStore, Router, RoutingError, Task, TaskRecord
+from routing.model import bucket_name, parse_bucket, preferred_bucket
+from routing.redis_keys import Keys, sortable
+from routing.redis_scripts import HELPERS
+from tests.routing.conftest import Clock
+
+NOW = 1_700_000_000.123456789
+
+
+@pytest.fixture
+async def clients(redis_url):
+    """Two clients (two router nodes) on one prefix; `decode_responses` differs, which the store must not mind."""
+    prefix = f"spec-{uuid.uuid4().hex[:8]}:"
+    raw, text = aioredis.Redis.from_url(redis_url), aioredis.Redis.from_url(redis_url, decode_responses=True)
+    yield RedisStore(raw, prefix), RedisStore(text, prefix)
+    keys = [k async for k in raw.scan_iter(match=prefix + "*")]
+    if keys:
+        await raw.delete(*keys)
+    await raw.aclose()
+    await text.aclose()
+
+
+def _task(task_id: str, at: float, channel: str = "chat") -> TaskRecord:
+    return TaskRecord(id=task_id, queue="general", channel=channel, priority=0, attributes={"é": [1, None]},
+                      requirement="", enqueued_at=at, queued_at=at, key=at, bucket=bucket_name("general", channel, ""))
+
+
+async def test_times_and_attributes_survive_bit_for_bit(clients):
+    one, other = clients
+    at = NOW + 1e-7   # 17 significant digits: Lua numbers or cjson would round this
+    assert await one.add_task(_task("t", at))
+    got = await other.get_task("t")
+    assert (got.enqueued_at, got.key, got.attributes) == (at, at, {"é": [1, None]})
+    assert await one.add_task(_task("t😀é", at))   # ids travel through JSON and Lua unharmed
+    assert [t.id for t in await other.waiting(bucket_name("general", "chat", ""), 5)] == ["t", "t😀é"]
+
+
+def test_bucket_members_sort_like_the_times():
+    times = [-5.5, -0.0, 0.0, 1e-300, 1.0, 1_700_000_000.0, 1_700_000_000.0000002, 1e300]
+    assert sorted(times, key=sortable) == sorted(times)
+
+
+async def test_lua_reads_bucket_names_like_routing_model(clients):
+    store, _ = clients
+    names = [bucket_name("sales", "voice", "billing >= 3 and spanish"), bucket_name("q", "chat", ""),
+             preferred_bucket("agent:7", "email")]
+    probe = store.redis.register_script(HELPERS + "return {bucket_channel(ARGV[2]), bucket_channel(ARGV[3]), "
+                                                  "bucket_channel(ARGV[4]), preferred_bucket(ARGV[5], ARGV[6])}")
+    got = [g.decode() for g in await probe(args=[store.keys.prefix, *names, "agent:7", "email"])]
+    assert got == [parse_bucket(n)[2] for n in names] + [preferred_bucket("agent:7", "email")]
+
+
+async def test_bad_attributes_are_refused_and_nothing_is_stored(clients):
+    store, _ = clients
+    router = Router(store, clock=Clock())
+    await router.add_queue(QueueConfig("general"))
+    with pytest.raises(RoutingError) as err:
+        await router.enqueue(Task("t", "general", "chat", attributes={"when": object()}))
+    assert err.value.code == "bad_task"
+    assert await store.get_task("t") is None and await store.waiting_count("general") == 0
+
+
+async def test_snapshot_answers_until_the_next_round_trip(clients, monkeypatch):
+    monkeypatch.setattr("routing.redis_store.SNAPSHOT_TTL_S", 60.0)   # a loaded machine may stall for 20 ms
+    one, other = clients
+    await one.put_queue(QueueConfig("general"))
+    await one.put_agent(AgentConfig("a1"), NOW)
+    trips = one.round_trips
+    await one.set_presence("a1", "available", None, NOW)          # a write: it returns the agent's view
+    assert (await one.get_agent("a1")).presence == "available"
+    assert await one.buckets("general") == [] and await one.waiting(preferred_bucket("a1", "chat"), 1) == []
+    assert one.round_trips == trips + 1                            # the reads cost nothing
+    await other.set_presence("a1", "away", "lunch", NOW + 1)       # another node
+    assert (await one.get_agent("a1")).presence == "available"     # as of this client's last command
+    await one.signed_in("general")                                 # any round trip ends the snapshot
+    assert (await one.get_agent("a1")).reason == "lunch"
+
+
+async def test_snapshot_expires(clients):
+    one, other = clients
+    await one.put_queue(QueueConfig("general"))
+    await one.put_agent(AgentConfig("a1"), NOW)
+    await other.set_presence("a1", "available", None, NOW)
+    await asyncio.sleep(0.05)
+    assert (await one.get_agent("a1")).presence == "available"
+
+
+async def test_write_behind_reaches_redis_without_another_command(clients):
+    one, other = clients
+    await one.incr("queue:general", {"queued": 1, "answer_wait_s": 0.5})
+    await one.schedule(NOW, "task", "t1")
+    trips = one.round_trips
+    await asyncio.sleep(0.05)                                      # one turn of the loop flushes them
+    assert await other.counters("queue:general") == {"queued": 1.0, "answer_wait_s": 0.5}
+    assert await other.due(NOW) == [(NOW, "task", "t1")]
+    assert one.round_trips == trips + 1
+
+
+async def test_write_behind_rides_with_the_next_command_and_is_seen_by_it(clients):
+    one, _ = clients
+    await one.incr("agent:a1", {"offered": 1})
+    trips = one.round_trips
+    assert await one.counters("agent:a1") == {"offered": 1.0}     # same round trip, after the writes
+    assert one.round_trips == trips + 1
+
+
+async def test_scripts_come_back_after_redis_forgets_them(clients):
+    one, other = clients
+    await one.put_queue(QueueConfig("general"))
+    await one.add_task(_task("t0", NOW))
+    await one.schedule(NOW + 1, "task", "t0")                      # pending write-behind script call
+    await one.redis.script_flush()
+    assert await one.add_task(_task("t1", NOW + 2))                # NOSCRIPT inside MULTI: reloaded, re-run
+    assert await other.due(NOW + 5) == [(NOW + 1, "task", "t0")]
+    await one.redis.script_flush()
+    assert [t.id for t in await one.waiting(bucket_name("general", "chat", ""), 5)] == ["t0", "t1"]
+
+
+async def test_ended_tasks_expire(redis_url):
+    store = RedisStore.from_url(redis_url, f"ttl-{uuid.uuid4().hex[:8]}:", ended_ttl_s=60)
+    try:
+        await store.put_queue(QueueConfig("general"))
+        await store.put_agent(AgentConfig("a1"), NOW)
+        await store.set_presence("a1", "available", None, NOW)
+        await store.add_task(_task("t1", NOW))
+        await store.add_task(_task("t2", NOW))
+        assert await store.claim("t1", OfferRecord("o1", "t1", "a1", "general", "chat", NOW, NOW + 30))
+        await store.accept("o1", NOW + 1)
+        await store.end_task("t1", NOW + 2)
+        await store.close_task("t1", NOW + 3)
+        await store.drop_task("t2", "abandoned", NOW + 4)
+        for task_id in ("t1", "t2"):
+            assert 0 < await store.redis.ttl(store.keys.key("task", task_id)) <= 60
+        assert await store.redis.ttl(store.keys.key("agent", "a1")) == -1
+        with pytest.raises(ValueError):
+            RedisStore(store.redis, ended_ttl_s=0)
+    finally:
+        keys = [k async for k in store.redis.scan_iter(match=store.keys.prefix + "*")]
+        await store.redis.delete(*keys)
+        await store.close()
+
+
+def test_keys_are_built_in_one_place():
+    keys = Keys("{cc}:")
+    assert keys.key("free", "sales", "voice") == "{cc}:free:sales\x1fvoice"
+    assert keys.key("timers") == "{cc}:timers"
+    with pytest.raises(ValueError):
+        Keys("bad\x1fprefix")
+
+
+async def test_an_unreachable_redis_is_a_routing_error():
+    from tests.servers import free_port
+    store = RedisStore.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    router = Router(store, clock=Clock())
+    with pytest.raises(RoutingError) as err:
+        await router.add_queue(QueueConfig("general"))
+    assert err.value.code == "store_unavailable"
+    with pytest.raises(RoutingError):
+        await router.enqueue(Task("t", "general", "chat"))
+    await store.redis.aclose()
+
+
+async def test_metrics_read_every_agent_and_its_counters_at_once(clients, monkeypatch):
+    monkeypatch.setattr("routing.redis_store.METRICS_TTL_S", 60.0)   # a loaded machine may stall
+    one, other = clients
+    await one.put_queue(QueueConfig("general"))
+    for agent_id in ("a1", "a2", "a3"):
+        await one.put_agent(AgentConfig(agent_id), NOW)
+        await one.incr("agent:" + agent_id, {"offered": 2})
+    await one.flush()
+    trips = one.round_trips
+    assert [a.id for a in await one.list_agents()] == ["a1", "a2", "a3"]
+    assert [await one.counters("agent:" + i) for i in ("a1", "a2", "a3")] == [{"offered": 2.0}] * 3
+    assert one.round_trips == trips + 1
+    await one.incr("agent:a1", {"offered": 1})                     # its own write is never hidden by a snapshot
+    assert await one.counters("agent:a1") == {"offered": 3.0}
+    await other.incr("agent:a2", {"offered": 1})
+    await other.flush()
+    assert await one.counters("agent:a2") == {"offered": 3.0}      # the round trip above ended the snapshot

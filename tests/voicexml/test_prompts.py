@@ -1,0 +1,109 @@
+"""Prompts: SSML rendered to text, audio with fallback, bargein, conditional prompts, 2.1 foreach and data."""
+from __future__ import annotations
+
+from tests.voicexml.talk import converse, said, write
+
+
+def test_ssml_rendering(tmp_path):
+    body = """
+    <form><block>
+      <prompt bargein="false">Code <say-as interpret-as="characters">AB12</say-as>.<break time="1s"/>Dial
+        <sub alias="World Wide Web Consortium">W3C</sub> <emphasis>now</emphasis>
+        <prosody rate="slow"><s>slowly</s></prosody><mark name="m1"/><voice gender="female">bye</voice></prompt>
+      <prompt><audio src="hello.wav">Hello <value expr="'caller'"/></audio> <audio expr="undefined">fallback only</audio></prompt>
+      <prompt cond="false">never</prompt>
+      bare text is a prompt too
+    </block></form>
+    """
+    events, _, _ = converse(write(tmp_path, "p.vxml", body))
+    prompts = [e for e in events if e["event"] == "prompt"]
+    assert prompts[0]["text"] == "Code A B 1 2. Dial World Wide Web Consortium now slowly bye"
+    assert prompts[0]["bargein"] is False
+    assert prompts[1]["text"] == "Hello caller fallback only"
+    assert prompts[1]["audio"] == [(tmp_path / "hello.wav").as_uri()]
+    assert prompts[2]["text"] == "bare text is a prompt too"
+
+
+def test_foreach_and_data(tmp_path):
+    (tmp_path / "accounts.xml").write_text(
+        "<accounts><account id='a1' kind='checking'>120</account><account id='a2' kind='savings'>7</account></accounts>")
+    body = """
+    <form><block>
+      <data name="doc" src="accounts.xml"/>
+      <var name="list" expr="doc.documentElement.getElementsByTagName('account')"/>
+      <var name="kinds" expr="[]"/>
+      <foreach item="acct" array="Array.prototype.slice.call(list)">
+        <script>kinds.push(acct.getAttribute('kind') + '=' + acct.firstChild.data);</script>
+      </foreach>
+      <prompt><foreach item="k" array="kinds"><value expr="k"/>, </foreach></prompt>
+    </block></form>
+    """
+    events, _outcome, _ = converse(write(tmp_path, "d.vxml", body))
+    assert said(events) == ["checking=120, savings=7,"]
+
+
+def test_log_and_exit_values(tmp_path):
+    body = """
+    <form><block><log label="trace">x is <value expr="1 + 2"/></log>
+      <var name="a" expr="{b: [1, 'two']}"/><exit namelist="a"/></block></form>
+    """
+    events, _, _ = converse(write(tmp_path, "l.vxml", body))
+    assert events[0] == {"event": "log", "text": "x is 3", "label": "trace"}
+    assert events[-1] == {"event": "exit", "expr": None, "namelist": {"a": {"b": [1, "two"]}}}
+
+
+def test_prompts_carry_well_formed_ssml_for_a_tts_engine(tmp_path):
+    from lxml import etree
+
+    from voicexml import NullPlatform, Session
+
+    got = []
+
+    class Tts(NullPlatform):
+        def queue_prompt(self, prompt):  # type: ignore[no-untyped-def]
+            got.append(prompt)
+
+    body = """
+    <form><block><prompt xml:lang="en-GB">Pay <say-as interpret-as="currency">$4.20</say-as><break time="300ms"/>
+      <value expr="'now &amp; later'"/> <audio src="a.wav">or <emphasis>never</emphasis></audio></prompt></block></form>
+    """
+    Session(Tts()).run(str(write(tmp_path, "t.vxml", body)))
+    speak = etree.fromstring(got[0].ssml)
+    assert speak.tag == "{http://www.w3.org/2001/10/synthesis}speak"
+    assert speak.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-GB"
+    assert [etree.QName(e).localname for e in speak.iter()][1:] == ["say-as", "break", "audio", "emphasis"]
+    assert "now & later" in "".join(speak.itertext())
+
+
+def test_foreach_evaluates_its_array_once_and_nests(tmp_path):
+    body = """
+    <var name="calls" expr="0"/>
+    <script>function rows() { calls++; return [[1, 2], [3]]; }</script>
+    <form><block>
+      <foreach item="row" array="rows()">
+        <foreach item="n" array="row"><prompt><value expr="n"/></prompt></foreach>
+      </foreach>
+      <prompt>calls <value expr="calls"/></prompt>
+      <foreach item="x" array="'not an array'"/>
+    </block>
+    <catch event="error.semantic"><prompt>not an array</prompt></catch></form>
+    """
+    events, _, _ = converse(write(tmp_path, "f.vxml", body))
+    assert said(events) == ["1", "2", "3", "calls 1", "not an array"]
+
+
+def test_data_dom_navigation(tmp_path):
+    (tmp_path / "q.xml").write_text('<?xml version="1.0"?><quote ticker="ACME"><price>12.5</price><!-- c --><vol>9</vol></quote>')
+    body = """
+    <form><block>
+      <data name="q" src="q.xml"/>
+      <var name="root" expr="q.documentElement"/>
+      <prompt><value expr="root.nodeName"/> <value expr="root.getAttribute('ticker')"/>
+        <value expr="root.attributes.getNamedItem('ticker').value"/> <value expr="root.hasAttributes()"/>
+        <value expr="root.childNodes.length"/> <value expr="root.firstChild.firstChild.nodeValue"/>
+        <value expr="root.lastChild.textContent"/> <value expr="q.getElementsByTagName('vol').item(0).nodeType"/>
+      </prompt>
+    </block></form>
+    """
+    events, _, _ = converse(write(tmp_path, "d.vxml", body))
+    assert said(events) == ["quote ACME ACME true 2 12.5 9 1"]

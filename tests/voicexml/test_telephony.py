@@ -1,0 +1,70 @@
+"""Record, transfer (blind, bridge, consultation), disconnect, submit, object."""
+from __future__ import annotations
+
+from tests.voicexml.talk import NOINPUT, converse, dtmf, said, voice, write
+
+
+def test_record_keeps_recording_and_shadow_variables(tmp_path):
+    body = """
+    <form>
+      <record name="msg" maxtime="10s" dtmfterm="true">
+        <prompt>Speak after the tone.</prompt>
+        <noinput><prompt>nothing heard</prompt></noinput>
+        <filled><prompt><value expr="msg"/> <value expr="msg$.duration > 0"/></prompt></filled>
+      </record>
+    </form>
+    """
+    events, _, _ = converse(write(tmp_path, "r.vxml", body), NOINPUT, voice("please call me back"))
+    assert [e["event"] for e in events][:3] == ["prompt", "record", "prompt"]
+    assert events[1] == {"event": "record", "name": "msg", "maxtime_ms": 10000, "dtmfterm": True}
+    assert said(events)[-1] == "please call me back true"
+
+
+def test_bridge_and_blind_transfer(tmp_path):
+    body = """
+    <catch event="connection.disconnect.transfer"><prompt>gone <value expr="typeof blind"/></prompt><exit/></catch>
+    <form>
+      <transfer name="call" destexpr="'tel:+1' + '5550100'" bridge="true" aai="ref42">
+        <filled><prompt><value expr="call"/></prompt></filled>
+      </transfer>
+      <transfer name="blind" dest="sip:queue@example.org" type="blind"/>
+    </form>
+    """
+    events, _, _ = converse(write(tmp_path, "t.vxml", body), {"input": "transfer", "result": "busy"})
+    transfers = [e for e in events if e["event"] == "transfer"]
+    assert transfers[0] == {"event": "transfer", "dest": "tel:+15550100", "bridge": True, "type": "bridge",
+                            "aai": "ref42"}
+    assert transfers[1]["bridge"] is False
+    assert said(events) == ["busy", "gone undefined"]
+
+
+def test_disconnect_runs_the_hangup_handler_then_reports(tmp_path):
+    body = """
+    <catch event="connection.disconnect.hangup"><log>cleanup</log></catch>
+    <form><block><prompt>bye</prompt><disconnect/><prompt>not after disconnect</prompt></block></form>
+    """
+    events, outcome, _ = converse(write(tmp_path, "d.vxml", body))
+    assert [e["event"] for e in events] == ["prompt", "log", "disconnect", "exit"]
+    assert outcome.status == "exit"
+
+
+def test_submit_reports_and_fetches(tmp_path):
+    write(tmp_path, "next.vxml", "<form><block><prompt>next page</prompt></block></form>")
+    body = """
+    <form>
+      <field name="acct" type="digits"><prompt>account</prompt></field>
+      <block><submit next="next.vxml" method="post" namelist="acct"/></block>
+    </form>
+    """
+    events, _, _ = converse(write(tmp_path, "s.vxml", body), dtmf("77"))
+    sub = next(e for e in events if e["event"] == "submit")
+    assert sub["method"] == "post" and sub["namelist"] == {"acct": "77"} and sub["next"].endswith("next.vxml")
+    assert said(events)[-1] == "next page"
+
+
+def test_object_is_unsupported(tmp_path):
+    body = """
+    <form><catch event="error.unsupported.objecttag"><prompt>no objects</prompt><exit/></catch>
+      <object name="o" classid="builtin://x"/></form>
+    """
+    assert said(converse(write(tmp_path, "o.vxml", body))[0]) == ["no objects"]

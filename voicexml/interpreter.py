@@ -1,0 +1,356 @@
+"""A VoiceXML session: documents, the application root, transitions between dialogs, subdialogs, outcome."""
+from __future__ import annotations
+
+import json
+import logging
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from .document import Document, DocumentCache
+from .events import ExitSession, GotoDialog, ReturnFromSubdialog, VXMLEvent, badfetch, semantic
+from .fetch import Fetcher, Resource, to_uri
+from .fia import FormInterpreter, SessionFailed
+from .platform import Platform
+from .properties import lookup, time_ms
+from .scripting import APPLICATION, DOCUMENT, SESSION, Scripting, ScriptSettings, check_name
+
+log = logging.getLogger(__name__)
+INTERNAL_ERROR = "error.interpreter"  # a platform-specific error name (VoiceXML 2.0 section 5.2.6)
+
+_DOM_JS = r"""
+function __dom(tree) {
+  function Node(t, parent) {
+    this.parentNode = parent; this.ownerDocument = null;
+    if (typeof t === "string") { this.nodeType = 3; this.nodeName = "#text"; this.nodeValue = t; this.data = t;
+      this.childNodes = __list([]); return; }
+    this.nodeType = 1; this.nodeName = this.tagName = t.t; this.nodeValue = null;
+    var attrs = []; for (var k in t.a) attrs.push({name: k, nodeName: k, value: t.a[k], nodeValue: t.a[k], nodeType: 2});
+    this.attributes = __list(attrs); this._a = t.a; this.localName = t.t;
+    this.attributes.getNamedItem = function (n) { for (var i = 0; i < this.length; i++) if (this[i].name === n) return this[i]; return null; };
+    var kids = []; for (var i = 0; i < t.c.length; i++) kids.push(new Node(t.c[i], this));
+    for (var j = 0; j < kids.length; j++) { kids[j].previousSibling = kids[j - 1] || null; kids[j].nextSibling = kids[j + 1] || null; }
+    this.childNodes = __list(kids);
+  }
+  Node.prototype.getAttribute = function (n) { return (this._a && n in this._a) ? this._a[n] : ""; };
+  Node.prototype.hasAttribute = function (n) { return !!(this._a && n in this._a); };
+  Node.prototype.hasAttributes = function () { return !!this.attributes && this.attributes.length > 0; };
+  Node.prototype.getAttributeNode = function (n) { return this.attributes ? this.attributes.getNamedItem(n) : null; };
+  Node.prototype.hasChildNodes = function () { return this.childNodes.length > 0; };
+  Node.prototype.getElementsByTagName = function (n) {
+    var out = [];
+    (function walk(node) { for (var i = 0; i < node.childNodes.length; i++) { var c = node.childNodes[i];
+      if (c.nodeType === 1) { if (n === "*" || c.nodeName === n) out.push(c); walk(c); } } })(this);
+    return __list(out);
+  };
+  Object.defineProperty(Node.prototype, "firstChild", {get: function () { return this.childNodes[0] || null; }});
+  Object.defineProperty(Node.prototype, "lastChild", {get: function () { return this.childNodes[this.childNodes.length - 1] || null; }});
+  Object.defineProperty(Node.prototype, "textContent", {get: function () {
+    if (this.nodeType === 3) return this.data; var s = "";
+    for (var i = 0; i < this.childNodes.length; i++) s += this.childNodes[i].textContent; return s; }});
+  var doc = {nodeType: 9, nodeName: "#document"};
+  var root = new Node(tree, doc);
+  doc.documentElement = root; doc.childNodes = __list([root]); doc.firstChild = root;
+  doc.getElementsByTagName = function (n) { var l = root.getElementsByTagName(n); var out = [];
+    if (n === "*" || root.nodeName === n) out.push(root); for (var i = 0; i < l.length; i++) out.push(l[i]); return __list(out); };
+  return doc;
+}
+function __list(a) { a.item = function (i) { return this[i] || null; }; return a; }
+"""
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Per-session limits and identity: ECMAScript limits, subdialog depth, the connection's facts."""
+
+    script: ScriptSettings = field(default_factory=ScriptSettings)
+    max_subdialog_depth: int = 32
+    max_steps_without_input: int = 100_000  # form items run without asking the caller: a runaway document
+    local_uri: str = ""
+    remote_uri: str = ""
+    protocol: str = "text"
+
+
+@dataclass
+class Outcome:
+    """How a session ended: `exit` (normal, including hangup and end of document) or `error`."""
+
+    status: str
+    value: Any = None
+    namelist: dict[str, Any] = field(default_factory=dict)
+    event: str | None = None
+    message: str = ""
+    start_failed: bool = False
+
+
+@dataclass
+class ExecutionContext:
+    """The documents an execution context (the session, or one subdialog call) is in."""
+
+    doc: Document
+    app: Document | None = None
+    is_subdialog: bool = False
+    depth: int = 0
+
+
+class Session:
+    """One caller's VoiceXML session on a platform."""
+
+    def __init__(self, platform: Platform, settings: SessionSettings = SessionSettings(), *,
+                 fetcher: Fetcher | None = None, documents: DocumentCache | None = None,
+                 variables: dict[str, Any] | None = None) -> None:
+        self.platform = platform
+        self.settings = settings
+        self.fetcher = fetcher or Fetcher()
+        self.documents = documents or DocumentCache()
+        self.js = Scripting(settings.script)
+        self.variables = variables or {}
+        self.hung_up = False
+        self.last_mark = ""
+        self.steps = 0
+        self._dom_ready = False
+        self._remote: bool | None = None  # did the application start over http(s)? (set by the first fetch)
+
+    # == running =======================================================================================
+    def run(self, uri: str) -> Outcome:
+        """Run the application at `uri` (a path or URI) until it ends; never raises for document errors."""
+        uri = to_uri(uri)
+        try:
+            self._init_session_scope()
+            try:
+                res = self.fetch(uri)
+            except VXMLEvent as ev:
+                self.platform.failed(ev.name, ev.message)
+                return Outcome("error", event=ev.name, message=ev.message, start_failed=True)
+            doc = self.documents.get(res.uri.partition("#")[0], res.content)
+            self.run_context(ExecutionContext(doc), uri.partition("#")[2], None)
+            self.platform.ended(None, {})
+            return Outcome("exit")
+        except ExitSession as e:
+            self.platform.ended(e.value, e.namelist)
+            return Outcome("exit", e.value, e.namelist)
+        except SessionFailed as f:
+            self.platform.failed(f.event.name, f.event.message)
+            return Outcome("error", event=f.event.name, message=f.event.message)
+        except VXMLEvent as ev:  # an event outside any dialog (in document initialisation with no catch)
+            self.platform.failed(ev.name, ev.message)
+            return Outcome("error", event=ev.name, message=ev.message)
+        except (ReturnFromSubdialog, GotoDialog) as e:  # pragma: no cover - the FIA turns these into events
+            self.platform.failed("error.semantic", f"unexpected {type(e).__name__}")
+            return Outcome("error", event="error.semantic", message=f"unexpected {type(e).__name__}")
+        except Exception as e:
+            log.exception("VoiceXML session failed on an interpreter error")
+            self.platform.failed(INTERNAL_ERROR, f"{type(e).__name__}: {e}")
+            return Outcome("error", event=INTERNAL_ERROR, message=str(e))
+
+    def run_context(self, ctx: ExecutionContext, fragment: str, params: dict[str, Any] | None) -> None:
+        """Run dialogs in `ctx` from `fragment` (or the first) until the context ends or exits."""
+        entering: Document | None = ctx.doc
+        hit = None
+        while True:
+            try:
+                if entering is not None:
+                    doc, entering = entering, None
+                    self.enter_document(ctx, doc)
+                dialog = self._dialog(ctx.doc, fragment)
+                FormInterpreter(self, ctx, dialog).run(params, hit)
+                raise ExitSession()  # the dialog ran out of items and named no successor
+            except GotoDialog as g:
+                params, hit = None, g.hit
+                if g.document is None:  # from a document-level handler: not fetched yet
+                    try:
+                        self.prefetch(g, ctx)
+                    except VXMLEvent as ev:
+                        raise SessionFailed(ev) from None
+                fragment = g.uri.partition("#")[2]
+                if not g.local:
+                    entering = g.document
+
+    def _dialog(self, doc: Document, fragment: str) -> etree._Element:
+        dialog = doc.dialogs.get(fragment) if fragment else doc.first_dialog
+        if dialog is None:
+            raise SessionFailed(badfetch(f"no dialog {fragment!r} in {doc.uri}" if fragment
+                                         else f"{doc.uri} has no form or menu"))
+        return dialog
+
+    def subdialog(self, uri: str, params: dict[str, Any], caller: ExecutionContext,
+                  hints: dict[str, float] | None = None, *, submit: dict[str, Any] | None = None,
+                  method: str = "get") -> ReturnFromSubdialog:
+        """Run the subdialog at `uri` (fetched with `submit` as its query or body) in a new execution context and
+        return what it returned."""
+        if caller.depth >= self.settings.max_subdialog_depth:
+            raise semantic("subdialogs are nested too deeply")
+        g = GotoDialog(uri, method=method, params=submit or {}, hints=hints or {})
+        self.prefetch(g, caller, for_subdialog=True)
+        handle = self.js.save_chain()
+        try:
+            ctx = ExecutionContext(g.document, None, True, caller.depth + 1)
+            self.js.new_scope(APPLICATION)
+            self.run_context(ctx, uri.partition("#")[2], params)
+        except ReturnFromSubdialog as r:
+            return r
+        finally:
+            self.js.restore_chain(handle)
+        raise semantic("the subdialog ended without <return>")  # pragma: no cover - run_context never returns
+
+    # == documents =====================================================================================
+    def load(self, uri: str, *, method: str = "get", params: dict[str, Any] | None = None,
+             hints: dict[str, float] | None = None, enctype: str = "application/x-www-form-urlencoded") -> Document:
+        """Fetch and parse a document (parsed documents are cached by content)."""
+        hints = hints or {}
+        res = self.fetch(uri, method=method, data=params or None, timeout_s=hints.get("timeout_s"),
+                                 maxage=hints.get("maxage"), maxstale=hints.get("maxstale"), enctype=enctype)
+        return self.documents.get(res.uri.partition("#")[0], res.content)
+
+    def prefetch(self, g: GotoDialog, ctx: ExecutionContext, for_subdialog: bool = False) -> None:
+        """Load a transition's target (and its application root) before leaving the current dialog."""
+        base, _, fragment = g.uri.partition("#")
+        hints = g.hints or {"timeout_s": time_ms(lookup("fetchtimeout", (
+            ctx.doc.root, ctx.app.root if ctx.app else None)), 10000) / 1000}
+        if g.local or (base == ctx.doc.uri and for_subdialog and not g.params and g.method == "get"):
+            doc = ctx.doc
+        else:
+            doc = self.load(base, method=g.method, params=g.params, hints=hints, enctype=g.enctype)
+        if fragment and fragment not in doc.dialogs:
+            raise badfetch(f"no dialog {fragment!r} in {base}")
+        if doc.application and (ctx.app is None or ctx.app.uri != doc.application or for_subdialog):
+            self.load(doc.application, hints=hints)  # fails here, in the caller, when it cannot load
+        g.document = doc
+
+    def enter_document(self, ctx: ExecutionContext, doc: Document) -> None:
+        """Make `doc` current: keep or replace the application root and its scope, initialise document scope."""
+        if doc.application is None:
+            if not (ctx.app is not None and doc.uri == ctx.app.uri):
+                ctx.app = None
+                self._new_application(None)
+        elif ctx.app is None or ctx.app.uri != doc.application:
+            ctx.app = self.load(doc.application)
+            if ctx.app.application:
+                raise SessionFailed(semantic("an application root document has its own application root"))
+            self._new_application(ctx.app)
+        ctx.doc = doc
+        if ctx.app is not None and doc.uri == ctx.app.uri:
+            # The root document is now the leaf too: its variables already live in application scope, and
+            # document scope is that same scope (running its declarations again would shadow them).
+            self.js.alias_scope(DOCUMENT, APPLICATION)
+            return
+        self.js.new_scope(DOCUMENT)
+        try:
+            self._declarations(doc.root, DOCUMENT, ctx)
+        except VXMLEvent as ev:
+            # Document-level errors are handled by the document's (and root's) catches.
+            FormInterpreter(self, ctx, doc.root).handle_event(ev, None)
+
+    def _new_application(self, app: Document | None) -> None:
+        self.js.new_scope(APPLICATION)
+        self.js.declare(APPLICATION, "lastresult$")
+        if app is not None:
+            ctx = ExecutionContext(app, app)
+            try:
+                self._declarations(app.root, APPLICATION, ctx)
+            except VXMLEvent as ev:
+                FormInterpreter(self, ctx, app.root).handle_event(ev, None)
+
+    def _declarations(self, root: etree._Element, level: int, ctx: ExecutionContext) -> None:
+        fia = None
+        for child in root:
+            if child.tag == "var":
+                self.js.declare(level, child.get("name", ""), child.get("expr"))
+            elif child.tag in ("script", "data"):
+                fia = fia or FormInterpreter(self, ctx, root)
+                if child.tag == "script":
+                    self.js.run_script(level, fia.script_source(child))
+                else:
+                    fia.data(child, level)
+
+    def _init_session_scope(self) -> None:
+        self.js.new_scope(SESSION)
+        s = self.settings
+        connection = {"local": {"uri": s.local_uri}, "remote": {"uri": s.remote_uri},
+                      "protocol": {"name": s.protocol, "version": "1.0", s.protocol: {}},
+                      "redirect": [], "aai": None, "originator": None}
+        self.js.set(SESSION, "connection", connection)
+        self.js.set(SESSION, "telephone", {"ani": s.remote_uri, "dnis": s.local_uri})
+        for k, v in self.variables.items():
+            check_name(k)
+            self.js.set(SESSION, k, v)
+
+    # == services for the form interpreter ==============================================================
+    def set_lastresult(self, utterance: str, interpretation: Any, inputmode: str, confidence: float,
+                       recording: dict[str, Any] | None = None) -> None:
+        """Set `application.lastresult$` (an array of one result, with the result's properties on it too)."""
+        r = {"utterance": utterance, "interpretation": interpretation, "inputmode": inputmode,
+             "confidence": confidence, "markname": self.last_mark or None, "marktime": 0, **(recording or {})}
+        self.js.set_expr(APPLICATION, "lastresult$",
+                         f"(function(r){{ var a = [r]; for (var k in r) a[k] = r[k]; return a; }})({json.dumps(r)})")
+
+    def fetch(self, uri: str, **kwargs: Any) -> Resource:
+        """Fetch for this session: an application that came over the network may not read local files."""
+        if self._remote is None:
+            self._remote = urllib.parse.urlsplit(uri).scheme.lower() in ("http", "https")
+        elif self._remote and urllib.parse.urlsplit(uri).scheme.lower() == "file":
+            raise VXMLEvent("error.noauthorization", f"a document fetched over the network may not read {uri}")
+        return self.fetcher.fetch(uri, **kwargs)
+
+    def fetch_text(self, uri: str, charset: str | None = None, hints: dict[str, float] | None = None) -> str:
+        """A fetched resource as text (scripts, grammars)."""
+        hints = hints or {}
+        res = self.fetch(uri, timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"),
+                                 maxstale=hints.get("maxstale"))
+        try:
+            return res.content.decode(charset or "utf-8")
+        except (UnicodeDecodeError, LookupError) as e:
+            raise badfetch(f"cannot decode {uri}: {e}") from e
+
+    def data(self, el: etree._Element, level: int, fia: FormInterpreter) -> None:
+        """2.1 `<data>`: fetch XML and bind a read-only DOM to the `name` variable."""
+        src = el.get("src") or fia.js.string(el.get("srcexpr", "''"))
+        uri = fia.resolve_target(src)
+        params = fia.namelist_values(el.get("namelist"))
+        hints = fia.fetch_hints(el)
+        res = self.fetch(uri, method=(el.get("method") or "get").lower(), data=params or None,
+                                 timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"),
+                                 maxstale=hints.get("maxstale"))
+        try:
+            parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+            root = etree.fromstring(res.content, parser)
+        except etree.XMLSyntaxError as e:
+            raise badfetch(f"<data> {uri} is not well-formed XML: {e}") from e
+        if not self._dom_ready:
+            self.js._eval(_DOM_JS)
+            self._dom_ready = True
+        tree = json.dumps(_tree(root))
+        name = el.get("name")
+        if name:
+            self.js.declare(level, name)
+            self.js.set_expr(level, name, f"__dom({tree})")
+
+    def step(self) -> None:
+        """Count a form item run; a document that loops forever without input ends with error.semantic."""
+        self.steps += 1
+        if self.steps > self.settings.max_steps_without_input:
+            raise SessionFailed(semantic(f"{self.steps} form items ran without any input: a runaway document"))
+
+    def hangup(self) -> None:
+        """The caller is gone: no more input will come."""
+        self.hung_up = True
+
+    def disconnect(self) -> None:
+        """`<disconnect>`: the platform hangs up."""
+        if not self.hung_up:
+            self.platform.disconnect()
+        self.hung_up = True
+
+
+def _tree(el: etree._Element) -> dict[str, Any]:
+    children: list[Any] = []
+    if el.text:
+        children.append(el.text)
+    for c in el:
+        if isinstance(c.tag, str):
+            children.append(_tree(c))
+        if c.tail:
+            children.append(c.tail)
+    return {"t": etree.QName(el).localname, "a": dict(el.attrib), "c": children}
