@@ -34,13 +34,20 @@ from tests.servers import free_port
 PASSWORD = "bench-password"
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: the server gets SIGTERM if this process dies (no orphan servers)."""
+    import ctypes
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def start_server(database_url: str, port: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "CC_DATABASE_URL": database_url, "CC_LOG_LEVEL": "WARNING", "CC_SECRET_KEY": "bench",
            "PYTHONUNBUFFERED": "1", "CC_MAX_MESSAGE_CHARS": "4000"}
     # The server's output goes to a file: a pipe nobody reads would block it once full.
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "contact_center", "serve", "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                preexec_fn=_die_with_parent)  # noqa: PLW1509  (only a prctl call)
     deadline = time.monotonic() + 30
     while "running at" not in log.read_text():
         if proc.poll() is not None or time.monotonic() > deadline:

@@ -28,6 +28,12 @@ def database_url(db: Path | str) -> str:
     return db if isinstance(db, str) else f"sqlite+aiosqlite:///{db}"
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: the server gets SIGTERM if this process dies (no orphan servers)."""
+    import ctypes
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 @contextlib.contextmanager
 def server(db: Path | str, *args: str, **env_vars: str) -> Iterator[tuple[str, list[str], subprocess.Popen]]:
     """Run `python -m contact_center serve` on a SQLite file (a Path) or a database URL until it prints its URL;
@@ -37,7 +43,8 @@ def server(db: Path | str, *args: str, **env_vars: str) -> Iterator[tuple[str, l
            "CC_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", **env_vars}
     env.pop("CC_REDIS_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "contact_center", "serve", "--port", str(port), *args],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_die_with_parent)  # noqa: PLW1509  (only a prctl call)
     lines: list[str] = []
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -75,7 +82,7 @@ async def test_serve_demo_prints_credentials_that_log_in(tmp_path):
             assert (await (await http.get(f"{url}/healthz")).json())["status"] == "ok"
             assert (await http.get(f"{url}/chat")).status == 200
             # an agent added from the command line while the server runs is routable from their login
-            subprocess.run([sys.executable, "-m", "contact_center", "user", "add", "bob", "--role", "agent",
+            subprocess.run([sys.executable, "-m", "contact_center", "user", "add", "bob", "--role", "agent",  # noqa: ASYNC221
                             "--password", "bob-password"], cwd=ROOT, check=True, capture_output=True,
                            env={**os.environ, "CC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"})
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as bob, \
