@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 
+import redis.asyncio
 from aiohttp import WSCloseCode, web
 
 import agent_console
@@ -23,6 +24,7 @@ from contact_center import ops
 from contact_center.demo import ensure_demo_users
 from contact_center.errors import json_errors
 from contact_center.hub import Hub
+from contact_center.identity import IdentityRules
 from contact_center.intake import Intake
 from contact_center.keys import (
     CHANNELS,
@@ -41,10 +43,10 @@ from contact_center.keys import (
 from contact_center.lifecycle import Lifecycle
 from contact_center.metrics import Metrics
 from contact_center.recovery import abandon_unless_back, recover
-from contact_center.settings import Settings, SettingsError
+from contact_center.settings import Settings
 from contact_center.staffing import register_all
 from routing import CHANNELS as ROUTING_CHANNELS
-from routing import MemoryStore, Router, RouterSettings
+from routing import MemoryStore, RedisStore, Router, RouterSettings, Store
 
 log = logging.getLogger(__name__)
 
@@ -64,23 +66,16 @@ async def _history_ctx(app: web.Application) -> AsyncIterator[None]:
 
     url = app[SETTINGS].database_url
     await asyncio.to_thread(upgrade, url)  # alembic is synchronous
-    history = await History.connect(url)
+    history = await History.connect(url, rules=IdentityRules.from_settings(app[SETTINGS]))
     app[HISTORY] = history
     yield
     await history.close()
 
 
-def _store(settings: Settings):
+def _store(settings: Settings) -> tuple[Store, redis.asyncio.Redis | None]:
     """The routing store the settings select, and the Redis client it uses (or None)."""
     if not settings.redis_url:
         return MemoryStore(), None
-    try:
-        from routing import RedisStore  # type: ignore[attr-defined]
-    except ImportError:
-        raise SettingsError("CC_REDIS_URL is set, but this build has no Redis routing store yet; "
-                            "leave CC_REDIS_URL empty for in-memory routing") from None
-    import redis.asyncio
-
     client = redis.asyncio.from_url(settings.redis_url)
     return RedisStore(client, prefix=REDIS_PREFIX), client
 
@@ -114,8 +109,8 @@ async def _routing_ctx(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await ticker
     await lifecycle.stop()
-    if redis_client is not None:
-        await redis_client.aclose()
+    if isinstance(store, RedisStore):
+        await store.close()  # sends pending counter updates, then closes the client
 
 
 async def _demo_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -21,7 +21,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,7 +253,7 @@ class RedisStore:
     async def signed_in(self, queue: str) -> int:
         return int(await self._send(("SCARD", self.keys.key("signed-in", queue))))
 
-    async def free_agents(self, queue: str, channel: str) -> AsyncIterator[AgentRecord]:
+    async def free_agents(self, queue: str, channel: str) -> AsyncGenerator[AgentRecord, None]:
         seen: set[str] = set()
         start = 0
         snap = self._fresh()
