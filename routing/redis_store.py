@@ -48,6 +48,11 @@ from routing.redis_codec import (
 from routing.redis_keys import Keys, parse_timer_member
 from routing.redis_scripts import FREE_PAGE, HELPERS, SCRIPTS, VIEW_HEADS, WRITE_BEHIND
 
+try:
+    from routing.redis_wire import Wire
+except ImportError:   # no hiredis: every round trip goes through redis-py (slower, same results)
+    Wire = None  # type: ignore[assignment,misc]
+
 log = logging.getLogger(__name__)
 SNAPSHOT_TTL_S = 0.02
 WRITE_BEHIND_S = 0.005   # pending counter increments and timers go alone after this, if no command took them
@@ -90,6 +95,8 @@ class RedisStore:
         self._flushes: set[asyncio.Task[None]] = set()
         self._inflight: asyncio.Future[None] | None = None   # a write-behind flush on the wire
         self._snap: _Snapshot | None = None
+        # script round trips skip redis-py's per-command machinery (see routing.redis_wire)
+        self._wire = Wire.for_client(redis) if Wire is not None else None
         self.round_trips = 0                        # commands or pipelines sent (benchmarks, monitoring)
 
     @classmethod
@@ -99,8 +106,12 @@ class RedisStore:
 
     async def close(self) -> None:
         """Send what is pending, then close the Redis client's connections."""
-        await self.flush()
-        await self.redis.aclose()
+        try:
+            await self.flush()
+        finally:
+            if self._wire is not None:
+                self._wire.close()
+            await self.redis.aclose()
 
     # ---- round trips ---------------------------------------------------------------------------------------
     async def _send(self, command: tuple[Any, ...], script: AsyncScript | None = None) -> Any:
@@ -120,7 +131,7 @@ class RedisStore:
             await self._inflight   # keep this client's writes in order
         pending = self._take_pending()
         if script is not None:
-            return await script(keys=[], args=[*command[3:], pending])
+            return await self._eval(script, [*command[3:], pending])
         if not pending:
             return await self.redis.execute_command(*command)
         flush = self._scripts["flush"]
@@ -136,6 +147,16 @@ class RedisStore:
         if isinstance(result, Exception):
             raise result
         return result
+
+    async def _eval(self, script: AsyncScript, args: list[Any]) -> Any:
+        """Run a registered script, on the wire when there is one (NOSCRIPT: send its body, which caches it)."""
+        wire = self._wire
+        if wire is None:
+            return await script(keys=[], args=args)
+        try:
+            return await wire.call("EVALSHA", script.sha, 0, *args)
+        except NoScriptError:
+            return await wire.call("EVAL", script.script, 0, *args)
 
     def _take_pending(self) -> str:
         pending, self._pending = self._pending, []
@@ -175,7 +196,7 @@ class RedisStore:
         done = self._inflight = asyncio.get_running_loop().create_future()
         self.round_trips += 1
         try:
-            await self._scripts["flush"](keys=[], args=[self.keys.prefix, pending])
+            await self._eval(self._scripts["flush"], [self.keys.prefix, pending])
         finally:
             self._inflight = None
             done.set_result(None)
