@@ -92,6 +92,8 @@ class RedisStore:
         self._claimed_timers: set[tuple[str, str, float]] = set()   # offer timers `claim` wrote (`schedule`)
         self._pending: list[list[str]] = []         # write-behind operations (see redis_scripts.WRITE_BEHIND)
         self._flush_timer: asyncio.TimerHandle | None = None   # sends pending writes if no command takes them
+        self._pending_since = 0.0                   # time.monotonic() when the oldest pending write came
+        self._flush_due = 0.0                       # time.monotonic() when the flush timer fires
         self._flushes: set[asyncio.Task[None]] = set()
         self._inflight: asyncio.Future[None] | None = None   # a write-behind flush on the wire
         self._snap: _Snapshot | None = None
@@ -159,10 +161,9 @@ class RedisStore:
             return await wire.call("EVAL", script.script, 0, *args)
 
     def _take_pending(self) -> str:
+        # the flush timer stays armed (see _flush_alone): cancelling and re-arming it on every round trip
+        # costs more than one spare wake-up every WRITE_BEHIND_S, and cancelled timers pile up in the loop's heap
         pending, self._pending = self._pending, []
-        if self._flush_timer is not None:
-            self._flush_timer.cancel()
-            self._flush_timer = None
         return json.dumps(pending, separators=(",", ":")) if pending else ""
 
     async def _run(self, name: str, *args: Any) -> Any:
@@ -172,12 +173,29 @@ class RedisStore:
         return json.loads(reply) if isinstance(reply, (bytes, str)) else reply
 
     def _buffer(self, *operations: list[str]) -> None:
+        now = time.monotonic()
+        if not self._pending:
+            self._pending_since = now
         self._pending.extend(operations)
-        if self._flush_timer is None:   # the engine's next command usually takes them along before this fires
-            self._flush_timer = asyncio.get_running_loop().call_later(WRITE_BEHIND_S, self._flush_alone)
+        # the engine's next command usually takes them along before the timer fires; a timer long overdue
+        # belongs to an event loop that is gone (a store used from a new loop): arm one on this loop
+        if self._flush_timer is None or now > self._flush_due + 1.0:
+            self._arm_flush(WRITE_BEHIND_S)
+
+    def _arm_flush(self, delay: float) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+        self._flush_timer = asyncio.get_running_loop().call_later(delay, self._flush_alone)
+        self._flush_due = time.monotonic() + delay
 
     def _flush_alone(self) -> None:
         self._flush_timer = None
+        if not self._pending:   # a command took them along
+            return
+        wait = self._pending_since + WRITE_BEHIND_S - time.monotonic()
+        if wait > 0:   # those pending now came after the ones this timer was for: their own WRITE_BEHIND_S
+            self._arm_flush(wait)
+            return
         task = asyncio.get_running_loop().create_task(self._flush_logged())
         self._flushes.add(task)   # a strong reference until it is done
         task.add_done_callback(self._flushes.discard)
