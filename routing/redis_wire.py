@@ -195,4 +195,5 @@ class Wire:
         protocol, self._protocol = self._protocol, None
         if protocol is not None and protocol.transport is not None:
             protocol.fail(RedisConnectionError("the routing store closed its Redis connection"))
-            protocol.transport.close()
+            if not protocol.loop.is_closed():   # a closed loop's transport cannot close; its socket goes with it
+                protocol.transport.close()

@@ -124,3 +124,27 @@ def test_clients_it_cannot_mirror_stay_on_redis_py():
     assert Wire.for_client(aioredis.Redis(ssl=True)) is None
     assert Wire.for_client(object()) is None
     assert Wire.for_client(aioredis.Redis(unix_socket_path="/tmp/redis.sock")) is not None
+
+
+def test_a_store_moved_to_a_new_event_loop_reconnects_there(redis_url):
+    store = RedisStore(aioredis.Redis.from_url(redis_url), f"loops-{uuid.uuid4().hex[:8]}:")
+
+    async def use() -> str:
+        await store.put_agent(AgentConfig("a1", queues=("general",)), 1.0)
+        await store.incr("queue:general", {"queued": 1})
+        agent = await store.get_agent("a1")
+        assert agent is not None
+        return agent.id
+
+    assert asyncio.run(use()) == "a1"
+    assert asyncio.run(use()) == "a1"   # the first loop is closed: its connection cannot be used nor closed
+
+    async def finish() -> dict[str, float]:
+        await store.flush()
+        counters = await store.counters("queue:general")
+        keys = [k async for k in store.redis.scan_iter(match=store.keys.prefix + "*")]
+        await store.redis.delete(*keys)
+        await store.close()
+        return counters
+
+    assert asyncio.run(finish()) == {"queued": 2.0}
