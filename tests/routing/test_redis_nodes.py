@@ -33,9 +33,14 @@ def read_log(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.endswith("}")]
 
 
+def offers_made(log: Path) -> list[str]:
+    """The offers the node of this log has made (and logged)."""
+    return [e["offer_id"] for e in read_log(log) if e["type"] == "offer.made"] if log.exists() else []
+
+
 async def n2_holds_offers(store: RedisStore, log: Path) -> bool:
     """Whether the node of this log has made 20 offers and holds at least 2 open ones right now."""
-    made = [e["offer_id"] for e in read_log(log) if e["type"] == "offer.made"] if log.exists() else []
+    made = offers_made(log)
     if len(made) < 20:
         return False
     mine = made[0].rsplit("-", 1)[0]
@@ -62,11 +67,17 @@ async def test_three_racing_router_processes_one_killed(redis_url, tmp_path):
         while any(p.returncode is None for p in procs[:2]):   # audit the shared state while the nodes race
             problems += await audit(store)
             audits += 1
-            if procs[2].returncode is None and await n2_holds_offers(store, logs[2]):
-                procs[2].kill()   # mid-run, while it has offers open
-                await procs[2].wait()
-                # 10 offer timeouts (0.3 s) for the survivors to expire n2's offers; 4 s of racing at least
-                stop_at = max(loop.time() + 3.0, start + 4.0)
+            if procs[2].returncode is None and len(offers_made(logs[2])) >= 20:
+                # frozen while we look: the offers seen open stay open until the kill (but for the one command
+                # it may have on the wire, which can close one of them: hence "at least 2")
+                procs[2].send_signal(signal.SIGSTOP)
+                if await n2_holds_offers(store, logs[2]):
+                    procs[2].kill()   # mid-run, while it has offers open
+                    await procs[2].wait()
+                    # 10 offer timeouts (0.3 s) for the survivors to expire n2's offers; 4 s of racing at least
+                    stop_at = max(loop.time() + 3.0, start + 4.0)
+                else:
+                    procs[2].send_signal(signal.SIGCONT)
             if stop_at is not None and loop.time() >= stop_at:
                 stop.touch()
             assert loop.time() < give_up, "n2 never held open offers, or the survivors never stopped"
