@@ -10,7 +10,8 @@ With 3 processes, each router process (`--worker`) serves a third of the agents 
 contacts (contact-side) on the same Redis state at the same time, so they race for the same bucket heads and
 free agents. Times are wall-clock: on Redis a decision waits for round trips. The baseline is raw round trips
 (PING, GET) from redis-py asyncio in the same processes, measured just before, so that "decisions/s / PING/s"
-reads as the cost of a decision in round trips on whatever machine runs it. Target: >= 3,000 decisions/s per
+reads as the cost of a decision in round trips on whatever machine runs it; and a PING on the store's own
+connection (`routing.redis_wire`, what its scripts travel on), the floor of one round trip's client CPU. Target: >= 3,000 decisions/s per
 router process.
 """
 from __future__ import annotations
