@@ -10,7 +10,8 @@ With 3 processes, each router process (`--worker`) serves a third of the agents 
 contacts (contact-side) on the same Redis state at the same time, so they race for the same bucket heads and
 free agents. Times are wall-clock: on Redis a decision waits for round trips. The baseline is raw round trips
 (PING, GET) from redis-py asyncio in the same processes, measured just before, so that "decisions/s / PING/s"
-reads as the cost of a decision in round trips on whatever machine runs it. Target: >= 3,000 decisions/s per
+reads as the cost of a decision in round trips on whatever machine runs it; and a PING on the store's own
+connection (`routing.redis_wire`, what its scripts travel on), the floor of one round trip's client CPU. Target: >= 3,000 decisions/s per
 router process.
 """
 from __future__ import annotations
@@ -35,16 +36,21 @@ import redis.asyncio as aioredis
 
 from bench.routing import SKILLS, Clock, build, percentiles
 from routing import RedisStore, Router, RouterSettings, Task
+from routing.redis_wire import Wire
 from tests.servers import redis_server
 
 
 async def round_trips(url: str, seconds: float) -> dict[str, float]:
-    """Sequential PING and GET round trips per second on one redis-py asyncio client, and the CPU of one."""
+    """Sequential PING and GET round trips per second on one redis-py asyncio client, and the CPU of one; and
+    PING on the store's own connection (`routing.redis_wire`, what its scripts travel on)."""
     client = aioredis.Redis.from_url(url)
+    wire = Wire.for_client(client)
+    assert wire is not None
     out = {}
     try:
         await client.set("bench:key", "x" * 64)
-        for name, call in (("ping", client.ping), ("get", lambda: client.get("bench:key"))):
+        for name, call in (("ping", client.ping), ("get", lambda: client.get("bench:key")),
+                           ("wire_ping", lambda: wire.call("PING"))):
             n, end = 0, time.perf_counter() + seconds
             start, cpu = time.perf_counter(), time.thread_time()
             while time.perf_counter() < end:
@@ -53,6 +59,7 @@ async def round_trips(url: str, seconds: float) -> dict[str, float]:
             out[name] = n / (time.perf_counter() - start)
             out[name + "_cpu_us"] = (time.thread_time() - cpu) / n * 1e6
     finally:
+        wire.close()
         await client.aclose()
     return out
 
@@ -165,10 +172,12 @@ def line(label: str, results: list[dict[str, Any]]) -> str:
     trips = statistics.fmean(r["round_trips"] for r in results)
     cpu = statistics.fmean(r["cpu_us"] for r in results)
     ping_cpu = statistics.fmean(r["baseline"]["ping_cpu_us"] for r in results)
+    wire_cpu = statistics.fmean(r["baseline"]["wire_ping_cpu_us"] for r in results)
     return (f"  {label:<34} {statistics.fmean(per_s):>6,.0f}/s per process ({sum(per_s):,.0f}/s total)  "
             f"p50 {p50 / 1e3:5.2f} ms  p99 {p99 / 1e3:6.2f} ms\n"
             f"  {'':<34} per decision: {trips:.1f} round trips, {cpu:4.0f} us client cpu = {cpu / ping_cpu:4.1f} "
-            f"PINGs' cpu; baseline PING {statistics.fmean(ping):,.0f}/s, {ping_cpu:.0f} us cpu each")
+            f"redis-py PINGs' cpu; baseline redis-py PING {statistics.fmean(ping):,.0f}/s, {ping_cpu:.0f} us cpu "
+            f"each, store-connection PING {wire_cpu:.0f} us cpu each")
 
 
 async def bench_redis(url: str | None, quick: bool) -> None:
@@ -182,7 +191,8 @@ async def bench_redis(url: str | None, quick: bool) -> None:
     base = await round_trips(url, 1.0)
     print(f"== redis store: {agents} agents, {SKILLS} skills, {waiting} waiting; {url}")
     print(f"  baseline: raw round trips from this process  PING {base['ping']:,.0f}/s ({base['ping_cpu_us']:.0f} us cpu"
-          f" each)  GET {base['get']:,.0f}/s")
+          f" each)  GET {base['get']:,.0f}/s  PING on the store's connection {base['wire_ping']:,.0f}/s "
+          f"({base['wire_ping_cpu_us']:.0f} us cpu each)")
     for side, label in (("agent", "agent-side decisions"), ("contact", "enqueue->offer")):
         prefix = f"bench-{uuid.uuid4().hex[:8]}:"
         t0 = time.perf_counter()

@@ -110,7 +110,7 @@ async def _routing_ctx(app: web.Application) -> AsyncIterator[None]:
         await ticker
     await lifecycle.stop()
     if isinstance(store, RedisStore):
-        await store.close()  # sends pending counter updates, then closes the client
+        await store.close()  # sends its write-behind, closes its own connection and the client
 
 
 async def _demo_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -67,21 +67,27 @@ def encode_task(task: TaskRecord) -> str:
     return json.dumps(dict(zip(fields[::2], fields[1::2], strict=True)), separators=(",", ":"))
 
 
+# the fields of a task hash that are not `x:<agent>` exclusions (a set difference finds those in C)
+_TASK_FIELDS = frozenset(("id", "queue", "channel", "priority", "attributes", "requirement", "enqueued_at",
+                          "queued_at", "key", "bucket", "state", "preferred_until", "step", "m", "preferred_agent",
+                          "agent_id", "offer_id", *_OPTIONAL_TASK_FLOATS))
+
+
 def decode_task(h: Mapping[str, str] | None) -> TaskRecord | None:
     """A task hash as a TaskRecord; None for a missing one."""
     if not h:
         return None
-    task = TaskRecord(id=h["id"], queue=h["queue"], channel=h["channel"], priority=int(h["priority"]),
-                      attributes=json.loads(h["attributes"]), requirement=h["requirement"],
-                      enqueued_at=float(h["enqueued_at"]), queued_at=float(h["queued_at"]), key=float(h["key"]),
-                      bucket=h["bucket"], state=h["state"], preferred_agent=h.get("preferred_agent"),
-                      preferred_until=float(h["preferred_until"]), step=int(h["step"]),
-                      agent_id=h.get("agent_id"), offer_id=h.get("offer_id"))
-    for name in _OPTIONAL_TASK_FLOATS:
-        if name in h:
-            setattr(task, name, float(h[name]))
-    task.excluded = {k[2:]: float(v) for k, v in h.items() if k.startswith("x:")}
-    return task
+    get = h.get
+    attributes = h["attributes"]
+    assigned_at, ended_at, closed_at = get("assigned_at"), get("ended_at"), get("closed_at")
+    extra = h.keys() - _TASK_FIELDS   # usually empty: decoding is on every routing decision
+    return TaskRecord(h["id"], h["queue"], h["channel"], int(h["priority"]),
+                      {} if attributes == "{}" else json.loads(attributes), h["requirement"],
+                      float(h["enqueued_at"]), float(h["queued_at"]), float(h["key"]), h["bucket"], h["state"],
+                      get("preferred_agent"), float(h["preferred_until"]), int(h["step"]), get("agent_id"),
+                      get("offer_id"), None if assigned_at is None else float(assigned_at),
+                      None if ended_at is None else float(ended_at), None if closed_at is None else float(closed_at),
+                      {k[2:]: float(h[k]) for k in extra if k.startswith("x:")} if extra else {})
 
 
 def decode_offer(h: Mapping[str, str] | None) -> OfferRecord | None:
@@ -90,6 +96,11 @@ def decode_offer(h: Mapping[str, str] | None) -> OfferRecord | None:
         return None
     return OfferRecord(h["id"], h["task_id"], h["agent_id"], h["queue"], h["channel"], float(h["made_at"]),
                        float(h["expires_at"]))
+
+
+# the fields of an agent hash that are not `l:<channel>` loads
+_AGENT_FIELDS = frozenset(("id", "config", "presence", "reason", "state", "state_since", "idle_since", "wrapping",
+                           "offers", "missed", "claims"))
 
 
 class AgentDecoder:
@@ -114,9 +125,7 @@ class AgentDecoder:
         if not reply:
             return None
         h = reply["h"]
-        return AgentRecord(config=self.config(h["config"]), presence=h["presence"], reason=h.get("reason"),
-                           state=h["state"], state_since=float(h["state_since"]),
-                           idle_since=float(h["idle_since"]),
-                           load={k[2:]: int(v) for k, v in h.items() if k.startswith("l:")},
-                           wrapping=int(h["wrapping"]), offers=int(h["offers"]), missed=int(h["missed"]),
-                           tasks=set(items(reply["t"])))
+        return AgentRecord(self.config(h["config"]), h["presence"], h.get("reason"), h["state"],
+                           float(h["state_since"]), float(h["idle_since"]),
+                           {k[2:]: int(h[k]) for k in h.keys() - _AGENT_FIELDS if k.startswith("l:")},
+                           int(h["wrapping"]), int(h["offers"]), int(h["missed"]), set(items(reply["t"])))

@@ -213,10 +213,14 @@ end
 WRITE_BEHIND = r"""
 local WRITE_BEHIND = table.remove(ARGV)
 if WRITE_BEHIND ~= '' then
+  local scopes = {}   -- each scope once: a decision's increments name two or three scopes many times
   for _, op in ipairs(cjson.decode(WRITE_BEHIND)) do
     if op[1] == 'i' then
       redis.call('HINCRBYFLOAT', key('counters', op[2]), op[3], op[4])
-      redis.call('SADD', key('counter-scopes'), op[2])
+      if not scopes[op[2]] then
+        scopes[op[2]] = true
+        redis.call('SADD', key('counter-scopes'), op[2])
+      end
     else
       add_timer(op[2], op[3], op[4])
     end

@@ -48,6 +48,11 @@ from routing.redis_codec import (
 from routing.redis_keys import Keys, parse_timer_member
 from routing.redis_scripts import FREE_PAGE, HELPERS, SCRIPTS, VIEW_HEADS, WRITE_BEHIND
 
+try:
+    from routing.redis_wire import Wire
+except ImportError:   # no hiredis: every round trip goes through redis-py (slower, same results)
+    Wire = None  # type: ignore[assignment,misc]
+
 log = logging.getLogger(__name__)
 SNAPSHOT_TTL_S = 0.02
 WRITE_BEHIND_S = 0.005   # pending counter increments and timers go alone after this, if no command took them
@@ -87,9 +92,13 @@ class RedisStore:
         self._claimed_timers: set[tuple[str, str, float]] = set()   # offer timers `claim` wrote (`schedule`)
         self._pending: list[list[str]] = []         # write-behind operations (see redis_scripts.WRITE_BEHIND)
         self._flush_timer: asyncio.TimerHandle | None = None   # sends pending writes if no command takes them
+        self._pending_since = 0.0                   # time.monotonic() when the oldest pending write came
+        self._flush_due = 0.0                       # time.monotonic() when the flush timer fires
         self._flushes: set[asyncio.Task[None]] = set()
         self._inflight: asyncio.Future[None] | None = None   # a write-behind flush on the wire
         self._snap: _Snapshot | None = None
+        # script round trips skip redis-py's per-command machinery (see routing.redis_wire)
+        self._wire = Wire.for_client(redis) if Wire is not None else None
         self.round_trips = 0                        # commands or pipelines sent (benchmarks, monitoring)
 
     @classmethod
@@ -99,8 +108,12 @@ class RedisStore:
 
     async def close(self) -> None:
         """Send what is pending, then close the Redis client's connections."""
-        await self.flush()
-        await self.redis.aclose()
+        try:
+            await self.flush()
+        finally:
+            if self._wire is not None:
+                self._wire.close()
+            await self.redis.aclose()
 
     # ---- round trips ---------------------------------------------------------------------------------------
     async def _send(self, command: tuple[Any, ...], script: AsyncScript | None = None) -> Any:
@@ -120,7 +133,7 @@ class RedisStore:
             await self._inflight   # keep this client's writes in order
         pending = self._take_pending()
         if script is not None:
-            return await script(keys=[], args=[*command[3:], pending])
+            return await self._eval(script, [*command[3:], pending])
         if not pending:
             return await self.redis.execute_command(*command)
         flush = self._scripts["flush"]
@@ -137,11 +150,20 @@ class RedisStore:
             raise result
         return result
 
+    async def _eval(self, script: AsyncScript, args: list[Any]) -> Any:
+        """Run a registered script, on the wire when there is one (NOSCRIPT: send its body, which caches it)."""
+        wire = self._wire
+        if wire is None:
+            return await script(keys=[], args=args)
+        try:
+            return await wire.call("EVALSHA", script.sha, 0, *args)
+        except NoScriptError:
+            return await wire.call("EVAL", script.script, 0, *args)
+
     def _take_pending(self) -> str:
+        # the flush timer stays armed (see _flush_alone): cancelling and re-arming it on every round trip
+        # costs more than one spare wake-up every WRITE_BEHIND_S, and cancelled timers pile up in the loop's heap
         pending, self._pending = self._pending, []
-        if self._flush_timer is not None:
-            self._flush_timer.cancel()
-            self._flush_timer = None
         return json.dumps(pending, separators=(",", ":")) if pending else ""
 
     async def _run(self, name: str, *args: Any) -> Any:
@@ -151,12 +173,29 @@ class RedisStore:
         return json.loads(reply) if isinstance(reply, (bytes, str)) else reply
 
     def _buffer(self, *operations: list[str]) -> None:
+        now = time.monotonic()
+        if not self._pending:
+            self._pending_since = now
         self._pending.extend(operations)
-        if self._flush_timer is None:   # the engine's next command usually takes them along before this fires
-            self._flush_timer = asyncio.get_running_loop().call_later(WRITE_BEHIND_S, self._flush_alone)
+        # the engine's next command usually takes them along before the timer fires; a timer long overdue
+        # belongs to an event loop that is gone (a store used from a new loop): arm one on this loop
+        if self._flush_timer is None or now > self._flush_due + 1.0:
+            self._arm_flush(WRITE_BEHIND_S)
+
+    def _arm_flush(self, delay: float) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+        self._flush_timer = asyncio.get_running_loop().call_later(delay, self._flush_alone)
+        self._flush_due = time.monotonic() + delay
 
     def _flush_alone(self) -> None:
         self._flush_timer = None
+        if not self._pending:   # a command took them along
+            return
+        wait = self._pending_since + WRITE_BEHIND_S - time.monotonic()
+        if wait > 0:   # those pending now came after the ones this timer was for: their own WRITE_BEHIND_S
+            self._arm_flush(wait)
+            return
         task = asyncio.get_running_loop().create_task(self._flush_logged())
         self._flushes.add(task)   # a strong reference until it is done
         task.add_done_callback(self._flushes.discard)
@@ -175,7 +214,7 @@ class RedisStore:
         done = self._inflight = asyncio.get_running_loop().create_future()
         self.round_trips += 1
         try:
-            await self._scripts["flush"](keys=[], args=[self.keys.prefix, pending])
+            await self._eval(self._scripts["flush"], [self.keys.prefix, pending])
         finally:
             self._inflight = None
             done.set_result(None)

@@ -3,8 +3,9 @@
 It builds a real `Router` on a `RedisStore` and logs every routing event it emits as one JSON line (flushed at
 once, so a SIGKILL loses at most the line being written).
 
-* `race`: for `--seconds`, loop enqueue / tick / accept, reject or ignore offers / complete / wrap up / abandon /
-  agents away and back, on the shared queue and agents, with other nodes doing the same on the same Redis.
+* `race`: for `--seconds` (or, with `--until-file`, until that file exists), loop enqueue / tick / accept,
+  reject or ignore offers / complete / wrap up / abandon / agents away and back, on the shared queue and agents,
+  with other nodes doing the same on the same Redis.
 * `fill`: set up agents with long offers, enqueue `--tasks` contacts of mixed priorities, then keep enqueueing
   until killed (the crash test SIGKILLs it mid-loop).
 * `recover`: a node taking over after a crash: tick until no offer is left open, then print the queue.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -57,7 +59,10 @@ async def race(router: Router, args: argparse.Namespace, rng: random.Random) -> 
         except RoutingError as e:   # lost races are expected: another node got there first
             errors[e.code] = errors.get(e.code, 0) + 1
 
-    while time.monotonic() < deadline or i < args.min_rounds:
+    def running() -> bool:   # the test ends a run when it has seen what it waits for (a loaded machine is slow)
+        return not os.path.exists(args.until_file) if args.until_file else time.monotonic() < deadline
+
+    while running() or i < args.min_rounds:
         i += 1
         task_id = f"{args.node}-{i}"
         mine.append(task_id)
@@ -119,6 +124,7 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--tasks", type=int, default=200)
     parser.add_argument("--min-rounds", type=int, default=100)
+    parser.add_argument("--until-file", help="race until this file exists (instead of --seconds)")
     parser.add_argument("--offer-timeout", type=float, default=0.3)
     parser.add_argument("--log", required=True)
     parser.add_argument("--seed", type=int, default=0)
