@@ -255,6 +255,10 @@ class Router:
         """The task's record (state, queue, agent, times); RoutingError `unknown_task`."""
         return await self._task(task_id)
 
+    async def get_offer(self, offer_id: str) -> OfferRecord | None:
+        """An open offer (agent, expiry), or None once accepted, released or dropped."""
+        return await self.store.get_offer(offer_id) if isinstance(offer_id, str) else None
+
     async def position(self, task_id: str) -> int | None:
         """0-based place of a queued task among those served before it (None when not queued)."""
         await self._task(task_id)
