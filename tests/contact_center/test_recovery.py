@@ -159,3 +159,42 @@ async def test_requeued_contacts_keep_their_wait_and_a_passed_max_wait_fires_at_
     assert [e.data.get("reason") for e in events if e.type == "queue.overflowed"] == ["max_wait"]
     joined = [e for e in events if e.type == "queue.joined"]
     assert joined[-1].data["enqueued_at"] == since[1]
+
+
+async def test_a_node_adopting_routing_state_catches_the_history_up(aiohttp_client, cc):
+    """Routing (shared) went ahead of the history when the node died: the history's last writes were lost. The
+    restarted node's lifecycle takes up routing's view, and the history is corrected with contact.recovered."""
+    from contact_center.intake import Intake
+    from contact_center.keys import CHANNELS, HUB, METRICS, SETTINGS
+    from contact_center.lifecycle import Lifecycle
+    from contact_center.recovery import recover
+
+    app = cc.server.app
+    history, router = app[HISTORY], app[ROUTER]
+    alice_user = await add_user(cc, "alice")
+    alice = await logged_in(aiohttp_client, cc, "alice")
+    agent = await agent_socket(alice)
+    _, talking = await chat(cc, name="Talking")
+    await _accepted(agent)
+    _, done = await chat(cc, name="Done")
+    await _accepted(agent)
+    await agent.send({"type": "wrapup", "contact_id": done["contact_id"], "disposition": "ok"})
+    await agent.expect("closed", contact_id=done["contact_id"])
+    await settle(cc)
+    # as if the writes of "assigned" and of the wrap-up never reached the history before the crash
+    await history.update_contact(talking["contact_id"], state="queued")
+    await history.update_contact(done["contact_id"], state="assigned")
+
+    lifecycle = Lifecycle(history, router, app[HUB], app[METRICS], app[SETTINGS], app[CHANNELS])
+    report = await recover(history, router, Intake(history, router, app[HUB], lifecycle, app[METRICS],
+                                                   app[SETTINGS]))
+    assert report.kept == [talking["contact_id"], done["contact_id"]] and report.requeued == []
+    assert lifecycle.agent_of(talking["contact_id"]) == str(alice_user.id)
+    assert lifecycle.contacts_of(str(alice_user.id)) == [talking["contact_id"]]
+    state, recovered = await _state(app, talking["contact_id"])
+    assert state == "assigned"
+    assert [e.data for e in recovered] == [{"was": "queued", "action": "adopted", "routing": "assigned",
+                                            "state": "assigned"}]
+    state, recovered = await _state(app, done["contact_id"])
+    assert state == "closed"
+    assert [e.data for e in recovered] == [{"was": "assigned", "action": "closed", "routing": "closed"}]
