@@ -113,6 +113,7 @@ async def test_a_contact_routing_still_knows_is_not_enqueued_twice(aiohttp_clien
     # as with a shared (Redis) store that survived the crash: routing still has the task
     report = await recover(app[HISTORY], app[ROUTER], app[INTAKE])
     assert report.kept == [started["contact_id"]] and report.requeued == []
+    assert report.kept_waiting == [started["contact_id"]]   # its customer gets the abandon grace on start
     _, recovered = await _state(app, started["contact_id"])
     assert recovered == []
 
