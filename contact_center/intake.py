@@ -123,9 +123,11 @@ class Intake:
         return contact
 
     async def route(self, contact: Contact, *, priority: int = 0, attributes: dict[str, Any] | None = None,
-                    preferred_agent: str | None = None, preferred_for_s: float | None = None) -> None:
+                    preferred_agent: str | None = None, preferred_for_s: float | None = None,
+                    enqueued_at: float | None = None) -> None:
         """Hand a new contact to routing (its queue joins come back through the lifecycle); `preferred_agent`
-        is tried alone for `preferred_for_s` seconds while they are signed in.
+        is tried alone for `preferred_for_s` seconds while they are signed in; `enqueued_at` (epoch seconds)
+        keeps the wait of a contact that was queued before a restart.
 
         A queue that refuses it (closed, full, nobody signed in when it refuses then) closes the contact with a
         `queue.refused` event, and the channel gets IntakeError with routing's code to tell the customer.
@@ -137,7 +139,8 @@ class Intake:
         try:
             await self.router.enqueue(Task(id=str(contact.id), queue=queue, channel=contact.channel,
                                            priority=priority, attributes=attributes or {},
-                                           preferred_agent=preferred_agent, preferred_for_s=preferred_for_s))
+                                           preferred_agent=preferred_agent, preferred_for_s=preferred_for_s,
+                                           enqueued_at=enqueued_at))
         except RoutingError as e:
             await self.history.append_event(str(contact.id), "queue.refused", {"queue": queue, "code": e.code})
             self.metrics.event("queue.refused")

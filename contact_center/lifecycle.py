@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from contact_center.channel import ChannelAdapter
     from contact_center.domain import Event
     from contact_center.history import History
-    from routing import Router, RoutingEvent
+    from routing import OfferRecord, Router, RoutingEvent, TaskRecord
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +188,18 @@ class Lifecycle:
     def offers_for(self, agent_id: str) -> list[Offer]:
         """The agent's unanswered offers."""
         return [o for o in self._offers.values() if o.agent_id == agent_id]
+
+    def adopt(self, task: TaskRecord, offer: OfferRecord | None) -> None:
+        """Take up a task routing kept across a restart (a shared store): its queue, its open offer, its agent."""
+        cid = task.id
+        if task.state in ("queued", "offered"):
+            self._queue_of[cid] = task.queue
+        if offer is not None and offer.task_id == cid:
+            self._offers[offer.id] = Offer(offer.id, cid, offer.agent_id, offer.expires_at)
+        if task.state in ("assigned", "wrapup") and task.agent_id:
+            self._assigned[cid] = task.agent_id
+        if task.state == "wrapup":
+            self._ended.add(cid)
 
     def contacts_of(self, agent_id: str) -> list[str]:
         """Ids of the contacts assigned to the agent now (including those in wrap-up)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import random
 import time
 import uuid
@@ -47,6 +48,17 @@ _SCAN = 16             # bucket entries read at once when looking past excluded 
 # A claim is only lost when another router node changed that task or agent meanwhile (progress elsewhere), so
 # retrying is safe; several nodes racing for the same bucket heads lose many in a row (the Redis race tests).
 _LOST_CLAIMS = 64
+
+
+def _enqueued_at(value: object, now: float) -> float:
+    """A task's first enqueue time: `now` when not given; a given one must be finite and not in the future."""
+    if value is None:
+        return now
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise RoutingError("bad_task", f"enqueued_at must be epoch seconds, got {value!r}")
+    if value > now:
+        raise RoutingError("bad_task", f"enqueued_at {value} is in the future (now {now})")
+    return float(value)
 
 
 class Router:
@@ -170,15 +182,16 @@ class Router:
         if task.preferred_for_s is not None and task.preferred_for_s < 0:
             raise RoutingError("bad_task", "preferred_for_s must be >= 0")
         now = self.clock()
+        since = _enqueued_at(task.enqueued_at, now)
         if await self.store.get_task(task.id) is not None:
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
         if not isinstance(task.attributes, Mapping):
             raise RoutingError("bad_task", "attributes must be a mapping")
         queue, hops = await self._target_queue(await self._queue(task.queue), now)
         record = TaskRecord(id=task.id, queue=queue.name, channel=task.channel, priority=task.priority,
-                            attributes=dict(task.attributes), requirement=queue.skill_expr, enqueued_at=now,
-                            queued_at=now, preferred_agent=task.preferred_agent)
-        record.key = now - task.priority * queue.priority_weight_s
+                            attributes=dict(task.attributes), requirement=queue.skill_expr, enqueued_at=since,
+                            queued_at=since, preferred_agent=task.preferred_agent)
+        record.key = since - task.priority * queue.priority_weight_s
         record.bucket = bucket_name(queue.name, task.channel, queue.skill_expr)
         if task.preferred_agent is not None:
             agent = await self._agent(task.preferred_agent)
@@ -193,6 +206,8 @@ class Router:
             await self.store.incr("queue:" + full.name, {"overflowed": 1})
             self._emit("task.overflowed", task.id, full.name, at=now, reason="max_length", to=full.overflow)
         await self._entered(record, queue, now)
+        if since < now:   # a contact waiting since before: escalation / max wait already due fire now
+            await self._catch_up(record.id)
         await self._dispatch_task(record.id)
         return await self.store.get_task(record.id) or record   # fresh: it may already be offered
 
@@ -217,7 +232,8 @@ class Router:
     async def _entered(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
         """A task entered a queue: count it, announce it, schedule its escalation and max-wait checks."""
         await self.store.incr("queue:" + queue.name, {"queued": 1})
-        self._emit("task.queued", task.id, queue.name, at=now, channel=task.channel, priority=task.priority,
+        self._emit("task.queued", task.id, queue.name, at=now, enqueued_at=task.enqueued_at,
+                   channel=task.channel, priority=task.priority,
                    requirement=task.requirement, preferred_agent=task.preferred_agent if task.preferred_until
                    else None)
         for at in self._deadlines(task, queue):
@@ -238,6 +254,10 @@ class Router:
     async def get_task(self, task_id: str) -> TaskRecord:
         """The task's record (state, queue, agent, times); RoutingError `unknown_task`."""
         return await self._task(task_id)
+
+    async def get_offer(self, offer_id: str) -> OfferRecord | None:
+        """An open offer (agent, expiry), or None once accepted, released or dropped."""
+        return await self.store.get_offer(offer_id) if isinstance(offer_id, str) else None
 
     async def position(self, task_id: str) -> int | None:
         """0-based place of a queued task among those served before it (None when not queued)."""

@@ -145,6 +145,9 @@ class Task:
     attributes: Mapping[str, Any] = field(default_factory=dict)
     preferred_agent: str | None = None
     preferred_for_s: float | None = None   # how long only the preferred agent is tried (None = settings default 0)
+    # When the contact first joined a queue, epoch seconds (None = now). A contact handed back after a crash keeps
+    # its place, its wait (service level, ASA), its ageing and its escalation / max-wait timers. Not in the future.
+    enqueued_at: float | None = None
 
 
 @dataclass(slots=True)

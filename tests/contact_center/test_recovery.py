@@ -44,6 +44,7 @@ async def test_open_contacts_left_by_a_stop_are_requeued_or_closed_at_start(aioh
     old = cc.server.app
     assert [(await _state(old, c["contact_id"]))[0] for c in (ended, assigned, queued1, queued2)] == \
         ["wrapup", "assigned", "queued", "queued"]
+    since = [(await old[ROUTER].get_task(c["contact_id"])).enqueued_at for c in (queued1, queued2)]
     for sock in (ending, talking, first, second, agent):
         await sock.close()
     await cc.close()   # the history keeps those states, as after a SIGKILL; the in-memory routing is gone
@@ -66,10 +67,12 @@ async def test_open_contacts_left_by_a_stop_are_requeued_or_closed_at_start(aioh
     assert assigned_task.state == "queued" and assigned_task.preferred_agent == str(alice_user.id)
     _, recovered = await _state(app, assigned["contact_id"])
     assert recovered[0].data["agent"] == str(alice_user.id)
-    order = [await router.position(c["contact_id"]) for c in (assigned, queued1, queued2)]
-    assert order == sorted(order)
+    # the waiting ones keep their place and their wait; the chat that had been answered waits anew, behind them
+    assert [(await router.get_task(c["contact_id"])).enqueued_at for c in (queued1, queued2)] == since
+    assert [await router.position(c["contact_id"]) for c in (queued1, queued2, assigned)] == [0, 1, 2]
+    assert assigned_task.enqueued_at > since[1]
 
-    # the agent comes back and is offered the chat they had; the customer resumes and sees it queued
+    # the customer resumes and sees it queued; the agent comes back and is offered every waiting chat
     back, resumed = await chat(restarted, token=assigned["token"])
     assert resumed["contact_id"] == assigned["contact_id"] and resumed["resumed"] is True
     await back.expect("status", state="queued")
@@ -77,8 +80,9 @@ async def test_open_contacts_left_by_a_stop_are_requeued_or_closed_at_start(aioh
     resp = await client.post("/api/login", json={"username": "alice", "password": PASSWORD})
     assert resp.status == 200
     agent = await agent_socket(client)
-    offer = await agent.expect("offer")
-    assert offer["contact"]["id"] == assigned["contact_id"]
+    offered = [(await agent.expect("offer"))["contact"]["id"] for _ in range(3)]
+    # (each contact's notifications are written in its own lane, so the socket's order is not routing's)
+    assert sorted(offered) == sorted(c["contact_id"] for c in (queued1, queued2, assigned))
 
 
 @pytest.mark.parametrize("cc_settings", [{"chat_abandon_s": 0.3}], indirect=True)
@@ -109,5 +113,89 @@ async def test_a_contact_routing_still_knows_is_not_enqueued_twice(aiohttp_clien
     # as with a shared (Redis) store that survived the crash: routing still has the task
     report = await recover(app[HISTORY], app[ROUTER], app[INTAKE])
     assert report.kept == [started["contact_id"]] and report.requeued == []
+    assert report.kept_waiting == [started["contact_id"]]   # its customer gets the abandon grace on start
     _, recovered = await _state(app, started["contact_id"])
     assert recovered == []
+
+
+async def test_requeued_contacts_keep_their_wait_and_a_passed_max_wait_fires_at_once(aiohttp_client, cc):
+    import time
+
+    from contact_center.intake import Intake
+    from contact_center.keys import HUB, METRICS, SETTINGS
+    from contact_center.lifecycle import Lifecycle
+    from contact_center.recovery import recover
+    from routing import MemoryStore, QueueConfig, Router
+
+    app = cc.server.app
+    history = app[HISTORY]
+    waiting = []
+    for name in ("Patient", "Hurried"):
+        sock, started = await chat(cc, name=name)
+        await sock.expect("status", state="queued")
+        waiting.append(started["contact_id"])
+    await settle(cc)
+    since = [(await app[ROUTER].get_task(c)).enqueued_at for c in waiting]
+    await history.update_contact(waiting[1], queue="short")
+    # a restarted node, a minute later: fresh in-memory routing, the same history
+    router = Router(MemoryStore(), clock=lambda: time.time() + 60)
+    await router.add_queue(QueueConfig("general", max_wait_s=600))
+    await router.add_queue(QueueConfig("short", max_wait_s=30))
+    lifecycle = Lifecycle(history, router, app[HUB], app[METRICS], app[SETTINGS], {})
+    router.subscribe(lifecycle.on_routing_event)
+    lifecycle.start()
+    try:
+        report = await recover(history, router, Intake(history, router, app[HUB], lifecycle, app[METRICS],
+                                                       app[SETTINGS]))
+    finally:
+        await lifecycle.stop()
+    assert report.requeued == waiting
+    patient, hurried = [await router.get_task(c) for c in waiting]
+    assert (patient.state, patient.enqueued_at, patient.queued_at) == ("queued", since[0], since[0])
+    assert (await router.queue_stats("general"))["longest_wait_s"] >= 60
+    # waited over a minute of its 30 s before the restart: gone at once, without waiting for a timer
+    assert (hurried.state, hurried.enqueued_at) == ("overflowed", since[1])
+    contact, events = await history.get_contact(waiting[1])
+    assert contact.state.value == "closed"
+    assert [e.data.get("reason") for e in events if e.type == "queue.overflowed"] == ["max_wait"]
+    joined = [e for e in events if e.type == "queue.joined"]
+    assert joined[-1].data["enqueued_at"] == since[1]
+
+
+async def test_a_node_adopting_routing_state_catches_the_history_up(aiohttp_client, cc):
+    """Routing (shared) went ahead of the history when the node died: the history's last writes were lost. The
+    restarted node's lifecycle takes up routing's view, and the history is corrected with contact.recovered."""
+    from contact_center.intake import Intake
+    from contact_center.keys import CHANNELS, HUB, METRICS, SETTINGS
+    from contact_center.lifecycle import Lifecycle
+    from contact_center.recovery import recover
+
+    app = cc.server.app
+    history, router = app[HISTORY], app[ROUTER]
+    alice_user = await add_user(cc, "alice")
+    alice = await logged_in(aiohttp_client, cc, "alice")
+    agent = await agent_socket(alice)
+    _, talking = await chat(cc, name="Talking")
+    await _accepted(agent)
+    _, done = await chat(cc, name="Done")
+    await _accepted(agent)
+    await agent.send({"type": "wrapup", "contact_id": done["contact_id"], "disposition": "ok"})
+    await agent.expect("closed", contact_id=done["contact_id"])
+    await settle(cc)
+    # as if the writes of "assigned" and of the wrap-up never reached the history before the crash
+    await history.update_contact(talking["contact_id"], state="queued")
+    await history.update_contact(done["contact_id"], state="assigned")
+
+    lifecycle = Lifecycle(history, router, app[HUB], app[METRICS], app[SETTINGS], app[CHANNELS])
+    report = await recover(history, router, Intake(history, router, app[HUB], lifecycle, app[METRICS],
+                                                   app[SETTINGS]))
+    assert report.kept == [talking["contact_id"], done["contact_id"]] and report.requeued == []
+    assert lifecycle.agent_of(talking["contact_id"]) == str(alice_user.id)
+    assert lifecycle.contacts_of(str(alice_user.id)) == [talking["contact_id"]]
+    state, recovered = await _state(app, talking["contact_id"])
+    assert state == "assigned"
+    assert [e.data for e in recovered] == [{"was": "queued", "action": "adopted", "routing": "assigned",
+                                            "state": "assigned"}]
+    state, recovered = await _state(app, done["contact_id"])
+    assert state == "closed"
+    assert [e.data for e in recovered] == [{"was": "assigned", "action": "closed", "routing": "closed"}]

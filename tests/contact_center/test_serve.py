@@ -39,9 +39,9 @@ def server(db: Path | str, *args: str, **env_vars: str) -> Iterator[tuple[str, l
     """Run `python -m contact_center serve` on a SQLite file (a Path) or a database URL until it prints its URL;
     yields (base URL, stdout lines, process)."""
     port = free_port()
-    env = {**os.environ, "CC_DATABASE_URL": database_url(db), "CC_SECRET_KEY": "durable",
-           "CC_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", **env_vars}
-    env.pop("CC_REDIS_URL", None)
+    env = {k: v for k, v in os.environ.items() if k != "CC_REDIS_URL"}   # in-memory routing unless given
+    env.update({"CC_DATABASE_URL": database_url(db), "CC_SECRET_KEY": "durable", "CC_LOG_LEVEL": "WARNING",
+                "PYTHONUNBUFFERED": "1", **env_vars})
     proc = subprocess.Popen([sys.executable, "-m", "contact_center", "serve", "--port", str(port), *args],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             preexec_fn=_die_with_parent)  # noqa: PLW1509  (only a prctl call)

@@ -231,6 +231,43 @@ async def test_contract_recovery_by_another_router(store_factory):
     assert err.value.code == "duplicate_task"
 
 
+async def test_contract_enqueue_keeps_a_given_enqueue_time(store_factory):
+    """A task handed back with its original enqueue time (recovery after a crash) keeps its place, its wait and
+    its timers: it goes before later tasks, its wait counts from then, a max wait already passed fires at once."""
+    clock = Clock()
+    router = Router(await store_factory(), clock=clock)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("general", sl_threshold_s=20))
+    await router.add_queue(QueueConfig("short", max_wait_s=30, overflow="general"))
+    await router.enqueue(Task("new", "general", "chat"))
+    old = await router.enqueue(Task("old", "general", "chat", enqueued_at=clock.now - 100))
+    assert (old.enqueued_at, old.queued_at) == (clock.now - 100, clock.now - 100)
+    assert [t.id for t in await router.store.active_tasks()] == ["old", "new"]
+    assert await router.position("old") == 0 and await router.position("new") == 1
+    assert (await router.queue_stats("general"))["longest_wait_s"] == 100
+    queued = [e for e in events if e.type == "task.queued" and e.task_id == "old"]
+    assert queued[0].data["enqueued_at"] == clock.now - 100
+    # waited past its max wait before the restart: overflows now, not 30 s from now
+    await router.enqueue(Task("late", "short", "chat", enqueued_at=clock.now - 45))
+    late = await router.get_task("late")
+    assert (late.queue, late.enqueued_at) == ("general", clock.now - 45)
+    assert [e.data.get("reason") for e in events if e.type == "task.overflowed"] == ["max_wait"]
+    await router.add_agent(AgentConfig("a1", capacity={"chat": 1}))
+    await router.set_agent_state("a1", "available")
+    offered = await router.get_task("old")
+    assert (offered.state, offered.agent_id) == ("offered", "a1")
+    assignment = await router.accept(offered.offer_id, "a1")
+    assert assignment.waited_s == 100   # ASA and service level count the wait before the restart
+    stats = await router.queue_stats("general")
+    assert stats["answered"] == 1 and stats["service_level"] == 0.0
+    for bad in (clock.now + 1, float("nan"), "yesterday", True):
+        with pytest.raises(RoutingError) as err:
+            await router.enqueue(Task(f"bad-{bad}", "general", "chat", enqueued_at=bad))  # type: ignore[arg-type]
+        assert err.value.code == "bad_task"
+    assert {t.id for t in await router.store.active_tasks()} == {"old", "new", "late"}
+
+
 async def test_contract_racing_routers_no_double_offer(store_factory):
     """Three routers sharing one store, racing: no task offered twice, no agent over capacity."""
     clock = Clock()
