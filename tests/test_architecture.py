@@ -25,7 +25,7 @@ ALLOWED = {
 }
 ASSEMBLY = {"contact_center/app.py"}  # may import every package
 # Third-party libraries the pure libraries may use (architecture.md: stdlib, lxml, quickjs / stdlib, redis).
-LIBRARY_DEPS = {"voicexml": {"lxml", "quickjs"}, "routing": {"redis", "sortedcontainers"}}
+LIBRARY_DEPS = {"voicexml": {"lxml", "quickjs"}, "routing": {"redis", "hiredis", "sortedcontainers"}}
 
 
 def _imports(path: Path) -> set[str]:
