@@ -207,7 +207,8 @@ class FormInterpreter:
         self.js.set(DIALOG, name, value)
         self.js.set(DIALOG, name + "$", {"duration": res.duration_ms, "size": len(audio),
                                          "termchar": res.termchar, "maxtime": res.maxtime,
-                                         "utterance": res.utterance, "inputmode": "voice"})
+                                         "utterance": res.utterance, "inputmode": "voice",
+                                         **self.mark_shadows()})
         if res.kind == "hangup":
             self.session.hangup()
             raise VXMLEvent(HANGUP, "the caller hung up while recording")
@@ -236,7 +237,7 @@ class FormInterpreter:
         self.js.set(DIALOG, name, res.result)
         self.js.set(DIALOG, name + "$", {"duration": res.duration_ms / 1000.0,
                                          "inputmode": "voice" if res.utterance else None,
-                                         "utterance": res.utterance})
+                                         "utterance": res.utterance, **self.mark_shadows()})
         self.process_filled([item])
 
     # == input =========================================================================================
@@ -327,7 +328,12 @@ class FormInterpreter:
         self.js.set(DIALOG, name, value)
         self.js.set(DIALOG, name + "$", {"utterance": hit.utterance, "inputmode": hit.inputmode,
                                          "interpretation": hit.interpretation, "confidence": hit.confidence,
-                                         **(self.recording or {})})
+                                         **self.mark_shadows(), **(self.recording or {})})
+
+    def mark_shadows(self) -> dict[str, Any]:
+        """VoiceXML 2.1 `name$.markname`/`name$.marktime`: the same values as `lastresult$` (text mode
+        plays no audio, so marktime is always 0)."""
+        return {"markname": self.session.last_mark or None, "marktime": 0}
 
     def set_lastresult(self, utterance: str, interpretation: Any, inputmode: str, confidence: float) -> None:
         """`application.lastresult$`: an array of one result that also carries its properties."""

@@ -53,12 +53,183 @@ class Rendered:
         return f'<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis"{attrs}>{body}</speak>'
 
 
-def spoken_form(text: str, interpret_as: str | None) -> str:
-    """What `<say-as interpret-as=...>` makes of `text` in a text rendering."""
+def spoken_form(text: str, interpret_as: str | None, fmt: str | None = None) -> str:
+    """What `<say-as interpret-as=... format=...>` makes of `text` in a text rendering (en-US words).
+
+    Table-driven (`SAY_AS`); text a renderer cannot read, or an unknown interpret-as, is kept as written.
+    """
     t = " ".join(text.split())
-    if interpret_as and interpret_as.lower() in _SPELL:
+    kind = (interpret_as or "").lower()
+    if kind in _SPELL:
         return " ".join(ch for ch in t if not ch.isspace())
-    return t
+    renderer = SAY_AS.get(kind)
+    if renderer is None:
+        return t
+    return renderer(t, (fmt or "").lower()) or t
+
+
+# -- <say-as> spoken forms ---------------------------------------------------------------------------------
+# Each renderer takes the text and the format (lower case, "" when absent) and returns words, or None when
+# it cannot read the text (which is then spoken as written).
+
+_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"))
+_ORDINAL_ENDS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+                 "nine": "ninth", "twelve": "twelfth"}
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+_NUMBER = re.compile(r"^([-+]?)(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d+))?$")
+_CURRENCIES = {  # symbol or ISO code: (unit, units, subunit, subunits)
+    "$": ("dollar", "dollars", "cent", "cents"), "usd": ("dollar", "dollars", "cent", "cents"),
+    "€": ("euro", "euros", "cent", "cents"), "eur": ("euro", "euros", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"), "gbp": ("pound", "pounds", "penny", "pence"),
+    "¥": ("yen", "yen", "sen", "sen"), "jpy": ("yen", "yen", "sen", "sen"),
+    "cad": ("Canadian dollar", "Canadian dollars", "cent", "cents"),
+}
+_CURRENCY = re.compile(r"^(\$|€|£|¥|[A-Za-z]{3})?\s*([\d,]+(?:\.\d+)?)\s*(\$|€|£|¥|[A-Za-z]{3})?$")
+_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*([ap])?\.?\s*m?\.?$", re.IGNORECASE)
+
+
+def cardinal_words(n: int) -> str:
+    """An integer in words: 1234 -> "one thousand two hundred thirty four"."""
+    if n < 0:
+        return "minus " + cardinal_words(-n)
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    if n < 1000:
+        return _ONES[n // 100] + " hundred" + ("" if n % 100 == 0 else " " + cardinal_words(n % 100))
+    for size, name in _SCALES:
+        if n >= size:
+            rest = n % size
+            return cardinal_words(n // size) + " " + name + ("" if rest == 0 else " " + cardinal_words(rest))
+    raise AssertionError("unreachable")
+
+
+def ordinal_words(n: int) -> str:
+    """An integer as an ordinal: 21 -> "twenty first"."""
+    words = cardinal_words(n).split(" ")
+    last = words[-1]
+    words[-1] = _ORDINAL_ENDS.get(last) or (last[:-1] + "ieth" if last.endswith("y") else last + "th")
+    return " ".join(words)
+
+
+def _year_words(y: int) -> str:
+    """A year as people say it: 1999 -> "nineteen ninety nine", 2005 -> "two thousand five"."""
+    if y < 1000 or 2000 <= y < 2010 or y % 1000 == 0:
+        return cardinal_words(y)
+    high, low = divmod(y, 100)
+    if low == 0:
+        return cardinal_words(high) + " hundred"
+    return cardinal_words(high) + " " + ("oh " if low < 10 else "") + cardinal_words(low)
+
+
+def _number(text: str, fmt: str) -> str | None:
+    if fmt == "ordinal":
+        return _ordinal(text, fmt)
+    if fmt in ("digits", "telephone"):
+        return SAY_AS[fmt](text, fmt)
+    m = _NUMBER.match(text)
+    if not m or (m.group(2) is None and m.group(3) is None):
+        return None
+    sign, whole, frac = m.groups()
+    words = cardinal_words(int((whole or "0").replace(",", "")))
+    if frac:
+        words += " point " + " ".join(_ONES[int(d)] for d in frac)
+    return ("minus " if sign == "-" else "") + words
+
+
+def _ordinal(text: str, fmt: str) -> str | None:
+    m = re.match(r"^(\d+)(?:st|nd|rd|th)?$", text.replace(",", ""), re.IGNORECASE)
+    return ordinal_words(int(m.group(1))) if m else None
+
+
+def _date(text: str, fmt: str) -> str | None:
+    parts = re.split(r"[/.\-]", text)
+    order = fmt if fmt and set(fmt) <= set("dmy") and len(set(fmt)) == len(fmt) else ""
+    if not order:  # en-US default; an ISO date (2024-12-25) reads year first
+        order = "ymd" if len(parts) == 3 and len(parts[0]) == 4 else "mdy"[: len(parts)]
+    if len(parts) != len(order) or not all(p.isdigit() for p in parts):
+        return None
+    fields = {k: int(p) for k, p in zip(order, parts, strict=True)}
+    if not 1 <= fields.get("m", 1) <= 12 or not 1 <= fields.get("d", 1) <= 31:
+        return None
+    if "y" in fields and len(parts[order.index("y")]) == 2:
+        fields["y"] += 2000 if fields["y"] < 50 else 1900
+    words = []
+    if "m" in fields:
+        words.append(_MONTHS[fields["m"] - 1])
+    if "d" in fields:
+        words.append(ordinal_words(fields["d"]) if "m" in fields else "the " + ordinal_words(fields["d"]))
+    if "y" in fields:
+        words.append(_year_words(fields["y"]))
+    return " ".join(words)
+
+
+def _time(text: str, fmt: str) -> str | None:
+    m = _TIME.match(text)
+    if not m or (m.group(2) is None and m.group(4) is None):
+        return None
+    hour, minute, second = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
+    if hour > 23 or minute > 59 or second > 59 or (m.group(4) and not 1 <= hour <= 12):
+        return None
+    half = m.group(4).lower() if m.group(4) else None
+    if half is None and fmt.startswith("hms12"):
+        half, hour = ("p" if hour >= 12 else "a"), (hour % 12 or 12)
+    if half is None:  # 24-hour clock: 15:00 -> "fifteen hundred", 09:05 -> "nine oh five"
+        words = cardinal_words(hour) + (" hundred" if minute == 0 else "")
+    else:
+        words = cardinal_words(hour)  # 7:00 pm -> "seven p m"
+    if minute:
+        words += " " + ("oh " if minute < 10 else "") + cardinal_words(minute)
+    if second:
+        words += " and " + cardinal_words(second) + (" second" if second == 1 else " seconds")
+    return words + (f" {half} m" if half else "")
+
+
+def _currency(text: str, fmt: str) -> str | None:
+    m = _CURRENCY.match(text)
+    if not m or (m.group(1) and m.group(3)):
+        return None
+    code = (m.group(1) or m.group(3) or fmt or "").lower()
+    names = _CURRENCIES.get(code)
+    if names is None or not re.fullmatch(r"\d{1,3}(,\d{3})*(\.\d+)?|\d+(\.\d+)?", m.group(2)):
+        return None
+    whole, _, frac = m.group(2).replace(",", "").partition(".")
+    units, cents = int(whole), int((frac + "00")[:2]) if frac else 0
+    words = []
+    if units or not cents:
+        words.append(f"{cardinal_words(units)} {names[0] if units == 1 else names[1]}")
+    if cents:
+        words.append(f"{cardinal_words(cents)} {names[2] if cents == 1 else names[3]}")
+    return " and ".join(words)
+
+
+def _telephone(text: str, fmt: str) -> str | None:
+    m = re.fullmatch(r"(\+?)([\d\s().\-]+?)(?:\s*(?:x|ext\.?)\s*(\d+))?", text, re.IGNORECASE)
+    if not m or not any(ch.isdigit() for ch in m.group(2)):
+        return None
+    groups = [g for g in re.split(r"[\s().\-]+", m.group(2)) if g]
+    words = ", ".join(" ".join(_ONES[int(d)] for d in g) for g in groups)
+    if m.group(1):
+        words = "plus " + words
+    if m.group(3):
+        words += ", extension " + " ".join(_ONES[int(d)] for d in m.group(3))
+    return words
+
+
+def _digits(text: str, fmt: str) -> str | None:
+    return " ".join(_ONES[int(ch)] for ch in text if ch.isdigit()) if any(c.isdigit() for c in text) else None
+
+
+SAY_AS: dict[str, Callable[[str, str], str | None]] = {
+    "number": _number, "cardinal": _number, "ordinal": _ordinal, "date": _date, "time": _time,
+    "currency": _currency, "telephone": _telephone, "phone": _telephone, "digits": _digits,
+}
+"""`interpret-as` value -> renderer (text, format) -> words or None; extend it to speak another kind."""
 
 
 _MARKUP = frozenset(("audio", "break", "emphasis", "mark", "p", "paragraph", "phoneme", "prosody", "s", "say-as",
@@ -117,7 +288,8 @@ class Renderer:
             inner = Renderer(self.ctx)
             inner.render_children(el)
             self.out.audio.extend(inner.out.audio)
-            self.out.parts.append(spoken_form(inner.out.text, el.get("interpret-as") or el.get("type")))
+            self.out.parts.append(spoken_form(inner.out.text, el.get("interpret-as") or el.get("type"),
+                                              el.get("format")))
             self.out.markup.append(escape(inner.out.text))
         elif tag == "sub":
             self.out.parts.append(el.get("alias", ""))

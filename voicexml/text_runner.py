@@ -109,7 +109,9 @@ class JsonlPlatform:
             return RecordResult(kind="voice", audio=got.value, duration_ms=min(words * 400, request.maxtime_ms),
                                 utterance=got.value)
         if got.kind == "dtmf":
-            return RecordResult(kind="dtmf", audio="", termchar=got.value[-1] if request.dtmfterm else None)
+            # The first key ends the recording (VoiceXML 2.0 2.3.6): it is the termchar, not the last one typed.
+            first = got.value.lstrip()[:1]
+            return RecordResult(kind="dtmf", audio="", termchar=first if request.dtmfterm else None)
         if got.kind == "hangup":
             return RecordResult(kind="hangup")
         return RecordResult(kind="noinput")

@@ -107,3 +107,24 @@ def test_data_dom_navigation(tmp_path):
     """
     events, _, _ = converse(write(tmp_path, "d.vxml", body))
     assert said(events) == ["quote ACME ACME true 2 12.5 9 1"]
+
+
+def test_mark_sets_the_form_items_markname_and_marktime_shadow_variables(tmp_path):
+    # VoiceXML 2.1 section 4: name$.markname/marktime carry the same values as application.lastresult$.
+    body = """
+    <form>
+      <field name="z" type="boolean">
+        <prompt>A <mark name="m1"/> B <mark nameexpr="'m' + 2"/> C</prompt>
+        <filled><prompt><value expr="application.lastresult$.markname"/> <value expr="z$.markname"/>
+          <value expr="z$.marktime"/></prompt></filled>
+      </field>
+      <record name="r"><prompt>after <mark name="rec"/> the tone</prompt>
+        <filled><prompt><value expr="r$.markname"/> <value expr="r$.marktime"/></prompt></filled>
+      </record>
+    </form>
+    """
+    events, _, _ = converse(write(tmp_path, "m.vxml", body), {"input": "voice", "utterance": "yes"},
+                            {"input": "voice", "utterance": "hello"})
+    texts = said(events)
+    assert "m2 m2 0" in texts
+    assert texts[-1] == "rec 0"

@@ -179,3 +179,13 @@ def test_a_document_from_the_network_may_not_read_local_files(http_root, tmp_pat
     </form>"""))
     events, _, _ = converse(f"{base}/evil.vxml")
     assert said(events) == ["refused"]
+
+
+def test_a_present_but_malformed_first_document_is_badfetch_and_status_one(tmp_path):
+    # As docs/voicexml.md states: a fetched but broken first document is error.badfetch (1), a missing one 2.
+    broken = tmp_path / "broken.vxml"
+    broken.write_text('<?xml version="1.0"?><vxml version="2.1" xmlns="http://www.w3.org/2001/vxml"><form>')
+    events, code, _ = run(str(broken))
+    assert events[-1]["event"] == "error" and events[-1]["name"] == "error.badfetch" and code == 1
+    events, code, _ = run(str(write(tmp_path, "f.vxml", FIELD)), '{"input": "hangup"}\n')
+    assert events[-1] == {"event": "exit", "expr": None, "namelist": {}} and code == 0

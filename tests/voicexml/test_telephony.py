@@ -68,3 +68,16 @@ def test_object_is_unsupported(tmp_path):
       <object name="o" classid="builtin://x"/></form>
     """
     assert said(converse(write(tmp_path, "o.vxml", body))[0]) == ["no objects"]
+
+
+def test_a_dtmf_key_ends_a_recording_and_is_its_termchar(tmp_path):
+    # The first key ends the recording, so it is the termchar even when the caller typed more.
+    body = """
+    <form>
+      <record name="m" dtmfterm="true"><prompt>Speak.</prompt>
+        <filled><prompt>term <value expr="m$.termchar"/></prompt></filled>
+      </record>
+    </form>
+    """
+    events, _, _ = converse(write(tmp_path, "t.vxml", body), dtmf("1234"))
+    assert said(events)[-1] == "term 1"

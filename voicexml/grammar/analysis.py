@@ -3,6 +3,11 @@ whether any rule is left-recursive.
 
 The matcher uses the first words to skip an expansion at once when the next input word cannot start
 it, which keeps menus with many alternatives fast and hostile grammars cheaper.
+
+Compilation is near-linear in the grammar's size: rules are solved in reverse topological order of
+their references (strongly connected components first found by Tarjan's algorithm), so a chain of
+rules needs one pass, and only a recursive component iterates, with a worklist, to its fixpoint. Word
+sets are unioned once per node, and a node with one contributing set shares it rather than copying.
 """
 from __future__ import annotations
 
@@ -18,10 +23,24 @@ Facts = tuple[bool, frozenset[str] | None]
 """(can match no words, the words a match can start with or ANY)."""
 
 Lookup = Callable[[str, str], tuple[str, Rule]]
+RuleKey = tuple[str, str]
+
+_EMPTY: frozenset[str] = frozenset()
 
 
-def _union(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
-    return ANY if a is ANY or b is ANY else a | b
+def _union(parts: list[frozenset[str] | None]) -> frozenset[str] | None:
+    """The union of word sets, ANY if any is ANY; one non-empty part is returned as is (no copy)."""
+    nonempty = []
+    for p in parts:
+        if p is ANY:
+            return ANY
+        if p:
+            nonempty.append(p)
+    if not nonempty:
+        return _EMPTY
+    if len(nonempty) == 1:
+        return nonempty[0]
+    return frozenset().union(*nonempty)
 
 
 class Analysis:
@@ -30,18 +49,53 @@ class Analysis:
     def __init__(self, rules: Iterable[tuple[str, Rule]], lookup: Lookup) -> None:
         self.lookup = lookup
         self.rules = list(rules)
-        self.rule_facts: dict[tuple[str, str], Facts] = {(k, r.id): (False, frozenset()) for k, r in self.rules}
-        changed = True
-        while changed:  # rules refer to rules: grow the facts until nothing changes
-            changed = False
-            for key, rule in self.rules:
-                facts = self._facts(rule.body, {})
-                if facts != self.rule_facts[(key, rule.id)]:
-                    self.rule_facts[(key, rule.id)] = facts
-                    changed = True
+        bodies = {(k, r.id): r.body for k, r in self.rules}
+        refs = {key: self._refs(body) for key, body in bodies.items()}
+        self.rule_facts: dict[RuleKey, Facts] = {}
         self.nodes: dict[Node, Facts] = {}
-        for _, rule in self.rules:
-            self._facts(rule.body, self.nodes)
+        for component in _components(list(bodies), refs):
+            if len(component) == 1 and component[0] not in refs[component[0]]:
+                key = component[0]  # not recursive: everything it references is already solved
+                self.rule_facts[key] = self._facts(bodies[key], self.nodes)
+                continue
+            self._solve_recursive(component, bodies, refs)
+            for key in component:  # the fixpoint is reached: now memoise every node once
+                self._facts(bodies[key], self.nodes)
+
+    def _solve_recursive(self, component: list[RuleKey], bodies: dict[RuleKey, Node],
+                         refs: dict[RuleKey, set[RuleKey]]) -> None:
+        """Grow the facts of mutually recursive rules from (False, {}) until nothing changes."""
+        members = set(component)
+        users: dict[RuleKey, list[RuleKey]] = {key: [] for key in component}
+        for key in component:
+            for target in refs[key] & members:
+                users[target].append(key)
+        for key in component:
+            self.rule_facts[key] = (False, _EMPTY)
+        work, queued = list(component), set(component)
+        while work:
+            key = work.pop()
+            queued.discard(key)
+            facts = self._facts(bodies[key], {})
+            if facts != self.rule_facts[key]:
+                self.rule_facts[key] = facts
+                for user in users[key]:
+                    if user not in queued:
+                        queued.add(user)
+                        work.append(user)
+
+    def _refs(self, body: Node) -> set[RuleKey]:
+        """The rules a body references anywhere."""
+        out: set[RuleKey] = set()
+        stack = [body]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, RuleRef):
+                key, rule = self.lookup(n.grammar, n.rule)
+                out.add((key, rule.id))
+            else:
+                stack.extend(children(n))
+        return out
 
     def _facts(self, node: Node, memo: dict[Node, Facts]) -> Facts:
         found = memo.get(node)
@@ -51,34 +105,32 @@ class Analysis:
         if isinstance(node, Token):
             facts = (False, frozenset(node.words[:1]))
         elif isinstance(node, Tag):
-            facts = (True, frozenset())
+            facts = (True, _EMPTY)
         elif isinstance(node, Special):
-            facts = {"NULL": (True, frozenset()), "VOID": (False, frozenset())}.get(node.kind, (True, ANY))
+            facts = {"NULL": (True, _EMPTY), "VOID": (False, _EMPTY)}.get(node.kind, (True, ANY))
         elif isinstance(node, RuleRef):
             key, rule = self.lookup(node.grammar, node.rule)
             facts = self.rule_facts[(key, rule.id)]
         elif isinstance(node, Sequence):
-            first: frozenset[str] | None = frozenset()
+            parts: list[frozenset[str] | None] = []
             nullable = True
             for item in node.items:
                 item_nullable, item_first = self._facts(item, memo)
-                first = _union(first, item_first)
-                if not item_nullable:
-                    nullable = False
-                    break
-            for item in node.items:  # every item's facts are wanted in the memo, not just the prefix's
-                self._facts(item, memo)
-            facts = (nullable, first)
+                if nullable:  # only the items up to the first one that cannot be empty start a match
+                    parts.append(item_first)
+                    nullable = item_nullable
+            facts = (nullable, _union(parts))
         elif isinstance(node, OneOf):
-            first, nullable = frozenset(), False
+            parts, nullable = [], False
             for item in node.items:
                 item_nullable, item_first = self._facts(item, memo)
-                first, nullable = _union(first, item_first), nullable or item_nullable
-            facts = (nullable, first)
+                parts.append(item_first)
+                nullable = nullable or item_nullable
+            facts = (nullable, _union(parts))
         elif isinstance(node, Repeat):
             item_nullable, item_first = self._facts(node.item, memo)
             if node.max == 0:
-                facts = (True, frozenset())
+                facts = (True, _EMPTY)
             else:
                 facts = (node.min == 0 or item_nullable, item_first)
         else:
@@ -130,3 +182,46 @@ class Analysis:
             elif isinstance(n, OneOf | Repeat):
                 stack.extend(children(n))
         return out
+
+
+def _components(keys: list[RuleKey], refs: dict[RuleKey, set[RuleKey]]) -> list[list[RuleKey]]:
+    """Strongly connected components of the reference graph, each after every component it references
+    (Tarjan's algorithm, iterative so that a deep chain of rules cannot overflow the stack)."""
+    index: dict[RuleKey, int] = {}
+    low: dict[RuleKey, int] = {}
+    on_stack: set[RuleKey] = set()
+    stack: list[RuleKey] = []
+    out: list[list[RuleKey]] = []
+    for start in keys:
+        if start in index:
+            continue
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        work = [(start, iter(sorted(refs[start])))]
+        while work:
+            here, it = work[-1]
+            nxt = next(it, None)
+            if nxt is not None:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(sorted(refs[nxt]))))
+                elif nxt in on_stack:
+                    low[here] = min(low[here], index[nxt])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[here])
+            if low[here] == index[here]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == here:
+                        break
+                out.append(component)
+    return out

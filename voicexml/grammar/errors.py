@@ -7,7 +7,8 @@ class GrammarError(Exception):
 
     Codes: ``syntax`` (not well-formed / bad ABNF), ``invalid`` (well-formed but breaks SRGS rules),
     ``fetch`` (an external grammar could not be fetched), ``undefined_rule``, ``private_rule``,
-    ``left_recursion``, ``unsupported``, ``semantics`` (a tag failed to evaluate).
+    ``left_recursion``, ``too_large`` (over GrammarSettings.max_nodes/max_rules), ``unsupported``,
+    ``semantics`` (a tag failed to evaluate).
     """
 
     def __init__(self, message: str, *, code: str = "invalid") -> None:

@@ -27,8 +27,14 @@ class NoMatch(Exception):
 
 @dataclass(frozen=True)
 class GrammarSettings:
-    """Limits on matching and on semantic interpretation."""
+    """Limits on compiling, matching and semantic interpretation."""
 
+    # Compilation is near-linear, but a hostile document must not make one caller's first turn cost
+    # seconds of CPU for every session in the process: a grammar library (the grammar and every grammar
+    # it references) over these sizes is a GrammarError (code ``too_large``), an error.badfetch in a
+    # session. 250,000 nodes is a name dialer of about 60,000 tagged entries.
+    max_nodes: int = 250_000
+    max_rules: int = 20_000
     max_tokens: int = 200          # longer input is a no-match: no caller speaks or keys that much
     max_steps: int = 200_000       # matcher work per input; beyond it the input is a no-match
     script: ScriptLimits = field(default_factory=ScriptLimits)
@@ -178,8 +184,10 @@ def _garbage_count(d: Derivation) -> int:
 # -- checks run once the library is complete -------------------------------------------------------------
 
 def check_library(grammar: Grammar) -> None:
-    """Every reference resolves to a rule it may use, the root exists, and there is no left recursion."""
+    """Every reference resolves to a rule it may use, the root exists, the library fits the size budget,
+    and there is no left recursion."""
     grammar.root_rule()
+    _check_size(grammar)
     for g in grammar.library.values():
         if g.tag_format and any(isinstance(n, Tag) for n in g.iter_own_nodes()):
             tag_kind("", g.tag_format)  # raises for a tag-format we cannot run
@@ -196,6 +204,19 @@ def check_library(grammar: Grammar) -> None:
     rules = [(g.key, r) for g in grammar.library.values() for r in g.rules.values()]
     grammar.analysis = Analysis(rules, grammar.lookup)
     grammar.analysis.check_left_recursion()
+
+
+def _check_size(grammar: Grammar) -> None:
+    """Raise GrammarError (``too_large``) when the library exceeds GrammarSettings.max_rules/max_nodes."""
+    limits = grammar.settings
+    rules = sum(len(g.rules) for g in grammar.library.values())
+    if rules > limits.max_rules:
+        raise GrammarError(f"grammar has {rules} rules, more than the limit of {limits.max_rules}",
+                           code="too_large")
+    for count, _ in enumerate(grammar.iter_nodes(), 1):
+        if count > limits.max_nodes:
+            raise GrammarError(f"grammar has more than {limits.max_nodes} expansion nodes (the size limit)",
+                               code="too_large")
 
 
 def _walk(node: Node) -> Iterator[Node]:
