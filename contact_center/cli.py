@@ -9,7 +9,7 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from contact_center.domain import DomainError
 from contact_center.settings import Settings, SettingsError

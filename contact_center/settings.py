@@ -8,9 +8,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -62,7 +63,7 @@ class Settings:
     twilio_auth_token: str = _f("", "TWILIO_AUTH_TOKEN", "Twilio auth token; verifies webhook signatures.")
 
     @classmethod
-    def load(cls, environ: Mapping[str, str] | None = None, config_file: str | Path | None = None) -> "Settings":
+    def load(cls, environ: Mapping[str, str] | None = None, config_file: str | Path | None = None) -> Settings:
         """Read settings from a TOML file (if given) and the environment, then validate them."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -119,7 +120,7 @@ class Settings:
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"CC_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {self.log_level!r}")
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed, validated."""
         new = dataclasses.replace(self, **changes)
         new.validate()

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 
 class ServerUnavailable(RuntimeError):
@@ -65,7 +65,7 @@ def postgres_server() -> Iterator[str]:
     as_pg: dict = {}
     if os.geteuid() == 0:
         shutil.chown(d, "postgres", "postgres")
-        as_pg = dict(user="postgres", group="postgres", extra_groups=[])
+        as_pg = {"user": "postgres", "group": "postgres", "extra_groups": []}
     try:
         subprocess.run([f"{bin_dir}/initdb", "-D", f"{d}/data", "-U", "postgres", "-A", "trust", "--no-sync",
                         "-E", "UTF8", "--locale=C.UTF-8"], check=True, cwd=d, capture_output=True, **as_pg)
@@ -76,7 +76,8 @@ def postgres_server() -> Iterator[str]:
                                 cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **as_pg)
         try:
             def ready() -> bool:
-                return subprocess.run([f"{bin_dir}/pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)]).returncode == 0
+                probe = [f"{bin_dir}/pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)]
+                return subprocess.run(probe, check=False).returncode == 0  # non-zero = not ready yet
             _wait(ready, proc, "postgres")
             yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
         finally:

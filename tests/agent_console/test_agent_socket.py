@@ -211,7 +211,7 @@ async def test_a_wrapup_note_is_a_note_event_and_a_promise_is_promotional(cc, ai
     (alice,) = await _agents(cc, aiohttp_client, "alice")
     contacts = []
     for name in ("Plain", "Promised"):
-        customer, started = await chat(cc, name=name)
+        _, started = await chat(cc, name=name)
         await alice.send({"type": "accept", "offer_id": (await alice.expect("offer"))["offer_id"]})
         await alice.expect("assigned")
         contacts.append(started["contact_id"])
