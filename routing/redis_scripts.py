@@ -10,7 +10,7 @@ from __future__ import annotations
 from routing.redis_keys import lua_prelude
 
 VIEW_HEADS = 1    # tasks per bucket in a snapshot: Router._head reads the head, and more only past exclusions
-FREE_PAGE = 4     # agents in the first page of a free list (the first usually fits; later pages grow)
+FREE_PAGE = 2     # agents in the first page of a free list (the first usually fits; later pages grow)
 
 HELPERS = lua_prelude() + f"local VIEW_HEADS, FREE_PAGE = {VIEW_HEADS}, {FREE_PAGE}\n" + r"""
 -- Agent fields written with `set`/`incr` are kept in the Lua table at once and reach Redis in one HSET per hash
@@ -147,9 +147,16 @@ end
 local function reply(v) return cjson.encode(v) end
 local function task_map(id) return (hmap(key('task', id))) end
 -- `a` (optional): the agent's hash as a script holds it, kept in step with its writes: no need to read it again
+-- The agent's tasks are exactly one per unit of load (claim adds both, release, close_task and drop_task remove
+-- both): an agent with no load holds none, and its set is not read.
 local function read_agent(id, a)
   a = a or hmap(key('agent', id))
   if not a.config then return false end
+  local held = 0
+  for f, v in pairs(a) do
+    if string.sub(f, 1, 2) == 'l:' then held = held + tonumber(v) end
+  end
+  if held == 0 then return {h = a, t = {}} end
   return {h = a, t = redis.call('SMEMBERS', key('agent-tasks', id))}
 end
 
@@ -342,10 +349,10 @@ return reply(out)
 SCRIPTS["add_task"] = r"""
 local tk = key('task', ARGV[2])
 if redis.call('EXISTS', tk) == 1 then return reply({ok = false}) end
-local flat = {}
-for field, value in pairs(cjson.decode(ARGV[3])) do flat[#flat + 1] = field; flat[#flat + 1] = value end
+-- the key did not exist: the hash is exactly these fields (all strings), so `t` is what HGETALL would give
+local t, flat = cjson.decode(ARGV[3]), {}
+for field, value in pairs(t) do flat[#flat + 1] = field; flat[#flat + 1] = value end
 redis.call('HSET', tk, unpack(flat))
-local t = hmap(tk)
 bucket_add(t)
 redis.call('ZADD', key('active'), t.enqueued_at, t.id)
 local f = false
@@ -391,9 +398,10 @@ if t.state ~= 'queued' then return false end
 bucket_remove(t)
 redis.call('HSET', tk, 'queue', ARGV[3], 'bucket', ARGV[4], 'key', ARGV[5], 'requirement', ARGV[6],
            'queued_at', ARGV[7], 'step', ARGV[8], 'priority', ARGV[9], 'preferred_until', ARGV[10])
-local moved = hmap(tk)
-bucket_add(moved)
-return reply({t = moved})
+t.queue, t.bucket, t.key, t.requirement, t.queued_at, t.step, t.priority, t.preferred_until =
+  ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+bucket_add(t)
+return reply({t = t})
 """
 
 # ---- offers and the conversation -------------------------------------------------------------------------------
