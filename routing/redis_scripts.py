@@ -10,22 +10,41 @@ from __future__ import annotations
 from routing.redis_keys import lua_prelude
 
 VIEW_HEADS = 1    # tasks per bucket in a snapshot: Router._head reads the head, and more only past exclusions
-FREE_PAGE = 4     # agents in the first page of a free list (the first usually fits; later pages grow)
+FREE_PAGE = 2     # agents in the first page of a free list (the first usually fits; later pages grow)
 
 HELPERS = lua_prelude() + f"local VIEW_HEADS, FREE_PAGE = {VIEW_HEADS}, {FREE_PAGE}\n" + r"""
+-- Agent fields written with `set`/`incr` are kept in the Lua table at once and reach Redis in one HSET per hash
+-- (`save`): before any read of a hash (`hmap`) and at the end of every script (see `script_source`).
+local DIRTY, DIRTY_KEYS = {}, {}
+local function save()
+  for _, k in ipairs(DIRTY_KEYS) do
+    local flat = {}
+    for f, v in pairs(DIRTY[k]) do flat[#flat + 1] = f; flat[#flat + 1] = v end
+    redis.call('HSET', k, unpack(flat))
+  end
+  DIRTY, DIRTY_KEYS = {}, {}
+end
 local function hmap(k)
+  if DIRTY_KEYS[1] then save() end
   local flat = redis.call('HGETALL', k)
   local m = {}
   for i = 1, #flat, 2 do m[flat[i]] = flat[i + 1] end
   return m, flat
 end
 local function num(v) return tonumber(v) or 0 end
-local function incr(k, m, field, by)
-  m[field] = tostring(redis.call('HINCRBY', k, field, by))
-end
 local function set(k, m, field, value)
   m[field] = value
-  redis.call('HSET', k, field, value)
+  local d = DIRTY[k]
+  if not d then
+    d = {}
+    DIRTY[k] = d
+    DIRTY_KEYS[#DIRTY_KEYS + 1] = k
+  end
+  d[field] = value
+end
+-- counters of an agent hash are small integers: the sum is exact, and tostring gives what HINCRBY would store
+local function incr(k, m, field, by)
+  set(k, m, field, tostring(num(m[field]) + by))
 end
 
 -- model.can_take, exactly
@@ -55,8 +74,8 @@ end
 local function restate(ak, a, now)
   local s = derived(a)
   if s ~= a.state then
-    a.state, a.state_since = s, now
-    redis.call('HSET', ak, 'state', s, 'state_since', now)
+    set(ak, a, 'state', s)
+    set(ak, a, 'state_since', now)
   end
 end
 
@@ -78,6 +97,21 @@ local function index_free(id, a, cfg, before)
         else
           redis.call('ZREM', key('free', q, ch), id)
         end
+      end
+    end
+  end
+end
+
+-- idle_since moved: every list the agent fits gets the new score; of the others, only those it fitted `before`
+-- hold it (the free lists hold exactly the agents that fit), so only those need a ZREM
+local function index_moved(id, a, cfg, before)
+  local now = fits(a, cfg)
+  for _, q in ipairs(cfg.queues) do
+    for ch, fit in pairs(now) do
+      if fit then
+        redis.call('ZADD', key('free', q, ch), a.idle_since, id)
+      elseif before[ch] then
+        redis.call('ZREM', key('free', q, ch), id)
       end
     end
   end
@@ -112,18 +146,27 @@ end
 -- replies are one JSON string (cjson): one bulk reply instead of two per field, parsed in C by the client
 local function reply(v) return cjson.encode(v) end
 local function task_map(id) return (hmap(key('task', id))) end
-local function read_agent(id)
-  local a = hmap(key('agent', id))
+-- `a` (optional): the agent's hash as a script holds it, kept in step with its writes: no need to read it again
+-- The agent's tasks are exactly one per unit of load (claim adds both, release, close_task and drop_task remove
+-- both): an agent with no load holds none, and its set is not read.
+local function read_agent(id, a)
+  a = a or hmap(key('agent', id))
   if not a.config then return false end
+  local held = 0
+  for f, v in pairs(a) do
+    if string.sub(f, 1, 2) == 'l:' then held = held + tonumber(v) end
+  end
+  if held == 0 then return {h = a, t = {}} end
   return {h = a, t = redis.call('SMEMBERS', key('agent-tasks', id))}
 end
 
 -- one contact of `ch` less on the agent: it is idle from `now` and goes to the back of the free lists
 local function free_one(ak, a, cfg, ch, now)
+  local before = fits(a, cfg)
   incr(ak, a, 'l:' .. ch, -1)
   set(ak, a, 'idle_since', now)
   restate(ak, a, now)
-  index_free(a.id, a, cfg, nil)   -- idle_since moved: every list it is on gets the new score
+  index_moved(a.id, a, cfg, before)
 end
 
 local function is_queue_bucket(bucket) return string.sub(bucket, 1, 1) == 'q' end
@@ -177,12 +220,12 @@ end
 -- Snapshots returned with a write, in the same atomic step, so that the reads the engine makes next cost no
 -- round trip: an agent with what its next dispatch reads (Router._best_for: the bucket lists of its queues and
 -- the heads of the buckets it can take now), and the first free agents of a (queue, channel) (_dispatch_task).
-local function agent_view(id)
-  local ag = read_agent(id)
+local function agent_view(id, held, cfg)
+  local ag = read_agent(id, held)
   if not ag then return false end
   local a = ag.h
   if a.presence ~= 'available' then return {a = ag} end
-  local cfg = cjson.decode(a.config)
+  cfg = held and cfg or cjson.decode(a.config)
   local open = false
   for _, fit in pairs(fits(a, cfg)) do open = open or fit end
   if not open then return {a = ag} end   -- full: the engine reads no bucket for it
@@ -229,6 +272,13 @@ end
 """
 
 SCRIPTS: dict[str, str] = {}
+
+
+def script_source(body: str) -> str:
+    """The full Lua of one script of SCRIPTS: helpers, write-behind, the body, then the agent writes it left."""
+    return (HELPERS + WRITE_BEHIND + "local function main()\n" + body + "\nend\nlocal out = main()\nsave()\n"
+            "return out\n")
+
 
 # ---- agents ----------------------------------------------------------------------------------------------------
 # ARGV: prefix, agent id, config JSON, now -> {v = agent view}
@@ -299,10 +349,10 @@ return reply(out)
 SCRIPTS["add_task"] = r"""
 local tk = key('task', ARGV[2])
 if redis.call('EXISTS', tk) == 1 then return reply({ok = false}) end
-local flat = {}
-for field, value in pairs(cjson.decode(ARGV[3])) do flat[#flat + 1] = field; flat[#flat + 1] = value end
+-- the key did not exist: the hash is exactly these fields (all strings), so `t` is what HGETALL would give
+local t, flat = cjson.decode(ARGV[3]), {}
+for field, value in pairs(t) do flat[#flat + 1] = field; flat[#flat + 1] = value end
 redis.call('HSET', tk, unpack(flat))
-local t = hmap(tk)
 bucket_add(t)
 redis.call('ZADD', key('active'), t.enqueued_at, t.id)
 local f = false
@@ -348,9 +398,10 @@ if t.state ~= 'queued' then return false end
 bucket_remove(t)
 redis.call('HSET', tk, 'queue', ARGV[3], 'bucket', ARGV[4], 'key', ARGV[5], 'requirement', ARGV[6],
            'queued_at', ARGV[7], 'step', ARGV[8], 'priority', ARGV[9], 'preferred_until', ARGV[10])
-local moved = hmap(tk)
-bucket_add(moved)
-return reply({t = moved})
+t.queue, t.bucket, t.key, t.requirement, t.queued_at, t.step, t.priority, t.preferred_until =
+  ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+bucket_add(t)
+return reply({t = t})
 """
 
 # ---- offers and the conversation -------------------------------------------------------------------------------
@@ -360,11 +411,14 @@ return reply({t = moved})
 SCRIPTS["claim"] = r"""
 local task_id, offer_id, agent_id, ch, made_at, expires_at = ARGV[2], ARGV[3], ARGV[4], ARGV[6], ARGV[7], ARGV[8]
 local tk = key('task', task_id)
-if redis.call('HGET', tk, 'state') ~= 'queued' then return reply({ok = false, v = agent_view(agent_id)}) end
+local t = hmap(tk)
+if t.state ~= 'queued' then return reply({ok = false, v = agent_view(agent_id)}) end
 local ak, a, cfg = load_agent(agent_id)
-if not ak or not can_take(a, cfg, ch) then return reply({ok = false, v = agent_view(agent_id)}) end
+if not ak then return reply({ok = false, v = false}) end
+if not can_take(a, cfg, ch) then return reply({ok = false, v = agent_view(agent_id, a, cfg)}) end
 local before = fits(a, cfg)
-bucket_remove(hmap(tk))
+bucket_remove(t)
+t.state, t.offer_id, t.agent_id = 'offered', offer_id, agent_id
 redis.call('HSET', tk, 'state', 'offered', 'offer_id', offer_id, 'agent_id', agent_id)
 incr(ak, a, 'l:' .. ch, 1)
 incr(ak, a, 'offers', 1)
@@ -373,10 +427,11 @@ redis.call('HSET', key('offer', offer_id), 'id', offer_id, 'task_id', task_id, '
            'queue', ARGV[5], 'channel', ch, 'made_at', made_at, 'expires_at', expires_at,
            'timer', add_timer(expires_at, 'offer', offer_id))
 -- scored by a per-agent claim count: offers_of lists them in the order they were made, as MemoryStore does
-redis.call('ZADD', key('agent-offers', agent_id), redis.call('HINCRBY', ak, 'claims', 1), offer_id)
+incr(ak, a, 'claims', 1)
+redis.call('ZADD', key('agent-offers', agent_id), a.claims, offer_id)
 restate(ak, a, made_at)
 index_free(agent_id, a, cfg, before)
-return reply({ok = true, t = task_map(task_id), v = agent_view(agent_id)})
+return reply({ok = true, t = t, v = agent_view(agent_id, a, cfg)})
 """
 
 # ARGV: prefix, offer ids... -> per offer its hash ({} when gone)
@@ -404,11 +459,11 @@ offer_remove(o)
 local tk = key('task', o.task_id)
 redis.call('HSET', tk, 'state', 'assigned', 'assigned_at', now)
 redis.call('HDEL', tk, 'offer_id')
-local ak, a = load_agent(o.agent_id)
+local ak, a, cfg = load_agent(o.agent_id)
 incr(ak, a, 'offers', -1)
 set(ak, a, 'missed', '0')
 restate(ak, a, now)
-return reply({t = task_map(o.task_id), v = agent_view(o.agent_id)})
+return reply({t = task_map(o.task_id), v = agent_view(o.agent_id, a, cfg)})
 """
 
 # ARGV: prefix, offer id, now, missed (0/1), exclude_until -> {o = offer, t = task, v = agent view} or false
@@ -427,7 +482,7 @@ incr(ak, a, 'offers', -1)
 redis.call('SREM', key('agent-tasks', o.agent_id), o.task_id)
 if ARGV[4] == '1' then incr(ak, a, 'missed', 1) end
 free_one(ak, a, cfg, o.channel, now)
-return reply({o = o, t = t, v = agent_view(o.agent_id)})
+return reply({o = o, t = t, v = agent_view(o.agent_id, a, cfg)})
 """
 
 # ARGV: prefix, task id, now -> {t = task in wrap-up, v = agent view}, or false
@@ -435,11 +490,12 @@ SCRIPTS["end_task"] = r"""
 local tk = key('task', ARGV[2])
 local t = hmap(tk)
 if t.state ~= 'assigned' then return false end
+t.state, t.ended_at = 'wrapup', ARGV[3]
 redis.call('HSET', tk, 'state', 'wrapup', 'ended_at', ARGV[3])
-local ak, a = load_agent(t.agent_id)
+local ak, a, cfg = load_agent(t.agent_id)
 incr(ak, a, 'wrapping', 1)
 restate(ak, a, ARGV[3])
-return reply({t = task_map(ARGV[2]), v = agent_view(t.agent_id)})
+return reply({t = t, v = agent_view(t.agent_id, a, cfg)})
 """
 
 # ARGV: prefix, task id, now, seconds an ended task stays readable -> {t = closed task, v}, or false
@@ -447,6 +503,7 @@ SCRIPTS["close_task"] = r"""
 local tk, now = key('task', ARGV[2]), ARGV[3]
 local t = hmap(tk)
 if t.state ~= 'wrapup' then return false end
+t.state, t.closed_at = 'closed', now
 redis.call('HSET', tk, 'state', 'closed', 'closed_at', now)
 redis.call('EXPIRE', tk, ARGV[4])
 redis.call('ZREM', key('active'), t.id)
@@ -454,7 +511,7 @@ local ak, a, cfg = load_agent(t.agent_id)
 incr(ak, a, 'wrapping', -1)
 redis.call('SREM', key('agent-tasks', t.agent_id), t.id)
 free_one(ak, a, cfg, t.channel, now)
-return reply({t = task_map(ARGV[2]), v = agent_view(t.agent_id)})
+return reply({t = t, v = agent_view(t.agent_id, a, cfg)})
 """
 
 # ARGV: prefix, task id, final state, now, retention seconds -> {b = task before, o = offer or false, v} or false

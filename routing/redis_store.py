@@ -46,7 +46,7 @@ from routing.redis_codec import (
     text,
 )
 from routing.redis_keys import Keys, parse_timer_member
-from routing.redis_scripts import FREE_PAGE, HELPERS, SCRIPTS, VIEW_HEADS, WRITE_BEHIND
+from routing.redis_scripts import FREE_PAGE, SCRIPTS, VIEW_HEADS, script_source
 
 try:
     from routing.redis_wire import Wire
@@ -86,7 +86,7 @@ class RedisStore:
         self.redis = redis
         self._ended_ttl = str(ended_ttl_s)
         self.keys = Keys(prefix)
-        self._scripts: dict[str, AsyncScript] = {name: redis.register_script(HELPERS + WRITE_BEHIND + body)
+        self._scripts: dict[str, AsyncScript] = {name: redis.register_script(script_source(body))
                                                  for name, body in SCRIPTS.items()}
         self._agent = AgentDecoder()
         self._claimed_timers: set[tuple[str, str, float]] = set()   # offer timers `claim` wrote (`schedule`)
