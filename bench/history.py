@@ -22,10 +22,8 @@ import json
 import os
 import random
 import shutil
-import signal
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -59,33 +57,11 @@ async def _pg_fresh(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-@contextlib.contextmanager
 def durable_postgres():
-    """A throw-away PostgreSQL cluster like tests/servers.py's, but with its durability defaults left on (the
-    test server passes fsync=off on the command line, which nothing can override later)."""
-    from tests.servers import _stop, _wait, free_port, postgres_bin
+    """A throw-away PostgreSQL cluster with its durability defaults on (the test server turns fsync off)."""
+    from tests.servers import postgres_server
 
-    bin_dir, port = postgres_bin(), free_port()
-    d = tempfile.mkdtemp(prefix="ccbench-pg-")
-    as_pg: dict = {}
-    if os.geteuid() == 0:
-        shutil.chown(d, "postgres", "postgres")
-        as_pg = {"user": "postgres", "group": "postgres", "extra_groups": []}
-    try:
-        subprocess.run([f"{bin_dir}/initdb", "-D", f"{d}/data", "-U", "postgres", "-A", "trust", "--no-sync",
-                        "-E", "UTF8", "--locale=C.UTF-8"], check=True, cwd=d, capture_output=True, **as_pg)
-        proc = subprocess.Popen([f"{bin_dir}/postgres", "-D", f"{d}/data", "-p", str(port), "-k", d,
-                                 "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=100",
-                                 "-c", "shared_buffers=256MB"],
-                                cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **as_pg)
-        try:
-            ready = [f"{bin_dir}/pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)]
-            _wait(lambda: subprocess.run(ready, check=False).returncode == 0, proc, "postgres")
-            yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
-        finally:
-            _stop(proc, signal.SIGINT)
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+    return postgres_server(durable=True)
 
 
 async def _pg_settings(url: str) -> str:

@@ -49,6 +49,10 @@ def _stop(proc: subprocess.Popen, sig: int) -> None:
             proc.wait()
 
 
+# Test clusters trade durability for speed: nothing in them outlives the run.
+FAST_UNSAFE = ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+
+
 def postgres_bin() -> str:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
     if not found:
@@ -57,8 +61,11 @@ def postgres_bin() -> str:
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[str]:
-    """A throw-away PostgreSQL cluster; yields `postgresql+asyncpg://postgres@127.0.0.1:PORT/postgres`."""
+def postgres_server(durable: bool = False) -> Iterator[str]:
+    """A throw-away PostgreSQL cluster; yields `postgresql+asyncpg://postgres@127.0.0.1:PORT/postgres`.
+
+    Tests run it with fsync off (fast, nothing to keep); `durable=True` keeps PostgreSQL's defaults, for benchmarks
+    whose figures must include the cost of a durable commit (flags given here cannot be overridden later)."""
     bin_dir = postgres_bin()
     port = free_port()
     d = tempfile.mkdtemp(prefix="ccpg-")  # not tmp_path: /tmp/pytest-of-root is 0700
@@ -70,9 +77,8 @@ def postgres_server() -> Iterator[str]:
         subprocess.run([f"{bin_dir}/initdb", "-D", f"{d}/data", "-U", "postgres", "-A", "trust", "--no-sync",
                         "-E", "UTF8", "--locale=C.UTF-8"], check=True, cwd=d, capture_output=True, **as_pg)
         proc = subprocess.Popen([f"{bin_dir}/postgres", "-D", f"{d}/data", "-p", str(port), "-k", d,
-                                 "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-                                 "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                                 "-c", "max_connections=200"],
+                                 "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
+                                 *([] if durable else FAST_UNSAFE)],
                                 cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **as_pg)
         try:
             def ready() -> bool:

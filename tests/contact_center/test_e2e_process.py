@@ -42,6 +42,15 @@ async def login(url: str, username: str) -> aiohttp.ClientSession:
     return http
 
 
+async def available_agent(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
+    """The logged-in agent's desktop socket, once the server confirms the agent is available."""
+    agent = await http.ws_connect(f"{url}/ws/agent")
+    await expect(agent, "state")
+    await agent.send_json({"type": "state", "state": "available"})
+    await expect(agent, "state", state="available")
+    return agent
+
+
 async def test_a_chat_from_cli_made_users_to_the_history_and_through_a_crash(tmp_path):
     db = tmp_path / "e2e.db"
     assert cli(db, "db", "upgrade").returncode == 0
@@ -56,10 +65,7 @@ async def test_a_chat_from_cli_made_users_to_the_history_and_through_a_crash(tmp
         alice, sam = await login(url, "alice"), await login(url, "sam")
         customers = aiohttp.ClientSession()
         try:
-            agent = await alice.ws_connect(f"{url}/ws/agent")
-            await expect(agent, "state")
-            await agent.send_json({"type": "state", "state": "available"})
-            await expect(agent, "state", state="available")
+            agent = await available_agent(alice, url)
 
             customer = await customers.ws_connect(f"{url}/ws/chat")
             await customer.send_json({"type": "start", "name": "Ada", "email": "ada@example.com"})
@@ -133,9 +139,7 @@ async def test_a_chat_from_cli_made_users_to_the_history_and_through_a_crash(tmp
             assert general["waiting"] == 1
             contact = (await (await sam.get(f"{url}/api/contacts/{queued['contact_id']}")).json())["contact"]
             assert contact["state"] == "queued"
-            agent = await alice.ws_connect(f"{url}/ws/agent")
-            await expect(agent, "state")
-            await agent.send_json({"type": "state", "state": "available"})
+            agent = await available_agent(alice, url)
             offer = await expect(agent, "offer")
             assert offer["contact"]["id"] == queued["contact_id"]
         finally:

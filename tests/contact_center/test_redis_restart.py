@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
-from tests.contact_center.test_e2e_process import PASSWORD, cli, expect, login
+from tests.contact_center.test_e2e_process import PASSWORD, available_agent, cli, expect, login
 from tests.contact_center.test_serve import server
 
 DB_INDEX = 11   # a Redis database of its own: the app's key prefix is fixed ("cc:")
@@ -41,10 +41,7 @@ async def test_a_restarted_server_serves_the_assignments_and_offers_redis_kept(t
         alice = await login(url, "alice")
         customers = aiohttp.ClientSession()
         try:
-            agent = await alice.ws_connect(f"{url}/ws/agent")
-            await expect(agent, "state")
-            await agent.send_json({"type": "state", "state": "available"})
-            await expect(agent, "state", state="available")
+            agent = await available_agent(alice, url)
             talking = await customers.ws_connect(f"{url}/ws/chat")
             await talking.send_json({"type": "start", "name": "Ada"})
             ada = await expect(talking, "started")
