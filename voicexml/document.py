@@ -123,6 +123,10 @@ def _check(root: etree._Element) -> None:
         if tag in ("script", "grammar") and (el.get("src") or el.get("srcexpr")) and \
                 ((el.text or "").strip() or len(el)):
             raise badfetch(f"<{tag}> at line {el.sourceline} has both a source and inline content")
+        if tag == "grammar" and el.get("src") is None and el.get("srcexpr") is None and \
+                not (el.text or "").strip() and not len(el):
+            # 2.1 section 2: exactly one of src, srcexpr or inline content.
+            raise badfetch(f"<grammar> at line {el.sourceline} has no src, srcexpr or inline content")
         count = el.get("count")
         if count is not None and not (count.strip().isdigit() and int(count) > 0):
             raise badfetch(f"<{tag}> at line {el.sourceline}: count={count!r} is not a positive integer")

@@ -41,6 +41,7 @@ def test_attributes_that_exclude_each_other(tmp_path):
         "count.vxml": "<form><block><prompt count=\"#\">x</prompt></block></form>",
         "filled.vxml": "<form><field name=\"f\" type=\"digits\"/><filled namelist=\"g\"/></form>",
         "transfer.vxml": "<form><transfer name=\"t\" dest=\"tel:1\" bridge=\"true\" type=\"bridge\"/></form>",
+        "grammar.vxml": "<form><field name=\"f\"><grammar/></field></form>",
     }
     for name, body in cases.items():
         write(tmp_path, name, body)
