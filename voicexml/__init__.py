@@ -8,6 +8,7 @@ from .events import VXMLEvent
 from .fetch import Fetcher, FetchSettings
 from .interpreter import Outcome, Session, SessionSettings
 from .platform import (
+    Hypothesis,
     InputRequest,
     InputResult,
     NullPlatform,
@@ -25,6 +26,7 @@ __all__ = [
     "DocumentCache",
     "FetchSettings",
     "Fetcher",
+    "Hypothesis",
     "InputRequest",
     "InputResult",
     "NullPlatform",

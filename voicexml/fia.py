@@ -254,7 +254,8 @@ class FormInterpreter:
                            termchar=termchar, confidencelevel=_float(self.prop("confidencelevel", item), 0.5),
                            maxspeechtimeout_ms=time_ms(self.prop("maxspeechtimeout", item), 60000),
                            bargein=self.bargein(item),
-                           recordutterance=boolean(self.prop("recordutterance", item)))
+                           recordutterance=boolean(self.prop("recordutterance", item)),
+                           maxnbest=_positive_int("maxnbest", self.prop("maxnbest", item)))
         self.prompt_timeout_ms = None
         self.session.steps = 0
         result: InputResult = self.session.platform.collect(req)
@@ -277,15 +278,19 @@ class FormInterpreter:
                               f"data:{self.prop('recordutterancetype', item)};base64,"
                               f"{base64.b64encode(audio).decode()}",
                               "recordingsize": len(audio), "recordingduration": result.recording_ms}
-        hit = inputs.match_input(result.kind, value, result.confidence, req.grammars, req.confidencelevel)
+        hypotheses = [(value, result.confidence)]
+        if result.kind == "voice":
+            hypotheses += [(" ".join(a.value.split()), a.confidence) for a in result.alternatives]
+        hit = inputs.match_nbest(result.kind, hypotheses, req.grammars, req.confidencelevel, req.maxnbest)
         if hit is None:
-            self.set_lastresult(value, None, result.kind, result.confidence)
+            self.session.set_lastresult([self.result_fields(value, None, result.kind, result.confidence)])
             raise VXMLEvent("nomatch")
         return hit
 
     def apply(self, hit: Hit, item: etree._Element) -> None:
         """Act on a match: follow a choice or link, or fill form items and run `<filled>`."""
-        self.set_lastresult(hit.utterance, hit.interpretation, hit.inputmode, hit.confidence)
+        self.session.set_lastresult([self.result_fields(h.utterance, h.interpretation, h.inputmode, h.confidence)
+                                     for h in (hit, *hit.nbest)])
         ag = hit.grammar
         if ag.event is not None:
             raise VXMLEvent(ag.event, f"the caller said {hit.utterance!r}")
@@ -335,9 +340,11 @@ class FormInterpreter:
         plays no audio, so marktime is always 0)."""
         return {"markname": self.session.last_mark or None, "marktime": 0}
 
-    def set_lastresult(self, utterance: str, interpretation: Any, inputmode: str, confidence: float) -> None:
-        """`application.lastresult$`: an array of one result that also carries its properties."""
-        self.session.set_lastresult(utterance, interpretation, inputmode, confidence, self.recording)
+    def result_fields(self, utterance: str, interpretation: Any, inputmode: str, confidence: float
+                      ) -> dict[str, Any]:
+        """One element of `application.lastresult$`."""
+        return {"utterance": utterance, "interpretation": interpretation, "inputmode": inputmode,
+                "confidence": confidence, **self.mark_shadows(), **(self.recording or {})}
 
     def process_filled(self, filled: list[etree._Element]) -> None:
         """Run the `<filled>` actions this input triggers, in document order."""
@@ -534,6 +541,12 @@ def _slot(interp: Any, slot: str) -> tuple[bool, Any]:
             return False, None
         cur = cur[part]
     return True, cur
+
+
+def _positive_int(name: str, v: str) -> int:
+    if not v.strip().isdigit() or int(v) < 1:
+        raise badfetch(f"the {name} property is {v!r}, not a positive integer")
+    return int(v)
 
 
 def _float(v: str, default: float) -> float:

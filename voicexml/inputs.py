@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lxml import etree
@@ -24,6 +24,7 @@ class Hit:
     inputmode: str
     confidence: float
     grammar: ActiveGrammar
+    nbest: tuple[Hit, ...] = ()  # the other results (application.lastresult$[1:]), best first
 
 
 @dataclass(frozen=True)
@@ -140,3 +141,20 @@ def match_input(kind: str, value: str, confidence: float, grammars: Iterable[Act
             conf = getattr(m, "confidence", None)
             return Hit(utt, interp, kind, confidence if conf is None or kind == "voice" else float(conf), ag)
     return None
+
+
+def match_nbest(kind: str, hypotheses: Iterable[tuple[str, float]], grammars: Sequence[ActiveGrammar],
+                confidencelevel: float, maxnbest: int) -> Hit | None:
+    """The best of up to `maxnbest` results (VoiceXML 2.0 5.1.5): every hypothesis that some grammar accepts,
+    by confidence (ties in the recognizer's order); the others ride along in `Hit.nbest`. None: a nomatch."""
+    ranked = sorted(hypotheses, key=lambda h: -h[1])  # sorted() is stable: ties keep the recognizer's order
+    hits: list[Hit] = []
+    for value, confidence in ranked:
+        hit = match_input(kind, value, confidence, grammars, confidencelevel)
+        if hit is not None:
+            hits.append(hit)
+            if len(hits) >= max(1, maxnbest):
+                break
+    if not hits:
+        return None
+    return replace(hits[0], nbest=tuple(hits[1:]))

@@ -278,13 +278,12 @@ class Session:
             self.js.set(SESSION, k, v)
 
     # == services for the form interpreter ==============================================================
-    def set_lastresult(self, utterance: str, interpretation: Any, inputmode: str, confidence: float,
-                       recording: dict[str, Any] | None = None) -> None:
-        """Set `application.lastresult$` (an array of one result, with the result's properties on it too)."""
-        r = {"utterance": utterance, "interpretation": interpretation, "inputmode": inputmode,
-             "confidence": confidence, "markname": self.last_mark or None, "marktime": 0, **(recording or {})}
+    def set_lastresult(self, results: list[dict[str, Any]]) -> None:
+        """Set `application.lastresult$`: the results, best first, as an array that also carries the first
+        result's properties (`lastresult$.utterance` is `lastresult$[0].utterance`, VoiceXML 2.0 5.1.5)."""
         self.js.set_expr(APPLICATION, "lastresult$",
-                         f"(function(r){{ var a = [r]; for (var k in r) a[k] = r[k]; return a; }})({json.dumps(r)})")
+                         f"(function(a){{ var r = a[0]; for (var k in r) a[k] = r[k]; return a; }})"
+                         f"({json.dumps(results)})")
 
     def fetch(self, uri: str, **kwargs: Any) -> Resource:
         """Fetch for this session: an application that came over the network may not read local files."""

@@ -41,6 +41,15 @@ class InputRequest:
     maxspeechtimeout_ms: int = 60000
     bargein: bool = True
     recordutterance: bool = False  # 2.1: keep the caller's utterance as audio in InputResult.recording
+    maxnbest: int = 1  # how many recognition hypotheses the interpreter can use (the maxnbest property)
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One more thing the recognizer thinks the caller may have said (an n-best alternative)."""
+
+    value: str
+    confidence: float
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,9 @@ class InputResult:
     confidence: float = 1.0
     recording: bytes | str | None = None  # the utterance's audio when the request asked for it
     recording_ms: int = 0
+    # Voice only: the recognizer's other hypotheses, any order; the interpreter keeps those that match a
+    # grammar, best confidence first, up to `InputRequest.maxnbest` (with `value` among them).
+    alternatives: tuple[Hypothesis, ...] = ()
 
 
 @dataclass(frozen=True)

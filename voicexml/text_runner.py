@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 import sys
+from dataclasses import replace
 from typing import IO, Any
 
 from .platform import (
+    Hypothesis,
     InputRequest,
     InputResult,
     Prompt,
@@ -63,15 +65,15 @@ class JsonlPlatform:
 
     def collect(self, request: InputRequest) -> InputResult:
         """`listen`, then one input line."""
+        extra = {"maxnbest": request.maxnbest} if request.maxnbest > 1 else {}
         self._emit("listen", modes=list(request.modes), grammars=len(request.grammars),
-                   timeout_ms=request.timeout_ms)
+                   timeout_ms=request.timeout_ms, **extra)
         msg = self._read()
         if msg is None:
             return InputResult("hangup")
         got = self._input(msg)
         if request.recordutterance and got.kind == "voice":  # text mode: the words stand for the audio
-            return InputResult("voice", got.value, got.confidence, recording=got.value,
-                               recording_ms=400 * len(got.value.split()))
+            return replace(got, recording=got.value, recording_ms=400 * len(got.value.split()))
         return got
 
     def _input(self, msg: dict[str, Any]) -> InputResult:
@@ -85,17 +87,30 @@ class JsonlPlatform:
             self._complain(f"dtmf input needs digits 0-9 * # A-D, got {digits!r}")
             return InputResult("nomatch")
         if kind == "voice":
-            utt, conf = msg.get("utterance"), msg.get("confidence", 1.0)
-            if not isinstance(utt, str) or not utt.strip():
-                self._complain("voice input needs a non-empty utterance")
+            best = self._hypothesis(msg)
+            alternatives = msg.get("nbest", [])
+            if not isinstance(alternatives, list) or not all(isinstance(a, dict) for a in alternatives):
+                self._complain(f'nbest must be a list of {{"utterance", "confidence"}} objects, got {alternatives!r}')
                 return InputResult("nomatch")
-            if isinstance(conf, bool) or not isinstance(conf, (int, float)) or not 0.0 <= conf <= 1.0:
-                self._complain(f"confidence must be a number from 0 to 1, got {conf!r}")
+            others = [self._hypothesis(a) for a in alternatives]
+            if best is None or None in others:
                 return InputResult("nomatch")
-            return InputResult("voice", " ".join(utt.split()), float(conf))
+            return InputResult("voice", best.value, best.confidence,
+                               alternatives=tuple(h for h in others if h is not None))
         if msg:
             self._complain(f"input {kind!r} does not fit a listen")
         return InputResult("nomatch")
+
+    def _hypothesis(self, msg: dict[str, Any]) -> Hypothesis | None:
+        """An utterance and its confidence (default 1.0), or None (after a complaint) when they make no sense."""
+        utt, conf = msg.get("utterance"), msg.get("confidence", 1.0)
+        if not isinstance(utt, str) or not utt.strip():
+            self._complain("voice input needs a non-empty utterance")
+            return None
+        if isinstance(conf, bool) or not isinstance(conf, (int, float)) or not 0.0 <= conf <= 1.0:
+            self._complain(f"confidence must be a number from 0 to 1, got {conf!r}")
+            return None
+        return Hypothesis(" ".join(utt.split()), float(conf))
 
     def record(self, request: RecordRequest) -> RecordResult:
         """`record`, then one input line: an utterance is the recording, DTMF ends it, noinput, hangup."""
