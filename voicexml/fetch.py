@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import email.utils
 import os
 import threading
 import time
@@ -40,9 +41,18 @@ class Resource:
 @dataclass
 class _Entry:
     resource: Resource
-    fetched_at: float
-    max_age: float | None  # from Cache-Control / Expires; None = revalidate by mtime (files) or always (http)
-    stamp: tuple[int, int] | None  # a file's mtime and size
+    fetched_at: float  # time.monotonic() when the response was received (or last revalidated)
+    max_age: float | None  # freshness lifetime from Cache-Control / Expires; None = stale at once (http)
+    stamp: tuple[int, int] | None  # a file's mtime and size (files are revalidated by these)
+    etag: str | None = None  # validators for a conditional request once the entry is stale
+    last_modified: str | None = None
+    no_cache: bool = False  # `Cache-Control: no-cache`: revalidate before every use
+    must_revalidate: bool = False  # `must-revalidate`: never used stale, whatever maxstale says
+    initial_age: float = 0.0  # the `Age` the response arrived with
+
+    def age(self) -> float:
+        """Current age in seconds (RFC 9111 4.2.3, with our clock for the time since receipt)."""
+        return self.initial_age + time.monotonic() - self.fetched_at
 
 
 def to_uri(location: str) -> str:
@@ -61,15 +71,43 @@ def resolve(base: str | None, ref: str) -> str:
     return urllib.parse.urljoin(base, ref)
 
 
-def _max_age(headers: Any) -> float | None:
-    cc = headers.get("Cache-Control", "") if headers else ""
-    for part in cc.split(","):
+@dataclass(frozen=True)
+class _Policy:
+    """What a response's headers say about caching it."""
+
+    store: bool
+    max_age: float | None
+    no_cache: bool
+    must_revalidate: bool
+    age: float
+
+
+def _policy(headers: Any) -> _Policy:
+    directives: dict[str, str] = {}
+    for part in (headers.get("Cache-Control", "") or "").split(","):
         k, _, v = part.strip().partition("=")
-        if k.lower() in ("no-cache", "no-store"):
-            return 0.0
-        if k.lower() == "max-age" and v.isdigit():
-            return float(v)
-    return None
+        if k:
+            directives[k.lower()] = v.strip('"')
+    max_age: float | None = None
+    if directives.get("max-age", "").isdigit():
+        max_age = float(directives["max-age"])
+    elif headers.get("Expires"):
+        # Expires is relative to the server's Date, so clock skew between us and the server does not matter.
+        expires, date = _http_date(headers.get("Expires")), _http_date(headers.get("Date"))
+        max_age = 0.0 if expires is None else max(0.0, expires - (date if date is not None else time.time()))
+    age = headers.get("Age", "")
+    return _Policy(store="no-store" not in directives, max_age=max_age,
+                   no_cache="no-cache" in directives, must_revalidate="must-revalidate" in directives,
+                   age=float(age) if age.isdigit() else 0.0)
+
+
+def _http_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None  # an unparseable Expires means "already expired" (RFC 9111 5.3)
 
 
 class Fetcher:
@@ -94,35 +132,39 @@ class Fetcher:
         if data and scheme in ("http", "https"):
             query = urllib.parse.urlencode({k: _form_value(v) for k, v in data.items()})
             uri = uri + ("&" if "?" in uri else "?") + query
-        cached = self._cached(uri, maxage, maxstale)
-        if cached is not None:
-            return cached
+        entry = self._entry(uri)
+        if entry is not None and self._usable(uri, entry, maxage, maxstale):
+            return entry.resource
         if scheme == "file":
             return self._file(uri)
         if scheme in ("http", "https"):
-            return self._http(uri, timeout_s)
+            return self._http(uri, timeout_s, stale=entry, maxage=maxage, maxstale=maxstale)
         raise badfetch(f"unsupported URI scheme in {uri!r}")
 
-    def _cached(self, uri: str, maxage: float | None, maxstale: float | None) -> Resource | None:
+    def _entry(self, uri: str) -> _Entry | None:
         with self._lock:
             entry = self._cache.get(uri)
-            if entry is None:
-                return None
-            self._cache.move_to_end(uri)
-        if entry.stamp is not None:  # a file: valid while its mtime is unchanged
-            path = _file_path(uri)
+            if entry is not None:
+                self._cache.move_to_end(uri)
+            return entry
+
+    @staticmethod
+    def _usable(uri: str, entry: _Entry, maxage: float | None, maxstale: float | None) -> bool:
+        """Whether a cached entry may be used without asking the server (VoiceXML 2.0 6.1.2, RFC 9111 4.2)."""
+        if entry.stamp is not None:  # a file: valid while its mtime and size are unchanged
             try:
-                st = os.stat(path)
-                return entry.resource if (st.st_mtime_ns, st.st_size) == entry.stamp else None
+                st = os.stat(_file_path(uri))
             except OSError:
-                return None
-        age = time.monotonic() - entry.fetched_at
-        if maxage is not None and age > maxage:
-            return None
-        fresh_for = entry.max_age if entry.max_age is not None else 0.0
-        if age <= fresh_for + (maxstale or 0.0):
-            return entry.resource
-        return None
+                return False
+            return (st.st_mtime_ns, st.st_size) == entry.stamp
+        if entry.no_cache:
+            return False
+        age = entry.age()
+        if maxage is not None and age > maxage:  # the document wants nothing older than maxage
+            return False
+        # Stale content only when the document said how stale it will accept (maxstale) and the server allows it.
+        tolerance = 0.0 if entry.must_revalidate else (maxstale or 0.0)
+        return age <= (entry.max_age or 0.0) + tolerance
 
     def _store(self, uri: str, entry: _Entry) -> None:
         with self._lock:
@@ -156,7 +198,8 @@ class Fetcher:
         return res
 
     def _http(self, uri: str, timeout_s: float | None, method: str = "GET",
-              data: dict[str, Any] | None = None, enctype: str = "application/x-www-form-urlencoded") -> Resource:
+              data: dict[str, Any] | None = None, enctype: str = "application/x-www-form-urlencoded",
+              stale: _Entry | None = None, maxage: float | None = None, maxstale: float | None = None) -> Resource:
         body = None
         headers = {"User-Agent": self.settings.user_agent}
         if data is not None and method == "POST":
@@ -165,21 +208,52 @@ class Fetcher:
             else:
                 body = urllib.parse.urlencode({k: _form_value(v) for k, v in data.items()}).encode()
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if method == "GET":
+            # Caches between us and the server should honour the document's limits too.
+            wants = [f"max-age={int(maxage)}"] if maxage is not None else []
+            wants += [f"max-stale={int(maxstale)}"] if maxstale is not None else []
+            if wants:
+                headers["Cache-Control"] = ", ".join(wants)
+            if stale is not None and stale.etag:
+                headers["If-None-Match"] = stale.etag
+            if stale is not None and stale.last_modified:
+                headers["If-Modified-Since"] = stale.last_modified
         req = urllib.request.Request(uri, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=timeout_s or self.settings.timeout_s) as resp:
                 content = resp.read(self.settings.max_bytes + 1)
                 final, ctype, hdrs = resp.geturl(), resp.headers.get_content_type(), resp.headers
         except urllib.error.HTTPError as e:
+            if e.code == 304 and stale is not None:
+                return self._revalidated(uri, stale, e.headers)
             raise badfetch(f"HTTP {e.code} fetching {uri}", e.code) from e
         except (urllib.error.URLError, TimeoutError, OSError, ValueError) as e:
             raise badfetch(f"cannot fetch {uri}: {e}") from e
         if len(content) > self.settings.max_bytes:
             raise badfetch(f"{uri} is larger than {self.settings.max_bytes} bytes")
         res = Resource(final, content, ctype)
-        if method == "GET":
-            self._store(uri, _Entry(res, time.monotonic(), _max_age(hdrs), None))
+        policy = _policy(hdrs)
+        if method == "GET" and policy.store:
+            self._store(uri, _Entry(res, time.monotonic(), policy.max_age, None, hdrs.get("ETag"),
+                                    hdrs.get("Last-Modified"), policy.no_cache, policy.must_revalidate, policy.age))
+        elif method == "GET":
+            with self._lock:
+                self._cache.pop(uri, None)
         return res
+
+    def _revalidated(self, uri: str, stale: _Entry, headers: Any) -> Resource:
+        """A 304 Not Modified: the cached body is current; its freshness starts again with the 304's headers
+        where it sent them (RFC 9111 4.3.4)."""
+        sent = headers if headers is not None else {}
+        policy = _policy(sent)
+        has_cc = "Cache-Control" in sent
+        fresh = _Entry(stale.resource, time.monotonic(),
+                       policy.max_age if policy.max_age is not None else stale.max_age, None,
+                       sent.get("ETag") or stale.etag, sent.get("Last-Modified") or stale.last_modified,
+                       policy.no_cache if has_cc else stale.no_cache,
+                       policy.must_revalidate if has_cc else stale.must_revalidate, policy.age)
+        self._store(uri, fresh)
+        return stale.resource
 
 
 def _multipart(data: dict[str, Any]) -> tuple[bytes, str]:

@@ -507,12 +507,14 @@ class FormInterpreter:
         return self.session.fetch_text(self.doc.resolve(src), el.get("charset"), self.fetch_hints(el))
 
     def fetch_hints(self, el: etree._Element) -> dict[str, float]:
-        """An element's fetch attributes (falling back to the fetchtimeout property) for the fetcher."""
+        """An element's fetch attributes for the fetcher, else the properties in effect (fetchtimeout,
+        documentmaxage, scriptmaxstale, ... by what the element fetches: VoiceXML 2.0 6.1.1, 6.3.5)."""
         hints: dict[str, float] = {"timeout_s": time_ms(el.get("fetchtimeout") or self.prop("fetchtimeout"),
                                                         10000) / 1000}
+        kind = _FETCH_KIND.get(el.tag, "document")
         for attr in ("maxage", "maxstale"):
-            v = el.get(attr)
-            if v is not None:
+            v = el.get(attr) or self.prop(kind + attr)
+            if v:
                 try:
                     hints[attr] = float(v)
                 except ValueError:
@@ -532,6 +534,9 @@ class FormInterpreter:
     def data(self, el: etree._Element, level: int) -> None:
         """2.1 `<data>`: fetch XML and expose it as a read-only DOM."""
         self.session.data(el, level, self)
+
+
+_FETCH_KIND = {"script": "script", "grammar": "grammar", "data": "data", "audio": "audio"}
 
 
 def _slot(interp: Any, slot: str) -> tuple[bool, Any]:
