@@ -8,6 +8,7 @@ from .events import VXMLEvent
 from .fetch import Fetcher, FetchSettings
 from .interpreter import Outcome, Session, SessionSettings
 from .platform import (
+    FetchAudio,
     Hypothesis,
     InputRequest,
     InputResult,
@@ -24,6 +25,7 @@ from .scripting import ScriptSettings
 __all__ = [
     "Document",
     "DocumentCache",
+    "FetchAudio",
     "FetchSettings",
     "Fetcher",
     "Hypothesis",

@@ -8,6 +8,7 @@ from typing import Any, Protocol, TypeVar
 
 from .interpreter import Outcome, Session
 from .platform import (
+    FetchAudio,
     InputRequest,
     InputResult,
     Prompt,
@@ -37,6 +38,12 @@ class AsyncPlatform(Protocol):
 
     async def disconnect(self) -> None:
         """Hang up."""
+
+    async def play_fetchaudio(self, audio: FetchAudio) -> None:
+        """Play queued prompts, then start the fetch audio; return at once."""
+
+    async def stop_fetchaudio(self) -> None:
+        """Stop the fetch audio once it has played `audio.minimum_ms`."""
 
     async def log(self, text: str, label: str | None = None) -> None:
         """A `<log>`."""
@@ -80,6 +87,14 @@ class BlockingBridge:
     def disconnect(self) -> None:
         """Hang up on the loop."""
         self._wait(self.platform.disconnect())
+
+    def play_fetchaudio(self, audio: FetchAudio) -> None:
+        """Start the fetch audio on the loop."""
+        self._wait(self.platform.play_fetchaudio(audio))
+
+    def stop_fetchaudio(self) -> None:
+        """Stop the fetch audio on the loop (after its minimum)."""
+        self._wait(self.platform.stop_fetchaudio())
 
     def log(self, text: str, label: str | None = None) -> None:
         """Log on the loop."""

@@ -109,7 +109,8 @@ class Executor:
             raise GotoItem(item)
         target = el.get("next") or self.js.string(el.get("expr", "''"))
         local = target.strip().startswith("#")
-        raise GotoDialog(self.fia.resolve_target(target), local=local, hints={} if local else self.fia.fetch_hints(el))
+        raise GotoDialog(self.fia.resolve_target(target), local=local, hints={} if local else self.fia.fetch_hints(el),
+                         audio=None if local else self.fia.fetch_audio(el))
 
     def _submit(self, el: etree._Element, level: int) -> None:
         target = el.get("next") or self.js.string(el.get("expr", "''"))
@@ -117,7 +118,7 @@ class Executor:
         params = self.fia.namelist_values(el.get("namelist"), default_all=True)
         method = (el.get("method") or "get").lower()
         self.session.platform.submitted(uri, method, params)
-        raise GotoDialog(uri, method=method, params=params, hints=self.fia.fetch_hints(el),
+        raise GotoDialog(uri, method=method, params=params, hints=self.fia.fetch_hints(el), audio=self.fia.fetch_audio(el),
                          enctype=el.get("enctype") or "application/x-www-form-urlencoded")
 
     def _return(self, el: etree._Element, level: int) -> None:

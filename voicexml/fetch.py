@@ -11,11 +11,13 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .events import VXMLEvent, badfetch
+from .platform import FetchAudio, Platform
 
 
 @dataclass(frozen=True)
@@ -127,11 +129,10 @@ class Fetcher:
         held as `data:` URIs become file parts)."""
         uri, _, _ = uri.partition("#")
         scheme = urllib.parse.urlsplit(uri).scheme.lower()
-        if method.lower() == "post" and scheme in ("http", "https"):
+        key = self._key(uri, method, data)
+        if key is None:
             return self._http(uri, timeout_s, method="POST", data=data, enctype=enctype)
-        if data and scheme in ("http", "https"):
-            query = urllib.parse.urlencode({k: _form_value(v) for k, v in data.items()})
-            uri = uri + ("&" if "?" in uri else "?") + query
+        uri = key
         entry = self._entry(uri)
         if entry is not None and self._usable(uri, entry, maxage, maxstale):
             return entry.resource
@@ -140,6 +141,27 @@ class Fetcher:
         if scheme in ("http", "https"):
             return self._http(uri, timeout_s, stale=entry, maxage=maxage, maxstale=maxstale)
         raise badfetch(f"unsupported URI scheme in {uri!r}")
+
+    def cached(self, uri: str, *, maxage: float | None = None, maxstale: float | None = None, method: str = "get",
+               data: dict[str, Any] | None = None) -> Resource | None:
+        """What `fetch` with these arguments would return from the cache without any I/O but a file's stat,
+        else None (the resource actually needs fetching)."""
+        key = self._key(uri.partition("#")[0], method, data)
+        entry = self._entry(key) if key is not None else None
+        return entry.resource if entry is not None and self._usable(key or "", entry, maxage, maxstale) else None
+
+    @staticmethod
+    def _key(uri: str, method: str, data: dict[str, Any] | None) -> str | None:
+        """The URI a GET fetches (with `data` in its query: the cache key); None for an http(s) POST."""
+        scheme = urllib.parse.urlsplit(uri).scheme.lower()
+        if scheme not in ("http", "https"):
+            return uri
+        if method.lower() == "post":
+            return None
+        if data:
+            return uri + ("&" if "?" in uri else "?") + urllib.parse.urlencode(
+                {k: _form_value(v) for k, v in data.items()})
+        return uri
 
     def _entry(self, uri: str) -> _Entry | None:
         with self._lock:
@@ -254,6 +276,34 @@ class Fetcher:
                        policy.must_revalidate if has_cc else stale.must_revalidate, policy.age)
         self._store(uri, fresh)
         return stale.resource
+
+
+def with_fetchaudio(platform: Platform, audio: FetchAudio, fetch: Callable[[], Resource]) -> Resource:
+    """Run `fetch` in a helper thread while this one (the interpreter's, the only one that talks to the
+    platform) waits: after `audio.delay_ms` the platform starts the fetch audio, and stops it once the fetch is
+    over (after its minimum). The fetch's result or error comes back here."""
+    done = threading.Event()
+    outcome: list[Any] = []
+
+    def work() -> None:
+        try:
+            outcome.append(fetch())
+        except BaseException as e:  # noqa: BLE001 - handed to the interpreter thread, which raises it
+            outcome.append(e)
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="vxml-fetch", daemon=True).start()
+    if not done.wait(audio.delay_ms / 1000):
+        platform.play_fetchaudio(audio)
+        try:
+            done.wait()
+        finally:
+            platform.stop_fetchaudio()
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result  # type: ignore[no-any-return]
 
 
 def _multipart(data: dict[str, Any]) -> tuple[bytes, str]:

@@ -18,7 +18,7 @@ from .events import HANGUP, ExitSession, GotoDialog, GotoItem, VXMLEvent, badfet
 from .executable import Executor
 from .handlers import default_action, select_catch
 from .inputs import ActiveGrammar, Hit
-from .platform import InputRequest, InputResult, RecordRequest, TransferRequest
+from .platform import FetchAudio, InputRequest, InputResult, RecordRequest, TransferRequest
 from .prompts import Prompts
 from .properties import boolean, lookup, time_ms
 from .scripting import ANONYMOUS, DIALOG, HANDLER
@@ -180,7 +180,7 @@ class FormInterpreter:
         params = {p.get("name", ""): self.param_value(p) for p in item if p.tag == "param"}
         submit = self.namelist_values(item.get("namelist"))
         ret = self.session.subdialog(uri, params, self.context, self.fetch_hints(item), submit=submit,
-                                     method=(item.get("method") or "get").lower())
+                                     method=(item.get("method") or "get").lower(), audio=self.fetch_audio(item))
         if ret.event:
             raise VXMLEvent(ret.event, ret.message)
         self.js.set(DIALOG, item.get("name", ""), ret.namelist)
@@ -376,7 +376,8 @@ class FormInterpreter:
         if el.get("next") or el.get("expr"):
             target = el.get("next") or self.js.string(el.get("expr", "''"))
             local = target.strip().startswith("#")
-            raise GotoDialog(self.resolve_target(target), local=local, hints={} if local else self.fetch_hints(el))
+            raise GotoDialog(self.resolve_target(target), local=local, hints={} if local else self.fetch_hints(el),
+                             audio=None if local else self.fetch_audio(el))
         name = el.get("event") or self.js.string(el.get("eventexpr", "''"))
         message = el.get("message") or (self.js.string(el.get("messageexpr", "")) if el.get("messageexpr") else "")
         raise VXMLEvent(name, message)
@@ -520,6 +521,17 @@ class FormInterpreter:
                 except ValueError:
                     raise badfetch(f"{attr}={v!r} is not a number of seconds") from None
         return hints
+
+    def fetch_audio(self, el: etree._Element) -> FetchAudio | None:
+        """What to play while `el` fetches (6.1.1): its `fetchaudio` attribute (empty: nothing), else the
+        fetchaudio property; played after `fetchaudiodelay`, for at least `fetchaudiominimum`."""
+        src = el.get("fetchaudio")
+        if src is None:
+            src = self.prop("fetchaudio")
+        if not src.strip():
+            return None
+        return FetchAudio(self.doc.resolve(src), time_ms(self.prop("fetchaudiodelay"), 1000),
+                          time_ms(self.prop("fetchaudiominimum"), 0))
 
     def clear_items(self, names: list[str] | None) -> None:
         """`<clear>`: form items become undefined and their counters start again."""

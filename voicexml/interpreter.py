@@ -11,9 +11,9 @@ from lxml import etree
 
 from .document import Document, DocumentCache
 from .events import ExitSession, GotoDialog, ReturnFromSubdialog, VXMLEvent, badfetch, semantic
-from .fetch import Fetcher, Resource, to_uri
+from .fetch import Fetcher, Resource, to_uri, with_fetchaudio
 from .fia import FormInterpreter, SessionFailed
-from .platform import Platform
+from .platform import FetchAudio, Platform
 from .properties import lookup, time_ms
 from .scripting import APPLICATION, DOCUMENT, SESSION, Scripting, ScriptSettings, check_name
 
@@ -177,12 +177,12 @@ class Session:
 
     def subdialog(self, uri: str, params: dict[str, Any], caller: ExecutionContext,
                   hints: dict[str, float] | None = None, *, submit: dict[str, Any] | None = None,
-                  method: str = "get") -> ReturnFromSubdialog:
+                  method: str = "get", audio: FetchAudio | None = None) -> ReturnFromSubdialog:
         """Run the subdialog at `uri` (fetched with `submit` as its query or body) in a new execution context and
         return what it returned."""
         if caller.depth >= self.settings.max_subdialog_depth:
             raise semantic("subdialogs are nested too deeply")
-        g = GotoDialog(uri, method=method, params=submit or {}, hints=hints or {})
+        g = GotoDialog(uri, method=method, params=submit or {}, hints=hints or {}, audio=audio)
         self.prefetch(g, caller, for_subdialog=True)
         handle = self.js.save_chain()
         try:
@@ -197,11 +197,12 @@ class Session:
 
     # == documents =====================================================================================
     def load(self, uri: str, *, method: str = "get", params: dict[str, Any] | None = None,
-             hints: dict[str, float] | None = None, enctype: str = "application/x-www-form-urlencoded") -> Document:
+             hints: dict[str, float] | None = None, enctype: str = "application/x-www-form-urlencoded",
+             audio: FetchAudio | None = None) -> Document:
         """Fetch and parse a document (parsed documents are cached by content)."""
         hints = hints or {}
-        res = self.fetch(uri, method=method, data=params or None, timeout_s=hints.get("timeout_s"),
-                                 maxage=hints.get("maxage"), maxstale=hints.get("maxstale"), enctype=enctype)
+        res = self.fetch(uri, audio, method=method, data=params or None, timeout_s=hints.get("timeout_s"),
+                         maxage=hints.get("maxage"), maxstale=hints.get("maxstale"), enctype=enctype)
         return self.documents.get(res.uri.partition("#")[0], res.content)
 
     def prefetch(self, g: GotoDialog, ctx: ExecutionContext, for_subdialog: bool = False) -> None:
@@ -212,11 +213,11 @@ class Session:
         if g.local or (base == ctx.doc.uri and for_subdialog and not g.params and g.method == "get"):
             doc = ctx.doc
         else:
-            doc = self.load(base, method=g.method, params=g.params, hints=hints, enctype=g.enctype)
+            doc = self.load(base, method=g.method, params=g.params, hints=hints, enctype=g.enctype, audio=g.audio)
         if fragment and fragment not in doc.dialogs:
             raise badfetch(f"no dialog {fragment!r} in {base}")
         if doc.application and (ctx.app is None or ctx.app.uri != doc.application or for_subdialog):
-            self.load(doc.application, hints=hints)  # fails here, in the caller, when it cannot load
+            self.load(doc.application, hints=hints, audio=g.audio)  # fails here, in the caller, when it cannot load
         g.document = doc
 
     def enter_document(self, ctx: ExecutionContext, doc: Document) -> None:
@@ -285,13 +286,20 @@ class Session:
                          f"(function(a){{ var r = a[0]; for (var k in r) a[k] = r[k]; return a; }})"
                          f"({json.dumps(results)})")
 
-    def fetch(self, uri: str, **kwargs: Any) -> Resource:
-        """Fetch for this session: an application that came over the network may not read local files."""
+    def fetch(self, uri: str, audio: FetchAudio | None = None, **kwargs: Any) -> Resource:
+        """Fetch for this session: an application that came over the network may not read local files. With
+        `audio`, the platform plays it if the fetch goes to the network and takes longer than its delay."""
         if self._remote is None:
             self._remote = urllib.parse.urlsplit(uri).scheme.lower() in ("http", "https")
         elif self._remote and urllib.parse.urlsplit(uri).scheme.lower() == "file":
             raise VXMLEvent("error.noauthorization", f"a document fetched over the network may not read {uri}")
-        return self.fetcher.fetch(uri, **kwargs)
+        if audio is None:
+            return self.fetcher.fetch(uri, **kwargs)
+        cached = self.fetcher.cached(uri, **{k: v for k, v in kwargs.items()
+                                             if k in ("maxage", "maxstale", "method", "data")})
+        if cached is not None:  # nothing to wait for: no fetch audio (6.1.1: "if it actually needs fetching")
+            return cached
+        return with_fetchaudio(self.platform, audio, lambda: self.fetcher.fetch(uri, **kwargs))
 
     def fetch_text(self, uri: str, charset: str | None = None, hints: dict[str, float] | None = None) -> str:
         """A fetched resource as text (scripts, grammars)."""
@@ -309,9 +317,8 @@ class Session:
         uri = fia.resolve_target(src)
         params = fia.namelist_values(el.get("namelist"))
         hints = fia.fetch_hints(el)
-        res = self.fetch(uri, method=(el.get("method") or "get").lower(), data=params or None,
-                                 timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"),
-                                 maxstale=hints.get("maxstale"))
+        res = self.fetch(uri, fia.fetch_audio(el), method=(el.get("method") or "get").lower(), data=params or None,
+                         timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"), maxstale=hints.get("maxstale"))
         try:
             parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
             root = etree.fromstring(res.content, parser)

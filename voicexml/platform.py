@@ -4,7 +4,7 @@ The interpreter is synchronous and calls these methods in its own thread. A plat
 loop (the IVR on a phone call) runs the interpreter with `asyncio.to_thread` and implements the blocking
 methods with `asyncio.run_coroutine_threadsafe(...).result()`; the text runner implements them with stdin and
 stdout. Prompts are queued with `queue_prompt` and played (flushed) by the platform before it waits for input,
-records, transfers or ends the session, as the VoiceXML prompt queue requires.
+records, transfers or ends the session, as the VoiceXML prompt queue requires, and before it plays fetch audio.
 """
 from __future__ import annotations
 
@@ -92,6 +92,16 @@ class RecordResult:
 
 
 @dataclass(frozen=True)
+class FetchAudio:
+    """Audio to play while a slow fetch is in progress (VoiceXML 2.0 6.1.1): started once the fetch has taken
+    `delay_ms`, then played at least `minimum_ms` even if the fetch ends sooner."""
+
+    src: str  # absolute URI of the clip
+    delay_ms: int = 1000
+    minimum_ms: int = 0
+
+
+@dataclass(frozen=True)
 class TransferRequest:
     """A `<transfer>`: destination, type (blind | bridge | consultation), limits and application data."""
 
@@ -131,6 +141,13 @@ class Platform(Protocol):
     def disconnect(self) -> None:
         """Flush prompts and hang up."""
 
+    def play_fetchaudio(self, audio: FetchAudio) -> None:
+        """A fetch is taking longer than `audio.delay_ms`: play the queued prompts to completion, then start
+        `audio.src` (looped as the platform likes); return at once, the fetch goes on."""
+
+    def stop_fetchaudio(self) -> None:
+        """The fetch is over: stop the fetch audio once it has played `minimum_ms`; return when it has stopped."""
+
     def log(self, text: str, label: str | None = None) -> None:
         """A `<log>` message."""
 
@@ -164,6 +181,12 @@ class NullPlatform:
 
     def disconnect(self) -> None:
         """Nothing to hang up."""
+
+    def play_fetchaudio(self, audio: FetchAudio) -> None:
+        """Nothing to play."""
+
+    def stop_fetchaudio(self) -> None:
+        """Nothing to stop."""
 
     def log(self, text: str, label: str | None = None) -> None:
         """Drop the message."""

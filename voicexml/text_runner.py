@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import IO, Any
 
 from .platform import (
+    FetchAudio,
     Hypothesis,
     InputRequest,
     InputResult,
@@ -154,6 +155,13 @@ class JsonlPlatform:
         """The line is dropped; `disconnect` is reported when the session has finished its hangup handling."""
         self.disconnected = True
 
+    def play_fetchaudio(self, audio: FetchAudio) -> None:
+        """`fetchaudio`: a fetch is slower than `fetchaudiodelay` (text mode plays nothing, so waits for nothing)."""
+        self._emit("fetchaudio", src=audio.src, minimum_ms=audio.minimum_ms)
+
+    def stop_fetchaudio(self) -> None:
+        """The fetch is over; nothing is playing in text mode."""
+
     def log(self, text: str, label: str | None = None) -> None:
         """`log`."""
         if label:
@@ -189,6 +197,8 @@ class ConsolePlatform(JsonlPlatform):
             self.stdout.write(f"  (log{' ' + fields['label'] if fields.get('label') else ''}: {fields['text']})\n")
         elif event == "error":
             self.stdout.write(f"  !! {fields['name']}: {fields['message']}\n")
+        elif event == "fetchaudio":
+            self.stdout.write(f"  (fetching: playing {fields['src']})\n")
         elif event == "record":
             self.stdout.write("  (recording: type what you say, digits to stop, empty line for silence)\n")
         elif event in ("exit", "disconnect", "submit", "transfer"):
