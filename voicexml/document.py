@@ -19,6 +19,7 @@ XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 # VoiceXML 2.1 elements, and the SSML elements allowed inside prompts.
 VXML_ELEMENTS = frozenset(["assign", "audio", "block", "catch", "choice", "clear", "data", "disconnect", "else", "elseif", "enumerate", "error", "exit", "field", "filled", "foreach", "form", "goto", "grammar", "help", "if", "initial", "link", "log", "mark", "menu", "meta", "metadata", "noinput", "nomatch", "object", "option", "param", "prompt", "property", "record", "reprompt", "return", "script", "submit", "subdialog", "throw", "transfer", "value", "var", "vxml"])
 SSML_ELEMENTS = frozenset(["break", "emphasis", "lexicon", "mark", "p", "paragraph", "phoneme", "prosody", "s", "say-as", "sentence", "sub", "voice"])
+PROMPT_CONTENT = SSML_ELEMENTS | {"audio", "value", "enumerate", "foreach"}
 DIALOGS = ("form", "menu")
 FORM_ITEMS = frozenset(["field", "block", "initial", "subdialog", "object", "record", "transfer"])
 INPUT_ITEMS = frozenset(["field", "initial", "subdialog", "object", "record", "transfer"])
@@ -111,6 +112,9 @@ def _check(root: etree._Element) -> None:
             continue  # other namespaces (SRGS inside grammars, extensions) are not ours to judge
         if tag not in VXML_ELEMENTS and not (in_prompt and tag in SSML_ELEMENTS):
             raise badfetch(f"unknown element <{tag}> at line {el.sourceline}")
+        if in_prompt and tag not in PROMPT_CONTENT:
+            # Prompts hold speech markup only (2.0 4.1, 2.1 6: a <foreach> in a prompt has no executable content).
+            raise badfetch(f"<{tag}> at line {el.sourceline} is not allowed in prompt content")
         if tag in _ONE_OF:
             names = _ONE_OF[tag]
             present = [a for a in names if a and el.get(a) is not None]
@@ -135,7 +139,8 @@ def _check(root: etree._Element) -> None:
                 raise badfetch(f"<{tag}> at line {el.sourceline} lacks its {a} attribute")
         if tag == "grammar":
             continue
-        child_prompt = in_prompt or tag in ("prompt", "enumerate", "audio", "foreach") or tag in SSML_ELEMENTS
+        # A <foreach> holds prompt content inside a prompt and executable content elsewhere.
+        child_prompt = in_prompt or tag in ("prompt", "enumerate", "audio") or tag in SSML_ELEMENTS
         stack.extend((c, child_prompt) for c in el)
 
 

@@ -42,6 +42,9 @@ def test_attributes_that_exclude_each_other(tmp_path):
         "filled.vxml": "<form><field name=\"f\" type=\"digits\"/><filled namelist=\"g\"/></form>",
         "transfer.vxml": "<form><transfer name=\"t\" dest=\"tel:1\" bridge=\"true\" type=\"bridge\"/></form>",
         "grammar.vxml": "<form><field name=\"f\"><grammar/></field></form>",
+        "prompt_if.vxml": "<form><block><prompt>a <if cond=\"true\">b</if></prompt></block></form>",
+        "prompt_foreach.vxml": "<var name=\"a\" expr=\"[1]\"/><form><block><prompt><foreach item=\"x\" array=\"a\">"
+                               "<throw event=\"x\"/></foreach></prompt></block></form>",
     }
     for name, body in cases.items():
         write(tmp_path, name, body)
@@ -53,6 +56,17 @@ def test_attributes_that_exclude_each_other(tmp_path):
     </form>""")
     events, _, _ = converse(path)
     assert said(events) == ["bad"] * len(cases)
+
+
+def test_foreach_holds_executable_content_outside_prompts_and_prompt_content_inside(tmp_path):
+    path = write(tmp_path, "a.vxml", """
+    <var name="a" expr="['x', 'y']"/>
+    <form><block>
+      <foreach item="i" array="a"><if cond="i == 'y'"><prompt>saw <value expr="i"/></prompt></if></foreach>
+      <prompt><foreach item="i" array="a"><value expr="i"/> <break time="10ms"/></foreach></prompt>
+    </block></form>""")
+    events, outcome, _ = converse(path)
+    assert said(events) == ["saw y", "x y"] and outcome.status == "exit"
 
 
 def test_first_document_broken_is_an_error_event_not_a_crash(tmp_path):
