@@ -10,6 +10,7 @@ from typing import Any
 from lxml import etree
 
 from .document import Document, DocumentCache
+from .dom import DOM_JS, describe
 from .events import ExitSession, GotoDialog, ReturnFromSubdialog, VXMLEvent, badfetch, semantic
 from .fetch import Fetcher, Resource, to_uri, with_fetchaudio
 from .fia import FormInterpreter, SessionFailed
@@ -19,47 +20,6 @@ from .scripting import APPLICATION, DOCUMENT, SESSION, Scripting, ScriptSettings
 
 log = logging.getLogger(__name__)
 INTERNAL_ERROR = "error.interpreter"  # a platform-specific error name (VoiceXML 2.0 section 5.2.6)
-
-_DOM_JS = r"""
-function __dom(tree) {
-  function Node(t, parent) {
-    this.parentNode = parent; this.ownerDocument = null;
-    if (typeof t === "string") { this.nodeType = 3; this.nodeName = "#text"; this.nodeValue = t; this.data = t;
-      this.childNodes = __list([]); return; }
-    this.nodeType = 1; this.nodeName = this.tagName = t.t; this.nodeValue = null;
-    var attrs = []; for (var k in t.a) attrs.push({name: k, nodeName: k, value: t.a[k], nodeValue: t.a[k], nodeType: 2});
-    this.attributes = __list(attrs); this._a = t.a; this.localName = t.t;
-    this.attributes.getNamedItem = function (n) { for (var i = 0; i < this.length; i++) if (this[i].name === n) return this[i]; return null; };
-    var kids = []; for (var i = 0; i < t.c.length; i++) kids.push(new Node(t.c[i], this));
-    for (var j = 0; j < kids.length; j++) { kids[j].previousSibling = kids[j - 1] || null; kids[j].nextSibling = kids[j + 1] || null; }
-    this.childNodes = __list(kids);
-  }
-  Node.prototype.getAttribute = function (n) { return (this._a && n in this._a) ? this._a[n] : ""; };
-  Node.prototype.hasAttribute = function (n) { return !!(this._a && n in this._a); };
-  Node.prototype.hasAttributes = function () { return !!this.attributes && this.attributes.length > 0; };
-  Node.prototype.getAttributeNode = function (n) { return this.attributes ? this.attributes.getNamedItem(n) : null; };
-  Node.prototype.hasChildNodes = function () { return this.childNodes.length > 0; };
-  Node.prototype.getElementsByTagName = function (n) {
-    var out = [];
-    (function walk(node) { for (var i = 0; i < node.childNodes.length; i++) { var c = node.childNodes[i];
-      if (c.nodeType === 1) { if (n === "*" || c.nodeName === n) out.push(c); walk(c); } } })(this);
-    return __list(out);
-  };
-  Object.defineProperty(Node.prototype, "firstChild", {get: function () { return this.childNodes[0] || null; }});
-  Object.defineProperty(Node.prototype, "lastChild", {get: function () { return this.childNodes[this.childNodes.length - 1] || null; }});
-  Object.defineProperty(Node.prototype, "textContent", {get: function () {
-    if (this.nodeType === 3) return this.data; var s = "";
-    for (var i = 0; i < this.childNodes.length; i++) s += this.childNodes[i].textContent; return s; }});
-  var doc = {nodeType: 9, nodeName: "#document"};
-  var root = new Node(tree, doc);
-  doc.documentElement = root; doc.childNodes = __list([root]); doc.firstChild = root;
-  doc.getElementsByTagName = function (n) { var l = root.getElementsByTagName(n); var out = [];
-    if (n === "*" || root.nodeName === n) out.push(root); for (var i = 0; i < l.length; i++) out.push(l[i]); return __list(out); };
-  return doc;
-}
-function __list(a) { a.item = function (i) { return this[i] || null; }; return a; }
-"""
-
 
 @dataclass(frozen=True)
 class SessionSettings:
@@ -318,16 +278,17 @@ class Session:
         params = fia.namelist_values(el.get("namelist"))
         hints = fia.fetch_hints(el)
         res = self.fetch(uri, fia.fetch_audio(el), method=(el.get("method") or "get").lower(), data=params or None,
-                         timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"), maxstale=hints.get("maxstale"))
+                         timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"), maxstale=hints.get("maxstale"),
+                         enctype=el.get("enctype") or "application/x-www-form-urlencoded")
         try:
-            parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+            parser = etree.XMLParser(resolve_entities=False, no_network=True)
             root = etree.fromstring(res.content, parser)
         except etree.XMLSyntaxError as e:
             raise badfetch(f"<data> {uri} is not well-formed XML: {e}") from e
         if not self._dom_ready:
-            self.js._eval(_DOM_JS)
+            self.js._eval(DOM_JS)
             self._dom_ready = True
-        tree = json.dumps(_tree(root))
+        tree = json.dumps(describe(root))
         name = el.get("name")
         if name:
             self.js.declare(level, name)
@@ -348,15 +309,3 @@ class Session:
         if not self.hung_up:
             self.platform.disconnect()
         self.hung_up = True
-
-
-def _tree(el: etree._Element) -> dict[str, Any]:
-    children: list[Any] = []
-    if el.text:
-        children.append(el.text)
-    for c in el:
-        if isinstance(c.tag, str):
-            children.append(_tree(c))
-        if c.tail:
-            children.append(c.tail)
-    return {"t": etree.QName(el).localname, "a": dict(el.attrib), "c": children}

@@ -106,7 +106,7 @@ def test_data_dom_navigation(tmp_path):
     </block></form>
     """
     events, _, _ = converse(write(tmp_path, "d.vxml", body))
-    assert said(events) == ["quote ACME ACME true 2 12.5 9 1"]
+    assert said(events) == ["quote ACME ACME true 3 12.5 9 1"]  # price, the comment, vol
 
 
 def test_mark_sets_the_form_items_markname_and_marktime_shadow_variables(tmp_path):
@@ -128,3 +128,26 @@ def test_mark_sets_the_form_items_markname_and_marktime_shadow_variables(tmp_pat
     texts = said(events)
     assert "m2 m2 0" in texts
     assert texts[-1] == "rec 0"
+
+
+def test_data_dom_has_namespaces_comments_and_owner_documents(tmp_path):
+    (tmp_path / "n.xml").write_text('<?xml version="1.0"?><a:list xmlns:a="urn:acct" xmlns:x="urn:x" x:v="7">'
+                                    '<a:item id="1">one</a:item><?note hi?><!-- c --><item>two</item></a:list>')
+    body = """
+    <catch><prompt><value expr="_event"/></prompt></catch>
+    <form><block>
+      <data name="d" src="n.xml"/>
+      <var name="r" expr="d.documentElement"/>
+      <prompt><value expr="r.nodeName"/> <value expr="r.localName"/> <value expr="r.prefix"/> <value expr="r.namespaceURI"/></prompt>
+      <prompt><value expr="d.getElementsByTagNameNS('urn:acct', 'item').length"/>
+        <value expr="d.getElementsByTagNameNS('*', 'item').length"/> <value expr="d.getElementsByTagName('a:item').length"/>
+        <value expr="r.getAttributeNS('urn:x', 'v')"/> <value expr="r.hasAttributeNS('urn:x', 'v')"/>
+        <value expr="r.attributes.item(0).name"/> <value expr="r.getAttributeNodeNS('urn:x', 'v').ownerElement === r"/></prompt>
+      <prompt><value expr="r.childNodes.item(1).nodeType"/> <value expr="r.childNodes.item(1).nodeName"/>
+        <value expr="r.childNodes.item(2).nodeType"/> <value expr="r.childNodes.item(2).data"/>
+        <value expr="r.childNodes.item(9)"/> <value expr="r.firstChild.firstChild.substringData(1, 2)"/>
+        <value expr="r.lastChild.ownerDocument === d"/> <value expr="r.parentNode === d"/> <value expr="r.textContent"/></prompt>
+    </block></form>
+    """
+    events, _, _ = converse(write(tmp_path, "d.vxml", body))
+    assert said(events) == ["a:list list a urn:acct", "1 2 1 7 true x:v true", "7 note 8 c null ne true true onetwo"]
