@@ -36,8 +36,8 @@ class AsyncPlatform(Protocol):
     async def transfer(self, request: TransferRequest) -> TransferResult:
         """Play queued prompts, then transfer."""
 
-    async def disconnect(self) -> None:
-        """Hang up."""
+    async def disconnect(self, namelist: dict[str, Any] | None = None) -> None:
+        """Hang up (`namelist`: what `<disconnect namelist>` returns)."""
 
     async def play_fetchaudio(self, audio: FetchAudio) -> None:
         """Play queued prompts, then start the fetch audio; return at once."""
@@ -84,9 +84,9 @@ class BlockingBridge:
         """Wait on the loop for the transfer's outcome."""
         return self._wait(self.platform.transfer(request))
 
-    def disconnect(self) -> None:
+    def disconnect(self, namelist: dict[str, Any] | None = None) -> None:
         """Hang up on the loop."""
-        self._wait(self.platform.disconnect())
+        self._wait(self.platform.disconnect(namelist))
 
     def play_fetchaudio(self, audio: FetchAudio) -> None:
         """Start the fetch audio on the loop."""

@@ -133,7 +133,7 @@ class Executor:
         raise ExitSession(value, self.fia.namelist_values(el.get("namelist")))
 
     def _disconnect(self, el: etree._Element, level: int) -> None:
-        self.session.disconnect()
+        self.session.disconnect(self.fia.namelist_values(el.get("namelist")))
         raise VXMLEvent(HANGUP, "the interpreter disconnected")
 
     def _throw(self, el: etree._Element, level: int) -> None:

@@ -304,8 +304,8 @@ class Session:
         """The caller is gone: no more input will come."""
         self.hung_up = True
 
-    def disconnect(self) -> None:
-        """`<disconnect>`: the platform hangs up."""
+    def disconnect(self, namelist: dict[str, Any] | None = None) -> None:
+        """`<disconnect>`: the platform hangs up, told the values of its 2.1 namelist."""
         if not self.hung_up:
-            self.platform.disconnect()
+            self.platform.disconnect(namelist)
         self.hung_up = True

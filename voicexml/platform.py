@@ -138,8 +138,8 @@ class Platform(Protocol):
     def transfer(self, request: TransferRequest) -> TransferResult:
         """Flush prompts, then transfer the call."""
 
-    def disconnect(self) -> None:
-        """Flush prompts and hang up."""
+    def disconnect(self, namelist: dict[str, Any] | None = None) -> None:
+        """Flush prompts and hang up; `namelist`: the values a 2.1 `<disconnect namelist>` returns."""
 
     def play_fetchaudio(self, audio: FetchAudio) -> None:
         """A fetch is taking longer than `audio.delay_ms`: play the queued prompts to completion, then start
@@ -179,7 +179,7 @@ class NullPlatform:
         """Nobody answers."""
         return TransferResult("noanswer")
 
-    def disconnect(self) -> None:
+    def disconnect(self, namelist: dict[str, Any] | None = None) -> None:
         """Nothing to hang up."""
 
     def play_fetchaudio(self, audio: FetchAudio) -> None:

@@ -32,6 +32,7 @@ class JsonlPlatform:
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
         self.eof = False
         self.disconnected = False
+        self.disconnect_namelist: dict[str, Any] = {}
 
     def _emit(self, event: str, **fields: Any) -> None:
         self.stdout.write(json.dumps({"event": event, **fields}, default=str) + "\n")
@@ -151,9 +152,11 @@ class JsonlPlatform:
             return TransferResult("unknown")
         return TransferResult(result, int(msg.get("duration_ms", 0) or 0))
 
-    def disconnect(self) -> None:
-        """The line is dropped; `disconnect` is reported when the session has finished its hangup handling."""
+    def disconnect(self, namelist: dict[str, Any] | None = None) -> None:
+        """The line is dropped; `disconnect` is reported (with a 2.1 namelist's values, if there were any) when
+        the session has finished its hangup handling."""
         self.disconnected = True
+        self.disconnect_namelist = namelist or {}
 
     def play_fetchaudio(self, audio: FetchAudio) -> None:
         """`fetchaudio`: a fetch is slower than `fetchaudiodelay` (text mode plays nothing, so waits for nothing)."""
@@ -175,15 +178,18 @@ class JsonlPlatform:
 
     def ended(self, value: Any, namelist: dict[str, Any]) -> None:
         """`exit` (after `disconnect` when the document hung up)."""
-        if self.disconnected:
-            self._emit("disconnect")
+        self._report_disconnect()
         self._emit("exit", expr=value, namelist=namelist)
 
     def failed(self, name: str, message: str) -> None:
         """`error`."""
-        if self.disconnected:
-            self._emit("disconnect")
+        self._report_disconnect()
         self._emit("error", name=name, message=message)
+
+    def _report_disconnect(self) -> None:
+        if self.disconnected:
+            extra = {"namelist": self.disconnect_namelist} if self.disconnect_namelist else {}
+            self._emit("disconnect", **extra)
 
 
 class ConsolePlatform(JsonlPlatform):

@@ -48,6 +48,15 @@ def test_disconnect_runs_the_hangup_handler_then_reports(tmp_path):
     assert outcome.status == "exit"
 
 
+
+def test_disconnect_namelist_goes_to_the_platform(tmp_path):
+    path = write(tmp_path, "d.vxml", """
+    <var name="reason" expr="'done'"/>
+    <form><var name="n" expr="3"/><block><disconnect namelist="reason n"/></block></form>""")
+    events, _, _ = converse(path)
+    assert events[-2:] == [{"event": "disconnect", "namelist": {"reason": "done", "n": 3}},
+                           {"event": "exit", "expr": None, "namelist": {}}]
+
 def test_submit_reports_and_fetches(tmp_path):
     write(tmp_path, "next.vxml", "<form><block><prompt>next page</prompt></block></form>")
     body = """
