@@ -143,10 +143,12 @@ def match_input(kind: str, value: str, confidence: float, grammars: Iterable[Act
     return None
 
 
-def match_nbest(kind: str, hypotheses: Iterable[tuple[str, float]], grammars: Sequence[ActiveGrammar],
+def match_nbest(kind: str, hypotheses: Sequence[tuple[str, float]], grammars: Sequence[ActiveGrammar],
                 confidencelevel: float, maxnbest: int) -> Hit | None:
     """The best of up to `maxnbest` results (VoiceXML 2.0 5.1.5): every hypothesis that some grammar accepts,
     by confidence (ties in the recognizer's order); the others ride along in `Hit.nbest`. None: a nomatch."""
+    if len(hypotheses) == 1:  # DTMF, or a recognizer with one guess: the common case, kept quick
+        return match_input(kind, hypotheses[0][0], hypotheses[0][1], grammars, confidencelevel)
     ranked = sorted(hypotheses, key=lambda h: -h[1])  # sorted() is stable: ties keep the recognizer's order
     hits: list[Hit] = []
     for value, confidence in ranked:
@@ -157,4 +159,4 @@ def match_nbest(kind: str, hypotheses: Iterable[tuple[str, float]], grammars: Se
                 break
     if not hits:
         return None
-    return replace(hits[0], nbest=tuple(hits[1:]))
+    return replace(hits[0], nbest=tuple(hits[1:])) if len(hits) > 1 else hits[0]
