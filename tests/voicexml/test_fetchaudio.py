@@ -150,3 +150,25 @@ async def test_the_platform_starts_and_stops_it_from_the_interpreter_thread(orig
     assert player.calls == [("prompt", "wait"), ("play", FetchAudio(base + "/hold.wav", 30, 750)), ("stop",),
                             ("prompt", "done")]
     assert len(player.threads) == 1 and threading.get_ident() not in player.threads
+
+
+async def test_menu_choices_and_links_take_it_too(origin):
+    o, base = origin
+    o.put("/m.vxml", vxml("""
+    <link next="slow.vxml#l" fetchaudio="link.wav"><grammar mode="dtmf" version="1.0" root="r"
+      xmlns="http://www.w3.org/2001/06/grammar"><rule id="r">9</rule></grammar></link>
+    <menu dtmf="true">
+      <property name="fetchaudiodelay" value="10ms"/>
+      <choice next="slow.vxml" fetchaudio="choice.wav">one</choice>
+    </menu>"""))
+    o.put("/slow.vxml", vxml("""
+    <form><block><prompt>slow</prompt><goto next="m.vxml"/></block></form>
+    <form id="l"><block><prompt>link</prompt></block></form>"""), delay=0.2)
+    out = io.StringIO()
+    session = Session(JsonlPlatform(io.StringIO('{"input": "dtmf", "digits": "1"}\n{"input": "dtmf", "digits": "9"}\n'),
+                                    out, io.StringIO()))
+    await asyncio.to_thread(session.run, base + "/m.vxml")
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    # The second fetch of slow.vxml is answered by the cache (max-age=60): the link plays nothing.
+    assert [e.get("src", e.get("text")) for e in events if e["event"] in ("fetchaudio", "prompt")] == \
+        [base + "/choice.wav", "slow", "link"]
