@@ -31,12 +31,18 @@ class JsonlPlatform:
     def __init__(self, stdin: IO[str], stdout: IO[str], stderr: IO[str] = sys.stderr) -> None:
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
         self.eof = False
+        self.gone = False  # stdout is closed: nobody is listening any more
         self.disconnected = False
         self.disconnect_namelist: dict[str, Any] = {}
 
     def _emit(self, event: str, **fields: Any) -> None:
-        self.stdout.write(json.dumps({"event": event, **fields}, default=str) + "\n")
-        self.stdout.flush()
+        if self.gone:
+            return
+        try:
+            self.stdout.write(json.dumps({"event": event, **fields}, default=str) + "\n")
+            self.stdout.flush()
+        except (BrokenPipeError, ValueError):  # the caller closed our output: it has hung up
+            self.gone = self.eof = True
 
     def _read(self) -> dict[str, Any] | None:
         """One caller line as an object; None at end of input (a hangup); {} for a line that makes no sense."""

@@ -33,6 +33,21 @@ FIELD = """
 """
 
 
+def test_a_caller_that_stops_reading_is_a_hangup_not_a_traceback(tmp_path):
+    doc = str(write(tmp_path, "f.vxml", """
+    <catch event="connection.disconnect.hangup"><log>hung up</log></catch>
+    <form><field name="n" type="digits"><prompt>Number?</prompt><nomatch><prompt>again</prompt></nomatch></field></form>
+    """))
+    proc = subprocess.Popen([sys.executable, "-m", "voicexml", "run", "--jsonl", doc], cwd=ROOT, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdin is not None
+    assert json.loads(proc.stdout.readline())["event"] == "prompt"
+    proc.stdout.close()  # the caller goes away without a word
+    _, err = proc.communicate('{"input": "nomatch"}\n', timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+
+
 def test_bad_caller_input_is_a_nomatch_with_a_message(tmp_path):
     doc = str(write(tmp_path, "f.vxml", FIELD))
     events, code, err = run(doc, "this is not json\n", '{"input": "dtmf", "digits": "12x"}\n', '[1]\n',
