@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .interpreter import ExecutionContext, Session
 
 MAX_NESTED_EVENTS = 8
+# The outcomes of a consultation transfer that did not connect the caller (anything else means it did).
+CONSULTATION_FAILURES = frozenset(("busy", "noanswer", "network_busy", "near_end_disconnect", "unknown"))
 
 
 class SessionFailed(Exception):
@@ -232,8 +234,10 @@ class FormInterpreter:
         if res.result == "hangup":
             self.session.hangup()
             raise VXMLEvent(HANGUP, "the caller hung up during the transfer")
-        if ttype == "blind":
-            raise VXMLEvent("connection.disconnect.transfer", f"blind transfer to {dest}")
+        if ttype == "blind" or (ttype == "consultation" and res.result not in CONSULTATION_FAILURES):
+            # 2.1 section 10: a consultation transfer that connects leaves the caller with the callee and the
+            # interpreter disconnected, as a blind one does; only a failed attempt comes back as the outcome.
+            raise VXMLEvent("connection.disconnect.transfer", f"{ttype} transfer to {dest}")
         self.js.set(DIALOG, name, res.result)
         self.js.set(DIALOG, name + "$", {"duration": res.duration_ms / 1000.0,
                                          "inputmode": "voice" if res.utterance else None,

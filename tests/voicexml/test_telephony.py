@@ -90,3 +90,19 @@ def test_a_dtmf_key_ends_a_recording_and_is_its_termchar(tmp_path):
     """
     events, _, _ = converse(write(tmp_path, "t.vxml", body), dtmf("1234"))
     assert said(events)[-1] == "term 1"
+
+
+def test_consultation_transfer_disconnects_when_it_connects_and_returns_when_it_fails(tmp_path):
+    body = """
+    <catch event="connection.disconnect.transfer"><prompt>connected, bye</prompt><exit/></catch>
+    <form>
+      <transfer name="c" dest="tel:+15550100" type="consultation">
+        <filled><prompt>attempt: <value expr="c"/></prompt><clear namelist="c"/></filled>
+      </transfer>
+    </form>
+    """
+    path = write(tmp_path, "c.vxml", body)
+    busy, connected = {"input": "transfer", "result": "busy"}, {"input": "transfer", "result": "far_end_disconnect"}
+    events, outcome, _ = converse(path, busy, {"input": "transfer", "result": "noanswer"}, connected)
+    assert said(events) == ["attempt: busy", "attempt: noanswer", "connected, bye"]
+    assert outcome.status == "exit"
