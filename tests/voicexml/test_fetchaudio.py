@@ -14,6 +14,7 @@ from aiohttp import web
 
 from tests.voicexml.talk import vxml
 from voicexml import FetchAudio, Fetcher, NullPlatform, Session
+from voicexml.aio import run_session
 from voicexml.text_runner import JsonlPlatform
 
 
@@ -172,3 +173,36 @@ async def test_menu_choices_and_links_take_it_too(origin):
     # The second fetch of slow.vxml is answered by the cache (max-age=60): the link plays nothing.
     assert [e.get("src", e.get("text")) for e in events if e["event"] in ("fetchaudio", "prompt")] == \
         [base + "/choice.wav", "slow", "link"]
+
+
+class LoopCall:
+    """An asyncio platform: fetch audio starts and stops on the event loop."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def queue_prompt(self, prompt: Any) -> None:
+        self.calls.append(prompt.text)
+
+    async def play_fetchaudio(self, audio: FetchAudio) -> None:
+        asyncio.get_running_loop()
+        self.calls.append("play " + audio.src.rsplit("/", 1)[1])
+
+    async def stop_fetchaudio(self) -> None:
+        await asyncio.sleep(0.01)  # e.g. waiting out fetchaudiominimum without blocking the loop
+        self.calls.append("stop")
+
+    async def ended(self, value: Any, namelist: dict[str, Any]) -> None:
+        self.calls.append("ended")
+
+
+async def test_an_asyncio_platform_plays_it_on_the_loop(origin):
+    o, base = origin
+    o.put("/a.vxml", vxml("""
+    <property name="fetchaudiodelay" value="10ms"/>
+    <form><block><goto next="b.vxml" fetchaudio="hold.wav"/></block></form>"""))
+    o.put("/b.vxml", vxml("<form><block><prompt>b</prompt></block></form>"), delay=0.2)
+    call = LoopCall()
+    outcome = await run_session(call, base + "/a.vxml")  # type: ignore[arg-type]
+    assert outcome.status == "exit"
+    assert call.calls == ["play hold.wav", "stop", "b", "ended"]
