@@ -7,6 +7,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+
 from voicexml import Outcome, Session, SessionSettings
 from voicexml.text_runner import JsonlPlatform
 
@@ -55,3 +57,11 @@ def voice(utterance: str, confidence: float = 0.9) -> dict[str, Any]:
 NOINPUT = {"input": "noinput"}
 NOMATCH = {"input": "nomatch"}
 HANGUP = {"input": "hangup"}
+
+
+async def serve(aiohttp_server: Any, handler: Any) -> str:
+    """Answer every GET with `handler` on a real aiohttp server on loopback; return its base URL."""
+    app = web.Application()
+    app.router.add_route("GET", "/{tail:.*}", handler)
+    server = await aiohttp_server(app)
+    return str(server.make_url("")).rstrip("/")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.voicexml.talk import vxml
+from tests.voicexml.talk import serve, vxml
 from voicexml import FetchAudio, Fetcher, NullPlatform, Session
 from voicexml.aio import run_session
 from voicexml.text_runner import JsonlPlatform
@@ -37,10 +37,7 @@ class SlowOrigin:
 @pytest.fixture
 async def origin(aiohttp_server: Callable[..., Any]) -> tuple[SlowOrigin, str]:
     o = SlowOrigin()
-    app = web.Application()
-    app.router.add_route("GET", "/{tail:.*}", o.handle)
-    server = await aiohttp_server(app)
-    return o, str(server.make_url("")).rstrip("/")
+    return o, await serve(aiohttp_server, o.handle)
 
 
 async def run_text(uri: str, fetcher: Fetcher | None = None) -> list[dict[str, Any]]:

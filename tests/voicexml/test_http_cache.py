@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.voicexml.talk import said, vxml
+from tests.voicexml.talk import said, serve, vxml
 from voicexml import Fetcher, Session, VXMLEvent
 from voicexml.text_runner import JsonlPlatform
 
@@ -51,10 +51,7 @@ class Origin:
 @pytest.fixture
 async def origin(aiohttp_server: Callable[..., Any]) -> tuple[Origin, str]:
     o = Origin()
-    app = web.Application()
-    app.router.add_route("GET", "/{tail:.*}", o.handle)
-    server = await aiohttp_server(app)
-    return o, str(server.make_url("")).rstrip("/")
+    return o, await serve(aiohttp_server, o.handle)
 
 
 async def fetch(fetcher: Fetcher, uri: str, **kw: Any) -> bytes:
