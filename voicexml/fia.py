@@ -57,6 +57,7 @@ class FormInterpreter:
         self.suppress_prompts = False
         self.prompt_timeout_ms: int | None = None
         self.recording: dict[str, Any] | None = None  # recordutterance's facts about the last input
+        self.heard_mark: tuple[str, int] | None = None  # the platform's (markname, marktime) for the last input
         self.exec = Executor(self)
         self.grammars = DialogGrammars(self)
         self.prompts = Prompts(self)
@@ -201,6 +202,7 @@ class FormInterpreter:
                             dtmfterm=boolean(item.get("dtmfterm", "true")), beep=boolean(item.get("beep", "false")),
                             type=item.get("type", "audio/x-wav"), timeout_ms=self.timeout_ms(item))
         res = self.session.platform.record(req)
+        self.heard_mark = _mark(res.markname, res.marktime_ms)
         if res.kind == "noinput":
             raise VXMLEvent("noinput")
         audio = res.audio
@@ -263,6 +265,7 @@ class FormInterpreter:
         self.prompt_timeout_ms = None
         self.session.steps = 0
         result: InputResult = self.session.platform.collect(req)
+        self.heard_mark = _mark(result.markname, result.marktime_ms)
         if result.kind in ("noinput", "maxspeechtimeout"):  # silence, or speech longer than maxspeechtimeout
             raise VXMLEvent(result.kind)
         if result.kind == "hangup":
@@ -340,8 +343,10 @@ class FormInterpreter:
                                          **self.mark_shadows(), **(self.recording or {})})
 
     def mark_shadows(self) -> dict[str, Any]:
-        """VoiceXML 2.1 `name$.markname`/`name$.marktime`: the same values as `lastresult$` (text mode
-        plays no audio, so marktime is always 0)."""
+        """VoiceXML 2.1 `name$.markname`/`name$.marktime`: the same values as `lastresult$`: what the platform
+        said of the last input (the mark played before barge-in and the time since), else the last mark queued."""
+        if self.heard_mark is not None:
+            return {"markname": self.heard_mark[0], "marktime": self.heard_mark[1]}
         return {"markname": self.session.last_mark or None, "marktime": 0}
 
     def result_fields(self, utterance: str, interpretation: Any, inputmode: str, confidence: float
@@ -562,6 +567,10 @@ def _slot(interp: Any, slot: str) -> tuple[bool, Any]:
             return False, None
         cur = cur[part]
     return True, cur
+
+
+def _mark(name: str | None, time_ms: int | None) -> tuple[str, int] | None:
+    return None if name is None else (name, max(0, time_ms or 0))
 
 
 def _positive_int(name: str, v: str) -> int:

@@ -64,6 +64,10 @@ class InputResult:
     # Voice only: the recognizer's other hypotheses, any order; the interpreter keeps those that match a
     # grammar, best confidence first, up to `InputRequest.maxnbest` (with `value` among them).
     alternatives: tuple[Hypothesis, ...] = ()
+    # 2.1 <mark>: the last mark the prompts played before the caller barged in (or playback ended), and the
+    # milliseconds from it to then; None: the platform does not know (the last mark queued stands, time 0).
+    markname: str | None = None
+    marktime_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,8 @@ class RecordResult:
     termchar: str | None = None
     maxtime: bool = False
     utterance: str = ""
+    markname: str | None = None  # as in InputResult
+    marktime_ms: int | None = None
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,17 @@ class JsonlPlatform:
         return got
 
     def _input(self, msg: dict[str, Any]) -> InputResult:
+        got = self._kind(msg)
+        mark = msg.get("mark")
+        if mark is None or got.kind == "nomatch":
+            return got
+        name, time_ms = (mark.get("name"), mark.get("time_ms", 0)) if isinstance(mark, dict) else (None, None)
+        if not isinstance(name, str) or isinstance(time_ms, bool) or not isinstance(time_ms, int) or time_ms < 0:
+            self._complain(f'mark must be {{"name": "...", "time_ms": 0 or more}}, got {mark!r}')
+            return InputResult("nomatch")
+        return replace(got, markname=name, marktime_ms=time_ms)
+
+    def _kind(self, msg: dict[str, Any]) -> InputResult:
         kind = msg.get("input")
         if kind in ("noinput", "nomatch", "hangup"):
             return InputResult(kind)  # type: ignore[arg-type]
@@ -130,11 +141,12 @@ class JsonlPlatform:
         if got.kind == "voice":
             words = len(got.value.split())
             return RecordResult(kind="voice", audio=got.value, duration_ms=min(words * 400, request.maxtime_ms),
-                                utterance=got.value)
+                                utterance=got.value, markname=got.markname, marktime_ms=got.marktime_ms)
         if got.kind == "dtmf":
             # The first key ends the recording (VoiceXML 2.0 2.3.6): it is the termchar, not the last one typed.
             first = got.value.lstrip()[:1]
-            return RecordResult(kind="dtmf", audio="", termchar=first if request.dtmfterm else None)
+            return RecordResult(kind="dtmf", audio="", termchar=first if request.dtmfterm else None,
+                                markname=got.markname, marktime_ms=got.marktime_ms)
         if got.kind == "hangup":
             return RecordResult(kind="hangup")
         return RecordResult(kind="noinput")

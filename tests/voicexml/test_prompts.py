@@ -130,6 +130,30 @@ def test_mark_sets_the_form_items_markname_and_marktime_shadow_variables(tmp_pat
     assert texts[-1] == "rec 0"
 
 
+def test_the_platform_says_which_mark_the_caller_barged_in_after(tmp_path):
+    body = """
+    <form>
+      <field name="z" type="boolean">
+        <prompt>A <mark name="m1"/> B <mark name="m2"/> C</prompt>
+        <filled><prompt><value expr="application.lastresult$.markname"/> <value expr="lastresult$.marktime"/>
+          <value expr="z$.markname"/> <value expr="z$.marktime"/></prompt></filled>
+      </field>
+      <record name="r"><prompt>after <mark name="rec"/> the tone</prompt>
+        <filled><prompt><value expr="r$.markname"/> <value expr="r$.marktime"/></prompt></filled>
+      </record>
+      <field name="again" type="boolean">
+        <catch event="nomatch"><prompt>bad mark</prompt><exit/></catch>
+      </field>
+    </form>
+    """
+    events, _, err = converse(write(tmp_path, "m.vxml", body),
+                              {"input": "voice", "utterance": "yes", "mark": {"name": "m1", "time_ms": 450}},
+                              {"input": "voice", "utterance": "hello", "mark": {"name": "rec", "time_ms": 1200}},
+                              {"input": "dtmf", "digits": "1", "mark": {"name": 7}})
+    assert said(events) == ["A B C", "m1 450 m1 450", "after the tone", "rec 1200", "bad mark"]
+    assert "mark must be" in err
+
+
 def test_data_dom_has_namespaces_comments_and_owner_documents(tmp_path):
     (tmp_path / "n.xml").write_text('<?xml version="1.0"?><a:list xmlns:a="urn:acct" xmlns:x="urn:x" x:v="7">'
                                     '<a:item id="1">one</a:item><?note hi?><!-- c --><item>two</item></a:list>')
