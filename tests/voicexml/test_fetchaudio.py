@@ -203,3 +203,17 @@ async def test_an_asyncio_platform_plays_it_on_the_loop(origin):
     outcome = await run_session(call, base + "/a.vxml")  # type: ignore[arg-type]
     assert outcome.status == "exit"
     assert call.calls == ["play hold.wav", "stop", "b", "ended"]
+
+
+async def test_fetchtimeout_ends_a_slow_fetch_with_badfetch_and_stops_the_audio(origin):
+    o, base = origin
+    o.put("/a.vxml", vxml("""
+    <property name="fetchaudiodelay" value="10ms"/>
+    <form>
+      <catch event="error.badfetch"><prompt>too slow</prompt></catch>
+      <block><goto next="b.vxml" fetchaudio="hold.wav" fetchtimeout="200ms"/></block>
+    </form>"""))
+    o.put("/b.vxml", vxml("<form><block><prompt>b</prompt></block></form>"), delay=2.0)
+    player = Player()
+    await asyncio.to_thread(Session(player).run, base + "/a.vxml")
+    assert player.calls == [("play", FetchAudio(base + "/hold.wav", 10, 0)), ("stop",), ("prompt", "too slow")]
