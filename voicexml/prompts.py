@@ -12,7 +12,7 @@ from .dialog_grammars import choice_text
 from .events import semantic
 from .platform import Prompt
 from .properties import boolean, time_ms
-from .scripting import TEMP
+from .scripting import TEMP, UNDEFINED
 
 if TYPE_CHECKING:
     from .fia import FormInterpreter
@@ -74,11 +74,14 @@ class Prompts:
         return self.fia.js.string(expr)
 
     def audio_src(self, el: etree._Element) -> str | None:
-        """An `<audio>`'s URI (expr evaluating to undefined plays nothing but the fallback)."""
+        """An `<audio>`'s URI; `ssml.IGNORED` when its expr is undefined (VoiceXML 2.0 section 4.1.3: the element,
+        fallback included, is ignored); None when there is none (the fallback plays)."""
         if el.get("src"):
             return self.fia.doc.resolve(el.get("src", ""))
         if el.get("expr"):
-            v = self.fia.js.eval(el.get("expr", ""))
+            v = self.fia.js.eval_or_undefined(el.get("expr", ""))
+            if v is UNDEFINED:
+                return ssml.IGNORED
             return self.fia.doc.resolve(str(v)) if v not in (None, "") else None
         return None
 

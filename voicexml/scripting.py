@@ -175,6 +175,11 @@ class Scripting:
         """The value of `expr` as a JSON-compatible Python value (undefined and null become None)."""
         return _loads(self._run("json", expr))
 
+    def eval_or_undefined(self, expr: str) -> Any:
+        """Like `eval`, but ECMAScript undefined comes back as `UNDEFINED` (null stays None)."""
+        text = self._run("json", expr)
+        return _UNDEFINED if text == "undefined" else _loads(text)
+
     def eval_raw(self, expr: str) -> Any:
         """The value of `expr` as quickjs hands it over (for strings and numbers, cheapest)."""
         return self._run("raw", expr)

@@ -12,6 +12,8 @@ from lxml import etree
 _SPACE = re.compile(r"\s+")
 _SILENT = frozenset(("break", "mark", "lexicon", "metadata", "meta", "desc", "grammar"))
 _SPELL = frozenset(("characters", "spell-out", "letters", "digits", "verbatim"))
+# What `PromptContext.audio_src` returns for an `<audio expr>` that is undefined: skip the element and its fallback.
+IGNORED = "\x00ignored"
 
 
 class PromptContext(Protocol):
@@ -21,7 +23,7 @@ class PromptContext(Protocol):
         """`<value expr>` as a string."""
 
     def audio_src(self, el: etree._Element) -> str | None:
-        """The resolved URI of an `<audio>` (src or expr), None when there is none."""
+        """The resolved URI of an `<audio>` (src or expr), None when there is none, `IGNORED` to skip it."""
 
     def enumerate(self, el: etree._Element, render: Callable[[etree._Element], None]) -> str | None:
         """`<enumerate>`: the text for the enclosing menu's or field's options; None outside one."""
@@ -279,6 +281,8 @@ class Renderer:
             self._say(self.ctx.value(el.get("expr", "")))
         elif tag == "audio":
             src = self.ctx.audio_src(el)
+            if src == IGNORED:
+                return
             if src:
                 self.out.audio.append(src)
             self.out.markup.append(_tag("audio", {"src": src}) if src else "")

@@ -10,7 +10,7 @@ def test_ssml_rendering(tmp_path):
       <prompt bargein="false">Code <say-as interpret-as="characters">AB12</say-as>.<break time="1s"/>Dial
         <sub alias="World Wide Web Consortium">W3C</sub> <emphasis>now</emphasis>
         <prosody rate="slow"><s>slowly</s></prosody><mark name="m1"/><voice gender="female">bye</voice></prompt>
-      <prompt><audio src="hello.wav">Hello <value expr="'caller'"/></audio> <audio expr="undefined">fallback only</audio></prompt>
+      <prompt><audio src="hello.wav">Hello <value expr="'caller'"/></audio> <audio expr="undefined">ignored, fallback and all</audio> <audio expr="null">fallback only</audio></prompt>
       <prompt cond="false">never</prompt>
       bare text is a prompt too
     </block></form>
