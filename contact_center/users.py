@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from contact_center.domain import ROLES, InvalidInput, User
+from routing import CHANNELS
 
 if TYPE_CHECKING:
     from contact_center.settings import Settings
@@ -21,9 +22,10 @@ if TYPE_CHECKING:
 DEFAULT_SKILL_LEVEL = 1  # a skill named without a level ("spanish")
 MIN_SKILL_LEVEL, MAX_SKILL_LEVEL = 0, 10
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # skills and queues
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # skills and queues (also in the settings file)
 _HASHER = PasswordHasher()  # argon2id with the RFC 9106 low-memory parameters; stateless, safe to share
 _MAX_PASSWORD = 1024
+MAX_CAPACITY = 100  # contacts of one channel at once; far above any real desk
 
 
 def check_username(username: Any) -> str:
@@ -45,7 +47,7 @@ def check_skills(skills: Mapping[str, Any] | None) -> dict[str, int]:
     """Skill name → level (0-10)."""
     out: dict[str, int] = {}
     for name, level in (skills or {}).items():
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not NAME_RE.match(name):
             raise InvalidInput(f"bad skill name {name!r}", code="bad_skills")
         if isinstance(level, bool) or not isinstance(level, int) or not MIN_SKILL_LEVEL <= level <= MAX_SKILL_LEVEL:
             raise InvalidInput(f"skill {name} level must be a whole number {MIN_SKILL_LEVEL}-{MAX_SKILL_LEVEL}, "
@@ -58,9 +60,55 @@ def check_queues(queues: Iterable[str] | None) -> list[str]:
     """Distinct queue names, order kept."""
     out = list(dict.fromkeys(queues or ()))
     for q in out:
-        if not isinstance(q, str) or not _NAME.match(q):
+        if not isinstance(q, str) or not NAME_RE.match(q):
             raise InvalidInput(f"bad queue name {q!r}", code="bad_queues")
     return out
+
+
+def check_capacity(capacity: Mapping[str, Any] | None) -> dict[str, int] | None:
+    """Channel → contacts at once (0-100, 0 = not served); None or empty = the `[routing] capacity` defaults."""
+    if not capacity:
+        return None
+    if not isinstance(capacity, Mapping):
+        raise InvalidInput("capacity must map channels to whole numbers, such as {\"chat\": 2}",
+                           code="bad_capacity")
+    out: dict[str, int] = {}
+    for channel, n in capacity.items():
+        if channel not in CHANNELS:
+            raise InvalidInput(f"capacity: unknown channel {channel!r} (channels: {', '.join(CHANNELS)})",
+                               code="bad_capacity")
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_CAPACITY:
+            raise InvalidInput(f"capacity for {channel} must be a whole number 0-{MAX_CAPACITY}, not {n!r}",
+                               code="bad_capacity")
+        out[channel] = n
+    return out
+
+
+def check_routable(settings: Settings, skills: Mapping[str, Any], capacity: Mapping[str, int] | None) -> None:
+    """Refuse what routing would refuse for an agent: skills outside the `[routing] skills` catalogue (when one is
+    configured), a capacity override that leaves no channel."""
+    catalogue = settings.routing.skills
+    unknown = sorted(set(skills) - catalogue) if catalogue is not None else []
+    if unknown:
+        raise InvalidInput(f"unknown skill(s) {', '.join(unknown)}; the settings file's [routing] skills allows "
+                           f"{', '.join(sorted(catalogue or ()))}", code="unknown_skill")
+    if not any({**settings.routing.capacity, **(capacity or {})}.values()):
+        raise InvalidInput("capacity leaves no channel to serve: give one channel 1 or more", code="bad_capacity")
+
+
+def parse_capacity(text: str) -> dict[str, int] | None:
+    """`"chat:2,voice:1"` → `{"chat": 2, "voice": 1}`; nothing → None (the defaults)."""
+    capacity: dict[str, Any] = {}
+    for part in (p.strip() for p in (text or "").split(",")):
+        if not part:
+            continue
+        channel, _, n = part.partition(":")
+        try:
+            capacity[channel.strip()] = int(n)
+        except ValueError:
+            raise InvalidInput(f"capacity {part!r}: write channel:number, such as chat:2",
+                               code="bad_capacity") from None
+    return check_capacity(capacity)
 
 
 def parse_skills(text: str) -> dict[str, int]:
@@ -110,16 +158,20 @@ def dummy_hash() -> str:
 
 
 async def add_user_from_cli(settings: Settings, name: str, role: str, password: str, skills: str = "",
-                            queues: str = "") -> User:
-    """`contact-center user add`: parse "billing:5,spanish" and "q1,q2" (none = the default queue), store."""
+                            queues: str = "", capacity: str = "") -> User:
+    """`contact-center user add`: parse "billing:5,spanish", "q1,q2" (none = the default queue) and
+    "chat:2,voice:1" (none = the defaults), check the skills against the settings' catalogue, store."""
     from contact_center.history import History
     from contact_center.history.migrations import upgrade
 
     parsed_skills = parse_skills(skills)
     parsed_queues = parse_queues(queues, settings.default_queue)
+    parsed_capacity = parse_capacity(capacity)
+    if role == "agent":
+        check_routable(settings, parsed_skills, parsed_capacity)
     await asyncio.to_thread(upgrade, settings.database_url)  # a fresh install can add its first user at once
     history = await History.connect(settings.database_url)
     try:
-        return await history.create_user(name, role, password, parsed_skills, parsed_queues)
+        return await history.create_user(name, role, password, parsed_skills, parsed_queues, parsed_capacity)
     finally:
         await history.close()

@@ -310,18 +310,21 @@ class History:
     # -- users ------------------------------------------------------------------------------------------------
 
     async def create_user(self, username: str, role: str, password: str,
-                          skills: Mapping[str, int] | None = None, queues: Sequence[str] | None = None) -> User:
-        """A new user with an argon2 password hash; a taken username is a Conflict."""
+                          skills: Mapping[str, int] | None = None, queues: Sequence[str] | None = None,
+                          capacity: Mapping[str, int] | None = None) -> User:
+        """A new user with an argon2 password hash; a taken username is a Conflict. `capacity` ({channel: n},
+        0 = not served) overrides the `[routing] capacity` defaults for the channels it names."""
         username = user_rules.check_username(username)
         role = user_rules.check_role(role)
         skill_levels = user_rules.check_skills(skills)
         queue_names = user_rules.check_queues(queues)
+        capacity = user_rules.check_capacity(capacity)
         password_hash = await asyncio.to_thread(user_rules.hash_password, password)
         try:
             async with self.db.write() as conn:
                 row = (await conn.execute(insert(users).values(
                     username=username, role=role, password_hash=password_hash, skills=skill_levels,
-                    queues=queue_names, created_at=utcnow()).returning(*users.c))).one()
+                    queues=queue_names, capacity=capacity, created_at=utcnow()).returning(*users.c))).one()
         except IntegrityError:
             raise Conflict(f"a user named {username!r} exists", code=USER_EXISTS) from None
         return convert.user(row)

@@ -1,0 +1,174 @@
+"""The settings file's queues and routing at work in the whole app: who is offered what, and what the API shows."""
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from contact_center.business_hours import DAYS
+from contact_center.intake import Inbound, IntakeError
+from contact_center.keys import HISTORY, INTAKE, ROUTER, SETTINGS
+from contact_center.queue_settings import parse_queues, parse_routing
+from contact_center.staffing import register_agent
+from tests.harness import PASSWORD, add_user, agent_socket, chat, logged_in
+
+
+def configured(toml: str) -> dict[str, Any]:
+    """`cc_settings` changes: the `[routing]` and `[queues.*]` tables of a settings file."""
+    data = tomllib.loads(toml)
+    return {"routing": parse_routing(data.get("routing", {})), "queues": parse_queues(data.get("queues", {}))}
+
+
+def sms(number: str, queue: str | None = None, channel: str = "sms") -> Inbound:
+    kind, value = ("email", f"c{number[-4:]}@example.com") if channel == "email" else ("phone", number)
+    return Inbound(channel, kind, value, text="hello", queue=queue)
+
+
+BILLING = configured("""
+[queues.billing]
+skills = "billing >= 3"
+overflow = "general"
+max_wait_s = 600
+""")
+
+
+@pytest.mark.parametrize("cc_settings", [BILLING], indirect=True)
+async def test_a_queue_skill_expression_chooses_the_agent(cc, aiohttp_client):
+    await add_user(cc, "bob", skills={"billing": 1}, queues=["general", "billing"])
+    await add_user(cc, "alice", skills={"billing": 5}, queues=["general", "billing"])
+    bob = await agent_socket(await logged_in(aiohttp_client, cc, "bob"))        # idle longest: first choice...
+    alice = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
+    await cc.server.app[INTAKE].receive(sms("+14155550101", queue="billing"))
+    offer = await alice.expect("offer")                                          # ...but only alice has billing >= 3
+    assert offer["contact"]["queue"] == "billing"
+    assert [m for m in await bob.quiet(0.3) if m["type"] == "offer"] == []
+    await cc.server.app[INTAKE].receive(sms("+14155550102"))                   # the default queue asks for nothing
+    assert (await bob.expect("offer"))["contact"]["queue"] == "general"
+
+
+TIMEOUTS = configured("""
+[routing]
+offer_timeout_s = {email = 90, sms = 0.3}
+""")
+
+
+@pytest.mark.parametrize("cc_settings", [TIMEOUTS], indirect=True)
+async def test_each_channel_has_its_own_offer_timeout(cc, aiohttp_client):
+    await add_user(cc, "alice")
+    alice = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
+    await cc.server.app[INTAKE].receive(sms("+14155550103", channel="email"))
+    email = await alice.expect("offer")
+    assert email["contact"]["channel"] == "email" and 85 < email["expires_in_s"] <= 90
+    _customer, _started = await chat(cc)
+    offer = await alice.expect("offer")
+    assert offer["contact"]["channel"] == "chat" and offer["expires_in_s"] <= 5.0  # CC_OFFER_TIMEOUT_S (5 here)
+    await cc.server.app[INTAKE].receive(sms("+14155550104"))
+    offer = await alice.expect("offer")
+    assert offer["contact"]["channel"] == "sms"
+    cancelled = await alice.expect("offer_cancelled", offer_id=offer["offer_id"], timeout=2.0)
+    assert cancelled["reason"] == "timeout"                                      # 0.3 s, long before 5 s
+
+
+@pytest.mark.parametrize("cc_settings", [configured("[routing]\ncapacity = {chat = 2}\n")], indirect=True)
+async def test_a_users_capacity_override_limits_their_chats(cc, aiohttp_client):
+    app = cc.server.app
+    one = await app[HISTORY].create_user("alice", "agent", PASSWORD, {}, [], {"chat": 1})
+    await register_agent(app[ROUTER], one, app[SETTINGS])
+    alice = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
+    await chat(cc, name="First")
+    await alice.send({"type": "accept", "offer_id": (await alice.expect("offer"))["offer_id"]})
+    await alice.expect("assigned")
+    await chat(cc, name="Second")
+    assert [m for m in await alice.quiet(0.4) if m["type"] == "offer"] == []   # her one chat is taken
+    await add_user(cc, "bob")                                                   # [routing] capacity: 2 chats
+    bob = await agent_socket(await logged_in(aiohttp_client, cc, "bob"))
+    await bob.send({"type": "accept", "offer_id": (await bob.expect("offer"))["offer_id"]})
+    await bob.expect("assigned")
+    await chat(cc, name="Third")
+    await bob.expect("offer")
+    stats = await app[ROUTER].agent_stats(str(one.id))
+    assert stats["load"] == {"chat": 1}
+
+
+def _whole_day(day: datetime) -> str:
+    return f"{DAYS[day.weekday()]} 00:00-24:00"
+
+
+_NOW = datetime.now(UTC)
+HOURS = configured(f"""
+[queues.general]
+hours = "{_whole_day(_NOW + timedelta(days=2))}"
+[queues.open]
+hours = "{_whole_day(_NOW - timedelta(days=1))}; {_whole_day(_NOW)}; {_whole_day(_NOW + timedelta(days=1))}"
+""")
+
+
+@pytest.mark.parametrize("cc_settings", [HOURS], indirect=True)
+async def test_business_hours_close_a_queue(cc, aiohttp_client):
+    await add_user(cc, "alice", queues=["general", "open"])
+    alice = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
+    customer, started = await chat(cc)                                          # general opens the day after next
+    assert (await customer.expect("error"))["code"] == "queue_closed"
+    contact, events = await cc.server.app[HISTORY].get_contact(started["contact_id"])
+    assert contact.state.value == "closed" and [e.type for e in events] == ["queue.refused"]
+    with pytest.raises(IntakeError) as e:
+        await cc.server.app[INTAKE].receive(sms("+14155550105"))
+    assert e.value.code == "queue_closed"
+    await cc.server.app[INTAKE].receive(sms("+14155550106", queue="open"))
+    assert (await alice.expect("offer"))["contact"]["queue"] == "open"
+
+
+@pytest.mark.parametrize("cc_settings", [configured("""
+[routing]
+skills = ["billing", "spanish"]
+offer_timeout_s = {email = 90}
+[queues.billing]
+skills = "billing >= 3"
+overflow = "general"
+hours = "mon-fri 08:00-18:00"
+timezone = "Europe/Berlin"
+""")], indirect=True)
+async def test_the_api_shows_queue_configuration_and_keeps_users_in_the_catalogue(cc, aiohttp_client):
+    await add_user(cc, "root", role="admin")
+    admin = await logged_in(aiohttp_client, cc, "root")
+    resp = await admin.post("/api/users", json={"username": "ann", "role": "agent", "password": PASSWORD,
+                                                "skills": {"biling": 5}, "queues": ["billing"]})
+    assert resp.status == 400 and (await resp.json())["error"]["code"] == "unknown_skill"
+    assert await cc.server.app[HISTORY].get_user_by_username("ann") is None      # nothing half-made
+    for capacity in ({"fax": 1}, {"chat": -1}, {"chat": "two"}, {"voice": 0, "chat": 0, "email": 0, "sms": 0}):
+        resp = await admin.post("/api/users", json={"username": "ann", "role": "agent", "password": PASSWORD,
+                                                    "capacity": capacity})
+        assert resp.status == 400 and (await resp.json())["error"]["code"] == "bad_capacity", capacity
+    resp = await admin.post("/api/users", json={"username": "ann", "role": "agent", "password": PASSWORD,
+                                                "skills": {"billing": 5}, "queues": ["billing"],
+                                                "capacity": {"chat": 1, "voice": 0}})
+    assert resp.status == 201, await resp.text()
+    assert (await resp.json())["user"]["capacity"] == {"chat": 1, "voice": 0}
+    users = (await (await admin.get("/api/users")).json())["items"]
+    assert {u["username"]: u["capacity"] for u in users} == {"root": None, "ann": {"chat": 1, "voice": 0}}
+    stats = await cc.server.app[ROUTER].agent_stats(next(u["id"] for u in users if u["username"] == "ann"))
+    assert stats is not None
+
+    body = await (await admin.get("/api/queues")).json()
+    by_name = {q["name"]: q for q in body["items"]}
+    assert by_name["billing"]["config"]["skills"] == "billing >= 3"
+    assert by_name["billing"]["config"]["overflow"] == "general"
+    assert by_name["billing"]["config"]["hours"] == "mon-fri 08:00-18:00"
+    assert by_name["general"]["config"]["configured"] is False and "waiting" in by_name["general"]
+    assert body["routing"]["skills"] == ["billing", "spanish"]
+    assert body["routing"]["offer_timeout_s"] == {"voice": 5.0, "chat": 5.0, "email": 90.0, "sms": 5.0}
+
+
+@pytest.mark.parametrize("cc_settings", [configured('[routing]\nskills = ["billing"]\n')], indirect=True)
+async def test_a_stored_agent_outside_the_catalogue_cannot_log_in_to_routing_but_the_server_runs(cc,
+                                                                                                 aiohttp_client):
+    app = cc.server.app
+    await app[HISTORY].create_user("old", "agent", PASSWORD, {"french": 3}, [])  # stored before the catalogue
+    resp = await cc.post("/api/login", json={"username": "old", "password": PASSWORD})
+    assert resp.status == 400
+    assert (await resp.json())["error"] == {
+        "code": "unknown_skill", "message": "user old cannot be routed: unknown skill(s): french"}
+    await add_user(cc, "new", skills={"billing": 2})
+    await agent_socket(await logged_in(aiohttp_client, cc, "new"))
