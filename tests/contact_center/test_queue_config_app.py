@@ -5,11 +5,13 @@ import tomllib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jsonschema
 import pytest
 
 from contact_center.business_hours import DAYS
 from contact_center.intake import Inbound, IntakeError
 from contact_center.keys import HISTORY, INTAKE, ROUTER, SETTINGS
+from contact_center.ops import openapi_document
 from contact_center.queue_settings import parse_queues, parse_routing
 from contact_center.staffing import register_agent
 from tests.harness import PASSWORD, add_user, agent_socket, chat, logged_in
@@ -159,6 +161,13 @@ async def test_the_api_shows_queue_configuration_and_keeps_users_in_the_catalogu
     assert by_name["general"]["config"]["configured"] is False and "waiting" in by_name["general"]
     assert body["routing"]["skills"] == ["billing", "spanish"]
     assert body["routing"]["offer_timeout_s"] == {"voice": 5.0, "chat": 5.0, "email": 90.0, "sms": 5.0}
+    # The answers are what the OpenAPI document says they are.
+    components = openapi_document()["components"]
+    for item in body["items"]:
+        jsonschema.validate(item, {"$ref": "#/components/schemas/QueueStats", "components": components})
+    jsonschema.validate(body["routing"], {"$ref": "#/components/schemas/RoutingConfig", "components": components})
+    for user in users:
+        jsonschema.validate(user, {"$ref": "#/components/schemas/User", "components": components})
 
 
 @pytest.mark.parametrize("cc_settings", [configured('[routing]\nskills = ["billing"]\n')], indirect=True)
