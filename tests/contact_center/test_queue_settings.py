@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -201,3 +202,12 @@ def test_business_hours_follow_daylight_saving_time():
 def test_unreadable_business_hours_are_refused(text):
     with pytest.raises(BusinessHoursError):
         parse_business_hours(text)
+
+
+def test_the_example_in_the_operations_guide_is_a_working_file(tmp_path):
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
+    example = guide.split("## Queues and routing", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    s = load(tmp_path, example)
+    assert set(s.queues) == {"general", "billing", "sales"}
+    assert queue_config("billing", s).escalation[1].queue == "general"
+    assert router_settings(s).skills == frozenset({"billing", "sales", "spanish"})
