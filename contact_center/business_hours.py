@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -54,7 +55,7 @@ class BusinessHours:
         return f"{self.text} ({self.timezone})"
 
 
-def parse_business_hours(text: str | list[str], timezone: str = "UTC") -> BusinessHours:
+def parse_business_hours(text: str | list[str], timezone: Any = "UTC") -> BusinessHours:
     """Rules separated by `;` (or given as a list): days (`mon-fri`, `sat,sun`, `daily`) and `HH:MM-HH:MM`."""
     parts = text if isinstance(text, list) else str(text).split(";")
     if not all(isinstance(p, str) for p in parts):
@@ -63,6 +64,8 @@ def parse_business_hours(text: str | list[str], timezone: str = "UTC") -> Busine
     if not rules:
         raise BusinessHoursError("hours must name at least one rule such as 'mon-fri 08:00-18:00'")
     try:
+        if not isinstance(timezone, str):
+            raise TypeError(timezone)
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise BusinessHoursError(f"unknown time zone {timezone!r} (an IANA name such as 'Europe/Berlin')") from None

@@ -144,9 +144,8 @@ def _queue(name: str, raw: Any) -> QueueSettings:
     if "timezone" in table and "hours" not in table:
         raise ConfigError(f"{where}.timezone is given without hours")
     if "hours" in table:
-        timezone = table.get("timezone", "UTC")
         try:
-            out["hours"] = parse_business_hours(table["hours"], timezone if isinstance(timezone, str) else "")
+            out["hours"] = parse_business_hours(table["hours"], table.get("timezone", "UTC"))
         except BusinessHoursError as e:
             key = "timezone" if "time zone" in str(e) else "hours"
             raise ConfigError(f"{where}.{key}: {e}") from None

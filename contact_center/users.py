@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
@@ -96,17 +96,22 @@ def check_routable(settings: Settings, skills: Mapping[str, Any], capacity: Mapp
         raise InvalidInput("capacity leaves no channel to serve: give one channel 1 or more", code="bad_capacity")
 
 
+def _name_number_pairs(text: str) -> Iterator[tuple[str, str, str]]:
+    """`"a:5, b"` → ("a", ":", "5"), ("b", "", ""): the comma-separated `name[:number]` items of a CLI flag."""
+    for part in (p.strip() for p in (text or "").split(",")):
+        if part:
+            name, sep, number = part.partition(":")
+            yield name.strip(), sep, number.strip()
+
+
 def parse_capacity(text: str) -> dict[str, int] | None:
     """`"chat:2,voice:1"` → `{"chat": 2, "voice": 1}`; nothing → None (the defaults)."""
     capacity: dict[str, Any] = {}
-    for part in (p.strip() for p in (text or "").split(",")):
-        if not part:
-            continue
-        channel, _, n = part.partition(":")
+    for channel, _, n in _name_number_pairs(text):
         try:
-            capacity[channel.strip()] = int(n)
+            capacity[channel] = int(n)
         except ValueError:
-            raise InvalidInput(f"capacity {part!r}: write channel:number, such as chat:2",
+            raise InvalidInput(f"capacity {channel}:{n}: write channel:number, such as chat:2",
                                code="bad_capacity") from None
     return check_capacity(capacity)
 
@@ -114,15 +119,11 @@ def parse_capacity(text: str) -> dict[str, int] | None:
 def parse_skills(text: str) -> dict[str, int]:
     """`"billing:5,spanish"` → `{"billing": 5, "spanish": 1}`."""
     skills: dict[str, Any] = {}
-    for part in (p.strip() for p in (text or "").split(",")):
-        if not part:
-            continue
-        name, sep, level = part.partition(":")
+    for name, sep, level in _name_number_pairs(text):
         try:
-            skills[name.strip()] = int(level) if sep else DEFAULT_SKILL_LEVEL
+            skills[name] = int(level) if sep else DEFAULT_SKILL_LEVEL
         except ValueError:
-            raise InvalidInput(f"skill {name.strip()!r}: level {level!r} is not a whole number",
-                               code="bad_skills") from None
+            raise InvalidInput(f"skill {name!r}: level {level!r} is not a whole number", code="bad_skills") from None
     return check_skills(skills)
 
 

@@ -6,8 +6,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
-from contact_center.business_hours import BusinessHoursError, parse_business_hours
+from contact_center.business_hours import DAYS, BusinessHoursError, parse_business_hours
 from contact_center.queue_settings import describe, queue_config, queue_order, router_settings
 from contact_center.settings import Settings, SettingsError
 from routing import STRATEGIES, MemoryStore, Router
@@ -127,6 +129,8 @@ def test_describe_lists_the_effective_configuration(tmp_path):
     ('[queues.billing]\nhours = "mon-fri 08:00-18:00"\ntimezone = "Mars/Olympus"\n',
      r"queues\.billing\.timezone: unknown time zone 'Mars/Olympus'"),
     ('[queues.billing]\ntimezone = "UTC"\n', r"queues\.billing\.timezone is given without hours"),
+    ('[queues.billing]\nhours = "daily 09:00-17:00"\ntimezone = 1\n', r"queues\.billing\.timezone: unknown time zone 1"),
+    ('[queues.billing]\nhours = ["daily 09:00-17:00", 3]\n', r"queues\.billing\.hours: hours must be a string or a list"),
     ('[queues.billing]\nwhen_empty = "wait"\n', r"queues\.billing\.when_empty must be 'join' or 'refuse'"),
     ('[queues.billing]\nmax_wait_s = 0\n', r"queues\.billing\.max_wait_s must be a positive number"),
     ('[queues.billing]\nmax_length = -1\n', r"queues\.billing\.max_length must be a whole number"),
@@ -211,3 +215,16 @@ def test_the_example_in_the_operations_guide_is_a_working_file(tmp_path):
     assert set(s.queues) == {"general", "billing", "sales"}
     assert queue_config("billing", s).escalation[1].queue == "general"
     assert router_settings(s).skills == frozenset({"billing", "sales", "spanish"})
+
+
+@given(days=st.sets(st.integers(0, 6), min_size=1), start=st.integers(0, 1439), end=st.integers(0, 1440),
+       moment=st.integers(0, 7 * 1440 - 1))
+def test_a_rule_is_open_exactly_inside_its_spans_of_the_week(days, start, end, moment):
+    assume(start != end and not (start == 0 and end == 1440))
+    text = f"{','.join(DAYS[d] for d in sorted(days))} {start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
+    hours = parse_business_hours(text, "UTC")
+    # Independently: each listed day opens a span of the week's minutes (past midnight when end <= start).
+    length = (end - start) % 1440 or 1440
+    inside = any((moment - (d * 1440 + start)) % (7 * 1440) < length for d in days)
+    monday = datetime(2026, 11, 23, tzinfo=ZoneInfo("UTC")).timestamp()
+    assert hours(monday + moment * 60) == inside, text
