@@ -207,6 +207,38 @@ def _skills(raw: Any) -> dict[str, int]:
     raise ApiError(400, "bad_field", "skills must be an object of skill name to level 1..10")
 
 
+def _queues(raw: Any) -> list[str]:
+    queues = raw or []
+    if not isinstance(queues, list) or not all(isinstance(q, str) and q for q in queues):
+        raise ApiError(400, "bad_field", "queues must be a list of queue names")
+    return queues
+
+
+async def update_user(request: web.Request) -> web.Response:
+    """PATCH /api/users/{id} {"skills"?,"queues"?,"capacity"?} (admins): each given field is replaced whole
+    (`"capacity": null` = back to the defaults); an agent's routing changes at once, their contacts stay."""
+    await require_role(request, "admin")
+    body = await read_json(request)
+    unknown = sorted(set(body) - {"skills", "queues", "capacity"})
+    if unknown:
+        raise ApiError(400, "bad_field", f"cannot change {', '.join(unknown)} (only skills, queues, capacity)")
+    history = request.app[HISTORY]
+    user = await history.get_user(request.match_info["id"])  # NotFound: 404
+    changes: dict[str, Any] = {}
+    if "skills" in body:
+        changes["skills"] = _skills(body["skills"])
+    if "queues" in body:
+        changes["queues"] = _queues(body["queues"])
+    if "capacity" in body:
+        changes["capacity"] = check_capacity(body["capacity"])
+    if user.role == "agent":
+        check_routable(request.app[SETTINGS], changes.get("skills", user.skills),
+                       changes.get("capacity", user.capacity))
+    user = await history.update_user(user.id, **changes)
+    await register_agent(request.app[ROUTER], user, request.app[SETTINGS])
+    return web.json_response({"user": user.to_json()})
+
+
 async def add_user(request: web.Request) -> web.Response:
     """POST /api/users {"username","role","password","skills"?,"queues"?,"capacity"?} (admins); agents become
     routable at once."""
@@ -220,9 +252,7 @@ async def add_user(request: web.Request) -> web.Response:
         raise ApiError(400, "bad_field", f"role must be one of {', '.join(ROLES)}")
     if len(password) < 8:
         raise ApiError(400, "weak_password", "a password needs at least 8 characters")
-    queues = body.get("queues") or []
-    if not isinstance(queues, list) or not all(isinstance(q, str) and q for q in queues):
-        raise ApiError(400, "bad_field", "queues must be a list of queue names")
+    queues = _queues(body.get("queues"))
     skills = _skills(body.get("skills"))
     capacity = check_capacity(body.get("capacity"))  # InvalidInput: 400 bad_capacity
     if role == "agent":

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from contact_center.domain import ROLES, InvalidInput, User
+from contact_center.domain import ROLES, InvalidInput, NotFound, User
 from routing import CHANNELS
 
 if TYPE_CHECKING:
@@ -174,5 +174,32 @@ async def add_user_from_cli(settings: Settings, name: str, role: str, password: 
     history = await History.connect(settings.database_url)
     try:
         return await history.create_user(name, role, password, parsed_skills, parsed_queues, parsed_capacity)
+    finally:
+        await history.close()
+
+
+async def set_user_from_cli(settings: Settings, name: str, skills: str | None = None, queues: str | None = None,
+                            capacity: str | None = None) -> User:
+    """`contact-center user set`: replace what is given (`capacity` "default" = back to the `[routing] capacity`
+    defaults), checked as `user add` checks it. A running server applies it at the agent's next login."""
+    from contact_center.history import History
+    from contact_center.history.migrations import upgrade
+
+    changes: dict[str, Any] = {}
+    if skills is not None:
+        changes["skills"] = parse_skills(skills)
+    if queues is not None:
+        changes["queues"] = parse_queues(queues, settings.default_queue)
+    if capacity is not None:
+        changes["capacity"] = None if capacity.strip() == "default" else parse_capacity(capacity)
+    await asyncio.to_thread(upgrade, settings.database_url)
+    history = await History.connect(settings.database_url)
+    try:
+        user = await history.get_user_by_username(name)
+        if user is None:
+            raise NotFound(f"no user named {name!r}")
+        if user.role == "agent":
+            check_routable(settings, changes.get("skills", user.skills), changes.get("capacity", user.capacity))
+        return await history.update_user(user.id, **changes)
     finally:
         await history.close()

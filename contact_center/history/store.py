@@ -367,6 +367,25 @@ class History:
             rows = (await conn.execute(select(users).order_by(users.c.username))).all()
         return [convert.user(r) for r in rows]
 
+    async def update_user(self, user_id: str, **fields: Any) -> User:
+        """Change a user's skills, queues or capacity (None = back to the `[routing] capacity` defaults); each is
+        replaced whole. An unknown field is InvalidInput, an unknown user NotFound."""
+        checks = {"skills": user_rules.check_skills, "queues": user_rules.check_queues,
+                  "capacity": user_rules.check_capacity}
+        unknown = sorted(set(fields) - set(checks))
+        if unknown:
+            raise InvalidInput(f"cannot change {', '.join(unknown)} of a user (only skills, queues, capacity)",
+                               code="bad_field")
+        values = {name: checks[name](value) for name, value in fields.items()}
+        uid = convert.parse_id(user_id, "user")
+        async with self.db.write() as conn:
+            if values:
+                await conn.execute(update(users).where(users.c.id == uid).values(**values))
+            row = (await conn.execute(select(users).where(users.c.id == uid))).first()
+        if row is None:
+            raise NotFound(f"no user {user_id}")
+        return convert.user(row)
+
 
 def _limit(limit: Any) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:

@@ -71,3 +71,15 @@ def test_user_add_stores_a_capacity_and_keeps_to_the_skill_catalogue(tmp_path, e
 
     stored = asyncio.run(users())
     assert [(u.username, dict(u.capacity or {})) for u in stored] == [("ann", {"chat": 1, "voice": 0})]
+
+    r = cc(tmp_path, empty_url, "user", "set", "ann", "--capacity", "email:2", "--queues", "billing")
+    assert r.returncode == 0, r.stderr
+    assert "capacity email:2" in r.stdout and "['billing']" in r.stdout
+    r = cc(tmp_path, empty_url, "user", "set", "ann", "--skills", "sales:3")
+    assert r.returncode == 1 and "unknown_skill" in r.stderr
+    r = cc(tmp_path, empty_url, "user", "set", "nobody", "--capacity", "chat:1")
+    assert r.returncode == 1 and "not_found" in r.stderr
+    (ann,) = asyncio.run(users())
+    assert (ann.capacity, ann.queues, dict(ann.skills)) == ({"email": 2}, ("billing",), {"billing": 5, "spanish": 1})
+    r = cc(tmp_path, empty_url, "user", "set", "ann", "--capacity", "default")
+    assert r.returncode == 0 and "capacity the defaults" in r.stdout, r.stderr

@@ -181,3 +181,35 @@ async def test_a_stored_agent_outside_the_catalogue_cannot_log_in_to_routing_but
         "code": "unknown_skill", "message": "user old cannot be routed: unknown skill(s): french"}
     await add_user(cc, "new", skills={"billing": 2})
     await agent_socket(await logged_in(aiohttp_client, cc, "new"))
+
+
+async def test_an_admin_changes_an_agents_capacity_while_they_work(cc, aiohttp_client):
+    await add_user(cc, "root", role="admin")
+    admin = await logged_in(aiohttp_client, cc, "root")
+    alice_user = await add_user(cc, "alice")
+    alice = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
+    await chat(cc, name="First")
+    await alice.send({"type": "accept", "offer_id": (await alice.expect("offer"))["offer_id"]})
+    await alice.expect("assigned")
+
+    resp = await admin.patch(f"/api/users/{alice_user.id}", json={"capacity": {"chat": 1}})
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["user"]["capacity"] == {"chat": 1}
+    await chat(cc, name="Second")
+    assert [m for m in await alice.quiet(0.4) if m["type"] == "offer"] == []   # full at one chat now
+    resp = await admin.patch(f"/api/users/{alice_user.id}", json={"capacity": None})   # back to the defaults
+    assert resp.status == 200 and (await resp.json())["user"]["capacity"] is None
+    assert (await alice.expect("offer"))["contact"]["customer"]["name"] == "Second"
+
+    for body, status, code in (({"capacity": {"fax": 1}}, 400, "bad_capacity"),
+                               ({"role": "admin"}, 400, "bad_field"),
+                               ({"queues": "general"}, 400, "bad_field"),
+                               ({"capacity": {"voice": 0, "chat": 0, "email": 0, "sms": 0}}, 400, "bad_capacity")):
+        resp = await admin.patch(f"/api/users/{alice_user.id}", json=body)
+        assert (resp.status, (await resp.json())["error"]["code"]) == (status, code), body
+    resp = await admin.patch("/api/users/424242", json={"capacity": {"chat": 1}})
+    assert resp.status == 404
+    agent_client = await logged_in(aiohttp_client, cc, "alice")
+    resp = await agent_client.patch(f"/api/users/{alice_user.id}", json={"capacity": {"chat": 9}})
+    assert resp.status == 403
+    assert (await cc.server.app[HISTORY].get_user(alice_user.id)).capacity is None  # refusals changed nothing
