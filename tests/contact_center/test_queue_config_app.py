@@ -213,3 +213,21 @@ async def test_an_admin_changes_an_agents_capacity_while_they_work(cc, aiohttp_c
     resp = await agent_client.patch(f"/api/users/{alice_user.id}", json={"capacity": {"chat": 9}})
     assert resp.status == 403
     assert (await cc.server.app[HISTORY].get_user(alice_user.id)).capacity is None  # refusals changed nothing
+
+
+@pytest.mark.parametrize("cc_settings", [configured("[routing]\nmax_missed_offers = 1\noffer_timeout_s = {chat = 0.3}\n"),
+                                         configured("[routing]\nmax_missed_offers = 0\noffer_timeout_s = {chat = 0.3}\n")],
+                         indirect=True)
+async def test_max_missed_offers_sets_an_agent_away(cc, aiohttp_client):
+    await add_user(cc, "alice")
+    alice = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
+    await chat(cc)
+    offer = await alice.expect("offer")
+    await alice.expect("offer_cancelled", offer_id=offer["offer_id"], timeout=2.0)
+    await alice.quiet(0.5)
+    after_offer = alice.seen[alice.seen.index(offer) + 1:]
+    states = [m["state"] for m in after_offer if m["type"] == "state"]
+    if cc.server.app[SETTINGS].routing.max_missed_offers == 1:
+        assert states[-1:] == ["away"]             # autopause after one missed offer
+    else:
+        assert "away" not in states                # 0 = never
