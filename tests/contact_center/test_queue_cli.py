@@ -83,3 +83,11 @@ def test_user_add_stores_a_capacity_and_keeps_to_the_skill_catalogue(tmp_path, e
     assert (ann.capacity, ann.queues, dict(ann.skills)) == ({"email": 2}, ("billing",), {"billing": 5, "spanish": 1})
     r = cc(tmp_path, empty_url, "user", "set", "ann", "--capacity", "default")
     assert r.returncode == 0 and "capacity the defaults" in r.stdout, r.stderr
+
+
+def test_serve_with_a_bad_queue_table_stops_at_start_naming_it(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path}/cc.db"
+    r = cc(tmp_path, url, "serve", "--port", "1", config='[queues.billing]\nhours = "weekdays"\n')
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "bad setting: config file" in r.stderr and "queues.billing.hours: cannot read 'weekdays'" in r.stderr
+    assert not (tmp_path / "cc.db").exists()  # stopped before anything was written
