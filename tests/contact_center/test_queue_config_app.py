@@ -14,7 +14,7 @@ from contact_center.keys import HISTORY, INTAKE, ROUTER, SETTINGS
 from contact_center.ops import openapi_document
 from contact_center.queue_settings import parse_queues, parse_routing
 from contact_center.staffing import register_agent
-from tests.harness import PASSWORD, add_user, agent_socket, chat, logged_in
+from tests.harness import PASSWORD, Socket, add_user, agent_socket, chat, logged_in
 
 
 def configured(toml: str) -> dict[str, Any]:
@@ -231,3 +231,28 @@ async def test_max_missed_offers_sets_an_agent_away(cc, aiohttp_client):
         assert states[-1:] == ["away"]             # autopause after one missed offer
     else:
         assert "away" not in states                # 0 = never
+
+
+@pytest.mark.parametrize("cc_settings", [BILLING], indirect=True)
+async def test_a_chat_widget_asks_for_a_configured_queue(cc, aiohttp_client):
+    await add_user(cc, "gina", queues=["general", "internal"])
+    await add_user(cc, "alice", skills={"billing": 5}, queues=["billing"])
+    gina = await agent_socket(await logged_in(aiohttp_client, cc, "gina"))
+    alice = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
+    customer = Socket(await cc.ws_connect("/ws/chat"))
+    await customer.send({"type": "start", "name": "Bill", "queue": "billing"})
+    started = await customer.expect("started")
+    offer = await alice.expect("offer")
+    assert offer["contact"]["id"] == started["contact_id"] and offer["contact"]["queue"] == "billing"
+    assert [m for m in await gina.quiet(0.3) if m["type"] == "offer"] == []
+    # Only the settings' queues and the default one: not a queue that merely an agent serves, nor a made-up one.
+    for queue in ("internal", "nowhere", 7):
+        other = Socket(await cc.ws_connect("/ws/chat"))
+        await other.send({"type": "start", "name": "Eve", "queue": queue})
+        assert (await other.expect("error"))["code"] == ("bad_field" if queue == 7 else "unknown_queue")
+    assert [c.name for c in await cc.server.app[HISTORY].search_customers(q="Eve")] == []
+    general = Socket(await cc.ws_connect("/ws/chat"))
+    await general.send({"type": "start", "name": "Gus", "queue": "general"})
+    await general.expect("started")
+    assert (await gina.expect("offer"))["contact"]["queue"] == "general"
+    assert [c.name for c in await cc.server.app[HISTORY].search_customers(q="Gus")] == ["Gus"]  # the search finds
