@@ -25,5 +25,6 @@ def setup(app: web.Application, settings: Settings) -> None:
     r.add_post("/api/agents/{id}/state", api.set_agent_state, name="agent_state")
     r.add_get("/api/users", api.users, name="users")
     r.add_post("/api/users", api.add_user, name="add_user")
+    r.add_patch("/api/users/{id}", api.update_user, name="update_user")
     r.add_get("/ws/agent", ws.agent_socket, name="agent_socket")
     app.cleanup_ctx.append(ws.grace_ctx)

@@ -11,7 +11,9 @@ from contact_center.errors import ApiError, read_json, require_str
 from contact_center.history.codes import SAME_CUSTOMER, USER_EXISTS
 from contact_center.hub import agent_topic
 from contact_center.keys import HISTORY, HUB, LIFECYCLE, ROUTER, SETTINGS
+from contact_center.queue_settings import queue_json, routing_json
 from contact_center.staffing import register_agent
+from contact_center.users import check_capacity, check_routable
 from routing import RoutingError
 
 SUPERVISORS = ("supervisor", "admin")
@@ -62,9 +64,14 @@ async def me(request: web.Request) -> web.Response:
 
 
 async def queues(request: web.Request) -> web.Response:
-    """GET /api/queues: live figures of every queue."""
+    """GET /api/queues: live figures of every queue, each with its configuration, and the routing settings."""
     await current_user(request)
-    return web.json_response({"items": _stats_rows(await request.app[ROUTER].queue_stats())})
+    settings = request.app[SETTINGS]
+    items = _stats_rows(await request.app[ROUTER].queue_stats())
+    for item in items:
+        if "name" in item:
+            item["config"] = queue_json(str(item["name"]), settings)
+    return web.json_response({"items": items, "routing": routing_json(settings)})
 
 
 async def visible_customers(request: web.Request, agent_id: str) -> set[str]:
@@ -200,8 +207,41 @@ def _skills(raw: Any) -> dict[str, int]:
     raise ApiError(400, "bad_field", "skills must be an object of skill name to level 1..10")
 
 
+def _queues(raw: Any) -> list[str]:
+    queues = raw or []
+    if not isinstance(queues, list) or not all(isinstance(q, str) and q for q in queues):
+        raise ApiError(400, "bad_field", "queues must be a list of queue names")
+    return queues
+
+
+async def update_user(request: web.Request) -> web.Response:
+    """PATCH /api/users/{id} {"skills"?,"queues"?,"capacity"?} (admins): each given field is replaced whole
+    (`"capacity": null` = back to the defaults); an agent's routing changes at once, their contacts stay."""
+    await require_role(request, "admin")
+    body = await read_json(request)
+    unknown = sorted(set(body) - {"skills", "queues", "capacity"})
+    if unknown:
+        raise ApiError(400, "bad_field", f"cannot change {', '.join(unknown)} (only skills, queues, capacity)")
+    history = request.app[HISTORY]
+    user = await history.get_user(request.match_info["id"])  # NotFound: 404
+    changes: dict[str, Any] = {}
+    if "skills" in body:
+        changes["skills"] = _skills(body["skills"])
+    if "queues" in body:
+        changes["queues"] = _queues(body["queues"])
+    if "capacity" in body:
+        changes["capacity"] = check_capacity(body["capacity"])
+    if user.role == "agent":
+        check_routable(request.app[SETTINGS], changes.get("skills", user.skills),
+                       changes.get("capacity", user.capacity))
+    user = await history.update_user(user.id, **changes)
+    await register_agent(request.app[ROUTER], user, request.app[SETTINGS])
+    return web.json_response({"user": user.to_json()})
+
+
 async def add_user(request: web.Request) -> web.Response:
-    """POST /api/users {"username","role","password","skills"?,"queues"?} (admins); agents become routable."""
+    """POST /api/users {"username","role","password","skills"?,"queues"?,"capacity"?} (admins); agents become
+    routable at once."""
     await require_role(request, "admin")
     body = await read_json(request)
     username = require_str(body, "username", max_len=100)
@@ -212,14 +252,16 @@ async def add_user(request: web.Request) -> web.Response:
         raise ApiError(400, "bad_field", f"role must be one of {', '.join(ROLES)}")
     if len(password) < 8:
         raise ApiError(400, "weak_password", "a password needs at least 8 characters")
-    queues = body.get("queues") or []
-    if not isinstance(queues, list) or not all(isinstance(q, str) and q for q in queues):
-        raise ApiError(400, "bad_field", "queues must be a list of queue names")
+    queues = _queues(body.get("queues"))
+    skills = _skills(body.get("skills"))
+    capacity = check_capacity(body.get("capacity"))  # InvalidInput: 400 bad_capacity
+    if role == "agent":
+        check_routable(request.app[SETTINGS], skills, capacity)  # 400 unknown_skill / bad_capacity
     history = request.app[HISTORY]
     if await history.get_user_by_username(username) is not None:
         raise ApiError(409, USER_EXISTS, f"a user named {username!r} exists")
     try:
-        user = await history.create_user(username, role, password, _skills(body.get("skills")), queues)
+        user = await history.create_user(username, role, password, skills, queues, capacity)
     except ValueError as e:
         raise ApiError(400, "bad_field", str(e)) from e
     await register_agent(request.app[ROUTER], user, request.app[SETTINGS])

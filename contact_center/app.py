@@ -21,7 +21,7 @@ import channels.webchat
 from agent_console.pages import setup_pages
 from channels.webchat.page import setup_page
 from contact_center import ops
-from contact_center.demo import ensure_demo_users
+from contact_center.demo import ensure_demo_users, with_demo_queue
 from contact_center.errors import json_errors
 from contact_center.hub import Hub
 from contact_center.identity import IdentityRules
@@ -42,22 +42,16 @@ from contact_center.keys import (
 )
 from contact_center.lifecycle import Lifecycle
 from contact_center.metrics import Metrics
+from contact_center.queue_settings import router_settings
 from contact_center.recovery import abandon_unless_back, recover
 from contact_center.settings import Settings
 from contact_center.staffing import register_all
-from routing import CHANNELS as ROUTING_CHANNELS
-from routing import MemoryStore, RedisStore, Router, RouterSettings, Store
+from routing import MemoryStore, RedisStore, Router, Store
 
 log = logging.getLogger(__name__)
 
 TICK_INTERVAL_S = 0.1  # how late an offer timeout or wrap-up timer may fire
 REDIS_PREFIX = "cc:"
-
-
-def router_settings(settings: Settings) -> RouterSettings:
-    """Routing's settings from the platform's: one offer timeout for every channel."""
-    return RouterSettings(offer_timeout_s={ch: settings.offer_timeout_s for ch in ROUTING_CHANNELS},
-                          default_offer_timeout_s=settings.offer_timeout_s)
 
 
 async def _history_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -130,6 +124,8 @@ async def _close_sockets(app: web.Application) -> None:
 
 def create_app(settings: Settings) -> web.Application:
     """The whole platform as one aiohttp application (services open when the app starts)."""
+    if settings.demo:
+        settings = with_demo_queue(settings)
     app = web.Application(middlewares=[json_errors], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app[HUB] = Hub()

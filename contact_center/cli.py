@@ -1,4 +1,4 @@
-"""The `contact-center` command: serve, db upgrade, user add, customer merge, simulate.
+"""The `contact-center` command: serve, db upgrade, user add/set, queues, customer merge, simulate.
 
 Each subcommand parses its arguments here and calls one function of the package that owns the work; imports are
 lazy so that `contact-center simulate` does not load the web stack.
@@ -41,8 +41,26 @@ def _cmd_user_add(args: argparse.Namespace) -> int:
     from contact_center.users import add_user_from_cli
 
     user = asyncio.run(add_user_from_cli(_settings(args), name=args.name, role=args.role, password=args.password,
-                                         skills=args.skills, queues=args.queues))
+                                         skills=args.skills, queues=args.queues, capacity=args.capacity))
     print(f"added {user.role} {user.username} (id {user.id})")
+    return 0
+
+
+def _cmd_user_set(args: argparse.Namespace) -> int:
+    from contact_center.users import set_user_from_cli
+
+    user = asyncio.run(set_user_from_cli(_settings(args), name=args.name, skills=args.skills, queues=args.queues,
+                                         capacity=args.capacity))
+    capacity = ",".join(f"{k}:{v}" for k, v in (user.capacity or {}).items()) or "the defaults"
+    print(f"{user.username}: skills {dict(user.skills)}, queues {list(user.queues)}, capacity {capacity}")
+    return 0
+
+
+def _cmd_queues(args: argparse.Namespace) -> int:
+    from contact_center.queue_settings import describe, describe_text
+
+    settings = _settings(args)
+    print(json.dumps(describe(settings), indent=2) if args.json else describe_text(settings))
     return 0
 
 
@@ -94,7 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", required=True)
     p.add_argument("--skills", default="", help="comma-separated skills with optional levels: billing:5,spanish")
     p.add_argument("--queues", default="", help="comma-separated queues (default: the default queue)")
+    p.add_argument("--capacity", default="",
+                   help="contacts at once per channel over the [routing] capacity defaults: chat:2,voice:1 "
+                        "(0 = not served)")
     p.set_defaults(func=_cmd_user_add)
+
+    p = with_config(user.add_parser("set", help="change a user's skills, queues or capacity (each replaced whole)"))
+    p.add_argument("name")
+    p.add_argument("--skills", help="comma-separated skills with optional levels: billing:5,spanish")
+    p.add_argument("--queues", help="comma-separated queues (empty: the default queue)")
+    p.add_argument("--capacity", help="contacts at once per channel: chat:2,voice:1; 'default' = [routing] capacity")
+    p.set_defaults(func=_cmd_user_set)
+
+    p = with_config(sub.add_parser("queues", help="print the effective queue and routing configuration"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_queues)
 
     customer = sub.add_parser("customer", help="customer records").add_subparsers(dest="customer_command",
                                                                                  required=True)

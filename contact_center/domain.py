@@ -242,7 +242,8 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """Someone who logs in: an agent, a supervisor or an admin, with skills (name → level) and queues."""
+    """Someone who logs in: an agent, a supervisor or an admin, with skills (name → level), queues and an optional
+    capacity per channel (None = the `[routing] capacity` defaults)."""
 
     id: str
     username: str
@@ -250,6 +251,7 @@ class User:
     skills: Mapping[str, int]
     queues: tuple[str, ...]
     created_at: datetime
+    capacity: Mapping[str, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The API's user object; the password hash never leaves the store."""
@@ -259,5 +261,6 @@ class User:
             "role": self.role,
             "skills": dict(self.skills),
             "queues": list(self.queues),
+            "capacity": dict(self.capacity) if self.capacity is not None else None,
             "created_at": iso(self.created_at),
         }

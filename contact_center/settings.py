@@ -1,7 +1,8 @@
 """Settings: one immutable dataclass, read from the environment and an optional TOML file.
 
-Precedence: environment variable > TOML file > default. Every field names its environment variable in its
-metadata, so the README's settings table, the loader and the validation all read from one place.
+Precedence: environment variable > TOML file > default. Every plain field names its environment variable in its
+metadata, so the README's settings table, the loader and the validation all read from one place. The nested
+`[routing]` and `[queues.NAME]` tables come from the file only (contact_center.queue_settings; docs/operations.md).
 """
 from __future__ import annotations
 
@@ -11,11 +12,22 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
 
+from contact_center.queue_settings import (
+    ConfigError,
+    QueueSettings,
+    RoutingConfig,
+    check,
+    parse_queues,
+    parse_routing,
+)
+
+NESTED = ("routing", "queues")  # TOML tables, not environment variables
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
@@ -61,6 +73,9 @@ class Settings:
     log_level: str = _f("INFO", "CC_LOG_LEVEL", "Python logging level.")
     twilio_account_sid: str = _f("", "TWILIO_ACCOUNT_SID", "Twilio account SID (voice and SMS).")
     twilio_auth_token: str = _f("", "TWILIO_AUTH_TOKEN", "Twilio auth token; verifies webhook signatures.")
+    # From the file only: `[routing]` and `[queues.NAME]` (docs/operations.md, "Queues and routing").
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
+    queues: Mapping[str, QueueSettings] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, config_file: str | Path | None = None) -> Settings:
@@ -72,19 +87,29 @@ class Settings:
                 data = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
             except (OSError, tomllib.TOMLDecodeError) as e:
                 raise SettingsError(f"config file {config_file}: {e}") from e
-            data = data.get("contact_center", data)  # a [contact_center] table, or top-level keys
-            known = {f.name for f in dataclasses.fields(cls)}
+            nested = {k: data.pop(k) for k in NESTED if k in data}  # [routing], [queues.*] sit beside...
+            data = data.get("contact_center", data)  # ...a [contact_center] table, or top-level keys
+            nested.update({k: data.pop(k) for k in NESTED if k in data})
+            known = {f.name for f in _plain_fields()}
             unknown = sorted(set(data) - known)
             if unknown:
                 raise SettingsError(f"config file {config_file}: unknown setting(s) {', '.join(unknown)}")
             values.update(data)
-        for f in dataclasses.fields(cls):
+        for f in _plain_fields():
             if f.metadata["env"] in environ:
                 values[f.name] = environ[f.metadata["env"]]
-        typed = {}
-        for f in dataclasses.fields(cls):
+        typed: dict[str, Any] = {}
+        for f in _plain_fields():
             if f.name in values:
                 typed[f.name] = _convert(f, values[f.name])
+        if config_file:
+            try:
+                if "routing" in nested:
+                    typed["routing"] = parse_routing(nested["routing"])
+                if "queues" in nested:
+                    typed["queues"] = parse_queues(nested["queues"])
+            except ConfigError as e:
+                raise SettingsError(f"config file {config_file}: {e}") from None
         settings = cls(**typed)
         settings.validate()
         return settings
@@ -119,6 +144,10 @@ class Settings:
             raise SettingsError("CC_DEFAULT_QUEUE must not be empty")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"CC_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {self.log_level!r}")
+        try:
+            check(self)
+        except ConfigError as e:
+            raise SettingsError(str(e)) from None
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed, validated."""
@@ -127,8 +156,13 @@ class Settings:
         return new
 
 
+def _plain_fields() -> list[dataclasses.Field]:
+    """The fields with an environment variable (all but the nested TOML tables)."""
+    return [f for f in dataclasses.fields(Settings) if "env" in f.metadata]
+
+
 def _env(name: str) -> str:
-    return next(f.metadata["env"] for f in dataclasses.fields(Settings) if f.name == name)
+    return next(f.metadata["env"] for f in _plain_fields() if f.name == name)
 
 
 def _convert(f: dataclasses.Field, raw: Any) -> Any:
@@ -157,6 +191,6 @@ def _convert(f: dataclasses.Field, raw: Any) -> Any:
 def settings_table() -> str:
     """The README's settings table, generated from the dataclass."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
-    for f in dataclasses.fields(Settings):
+    for f in _plain_fields():
         rows.append(f"| `{f.metadata['env']}` | `{f.default}` | {f.metadata['doc']} |")
     return "\n".join(rows)

@@ -26,15 +26,29 @@ function cell(text, className = "") {
   return el("td", className, text);
 }
 
+// A configured queue's rules in one line under its name: who may serve it, where it overflows, when it is open.
+function configSummary(config) {
+  if (!config?.configured) return "";
+  const parts = [];
+  if (config.skills) parts.push(config.skills);
+  if (config.overflow) parts.push(`overflow → ${config.overflow}`);
+  if (config.hours) parts.push(`${config.hours} ${config.timezone ?? ""}`.trim());
+  if (config.when_empty === "refuse") parts.push("refuses when empty");
+  return parts.join(" · ");
+}
+
 function renderQueues(items) {
   const body = $("queues").tBodies[0];
   const rows = items.map((q) => {
     const tr = el("tr");
     const name = el("th", "", q.name);
     name.scope = "row";
+    const summary = configSummary(q.config);
+    if (summary) name.append(el("div", "muted queue-config", summary));
+    const threshold = q.config?.sl_threshold_s ?? q.sl_threshold_s;
     tr.append(name,
       cell(q.waiting ?? 0, `num ${q.waiting ? "strong" : ""}`),
-      cell(formatDuration(q.longest_wait_s ?? 0), `num ${waitClass(q.longest_wait_s, q.sl_threshold_s)}`),
+      cell(formatDuration(q.longest_wait_s ?? 0), `num ${waitClass(q.longest_wait_s, threshold)}`),
       cell(q.waiting ? formatDuration(q.estimated_wait_s) : "–", "num"),
       cell(q.agents_signed_in === undefined ? String(q.agents_available ?? 0)
         : `${q.agents_available ?? 0} / ${q.agents_signed_in}`,

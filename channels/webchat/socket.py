@@ -30,6 +30,7 @@ MAX_NAME = 200
 MAX_EMAIL = 320
 MAX_CLIENT_ID = 200
 MAX_TOKEN = 200
+MAX_QUEUE = 64
 # A person types a few messages a second at most; a socket sending faster is a script (each message is a write).
 RATE_BURST = 20
 RATE_PER_S = 5.0
@@ -74,6 +75,7 @@ class ChatSession:
         self.customer: Customer | None = None
         self.token: str | None = None
         self.contact: Contact | None = None
+        self.queue: str | None = None   # the queue the customer asked for (None = the default queue)
         self.closed = False   # the current contact is over; the next message opens a new one
         self.left = False
         self._subscription: contextlib.ExitStack | None = None
@@ -103,6 +105,13 @@ class ChatSession:
         email = field(frame, "email", optional=True, max_len=MAX_EMAIL)
         if name is not None and not name.strip():
             raise BadFrame("bad_field", "name must not be empty")
+        queue = field(frame, "queue", optional=True, max_len=MAX_QUEUE)
+        settings = self.app[SETTINGS]
+        # A widget may ask for a queue of the settings file ([queues.NAME]) or the default one, never any other:
+        # a customer must not reach, or create, a queue the operator did not publish.
+        if queue is not None and queue != settings.default_queue and queue not in settings.queues:
+            raise BadFrame("unknown_queue", f"there is no chat queue {queue!r}")
+        self.queue = queue
         if token is None:
             # A start without a token is always a new chat, even when the email names a known customer: the
             # email may link the history, but it never hands over someone's open conversation.
@@ -141,7 +150,8 @@ class ChatSession:
     async def _open(self) -> Contact:
         """A new chat contact for this socket's customer, bound to its token."""
         assert self.customer is not None and self.token is not None
-        return await self.intake.open_contact(self.customer, CHANNEL, external_id=token_binding(self.token))
+        return await self.intake.open_contact(self.customer, CHANNEL, self.queue,
+                                              external_id=token_binding(self.token))
 
     async def _route(self) -> None:
         assert self.contact is not None

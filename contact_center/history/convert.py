@@ -58,4 +58,5 @@ def event(row: Any) -> Event:
 def user(row: Any) -> User:
     """A User from its row (the password hash stays behind)."""
     return User(id=str(row.id), username=row.username, role=row.role, skills=dict(row.skills or {}),
-                queues=tuple(row.queues or ()), created_at=row.created_at)
+                queues=tuple(row.queues or ()), created_at=row.created_at,
+                capacity=dict(row.capacity) if row.capacity is not None else None)

@@ -96,6 +96,7 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     skills: Mapped[dict[str, int]] = mapped_column(JSONData, default=dict)
     queues: Mapped[list[str]] = mapped_column(JSONData, default=list)
+    capacity: Mapped[dict[str, int] | None] = mapped_column(JSONData, nullable=True)  # None = the defaults
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -310,18 +310,21 @@ class History:
     # -- users ------------------------------------------------------------------------------------------------
 
     async def create_user(self, username: str, role: str, password: str,
-                          skills: Mapping[str, int] | None = None, queues: Sequence[str] | None = None) -> User:
-        """A new user with an argon2 password hash; a taken username is a Conflict."""
+                          skills: Mapping[str, int] | None = None, queues: Sequence[str] | None = None,
+                          capacity: Mapping[str, int] | None = None) -> User:
+        """A new user with an argon2 password hash; a taken username is a Conflict. `capacity` ({channel: n},
+        0 = not served) overrides the `[routing] capacity` defaults for the channels it names."""
         username = user_rules.check_username(username)
         role = user_rules.check_role(role)
         skill_levels = user_rules.check_skills(skills)
         queue_names = user_rules.check_queues(queues)
+        capacity = user_rules.check_capacity(capacity)
         password_hash = await asyncio.to_thread(user_rules.hash_password, password)
         try:
             async with self.db.write() as conn:
                 row = (await conn.execute(insert(users).values(
                     username=username, role=role, password_hash=password_hash, skills=skill_levels,
-                    queues=queue_names, created_at=utcnow()).returning(*users.c))).one()
+                    queues=queue_names, capacity=capacity, created_at=utcnow()).returning(*users.c))).one()
         except IntegrityError:
             raise Conflict(f"a user named {username!r} exists", code=USER_EXISTS) from None
         return convert.user(row)
@@ -363,6 +366,25 @@ class History:
         async with self.db.read() as conn:
             rows = (await conn.execute(select(users).order_by(users.c.username))).all()
         return [convert.user(r) for r in rows]
+
+    async def update_user(self, user_id: str, **fields: Any) -> User:
+        """Change a user's skills, queues or capacity (None = back to the `[routing] capacity` defaults); each is
+        replaced whole. An unknown field is InvalidInput, an unknown user NotFound."""
+        checks = {"skills": user_rules.check_skills, "queues": user_rules.check_queues,
+                  "capacity": user_rules.check_capacity}
+        unknown = sorted(set(fields) - set(checks))
+        if unknown:
+            raise InvalidInput(f"cannot change {', '.join(unknown)} of a user (only skills, queues, capacity)",
+                               code="bad_field")
+        values = {name: checks[name](value) for name, value in fields.items()}
+        uid = convert.parse_id(user_id, "user")
+        async with self.db.write() as conn:
+            if values:
+                await conn.execute(update(users).where(users.c.id == uid).values(**values))
+            row = (await conn.execute(select(users).where(users.c.id == uid))).first()
+        if row is None:
+            raise NotFound(f"no user {user_id}")
+        return convert.user(row)
 
 
 def _limit(limit: Any) -> int:

@@ -13,6 +13,7 @@ from aiohttp import WSCloseCode
 from playwright.async_api import WebSocketRoute, expect
 
 from contact_center.keys import HISTORY, SOCKETS
+from contact_center.queue_settings import parse_queues
 from tests import browser as harness
 from tests.browser import (
     PASSWORD,
@@ -354,3 +355,17 @@ async def test_supervisor_board_shows_queues_and_agents(server, browser):
     await expect(agent.page.locator("#queues tbody th")).to_have_text(["general"])
     await expect(agent.page.get_by_role("link", name="Supervisor")).to_be_hidden()
     assert board.errors == [] and agent.errors == []
+
+
+@pytest.mark.parametrize("overrides", [{"queues": parse_queues({"billing": {
+    "skills": "billing >= 3", "overflow": "general", "hours": "daily 00:00-24:00", "timezone": "Europe/Berlin"}})}])
+async def test_supervisor_board_shows_each_queues_configuration(server, browser):
+    board = await log_in(browser, server, "/supervisor", "sam")
+    page = board.page
+    billing = page.locator("#queues tbody th").filter(has_text="billing")
+    await expect(billing.locator(".queue-config")).to_have_text(
+        "billing >= 3 · overflow → general · daily 00:00-24:00 Europe/Berlin", timeout=WAIT_MS)
+    general = page.locator("#queues tbody th").filter(has_text=re.compile(r"^general$"))
+    await expect(general).to_have_count(1)
+    await expect(general.locator(".queue-config")).to_have_count(0)  # no table: nothing to show
+    assert board.errors == []

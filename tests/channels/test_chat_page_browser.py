@@ -11,6 +11,8 @@ import pytest
 from aiohttp import web
 from playwright.async_api import WebSocketRoute, expect
 
+from contact_center.keys import HISTORY
+from contact_center.queue_settings import parse_queues
 from tests import browser as harness
 from tests.browser import (
     WAIT_MS,
@@ -143,3 +145,31 @@ async def test_a_message_the_server_refuses_is_marked_with_its_reason(server, br
     await expect(chat.get_by_role("alert").filter(has_text="limit is 500")).to_be_visible()
     await customer_says(chat, "A short one goes through")  # the socket is still usable
     await expect(failed).to_have_count(1)
+
+
+@pytest.mark.parametrize("overrides", [{"queues": parse_queues({"billing": {"overflow": "general"}})}])
+async def test_the_widget_asks_for_the_queue_its_site_names(server, browser):
+    host = web.Application()
+    html = (f'<!doctype html><title>Billing help</title><h1>Billing help</h1>'
+            f'<script src="{server.url}/static/chat/embed.js" data-queue="billing" defer></script>')
+
+    async def help_page(request: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
+    host.router.add_get("/", help_page)
+    runner = web.AppRunner(host)
+    await runner.setup()
+    await web.TCPSite(runner, "localhost", 0).start()
+    try:
+        site = await open_page(browser, f"http://localhost:{runner.addresses[0][1]}/")
+        await site.page.get_by_role("button", name="Chat with us").click()
+        frame = site.page.frame_locator("#cc-chat-frame")
+        await frame.get_by_label("Your name").fill("Bill")
+        await frame.get_by_role("button", name="Start chat").click()
+        await expect(frame.locator("#status")).to_have_text("You are number 1 in the queue", timeout=WAIT_MS)
+        (customer,) = await server.app[HISTORY].search_customers(q="Bill")
+        (contact,) = await server.app[HISTORY].list_contacts(customer.id)
+        assert contact.queue == "billing"
+        assert site.errors == []
+    finally:
+        await runner.cleanup()

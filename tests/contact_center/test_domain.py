@@ -43,7 +43,7 @@ def test_contact_and_event_json():
 
 def test_user_json_has_no_secret():
     u = User(id="3", username="ann", role="agent", skills={"billing": 5}, queues=("general",), created_at=T)
-    assert set(u.to_json()) == {"id", "username", "role", "skills", "queues", "created_at"}
+    assert set(u.to_json()) == {"id", "username", "role", "skills", "queues", "capacity", "created_at"}
 
 
 def test_categories_and_errors():

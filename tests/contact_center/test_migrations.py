@@ -1,10 +1,11 @@
 """Migrations: from an empty database, idempotent, and the same schema as the models; on both databases."""
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from contact_center.domain import Unavailable
@@ -62,3 +63,30 @@ async def test_connect_to_nothing_is_unavailable(tmp_path, postgres_url):
         with pytest.raises(Unavailable) as e:
             await History.connect(url)
         assert e.value.code == "unavailable", url
+
+
+async def test_0002_adds_user_capacity_and_keeps_existing_users(empty_url):
+    upgrade(empty_url, "0001")  # a database from before per-user capacity, with a user in it
+    engine = create_async_engine(empty_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO users (username, role, password_hash, skills, queues, created_at) "
+                                    "VALUES ('old', 'agent', 'x', '{}', '[]', :at)"), {"at": datetime.now(UTC)})
+    finally:
+        await engine.dispose()
+    upgrade(empty_url)
+    h = await History.connect(empty_url)
+    try:
+        old = await h.get_user_by_username("old")
+        assert old is not None and old.capacity is None  # the [routing] capacity defaults
+        new = await h.create_user("new", "agent", "pw-new-1", {}, [], {"chat": 1})
+        assert new.capacity == {"chat": 1} and (await h.get_user(new.id)).capacity == {"chat": 1}
+    finally:
+        await h.close()
+    downgrade(empty_url, "0001")
+    upgrade(empty_url)
+    h = await History.connect(empty_url)
+    try:
+        assert [u.username for u in await h.list_users()] == ["new", "old"]
+    finally:
+        await h.close()

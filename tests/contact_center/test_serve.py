@@ -80,6 +80,10 @@ async def test_serve_demo_prints_credentials_that_log_in(tmp_path):
             assert resp.status == 200
             assert (await resp.json())["user"]["role"] == "agent"
             assert (await (await http.get(f"{url}/healthz")).json())["status"] == "ok"
+            # the demo's second queue shows queue configuration: a skill expression and an overflow
+            queues = {q["name"]: q for q in (await (await http.get(f"{url}/api/queues")).json())["items"]}
+            assert queues["billing"]["config"]["skills"] == "billing >= 3"
+            assert queues["billing"]["config"]["overflow"] == "general" and "general" in queues
             assert (await http.get(f"{url}/chat")).status == 200
             # an agent added from the command line while the server runs is routable from their login
             subprocess.run([sys.executable, "-m", "contact_center", "user", "add", "bob", "--role", "agent",  # noqa: ASYNC221

@@ -13,6 +13,8 @@ const $ = (id) => document.getElementById(id);
 const root = $("chat");
 // In the embed.js frame the page fills the frame instead of floating as a card.
 if (new URLSearchParams(location.search).has("embed")) document.documentElement.classList.add("embedded");
+// `/chat?queue=billing` (or embed.js's data-queue) asks for one of the operator's queues instead of the default.
+const QUEUE = new URLSearchParams(location.search).get("queue");
 const maxChars = Number(root.dataset.maxChars) || 4000;
 const els = {
   prechat: $("prechat"), form: $("prechat-form"), name: $("name"), email: $("email"),
@@ -321,6 +323,7 @@ function connect() {
       const start = { type: "start", name: state.name };
       if (state.email) start.email = state.email;
       if (state.token) start.token = state.token;
+      if (QUEUE) start.queue = QUEUE;
       socket.send(start);
     },
     onmessage: onMessage,

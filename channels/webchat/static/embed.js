@@ -1,6 +1,7 @@
 // Embeds the chat widget in another site: a launcher button in the corner that opens /chat in a frame.
 //   <script src="https://YOUR-CONTACT-CENTER/static/chat/embed.js" defer></script>
-// Optional attributes on that script tag: data-label="Chat with us", data-color="#0f766e".
+// Optional attributes on that script tag: data-label="Chat with us", data-color="#0f766e", data-queue="billing"
+// (one of the server's configured queues; default: its default queue).
 // A classic script (not a module), so it loads from another origin without CORS.
 (() => {
   const script = document.currentScript;
@@ -8,6 +9,7 @@
   const origin = new URL(script.src).origin;
   const label = script.dataset.label || "Chat with us";
   const color = script.dataset.color || "#0f766e";
+  const queue = script.dataset.queue ? `&queue=${encodeURIComponent(script.dataset.queue)}` : "";
 
   const button = document.createElement("button");
   button.type = "button";
@@ -32,7 +34,7 @@
 
   const setOpen = (open) => {
     // The chat loads on first open, so a visit that never opens it costs no socket and no request.
-    if (open && !frame.src) frame.src = `${origin}/chat?embed=1`;
+    if (open && !frame.src) frame.src = `${origin}/chat?embed=1${queue}`;
     frame.hidden = !open;
     button.setAttribute("aria-expanded", String(open));
   };

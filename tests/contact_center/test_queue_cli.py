@@ -1,0 +1,93 @@
+"""`contact-center queues` and `contact-center user add --capacity` in a subprocess, with a settings file."""
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from contact_center.history import History
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = """
+[routing]
+skills = ["billing", "spanish"]
+capacity = {chat = 2}
+offer_timeout_s = {email = 120}
+
+[queues.billing]
+skills = "billing >= 3 and spanish"
+overflow = "general"
+hours = "mon-fri 08:00-18:00"
+timezone = "Europe/Berlin"
+"""
+
+
+def cc(tmp_path, url, *args, config=CONFIG):
+    f = tmp_path / "cc.toml"
+    f.write_text(config)
+    env = {**os.environ, "CC_DATABASE_URL": url}
+    return subprocess.run([sys.executable, "-m", "contact_center", *args, "--config", str(f)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_queues_prints_the_effective_configuration(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path}/unused.db"
+    r = cc(tmp_path, url, "queues", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert [q["name"] for q in doc["queues"]] == ["general", "billing"]  # targets first
+    assert doc["queues"][1]["skills"] == "billing >= 3 and spanish"
+    assert doc["routing"]["capacity"] == {"voice": 1, "chat": 2, "email": 5, "sms": 3}
+    assert doc["routing"]["offer_timeout_s"]["email"] == 120.0
+    r = cc(tmp_path, url, "queues")
+    assert r.returncode == 0, r.stderr
+    assert "queue billing" in r.stdout and "mon-fri 08:00-18:00 (Europe/Berlin)" in r.stdout
+    assert "queue general (no [queues] table: defaults)" in r.stdout
+    assert not (tmp_path / "unused.db").exists()  # checking a file touches no database
+
+    r = cc(tmp_path, url, "queues", config='[queues.billing]\nskills = "billing >="\n')
+    assert r.returncode == 2 and "queues.billing.skills" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_user_add_stores_a_capacity_and_keeps_to_the_skill_catalogue(tmp_path, empty_url):
+    r = cc(tmp_path, empty_url, "user", "add", "ann", "--role", "agent", "--password", "pw-ann-1",
+           "--skills", "billing:5,spanish", "--queues", "general,billing", "--capacity", "chat:1,voice:0")
+    assert r.returncode == 0, r.stderr
+    r = cc(tmp_path, empty_url, "user", "add", "bob", "--role", "agent", "--password", "pw-bob-1",
+           "--skills", "biling:5")
+    assert r.returncode == 1 and "unknown_skill" in r.stderr and "biling" in r.stderr and "Traceback" not in r.stderr
+    for bad in ("fax:1", "chat:x", "chat:101", "voice:0,chat:0,email:0,sms:0"):
+        r = cc(tmp_path, empty_url, "user", "add", "bob", "--role", "agent", "--password", "pw-bob-1",
+               "--capacity", bad)
+        assert r.returncode == 1 and "bad_capacity" in r.stderr, (bad, r.stderr)
+
+    async def users():
+        h = await History.connect(empty_url)
+        try:
+            return await h.list_users()
+        finally:
+            await h.close()
+
+    stored = asyncio.run(users())
+    assert [(u.username, dict(u.capacity or {})) for u in stored] == [("ann", {"chat": 1, "voice": 0})]
+
+    r = cc(tmp_path, empty_url, "user", "set", "ann", "--capacity", "email:2", "--queues", "billing")
+    assert r.returncode == 0, r.stderr
+    assert "capacity email:2" in r.stdout and "['billing']" in r.stdout
+    r = cc(tmp_path, empty_url, "user", "set", "ann", "--skills", "sales:3")
+    assert r.returncode == 1 and "unknown_skill" in r.stderr
+    r = cc(tmp_path, empty_url, "user", "set", "nobody", "--capacity", "chat:1")
+    assert r.returncode == 1 and "not_found" in r.stderr
+    (ann,) = asyncio.run(users())
+    assert (ann.capacity, ann.queues, dict(ann.skills)) == ({"email": 2}, ("billing",), {"billing": 5, "spanish": 1})
+    r = cc(tmp_path, empty_url, "user", "set", "ann", "--capacity", "default")
+    assert r.returncode == 0 and "capacity the defaults" in r.stdout, r.stderr
+
+
+def test_serve_with_a_bad_queue_table_stops_at_start_naming_it(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path}/cc.db"
+    r = cc(tmp_path, url, "serve", "--port", "1", config='[queues.billing]\nhours = "weekdays"\n')
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "bad setting: config file" in r.stderr and "queues.billing.hours: cannot read 'weekdays'" in r.stderr
+    assert not (tmp_path / "cc.db").exists()  # stopped before anything was written
