@@ -404,7 +404,8 @@ class Router:
         if offer.agent_id != agent_id:
             raise RoutingError("not_your_offer", f"offer {offer_id!r} is not for agent {agent_id!r}")
         if offer.expires_at <= self.clock():
-            await self._release(offer.id, "offer.timeout", missed=True, exclude_s=self.settings.reject_cooldown_s)
+            await self._release(offer.id, "offer.timeout", missed=True, exclude_s=self.settings.reject_cooldown_s,
+                                task_id=offer.task_id)
             raise RoutingError("offer_expired", f"offer {offer_id!r} has expired")
         return offer
 
@@ -431,11 +432,17 @@ class Router:
 
     async def reject(self, offer_id: str, agent_id: str) -> None:
         """The agent declines: the task goes back to the queue and is offered to someone else."""
-        await self._open_offer(offer_id, agent_id)
-        await self._release(offer_id, "offer.rejected", missed=False, exclude_s=self.settings.reject_cooldown_s)
+        offer = await self._open_offer(offer_id, agent_id)
+        await self._release(offer_id, "offer.rejected", missed=False, exclude_s=self.settings.reject_cooldown_s,
+                            task_id=offer.task_id)
 
-    async def _release(self, offer_id: str, event: str, *, missed: bool, exclude_s: float) -> None:
+    async def _release(self, offer_id: str, event: str, *, missed: bool, exclude_s: float,
+                       task_id: str | None = None) -> None:
         now = self.clock()
+        if exclude_s > 0 and task_id is not None:
+            # the end of the cool-down, scheduled before the release: a store that writes timers behind sends it
+            # with the release itself, so a node dying right after cannot strand the task (an extra is harmless)
+            await self.store.schedule(now + exclude_s, "task", task_id)
         released = await self.store.release(offer_id, now, missed=missed, exclude_until=now + exclude_s)
         if released is None:
             return
@@ -445,7 +452,7 @@ class Router:
         if counter:
             await self.store.incr("agent:" + agent.id, {counter: 1})
         self._emit(event, task.id, task.queue, agent.id, offer_id, at=now)
-        if exclude_s > 0:
+        if exclude_s > 0 and task_id is None:
             await self.store.schedule(now + exclude_s, "task", task.id)
         limit = self.settings.max_missed_offers
         if missed and limit and agent.missed >= limit and agent.presence == "available":
@@ -516,24 +523,43 @@ class Router:
     # ---- timers --------------------------------------------------------------------------------------------
     async def tick(self) -> int:
         """Fire everything due (offer timeouts, escalations, preferred-agent ends, max wait, wrap-up timers,
-        cool-downs); returns how many timers fired."""
+        cool-downs); returns how many timers fired.
+
+        Each due timer is leased to this node for `settings.timer_lease_s` and removed only once handled, so a
+        node that dies mid-tick loses none: another node's tick takes them over when the lease ends. A handler
+        that raises is logged and its timer retried after the lease; the others of the batch go on. Handlers
+        re-read the state, so a timer handled twice (a takeover) changes nothing the second time."""
         fired = 0
         while True:
-            due = await self.store.due(self.clock())
+            due = await self.store.due(self.clock(), lease_s=self.settings.timer_lease_s, owner=self._node)
             if not due:
                 return fired
-            for _, kind, ref in due:
+            done = []
+            for timer in due:
+                try:
+                    await self._fire(timer.kind, timer.ref)
+                except Exception:   # one bad timer must not stop the others; it is retried after its lease
+                    log.exception("routing timer %s %r (due at %s) failed; retried in %s s", timer.kind,
+                                  timer.ref, timer.at, self.settings.timer_lease_s)
+                    continue
                 fired += 1
-                if kind == "offer":
-                    await self._release(ref, "offer.timeout", missed=True,
-                                        exclude_s=self.settings.reject_cooldown_s)
-                elif kind == "wrapup":
-                    task = await self.store.get_task(ref)
-                    if task is not None and task.state == "wrapup":
-                        await self.wrapup_done(ref)
-                else:
-                    await self._catch_up(ref)
-                    await self._dispatch_task(ref)
+                done.append(timer)
+            await self.store.done_timers(done)
+
+    async def _fire(self, kind: str, ref: str) -> None:
+        """Handle one timer (idempotent: each handler checks the state it acts on)."""
+        if kind == "offer":
+            offer = await self.store.get_offer(ref)
+            if offer is not None:   # else accepted, rejected, withdrawn or timed out already
+                await self._release(ref, "offer.timeout", missed=True, exclude_s=self.settings.reject_cooldown_s,
+                                    task_id=offer.task_id)
+        elif kind == "wrapup":
+            task = await self.store.get_task(ref)
+            if task is not None and task.state == "wrapup":
+                await self.wrapup_done(ref)
+        else:
+            await self._catch_up(ref)
+            await self._dispatch_task(ref)
 
     async def run(self, interval_s: float = 0.25) -> None:
         """Call `tick` forever, at least every `interval_s` (the app runs this as a background task)."""

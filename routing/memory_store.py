@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import deque
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Mapping, Sequence
 
 from sortedcontainers import SortedList
 
@@ -19,6 +19,7 @@ from routing.model import (
     can_take,
     parse_bucket,
 )
+from routing.store import Timer
 
 
 def _entry(task: TaskRecord) -> tuple[float, float, str]:
@@ -45,7 +46,9 @@ class MemoryStore:
         # queue -> heap of (queued_at, id), lazily cleaned: removal is free, peeking skips stale entries
         self._oldest: dict[str, list[tuple[float, str]]] = {}
         self._free: dict[tuple[str, str], dict[str, None]] = {}   # (queue, channel) -> agents, longest idle first
-        self._timers: list[tuple[float, int, str, str]] = []
+        # (at, order, timer id, kind, ref); a timer's live order is in _live_timers (a lease re-pushes it)
+        self._timers: list[tuple[float, int, int, str, str]] = []
+        self._live_timers: dict[int, int] = {}
         self._seq = itertools.count()
         self._counters: dict[str, dict[str, float]] = {}
 
@@ -323,16 +326,38 @@ class MemoryStore:
 
     # ---- timers --------------------------------------------------------------------------------------------
     async def schedule(self, at: float, kind: str, ref: str) -> None:
-        heapq.heappush(self._timers, (at, next(self._seq), kind, ref))
+        seq = next(self._seq)
+        self._live_timers[seq] = seq
+        heapq.heappush(self._timers, (at, seq, seq, kind, ref))
 
-    async def due(self, now: float, limit: int = 1000) -> list[tuple[float, str, str]]:
-        out: list[tuple[float, str, str]] = []
-        while self._timers and self._timers[0][0] <= now and len(out) < limit:
-            at, _, kind, ref = heapq.heappop(self._timers)
-            out.append((at, kind, ref))
+    def _drop_stale_timers(self) -> None:
+        # entries of handled timers, and the old places of leased ones, leave the heap when they reach its top
+        timers, live = self._timers, self._live_timers
+        while timers and live.get(timers[0][2]) != timers[0][1]:
+            heapq.heappop(timers)
+
+    async def due(self, now: float, limit: int = 1000, *, lease_s: float = 0.0, owner: str = "") -> list[Timer]:
+        out: list[Timer] = []
+        timers, live = self._timers, self._live_timers
+        self._drop_stale_timers()
+        while timers and timers[0][0] <= now and len(out) < limit:
+            at, _, timer_id, kind, ref = heapq.heappop(timers)
+            if lease_s > 0:   # one process: the owner is this one, the lease only guards against a failed handler
+                seq = next(self._seq)
+                live[timer_id] = seq
+                heapq.heappush(timers, (now + lease_s, seq, timer_id, kind, ref))
+            else:
+                del live[timer_id]
+            out.append(Timer(at, kind, ref, str(timer_id)))
+            self._drop_stale_timers()
         return out
 
+    async def done_timers(self, timers: Sequence[Timer]) -> None:
+        for timer in timers:
+            self._live_timers.pop(int(timer.id), None)
+
     async def next_due(self) -> float | None:
+        self._drop_stale_timers()
         return self._timers[0][0] if self._timers else None
 
     # ---- counters ------------------------------------------------------------------------------------------

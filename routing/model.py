@@ -41,6 +41,9 @@ class RouterSettings:
     channels: tuple[str, ...] = CHANNELS
     preferred_for_s: float = 30.0        # how long a preferred agent is waited for when the task names none
     default_aht_s: float = 300.0         # estimated-wait basis until a queue has handled contacts
+    # A due timer is leased to the node handling it for this long: if that node dies (or the handler fails),
+    # another node's tick takes it over after the lease. Longer than any tick's work, short enough to be late by.
+    timer_lease_s: float = 10.0
 
     def timeout_for(self, channel: str) -> float:
         """The offer timeout of a channel."""

@@ -28,6 +28,7 @@ LAYOUT = {
     "active": "ZSET of task ids not yet closed/abandoned/overflowed, scored by enqueued_at",
     "offer": "HASH per open offer: OfferRecord fields",
     "timers": "ZSET of timers scored by when they are due; member = 16-digit sequence SEP kind SEP ref",
+    "timer-owner": "HASH timers member -> the router node holding its lease (`due` with a lease, until done)",
     "timer-seq": "STRING counter numbering timers, so that timers due at the same time pop in schedule order",
     "counters": "HASH per scope (queue:<name>, agent:<id>): counter -> float",
     "counter-scopes": "SET of scopes that have counters",

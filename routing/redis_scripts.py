@@ -538,12 +538,28 @@ return reply({b = t, o = o, v = o and agent_view(o.agent_id)})
 """
 
 # ---- timers and counters ---------------------------------------------------------------------------------------
-# ARGV: prefix, now, limit -> {member, score, ...} popped, earliest first
+# ARGV: prefix, now, limit, lease until ('' = pop), owner -> {member, score, ...} due, earliest first
+# A leased timer stays in the set, pushed to the end of its lease: no other node gets it meanwhile, and if its
+# owner dies before `done_timers` the next node to call `due` after the lease takes it over.
 SCRIPTS["due"] = r"""
-local tk = key('timers')
+local tk, lease_end = key('timers'), ARGV[4]
 local items = redis.call('ZRANGEBYSCORE', tk, '-inf', ARGV[2], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
-for i = 1, #items, 2 do redis.call('ZREM', tk, items[i]) end
+for i = 1, #items, 2 do
+  if lease_end == '' then
+    redis.call('ZREM', tk, items[i])
+  else
+    redis.call('ZADD', tk, 'XX', lease_end, items[i])
+    redis.call('HSET', key('timer-owner'), items[i], ARGV[5])
+  end
+end
 return items
+"""
+
+# ARGV: prefix, timer members... -> nothing: the handled timers go
+SCRIPTS["done_timers"] = r"""
+local members = {unpack(ARGV, 2)}
+redis.call('ZREM', key('timers'), unpack(members))
+redis.call('HDEL', key('timer-owner'), unpack(members))
 """
 
 # ARGV: prefix

@@ -32,10 +32,18 @@ the same store (Redis: one Lua script or WATCH/MULTI/EXEC); "returns None/False"
 """
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
-from typing import Protocol, runtime_checkable
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from routing.model import AgentConfig, AgentRecord, OfferRecord, QueueConfig, TaskRecord
+
+
+class Timer(NamedTuple):
+    """A due timer as `Store.due` hands it out: when it was due, what it is for, and the store's handle of it."""
+    at: float
+    kind: str
+    ref: str
+    id: str
 
 
 @runtime_checkable
@@ -144,8 +152,14 @@ class Store(Protocol):
     async def schedule(self, at: float, kind: str, ref: str) -> None:
         """Remember that (kind, ref) is due at `at` (durable; handlers re-check state, so extras are harmless)."""
 
-    async def due(self, now: float, limit: int = 1000) -> list[tuple[float, str, str]]:
-        """Atomic pop of up to `limit` timers with at <= now, earliest first: each is handed to one caller."""
+    async def due(self, now: float, limit: int = 1000, *, lease_s: float = 0.0, owner: str = "") -> list[Timer]:
+        """Atomic: up to `limit` timers with at <= now, earliest first (same time: in schedule order). With
+        `lease_s` > 0 each is leased, not removed: pushed to `now + lease_s` with `owner` noted, so that no other
+        caller gets it meanwhile and, if the owner dies before `done_timers`, whoever calls `due` after the lease
+        takes it over. With `lease_s` = 0 they are removed (the caller alone answers for them)."""
+
+    async def done_timers(self, timers: Sequence[Timer]) -> None:
+        """Remove handled timers (by `Timer.id`); a timer already removed is ignored."""
 
     async def next_due(self) -> float | None:
         """The earliest scheduled time (virtual-clock drivers sleep until it)."""

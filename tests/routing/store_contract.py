@@ -10,7 +10,18 @@ import asyncio
 
 import pytest
 
-from routing import AgentConfig, OfferRecord, QueueConfig, Router, RoutingError, Task, TaskRecord, can_take
+from routing import (
+    AgentConfig,
+    OfferRecord,
+    QueueConfig,
+    Router,
+    RouterSettings,
+    RoutingError,
+    Task,
+    TaskRecord,
+    can_take,
+    register_strategy,
+)
 from routing.model import bucket_name
 from tests.routing.conftest import Clock
 
@@ -151,9 +162,45 @@ async def test_contract_timers_pop_once(store_factory):
     await store.schedule(NOW + 1, "task", "t1")
     await store.schedule(NOW + 9, "task", "t2")
     assert await store.next_due() == NOW + 1
-    assert await store.due(NOW + 6) == [(NOW + 1, "task", "t1"), (NOW + 5, "offer", "o1")]
+    assert [t[:3] for t in await store.due(NOW + 6)] == [(NOW + 1, "task", "t1"), (NOW + 5, "offer", "o1")]
     assert await other.due(NOW + 6) == []
-    assert await other.due(NOW + 10) == [(NOW + 9, "task", "t2")]
+    assert [t[:3] for t in await other.due(NOW + 10)] == [(NOW + 9, "task", "t2")]
+    assert await store.next_due() is None
+
+
+async def test_contract_timers_are_leased_until_done(store_factory):
+    """A leased timer goes to no one else during its lease, comes back after it (its owner died), and leaves
+    only with `done_timers`; a done timer never comes back, a second `done_timers` is harmless."""
+    store = await store_factory()
+    other = await store_factory()
+    await store.schedule(NOW + 1, "offer", "o1")
+    await store.schedule(NOW + 1, "task", "t1")
+    await store.schedule(NOW + 2, "wrapup", "t2")
+    first = await store.due(NOW + 1, lease_s=10, owner="n1")
+    assert [t[:3] for t in first] == [(NOW + 1, "offer", "o1"), (NOW + 1, "task", "t1")]
+    assert await other.due(NOW + 1, lease_s=10, owner="n2") == []      # leased to n1
+    assert await store.next_due() == NOW + 2
+    await store.done_timers(first[1:])                    # t1 handled; o1's handler failed (or n1 died)
+    assert [t[:3] for t in await other.due(NOW + 10.5, lease_s=10, owner="n2")] == [(NOW + 2, "wrapup", "t2")]
+    again = await other.due(NOW + 11, lease_s=10, owner="n2")
+    assert [t[:3] for t in again] == [(NOW + 11, "offer", "o1")]   # taken over when n1's lease ended
+    await other.done_timers(again)
+    await other.done_timers(again)
+    await store.done_timers(first)                        # n1 comes back late: nothing left to remove
+    assert [t.ref for t in await store.due(NOW + 100, lease_s=10)] == ["t2"]   # n2 never said t2 was done
+    await store.done_timers(await store.due(NOW + 200))   # lease_s=0: due removes them itself
+    assert await store.next_due() is None
+
+
+async def test_contract_timers_lease_in_batches(store_factory):
+    """`limit` leases only that many; the rest stay due for the next call, in order."""
+    store = await store_factory()
+    for i in range(5):
+        await store.schedule(NOW + i, "task", f"t{i}")
+    first = await store.due(NOW + 10, limit=2, lease_s=30)
+    second = await store.due(NOW + 10, limit=10, lease_s=30)
+    assert [t.ref for t in first] == ["t0", "t1"] and [t.ref for t in second] == ["t2", "t3", "t4"]
+    await store.done_timers(first + second)
     assert await store.next_due() is None
 
 
@@ -346,6 +393,83 @@ async def test_contract_state_time_accounting_when_declared(store_factory):
     await store.close_task("t1", NOW + 47)                        # wrapup 5 s -> available
     counters = await store.counters("agent:a1")
     assert counters["time_available"] == 12 and counters["time_busy"] == 30 and counters["time_wrapup"] == 5
+
+
+async def test_contract_timers_survive_a_node_dying_mid_tick(store_factory):
+    """A node that leased due timers and died before handling them loses none: after the lease another node's
+    tick expires the open offer (the agent's capacity comes back) and the contact is offered again."""
+    clock = Clock()
+    settings = RouterSettings(offer_timeout_s={"chat": 30.0}, timer_lease_s=5.0, reject_cooldown_s=1.0)
+    dead = Router(await store_factory(), clock=clock, settings=settings)
+    await dead.add_queue(QueueConfig("general"))
+    await dead.add_agent(AgentConfig("a1", capacity={"chat": 1}))
+    await dead.set_agent_state("a1", "available")
+    await dead.enqueue(Task("t1", "general", "chat"))
+    clock.advance(31)
+    leased = await dead.store.due(clock.now, lease_s=5.0, owner="dead")   # ... and the node is SIGKILLed here
+    assert [t.kind for t in leased] == ["offer"]
+    alive = Router(await store_factory(), clock=clock, settings=settings)
+    events: list = []
+    alive.subscribe(events.append)
+    await alive.add_queue(QueueConfig("general"))
+    assert await alive.tick() == 0 and (await alive.get_task("t1")).state == "offered"   # still leased
+    clock.advance(5)
+    assert await alive.tick() == 1
+    assert [e.type for e in events if e.type.startswith("offer.")] == ["offer.timeout"]
+    assert (await alive.get_task("t1")).state == "queued"
+    assert (await alive.store.get_agent("a1")).load["chat"] == 0
+    clock.advance(1)   # the cool-down ends: a1 gets it again
+    await alive.tick()
+    assert (await alive.get_task("t1")).state == "offered"
+    await dead.store.done_timers(leased)   # the dead node's late word changes nothing
+    assert (await alive.get_task("t1")).state == "offered"
+
+
+_FAIL_ONCE: set[str] = set()
+
+
+@register_strategy("contract_fails_once")
+def _fails_once(candidates, task, ctx):
+    """A strategy with a bug: the first choice for each task raises (a handler that raises inside tick)."""
+    if task.id not in _FAIL_ONCE:
+        _FAIL_ONCE.add(task.id)
+        raise ZeroDivisionError("strategy bug")
+    return candidates[0] if candidates else None
+
+
+async def test_contract_a_failing_timer_handler_stops_nothing_else(store_factory):
+    """A handler raising inside tick is logged, its timer is retried after the lease, and the other timers of
+    the same batch are handled: no offer stays open, no capacity is held."""
+    clock = Clock()
+    settings = RouterSettings(offer_timeout_s={"chat": 30.0}, timer_lease_s=5.0, reject_cooldown_s=2.0)
+    router = Router(await store_factory(), clock=clock, settings=settings)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("general"))
+    await router.add_queue(QueueConfig("buggy", strategy="contract_fails_once"))
+    await router.add_agent(AgentConfig("a1", queues=("buggy",), capacity={"chat": 1}))
+    await router.add_agent(AgentConfig("a2", queues=("general",), capacity={"chat": 1}))
+    await router.add_agent(AgentConfig("a3", queues=("buggy",), capacity={"chat": 1}))
+    await router.set_agent_state("a1", "available")
+    await router.set_agent_state("a2", "available")
+    _FAIL_ONCE.update({"b1", "g1"})
+    await router.enqueue(Task("b1", "buggy", "chat"))
+    await router.enqueue(Task("g1", "general", "chat"))
+    await router.set_agent_state("a3", "available")
+    clock.advance(31)
+    _FAIL_ONCE.discard("b1")          # b1's re-offer (to a3) will raise inside the timer's handler
+    assert await router.tick() == 1   # g1's offer timer is handled; b1's fails and stays leased
+    timeouts = [e.task_id for e in events if e.type == "offer.timeout"]
+    assert sorted(timeouts) == ["b1", "g1"]
+    assert [(await router.get_task(t)).state for t in ("b1", "g1")] == ["queued", "queued"]
+    assert [(await router.store.get_agent(a)).load["chat"] for a in ("a1", "a2")] == [0, 0]
+    clock.advance(2)                  # b1's cool-down from a1 ends: offered again, by a timer
+    await router.tick()
+    assert (await router.get_task("b1")).state == "offered"
+    clock.advance(3)                  # the failed timer's lease ends: retried, changes nothing now
+    await router.tick()
+    assert (await router.get_task("b1")).state == "offered"
+    assert len([e for e in events if e.type == "offer.timeout"]) == 2
 
 
 # Every contract test, for `from tests.routing.store_contract import *` in a store's test module.
