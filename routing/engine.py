@@ -23,6 +23,7 @@ from routing.memory_store import MemoryStore
 from routing.metrics import agent_metrics, collect_queue_stats, estimated_wait
 from routing.model import (
     PRESENCES,
+    PRIORITY_LIMIT,
     AgentConfig,
     AgentRecord,
     Assignment,
@@ -34,6 +35,8 @@ from routing.model import (
     TaskRecord,
     bucket_name,
     can_take,
+    is_priority,
+    is_seconds,
     parse_bucket,
     preferred_bucket,
 )
@@ -119,6 +122,10 @@ class Router:
             raise RoutingError("bad_queue", "add_queue takes a QueueConfig")
         config.validate(self.settings)
         get_strategy(config.strategy or self.settings.strategy)
+        for target in sorted(config.targets()):   # a timer must never meet an unknown queue later
+            if target not in self._queues and await self.store.get_queue(target) is None:
+                raise RoutingError("unknown_queue", f"queue {config.name!r} sends contacts to unknown queue "
+                                                    f"{target!r}: add that queue first")
         self._queues[config.name] = config
         await self.store.put_queue(config)
 
@@ -175,12 +182,13 @@ class Router:
             raise RoutingError("bad_task", "enqueue takes a Task with a non-empty string id")
         if task.channel not in self.settings.channels:
             raise RoutingError("unknown_channel", f"unknown channel {task.channel!r}")
-        if isinstance(task.priority, bool) or not isinstance(task.priority, int):
-            raise RoutingError("bad_task", "priority must be an integer")
+        if not is_priority(task.priority):
+            raise RoutingError("bad_task", f"priority must be an integer within +-{PRIORITY_LIMIT}, "
+                                           f"got {task.priority!r}")
         if task.preferred_agent is not None:
             await self._agent(task.preferred_agent)
-        if task.preferred_for_s is not None and task.preferred_for_s < 0:
-            raise RoutingError("bad_task", "preferred_for_s must be >= 0")
+        if task.preferred_for_s is not None and not is_seconds(task.preferred_for_s):
+            raise RoutingError("bad_task", f"preferred_for_s must be finite seconds >= 0, got {task.preferred_for_s!r}")
         now = self.clock()
         since = _enqueued_at(task.enqueued_at, now)
         if await self.store.get_task(task.id) is not None:
@@ -218,7 +226,7 @@ class Router:
         hops: list[QueueConfig] = []
         while True:
             seen.add(queue.name)
-            if queue.business_hours is not None and not queue.business_hours(now):
+            if queue.business_hours is not None and not self._open(queue, now):
                 raise RoutingError("queue_closed", f"queue {queue.name!r} is closed now")
             if queue.when_empty == "refuse" and await self.store.signed_in(queue.name) == 0:
                 raise RoutingError("queue_empty", f"no agent is signed in for queue {queue.name!r}")
@@ -228,6 +236,18 @@ class Router:
                 raise RoutingError("queue_full", f"queue {queue.name!r} is full")
             hops.append(queue)
             queue = await self._queue(queue.overflow)
+
+    @staticmethod
+    def _open(queue: QueueConfig, now: float) -> bool:
+        """The queue's business-hours hook; one that fails refuses the contact (`business_hours_failed`): neither
+        "open" nor "closed" would be true, and the caller must know the hook is broken."""
+        assert queue.business_hours is not None
+        try:
+            return bool(queue.business_hours(now))
+        except Exception as e:
+            log.exception("business_hours hook of queue %r failed", queue.name)
+            raise RoutingError("business_hours_failed",
+                               f"the business-hours hook of queue {queue.name!r} failed: {e!r}") from e
 
     async def _entered(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
         """A task entered a queue: count it, announce it, schedule its escalation and max-wait checks."""

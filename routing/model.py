@@ -22,6 +22,21 @@ EVENT_TYPES = ("task.queued", "offer.made", "offer.accepted", "offer.rejected", 
                "task.overflowed", "agent.state")
 # Without ageing, one priority point outweighs any realistic wait (about 31 years).
 NO_AGEING_PRIORITY_WEIGHT_S = 1e9
+# Priorities (and escalation boosts) are integers within +-PRIORITY_LIMIT: `key` = enqueued_at - priority * 1e9
+# then stays below 2**53, where a float still tells tasks apart by their enqueue time.
+PRIORITY_LIMIT = 1_000_000
+
+
+def is_seconds(value: object, *, positive: bool = False) -> bool:
+    """A finite number of seconds, >= 0 (> 0 with `positive`); bools and NaN are not."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    return value > 0 if positive else value >= 0
+
+
+def is_priority(value: object) -> bool:
+    """An integer priority within +-PRIORITY_LIMIT."""
+    return isinstance(value, int) and not isinstance(value, bool) and -PRIORITY_LIMIT <= value <= PRIORITY_LIMIT
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -34,7 +49,7 @@ class RouterSettings:
     offer_timeout_s: Mapping[str, float] = field(default_factory=lambda: _frozen(
         {"voice": 20.0, "chat": 30.0, "email": 120.0, "sms": 60.0}))
     default_offer_timeout_s: float = 30.0
-    max_missed_offers: int = 3           # consecutive rejects/timeouts before autopause (0 = never)
+    max_missed_offers: int = 3           # consecutive offer timeouts before autopause (0 = never; rejects don't count)
     reject_cooldown_s: float = 10.0      # an agent who missed a task is not offered it again for this long
     strategy: str = "longest_idle"       # default strategy for queues that name none
     skills: frozenset[str] | None = None  # when given, the only skill names queues and agents may use
@@ -82,18 +97,37 @@ class QueueConfig:
             raise RoutingError("bad_queue", f"bad queue name {self.name!r}")
         for expr in [self.skill_expr] + [s.skill_expr for s in self.escalation if s.skill_expr is not None]:
             _check_known(parse_skill_expr(expr), settings)
-        if self.sl_threshold_s < 0 or (self.max_wait_s is not None and self.max_wait_s <= 0):
-            raise RoutingError("bad_queue", "thresholds must be positive")
-        if self.max_length is not None and self.max_length < 0:
-            raise RoutingError("bad_queue", "max_length must be >= 0")
-        if self.wrapup_s < 0 or self.ageing_per_s < 0 or not math.isfinite(self.ageing_per_s):
-            raise RoutingError("bad_queue", "wrapup_s and ageing_per_s must be >= 0")
+        if not is_seconds(self.sl_threshold_s):
+            raise RoutingError("bad_queue", f"sl_threshold_s must be finite seconds >= 0, got {self.sl_threshold_s!r}")
+        if self.max_wait_s is not None and not is_seconds(self.max_wait_s, positive=True):
+            raise RoutingError("bad_queue", f"max_wait_s must be finite seconds > 0, got {self.max_wait_s!r}")
+        if self.max_length is not None and (isinstance(self.max_length, bool) or not isinstance(self.max_length, int)
+                                            or self.max_length < 0):
+            raise RoutingError("bad_queue", f"max_length must be an integer >= 0, got {self.max_length!r}")
+        if not is_seconds(self.wrapup_s) or not is_seconds(self.ageing_per_s):
+            raise RoutingError("bad_queue", "wrapup_s and ageing_per_s must be finite numbers >= 0")
+        for target in [self.overflow] + [s.queue for s in self.escalation]:
+            if target is not None and (not isinstance(target, str) or not target):
+                raise RoutingError("bad_queue", f"overflow and escalation queues must be queue names, got {target!r}")
         if self.when_empty not in ("join", "refuse"):
             raise RoutingError("bad_queue", f"when_empty must be 'join' or 'refuse', not {self.when_empty!r}")
+        if isinstance(self.escalation, str) or not all(isinstance(s, EscalationStep) for s in self.escalation):
+            raise RoutingError("bad_queue", "escalation must be a sequence of EscalationStep")
+        for step in self.escalation:
+            if not is_seconds(step.after_s):
+                raise RoutingError("bad_queue", f"escalation after_s must be finite seconds >= 0, got {step.after_s!r}")
+            if not is_priority(step.priority_boost):
+                raise RoutingError("bad_queue", f"escalation priority_boost must be an integer within "
+                                                f"+-{PRIORITY_LIMIT}, got {step.priority_boost!r}")
         if list(self.escalation) != sorted(self.escalation, key=lambda s: s.after_s):
             raise RoutingError("bad_queue", "escalation steps must be in increasing after_s order")
-        if any(s.after_s < 0 for s in self.escalation):
-            raise RoutingError("bad_queue", "escalation after_s must be >= 0")
+        if self.business_hours is not None and not callable(self.business_hours):
+            raise RoutingError("bad_queue", "business_hours must be a callable (epoch seconds -> open?)")
+
+    def targets(self) -> set[str]:
+        """The other queues this one sends contacts to (overflow, escalation steps): they must exist first."""
+        names = {self.overflow} | {step.queue for step in self.escalation}
+        return {name for name in names if name is not None and name != self.name}
 
     @property
     def priority_weight_s(self) -> float:
@@ -136,6 +170,11 @@ class AgentConfig:
                 raise RoutingError("unknown_channel", f"unknown channel {channel!r}")
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise RoutingError("bad_capacity", f"capacity for {channel} must be an integer >= 1, got {n!r}")
+        if not isinstance(self.blocking, (tuple, list)) or not all(isinstance(c, str) for c in self.blocking):
+            raise RoutingError("bad_agent", f"blocking must be a tuple of channel names, got {self.blocking!r}")
+        for channel in self.blocking:
+            if channel not in settings.channels:
+                raise RoutingError("unknown_channel", f"unknown blocking channel {channel!r}")
 
 
 @dataclass(frozen=True)
@@ -147,7 +186,8 @@ class Task:
     priority: int = 0
     attributes: Mapping[str, Any] = field(default_factory=dict)
     preferred_agent: str | None = None
-    preferred_for_s: float | None = None   # how long only the preferred agent is tried (None = settings default 0)
+    # How long only the preferred agent is tried, at most (None = RouterSettings.preferred_for_s, 30 s by default).
+    preferred_for_s: float | None = None
     # When the contact first joined a queue, epoch seconds (None = now). A contact handed back after a crash keeps
     # its place, its wait (service level, ASA), its ageing and its escalation / max-wait timers. Not in the future.
     enqueued_at: float | None = None

@@ -62,8 +62,9 @@ async def test_skill_requirement_and_widening_escalation(clock):
 
 
 async def test_escalation_moves_to_another_queue_keeping_its_age(clock):
-    router = await make_router(clock, escalation=(EscalationStep(after_s=60, queue="backup"),))
-    await router.add_queue(QueueConfig("backup"))
+    router = await make_router(clock)
+    await router.add_queue(QueueConfig("backup"))   # a target first, then the queue that sends to it
+    await router.add_queue(QueueConfig("general", escalation=(EscalationStep(after_s=60, queue="backup"),)))
     await add_agents(router, "b1", queues=("backup",), available=False, capacity={"chat": 1})
     await router.enqueue(Task("t1", "general", "chat"))
     clock.advance(10)
@@ -102,8 +103,8 @@ async def test_preferred_agent_gets_it_when_free(clock):
 
 
 async def test_max_wait_overflows_or_ends(clock):
-    router = await make_router(clock, max_wait_s=30, overflow="spill")
-    await router.add_queue(QueueConfig("spill", max_wait_s=10))
+    router = await make_router(clock, max_wait_s=30, overflow="spill",
+                               targets=(QueueConfig("spill", max_wait_s=10),))
     await router.enqueue(Task("t1", "general", "email"))
     clock.advance(30)
     await router.tick()
@@ -116,8 +117,7 @@ async def test_max_wait_overflows_or_ends(clock):
 
 
 async def test_max_length_overflow_and_refusal(clock):
-    router = await make_router(clock, max_length=1, overflow="spill")
-    await router.add_queue(QueueConfig("spill", max_length=1))
+    router = await make_router(clock, max_length=1, overflow="spill", targets=(QueueConfig("spill", max_length=1),))
     await router.enqueue(Task("t1", "general", "sms"))
     record = await router.enqueue(Task("t2", "general", "sms"))
     assert record.queue == "spill"
@@ -157,6 +157,70 @@ async def test_unknown_things_are_refused(clock):
             await call
         assert err.value.code == code
     assert await router.store.active_tasks() == [] and await router.store.list_agents() == []
+
+
+async def test_queue_configs_that_cannot_work_are_refused(clock):
+    """Unknown overflow / escalation targets and non-finite or negative times are refused at add_queue, before
+    a timer could meet them; nothing is stored."""
+    router = await make_router(clock)
+    nan, inf = float("nan"), float("inf")
+    cases = [(QueueConfig("q", max_length=0, overflow="nope"), "unknown_queue"),
+             (QueueConfig("q", escalation=(EscalationStep(5, queue="nope"),)), "unknown_queue"),
+             (QueueConfig("q", sl_threshold_s=nan), "bad_queue"),
+             (QueueConfig("q", sl_threshold_s=-1), "bad_queue"),
+             (QueueConfig("q", max_wait_s=nan), "bad_queue"),
+             (QueueConfig("q", max_wait_s=inf), "bad_queue"),
+             (QueueConfig("q", max_wait_s=0), "bad_queue"),
+             (QueueConfig("q", wrapup_s=inf), "bad_queue"),
+             (QueueConfig("q", wrapup_s=-2), "bad_queue"),
+             (QueueConfig("q", max_length=2.5), "bad_queue"),  # type: ignore[arg-type]
+             (QueueConfig("q", max_length=True), "bad_queue"),
+             (QueueConfig("q", escalation=(EscalationStep(nan),)), "bad_queue"),
+             (QueueConfig("q", escalation=(EscalationStep(-1),)), "bad_queue"),
+             (QueueConfig("q", escalation=(EscalationStep(5, priority_boost=10**7),)), "bad_queue"),
+             (QueueConfig("q", ageing_per_s=nan), "bad_queue"),
+             (QueueConfig("q", overflow=""), "bad_queue")]
+    for config, code in cases:
+        with pytest.raises(RoutingError) as err:
+            await router.add_queue(config)
+        assert err.value.code == code, config
+    assert [q.name for q in await router.store.list_queues()] == ["general"]
+    # the same targets, added first, are fine
+    await router.add_queue(QueueConfig("spill"))
+    await router.add_queue(QueueConfig("q", max_length=1, overflow="spill",
+                                       escalation=(EscalationStep(5, queue="spill"),)))
+
+
+async def test_bad_task_and_agent_input_is_a_routing_error(clock):
+    """Bad input is a RoutingError with a code, never a plain exception nor silently accepted; nothing changes."""
+    def closing_hook_fails(now: float) -> bool:
+        raise ZeroDivisionError("a bug in the hook")
+
+    router = await make_router(clock)
+    await router.add_queue(QueueConfig("broken", business_hours=closing_hook_fails))
+    await add_agents(router, "a1")
+    nan = float("nan")
+    cases = [(router.enqueue(Task("t", "general", "chat", priority=10**400)), "bad_task"),
+             (router.enqueue(Task("t", "general", "chat", priority=-10**7)), "bad_task"),
+             (router.enqueue(Task("t", "general", "chat", priority=1.5)), "bad_task"),  # type: ignore[arg-type]
+             (router.enqueue(Task("t", "general", "chat", preferred_agent="a1",
+                                  preferred_for_s="x")), "bad_task"),  # type: ignore[arg-type]
+             (router.enqueue(Task("t", "general", "chat", preferred_agent="a1", preferred_for_s=nan)), "bad_task"),
+             (router.enqueue(Task("t", "general", "chat", preferred_agent="a1",
+                                  preferred_for_s=float("inf"))), "bad_task"),
+             (router.enqueue(Task("t", "broken", "chat")), "business_hours_failed"),
+             (router.add_agent(AgentConfig("b", skills={"billing": nan})), "bad_skills"),
+             (router.add_agent(AgentConfig("b", skills={"billing": float("inf")})), "bad_skills"),
+             (router.add_agent(AgentConfig("b", blocking="voice")), "bad_agent"),  # type: ignore[arg-type]
+             (router.add_agent(AgentConfig("b", blocking=("fax",))), "unknown_channel")]
+    for call, code in cases:
+        with pytest.raises(RoutingError) as err:
+            await call
+        assert err.value.code == code
+    assert await router.store.active_tasks() == []
+    assert [a.id for a in await router.store.list_agents()] == ["a1"]
+    record = await router.enqueue(Task("t", "general", "chat", priority=10**6))   # the limit itself is fine
+    assert record.state == "offered"
 
 
 async def test_voice_blocks_other_channels_and_capacity_per_channel(clock):
@@ -217,8 +281,8 @@ async def test_preferred_agent_going_offline_releases_the_task_at_once(clock):
 
 
 async def test_refusal_after_an_overflow_leaves_no_trace(clock):
-    router = await make_router(clock, max_length=0, overflow="night")
-    await router.add_queue(QueueConfig("night", business_hours=lambda now: False))
+    router = await make_router(clock, max_length=0, overflow="night",
+                               targets=(QueueConfig("night", business_hours=lambda now: False),))
     with pytest.raises(RoutingError) as err:
         await router.enqueue(Task("t1", "general", "chat"))
     assert err.value.code == "queue_closed"
