@@ -166,7 +166,7 @@ class Router:
         await self._agent_changed(agent)
         if state != "available":   # after the change, so that withdrawn offers cannot come straight back
             for offer in await self.store.offers_of(agent_id):
-                await self._release(offer.id, "offer.revoked", missed=False, exclude_s=0.0)
+                await self._release(offer.id, "offer.revoked", missed=False, exclude_s=0.0, reason="agent_" + state)
         if state == "offline":     # nobody waits for an agent who left: their reserved tasks join their queues
             for channel in agent.config.capacity:
                 for task in await self.store.waiting(preferred_bucket(agent_id, channel), 1_000_000):
@@ -457,7 +457,7 @@ class Router:
                             task_id=offer.task_id)
 
     async def _release(self, offer_id: str, event: str, *, missed: bool, exclude_s: float,
-                       task_id: str | None = None) -> None:
+                       task_id: str | None = None, **data: Any) -> None:
         now = self.clock()
         if exclude_s > 0 and task_id is not None:
             # the end of the cool-down, scheduled before the release: a store that writes timers behind sends it
@@ -471,15 +471,18 @@ class Router:
         counter = {"offer.rejected": "rejected", "offer.timeout": "timeouts"}.get(event)
         if counter:
             await self.store.incr("agent:" + agent.id, {counter: 1})
-        self._emit(event, task.id, task.queue, agent.id, offer_id, at=now)
+        self._emit(event, task.id, task.queue, agent.id, offer_id, at=now, **data)
         if exclude_s > 0 and task_id is None:
             await self.store.schedule(now + exclude_s, "task", task.id)
         limit = self.settings.max_missed_offers
         if missed and limit and agent.missed >= limit and agent.presence == "available":
             await self._agent_changed(await self.store.set_presence(agent.id, "away", "missed_offers", now))
             for other in await self.store.offers_of(agent.id):
-                await self._release(other.id, "offer.revoked", missed=False, exclude_s=0.0)
+                await self._release(other.id, "offer.revoked", missed=False, exclude_s=0.0, reason="missed_offers")
         await self._agent_changed(await self.store.get_agent(agent.id))
+        if event == "offer.rejected" and task.preferred_until and task.bucket == preferred_bucket(agent.id,
+                                                                                                  task.channel):
+            await self._end_preference(task, "preferred_agent_rejected")   # the agent said no: stop waiting
         await self._catch_up(task.id)
         await self._dispatch_task(task.id)
         await self._dispatch_agent(agent.id)
@@ -578,6 +581,13 @@ class Router:
             if task is not None and task.state == "wrapup":
                 await self.wrapup_done(ref)
         else:
+            task = await self.store.get_task(ref)
+            if (task is not None and task.state == "offered" and task.offer_id and task.preferred_until
+                    and self.clock() >= task.preferred_until and parse_bucket(task.bucket)[0] == "a"):
+                # preferred_for_s is an upper bound: the preferred agent's open offer does not extend it
+                await self._release(task.offer_id, "offer.revoked", missed=False, exclude_s=0.0,
+                                    reason="preferred_agent_timeout")
+                return
             await self._catch_up(ref)
             await self._dispatch_task(ref)
 

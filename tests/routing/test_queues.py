@@ -102,6 +102,43 @@ async def test_preferred_agent_gets_it_when_free(clock):
     assert (await router.get_task("t1")).agent_id == "pref"
 
 
+async def test_a_reject_by_the_preferred_agent_ends_the_preference_at_once(clock):
+    router = await waiting_for_pref(clock)
+    await router.set_agent_state("other", "away")
+    await router.set_agent_state("pref", "available")
+    offer = (await router.get_task("t1")).offer_id
+    await router.set_agent_state("other", "available")
+    clock.advance(2)
+    await router.reject(offer, "pref")
+    escalated = [e for e in router.events if e.type == "task.escalated"]
+    assert [e.data["reason"] for e in escalated] == ["preferred_agent_rejected"]
+    assert (await router.get_task("t1")).agent_id == "other"   # at once, not after the 20 s
+
+
+async def test_preferred_for_s_bounds_an_open_offer_of_the_preferred_agent(clock):
+    """An email offer lasts 120 s, the preference 20 s: at 20 s the offer is revoked and the queue takes over."""
+    router = await make_router(clock)
+    await add_agents(router, "pref", "other", capacity={"email": 1})
+    await router.set_agent_state("other", "away")
+    await router.enqueue(Task("t1", "general", "email", preferred_agent="pref", preferred_for_s=20))
+    offer = (await router.get_task("t1")).offer_id
+    assert (await router.get_task("t1")).agent_id == "pref"
+    await router.set_agent_state("other", "available")
+    clock.advance(19.9)
+    await router.tick()
+    assert (await router.get_task("t1")).offer_id == offer
+    clock.advance(0.1)
+    await router.tick()
+    revoked = [e for e in router.events if e.type == "offer.revoked"]
+    assert [(e.offer_id, e.data["reason"]) for e in revoked] == [(offer, "preferred_agent_timeout")]
+    assert [e.data["reason"] for e in router.events if e.type == "task.escalated"] == ["preferred_agent_timeout"]
+    task = await router.get_task("t1")
+    assert task.state == "offered" and task.agent_id == "other"   # pref freed last: other is idle longest
+    with pytest.raises(RoutingError) as err:
+        await router.accept(offer, "pref")
+    assert err.value.code == "offer_closed"
+
+
 async def test_max_wait_overflows_or_ends(clock):
     router = await make_router(clock, max_wait_s=30, overflow="spill",
                                targets=(QueueConfig("spill", max_wait_s=10),))
