@@ -424,7 +424,8 @@ class Lifecycle:
         await self._queued_status(cid)
 
     async def _on_offer_revoked(self, event: RoutingEvent, cid: str) -> None:
-        self._offer_ended(event, "revoked")
+        # the customer left during the offer (task.abandoned follows): the agent is told they left
+        self._offer_ended(event, "abandoned" if (event.data or {}).get("reason") == "abandoned" else "revoked")
 
     async def _on_task_assigned(self, event: RoutingEvent, cid: str) -> None:
         agent_id = str(event.agent_id)

@@ -535,8 +535,9 @@ class Router:
         in_sl = 1 if waited <= queue.sl_threshold_s else 0
         await self.store.incr("queue:" + before.queue, {"abandoned": 1, "abandoned_in_sl": in_sl,
                                                         "abandon_wait_s": waited})
-        if offer is not None:
+        if offer is not None:   # the open offer is withdrawn with it, as any other
             self._tombstone(offer.id, "task.abandoned")
+            self._emit("offer.revoked", task_id, before.queue, offer.agent_id, offer.id, at=now, reason="abandoned")
         self._emit("task.abandoned", task_id, before.queue, offer.agent_id if offer else None,
                    offer.id if offer else None, at=now, waited_s=waited, was=before.state)
         if offer is not None:

@@ -103,7 +103,7 @@ async def run(ops, strategy: str = "longest_idle") -> None:
         if event.type == "offer.made":
             assert event.task_id not in open_offers, "two offers of one task at once"
             open_offers[event.task_id] = event.offer_id
-        elif event.type in ("offer.accepted", "offer.rejected", "offer.timeout", "offer.revoked") or event.type in ("task.abandoned", "task.overflowed") and event.offer_id:
+        elif event.type in ("offer.accepted", "offer.rejected", "offer.timeout", "offer.revoked"):
             assert open_offers.pop(event.task_id) == event.offer_id
         if event.type in ("task.wrapped_up", "task.abandoned") or (event.type == "task.overflowed"
                                                                   and event.data.get("to") is None

@@ -105,6 +105,9 @@ async def test_abandon_queued_and_offered(clock):
     offer_id = offer_of(router, "t1").offer_id
     clock.advance(3)
     await router.abandon("t1")
+    assert types(router, "offer.revoked", "task.abandoned")[-2:] == [("offer.revoked", "t1", "a1"),
+                                                                     ("task.abandoned", "t1", "a1")]
+    assert [e.data["reason"] for e in router.events if e.type == "offer.revoked"] == ["abandoned"]
     assert (await router.get_task("t2")).state == "offered"   # the agent is free again at once
     with pytest.raises(RoutingError) as err:
         await router.accept(offer_id, "a1")
