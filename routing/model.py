@@ -248,14 +248,19 @@ class AgentRecord:
 
 
 def can_take(agent: AgentRecord, channel: str) -> bool:
-    """Whether one more contact of `channel` fits on the agent (presence, capacity, blocking channels)."""
+    """Whether one more contact of `channel` fits on the agent (presence, capacity, blocking channels).
+
+    A blocking channel (default voice) is exclusive both ways, as Amazon Connect without cross-channel
+    concurrency: while held it blocks every other channel, and it is offered only to an agent holding nothing
+    of another channel. (`routing.redis_scripts` has this function in Lua, line for line.)"""
     if agent.presence != "available":
         return False
     cap = agent.config.capacity.get(channel, 0)
     if agent.load.get(channel, 0) >= cap:
         return False
-    for blocking in agent.config.blocking:
-        if blocking != channel and agent.load.get(blocking, 0) > 0:
+    blocking = agent.config.blocking
+    for other, held in agent.load.items():
+        if other != channel and held > 0 and (other in blocking or channel in blocking):
             return False
     return True
 

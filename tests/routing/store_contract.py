@@ -106,6 +106,24 @@ async def test_contract_claim_respects_capacity(store_factory):
     assert not await store.claim("c2", _offer("o3", "c2", "a2"))
 
 
+async def test_contract_voice_is_offered_only_to_an_agent_holding_nothing_else(store_factory):
+    """A blocking channel is exclusive both ways: an agent holding a chat (or an email) gets no voice contact,
+    and drops out of the voice free list until it holds nothing."""
+    store = await store_factory()
+    await _agent(store, "a1", capacity={"chat": 2, "email": 1, "voice": 1})
+    await store.add_task(_task("c", NOW))
+    await store.add_task(_task("v", NOW, channel="voice"))
+    assert [a.id async for a in store.free_agents("general", "voice")] == ["a1"]
+    assert await store.claim("c", _offer("oc", "c", "a1"))
+    agent = await store.get_agent("a1")
+    assert not can_take(agent, "voice") and can_take(agent, "chat")
+    assert [a.id async for a in store.free_agents("general", "voice")] == []
+    assert not await store.claim("v", _offer("ov", "v", "a1", "voice"))
+    await store.release("oc", NOW + 1, missed=False, exclude_until=0)
+    assert [a.id async for a in store.free_agents("general", "voice")] == ["a1"]
+    assert await store.claim("v", _offer("ov", "v", "a1", "voice"))
+
+
 async def test_contract_release_restores_order(store_factory):
     store = await store_factory()
     await _agent(store, "a1")
