@@ -324,7 +324,9 @@ class Lifecycle:
         if event.type == "agent.state":
             if event.agent_id:
                 activity = str((event.data or {}).get("state"))
-                self.hub.publish(agent_topic(event.agent_id), {"type": "state", "state": presence_of(activity),
+                # routing says busy during a call even when the agent chose away: show what they chose
+                presence = str((event.data or {}).get("presence") or presence_of(activity))
+                self.hub.publish(agent_topic(event.agent_id), {"type": "state", "state": presence,
                                                                "activity": activity})
             return
         translation = _TRANSLATION.get(event.type)

@@ -80,7 +80,7 @@ class Router:
         self._node = uuid.uuid4().hex[:8]
         self._ids = itertools.count(1)
         self._closed_offers: OrderedDict[str, str] = OrderedDict()
-        self._agent_seen: dict[str, tuple[str, float]] = {}
+        self._agent_seen: dict[str, tuple[str, float, str]] = {}   # agent -> (state, state_since, presence)
         self._store_accounts_time = bool(getattr(self.store, "accounts_state_time", False))
         self._fit_cache: dict[tuple[int, str], tuple[AgentConfig, bool]] = {}
 
@@ -102,18 +102,20 @@ class Router:
                 log.exception("routing event subscriber failed on %s", type_)
 
     async def _agent_changed(self, agent: AgentRecord | None) -> None:
-        """Emit agent.state and account time in the previous state when the derived state moved."""
+        """Emit agent.state when the derived state or the presence moved (an agent set away during a call stays
+        busy, but the console shows the presence); account time in the previous state when the state moved."""
         if agent is None:
             return
         seen = self._agent_seen.get(agent.id)
-        if seen is not None and seen[0] == agent.state:
+        if seen is not None and seen[0] == agent.state and seen[2] == agent.presence:
             return
-        self._agent_seen[agent.id] = (agent.state, agent.state_since)
-        if seen is not None and not self._store_accounts_time:
+        self._agent_seen[agent.id] = (agent.state, agent.state_since, agent.presence)
+        if seen is not None and seen[0] != agent.state and not self._store_accounts_time:
             # Fallback for stores that do not account state time themselves: exact with one router node.
             await self.store.incr("agent:" + agent.id, {"time_" + seen[0]: max(0.0, agent.state_since - seen[1])})
-        self._emit("agent.state", None, None, agent.id, at=agent.state_since, state=agent.state,
-                   previous=seen[0] if seen else None, reason=agent.reason)
+        self._emit("agent.state", None, None, agent.id, at=self.clock() if seen and seen[0] == agent.state
+                   else agent.state_since, state=agent.state, previous=seen[0] if seen else None,
+                   presence=agent.presence, reason=agent.reason)
 
     # ---- configuration -------------------------------------------------------------------------------------
     async def add_queue(self, config: QueueConfig) -> None:

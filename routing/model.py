@@ -224,7 +224,7 @@ class AgentRecord:
     config: AgentConfig
     presence: str = "offline"
     reason: str | None = None
-    state: str = "offline"              # offline | away | available | busy | wrapup (derived, with state_since)
+    state: str = "offline"              # busy | wrapup | offline | away | available (derived, with state_since)
     state_since: float = 0.0
     idle_since: float = 0.0             # last time capacity was freed or the agent became available
     load: dict[str, int] = field(default_factory=dict)   # contacts held per channel (offered, assigned, wrap-up)
@@ -238,13 +238,13 @@ class AgentRecord:
         self.id = self.config.id
 
     def derived_state(self) -> str:
-        """offline / away as set; otherwise busy when talking, wrapup when only wrapping up, else available."""
-        if self.presence != "available":
-            return self.presence
+        """busy while on a contact and wrapup while only wrapping up, whatever the presence (an agent set away
+        during a call is still busy: time in state and occupancy count it so); else the presence
+        (offline, away, available). (`routing.redis_scripts` has this function in Lua, line for line.)"""
         held = sum(self.load.values())
         if held > self.wrapping + self.offers:
             return "busy"
-        return "wrapup" if self.wrapping else "available"
+        return "wrapup" if self.wrapping else self.presence
 
 
 def can_take(agent: AgentRecord, channel: str) -> bool:

@@ -65,7 +65,6 @@ end
 
 -- AgentRecord.derived_state, exactly
 local function derived(a)
-  if a.presence ~= 'available' then return a.presence end
   local held = 0
   for f, v in pairs(a) do
     if string.sub(f, 1, 2) == 'l:' then held = held + tonumber(v) end
@@ -73,7 +72,7 @@ local function derived(a)
   local wrapping, offers = num(a.wrapping), num(a.offers)
   if held > wrapping + offers then return 'busy' end
   if wrapping > 0 then return 'wrapup' end
-  return 'available'
+  return a.presence
 end
 
 local function restate(ak, a, now)

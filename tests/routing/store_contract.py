@@ -490,5 +490,37 @@ async def test_contract_a_failing_timer_handler_stops_nothing_else(store_factory
     assert len([e for e in events if e.type == "offer.timeout"]) == 2
 
 
+async def test_contract_away_during_a_call_is_busy_until_it_ends(store_factory):
+    """The shown state is busy while the agent holds contacts (wrapup while only wrapping up) whatever the
+    presence; away counts from when nothing is held. Time in state, occupancy and agent.state follow."""
+    clock = Clock(NOW)
+    router = Router(await store_factory(), clock=clock)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("general", wrapup_s=0))
+    await router.add_agent(AgentConfig("a1", capacity={"voice": 1}))
+    await router.set_agent_state("a1", "available")
+    clock.advance(10)
+    await router.enqueue(Task("t1", "general", "voice"))
+    await router.accept((await router.get_task("t1")).offer_id, "a1")
+    clock.advance(10)
+    await router.set_agent_state("a1", "away", "lunch")
+    agent = await router.store.get_agent("a1")
+    assert (agent.presence, agent.state, agent.state_since) == ("away", "busy", NOW + 10)
+    clock.advance(90)
+    await router.complete("t1")
+    clock.advance(5)
+    await router.wrapup_done("t1")
+    assert (await router.store.get_agent("a1")).state == "away"
+    clock.advance(15)
+    stats = await router.agent_stats("a1")
+    assert {k: v for k, v in stats["time_in_state_s"].items() if v} == {"available": 10, "busy": 100, "wrapup": 5,
+                                                                       "away": 15}
+    assert stats["occupancy"] == 105 / 115
+    seen = [(e.data["state"], e.data["presence"]) for e in events if e.type == "agent.state"]
+    assert seen == [("offline", "offline"), ("available", "available"), ("busy", "available"), ("busy", "away"),
+                    ("wrapup", "away"), ("away", "away")]
+
+
 # Every contract test, for `from tests.routing.store_contract import *` in a store's test module.
 __all__ = [name for name in list(globals()) if name.startswith("test_contract_")]
