@@ -265,6 +265,19 @@ def can_take(agent: AgentRecord, channel: str) -> bool:
     return True
 
 
+# Free agents are ordered by (contacts held, idle_since) as ONE float, so that Redis can score a sorted set by it:
+# held * FREE_LOAD_WEIGHT + idle_since. Exact in order for epoch idle times below 1e10 s (the year 2286): the
+# sum's rounding is monotonic, so a smaller load always comes first and, at equal load, idle times closer than
+# the sum's resolution (~2 us at load 1, ~16 us at load 50) tie, then order by agent id, alike in both stores.
+FREE_LOAD_WEIGHT = 1e10
+
+
+def free_score(agent: AgentRecord) -> float:
+    """The agent's place in the free lists: fewest contacts held first, then longest idle (TaskRouter
+    multitasking, Connect: a fully idle agent before one already on a chat). Mirrored in Lua."""
+    return sum(agent.load.values()) * FREE_LOAD_WEIGHT + agent.idle_since
+
+
 @dataclass(slots=True)
 class OfferRecord:
     """A reservation: one task offered to one agent until `expires_at`."""

@@ -19,7 +19,8 @@ LAYOUT = {
              "(load), wrapping, offers, missed, claims (offers made so far)",
     "agent-tasks": "SET per agent: ids of the tasks it holds (offered, assigned, wrap-up)",
     "agent-offers": "ZSET per agent: ids of its open offers, in the order they were made",
-    "free": "ZSET per (queue, channel): agents that can take one more contact, scored by idle_since",
+    "free": "ZSET per (queue, channel): agents that can take one more contact, scored by model.free_score "
+            "(contacts held * 1e10 + idle_since)",
     "signed-in": "SET per queue: agents serving it that are not offline",
     "task": "HASH per task: TaskRecord fields, m (its bucket member), x:<agent> (excluded until)",
     "bucket": "ZSET per waiting bucket: member = sortable(enqueued_at) + task id, scored by key",

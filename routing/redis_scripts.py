@@ -89,37 +89,31 @@ local function fits(a, cfg)
   return out
 end
 
--- the free lists of the agent's queues (longest idle first = lowest idle_since); `before` (what `fits` said
--- before the change) limits the work to the channels whose answer changed
-local function index_free(id, a, cfg, before)
-  local now = fits(a, cfg)
-  for _, q in ipairs(cfg.queues) do
-    for ch, fit in pairs(now) do
-      if not before or before[ch] ~= fit then
-        if fit then
-          redis.call('ZADD', key('free', q, ch), a.idle_since, id)
-        else
-          redis.call('ZREM', key('free', q, ch), id)
-        end
-      end
-    end
+-- model.free_score, exactly: fewest contacts held first, then longest idle
+local function free_score(a)
+  local held = 0
+  for f, v in pairs(a) do
+    if string.sub(f, 1, 2) == 'l:' then held = held + tonumber(v) end
   end
+  return held * 1e10 + tonumber(a.idle_since)
 end
 
--- idle_since moved: every list the agent fits gets the new score; of the others, only those it fitted `before`
--- hold it (the free lists hold exactly the agents that fit), so only those need a ZREM
-local function index_moved(id, a, cfg, before)
-  local now = fits(a, cfg)
+-- the free lists of the agent's queues, scored by free_score: every list the agent fits gets its current score
+-- (its load may have moved); of the others, only those it fitted `before` (what `fits` said before the change;
+-- nil: any) hold it (the free lists hold exactly the agents that fit), so only those need a ZREM
+local function index_free(id, a, cfg, before)
+  local now, score = fits(a, cfg), free_score(a)
   for _, q in ipairs(cfg.queues) do
     for ch, fit in pairs(now) do
       if fit then
-        redis.call('ZADD', key('free', q, ch), a.idle_since, id)
-      elseif before[ch] then
+        redis.call('ZADD', key('free', q, ch), score, id)
+      elseif not before or before[ch] then
         redis.call('ZREM', key('free', q, ch), id)
       end
     end
   end
 end
+local index_moved = index_free
 
 -- the free lists and the signed-in sets of the agent's queues, all of them
 local function index(id, a, cfg)

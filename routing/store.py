@@ -12,7 +12,8 @@ transition as ONE atomic step, so that several router processes sharing one stor
 * An agent's `load[channel]` counts the contacts it holds (offered + assigned + wrap-up); `model.can_take` is THE
   capacity rule and a store must apply exactly it inside `claim`.
 * "Free agents" of a (queue, channel) are the available agents serving the queue that `can_take` the channel,
-  iterated longest idle first (`idle_since` ascending: set when the agent becomes available or frees capacity).
+  iterated fewest contacts held first, then longest idle (`idle_since` ascending: set when the agent becomes
+  available or frees capacity): `model.free_score` ascending, ties by agent id.
 
 Records returned are the store's view at that moment: the engine never mutates them (a memory store may hand out
 its own objects for speed; a Redis store returns decoded copies).
@@ -78,7 +79,7 @@ class Store(Protocol):
         """How many agents serving `queue` are not offline (the empty-queue rule)."""
 
     def free_agents(self, queue: str, channel: str) -> AsyncGenerator[AgentRecord, None]:
-        """Available agents of `queue` that can take `channel`, longest idle first (lazy: callers stop early;
+        """Available agents of `queue` that can take `channel`, fewest held then longest idle (lazy: callers stop early;
         they change nothing in the store before they are done iterating)."""
 
     # ---- waiting tasks -------------------------------------------------------------------------------------

@@ -249,6 +249,38 @@ async def test_contract_free_agents_longest_idle_first(store_factory):
     assert await store.signed_in("general") == 3
 
 
+async def test_contract_free_agents_fewest_held_then_longest_idle(store_factory):
+    """Free lists order by contacts held (fewest first), then longest idle, exactly alike in both stores."""
+    store = await store_factory()
+    await store.put_queue(QueueConfig("general"))
+    for i, agent_id in enumerate(["a", "b", "c"]):
+        await store.put_agent(AgentConfig(agent_id, capacity={"chat": 3}), NOW)
+        await store.set_presence(agent_id, "available", None, NOW + i + 0.123456789)
+    for i, agent_id in enumerate(["a", "b"]):
+        await store.add_task(_task(f"t{i}", NOW))
+        assert await store.claim(f"t{i}", _offer(f"o{i}", f"t{i}", agent_id))
+    assert [a.id async for a in store.free_agents("general", "chat")] == ["c", "a", "b"]
+    await store.release("o0", NOW + 10, missed=False, exclude_until=0)
+    assert [a.id async for a in store.free_agents("general", "chat")] == ["c", "a", "b"]
+    await store.add_task(_task("t2", NOW))
+    assert await store.claim("t2", _offer("o2", "t2", "c"))
+    assert [a.id async for a in store.free_agents("general", "chat")] == ["a", "b", "c"]
+
+
+async def test_contract_chats_spread_over_idle_agents(store_factory):
+    """longest_idle with multi-capacity channels: new chats go to the agents holding fewest, not all to one."""
+    clock = Clock()
+    router = Router(await store_factory(), clock=clock)
+    await router.add_queue(QueueConfig("general"))
+    for agent_id in ("a1", "a2", "a3"):
+        await router.add_agent(AgentConfig(agent_id, capacity={"chat": 3}))
+        await router.set_agent_state(agent_id, "available")
+        clock.advance(1)
+    for i in range(6):
+        await router.enqueue(Task(f"c{i}", "general", "chat"))
+    assert [(await router.get_task(f"c{i}")).agent_id for i in range(6)] == ["a1", "a2", "a3"] * 2
+
+
 async def test_contract_move_task(store_factory):
     store = await store_factory()
     await store.put_queue(QueueConfig("other"))
