@@ -222,7 +222,9 @@ class MemoryStore:
         task = self._tasks.get(task_id)
         if task is None or task.state != "queued":
             return None
-        return self._buckets[task.bucket].index(_entry(task))
+        # one queue's buckets share its priority weight: their `key`s compare across buckets, a rank in each
+        entry = _entry(task)
+        return sum(self._buckets[bucket].bisect_left(entry) for bucket in self._queue_buckets.get(task.queue, ()))
 
     async def active_tasks(self) -> list[TaskRecord]:
         return sorted((t for t in self._tasks.values() if t.state in ACTIVE_TASK_STATES),

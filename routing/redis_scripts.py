@@ -380,11 +380,28 @@ if #ids == 0 then return reply(false) end
 return reply(task_map(ids[1]))
 """
 
-# ARGV: prefix, task id -> 0-based rank in its bucket, or false
+# ARGV: prefix, task id -> how many queued tasks of its queue's buckets come before it, or false
+# (a rank per bucket, summed: one queue's buckets share its priority weight, so their keys compare)
 SCRIPTS["position"] = r"""
-local t = redis.call('HMGET', key('task', ARGV[2]), 'state', 'bucket', 'm')
+local t = redis.call('HMGET', key('task', ARGV[2]), 'state', 'queue', 'key', 'm')
 if t[1] ~= 'queued' then return false end
-return redis.call('ZRANK', key('bucket', t[2]), t[3])
+-- members of equal key order by bytes, as ZRANK does (Lua's `<` follows the server's locale)
+local function before(x, y)
+  for i = 1, math.min(#x, #y) do
+    local a, b = string.byte(x, i), string.byte(y, i)
+    if a ~= b then return a < b end
+  end
+  return #x < #y
+end
+local ahead = 0
+for _, b in ipairs(redis.call('SMEMBERS', key('buckets', t[2]))) do
+  local bk = key('bucket', b)
+  ahead = ahead + redis.call('ZCOUNT', bk, '-inf', '(' .. t[3])
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', bk, t[3], t[3])) do
+    if before(m, t[4]) then ahead = ahead + 1 end
+  end
+end
+return ahead
 """
 
 # ARGV: prefix, task id, queue, bucket, key, requirement, queued_at, step, priority, preferred_until

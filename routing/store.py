@@ -109,7 +109,8 @@ class Store(Protocol):
         """The queued task of `queue` with the smallest `queued_at`."""
 
     async def position(self, task_id: str) -> int | None:
-        """0-based place of a queued task in its bucket (None when not queued)."""
+        """How many queued tasks of the task's queue (all its queue buckets) come before it: its 0-based place
+        in the queue, by effective priority then enqueue time (None when not queued). One rank per bucket."""
 
     async def active_tasks(self) -> list[TaskRecord]:
         """Every task not closed/abandoned/overflowed, by `enqueued_at` (recovery, supervisors)."""

@@ -76,6 +76,21 @@ async def test_contract_bucket_order_and_position(store_factory):
     assert await store.buckets("general") == [bucket]
 
 
+async def test_contract_position_counts_the_whole_queue(store_factory):
+    """A task's position counts every queued task of its queue served before it, across its buckets (channels,
+    requirements), by key then enqueue time then id; ties across buckets order as within one."""
+    store = await store_factory()
+    tasks = [("v0", NOW + 1, "voice"), ("c0", NOW + 2, "chat"), ("v1", NOW + 3, "voice"), ("c1", NOW + 4, "chat"),
+             ("e0", NOW + 2, "email"), ("e1", NOW + 2, "email")]
+    for task_id, key, channel in tasks:
+        await store.add_task(_task(task_id, key, channel=channel))
+    await store.add_task(_task("other", NOW, queue="elsewhere"))
+    positions = {task_id: await store.position(task_id) for task_id, _, _ in tasks}
+    # by (key, enqueued_at, id): v0, c0, e0, e1 (NOW + 2: ids c0 < e0 < e1), v1, c1
+    assert positions == {"v0": 0, "c0": 1, "e0": 2, "e1": 3, "v1": 4, "c1": 5}
+    assert await store.position("other") == 0
+
+
 async def test_contract_claim_is_exclusive(store_factory):
     store = await store_factory()
     await _agent(store, "a1")
