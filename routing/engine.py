@@ -290,7 +290,7 @@ class Router:
         """Expected wait for a new contact of `queue` (or for the queued task `task_id`: position announcements)."""
         stats = await self.queue_stats(queue)
         ahead = stats["waiting"] if task_id is None else (await self.position(task_id) or 0)
-        return estimated_wait(ahead, stats["agents_signed_in"], stats["agents_available"],
+        return estimated_wait(ahead, stats["agents_serving"], stats["agents_available"],
                               stats["aht_s"] or self.settings.default_aht_s)
 
     # ---- matching ------------------------------------------------------------------------------------------

@@ -300,6 +300,17 @@ async def test_estimated_wait_and_position(clock):
     assert await router.estimated_wait("general", "t3") == 2 * 300 / 2
     stats = await router.queue_stats("general")
     assert (stats["waiting"], stats["agents_signed_in"]) == (4, 2)
+    # an away agent does not serve: the estimate divides by the agents who can (busy a1 and a2 on a call...)
+    await add_agents(router, "a3", capacity={"voice": 1}, available=False)
+    await router.set_agent_state("a3", "away", "break")
+    stats = await router.queue_stats("general")
+    assert (stats["agents_signed_in"], stats["agents_serving"]) == (3, 2)
+    assert await router.estimated_wait("general") == 5 * 300 / 2
+    # ... and a2 going away during its call still serves until the call ends (it is busy)
+    offer = next(e for e in router.events if e.type == "offer.made" and e.agent_id == "a2")
+    await router.accept(offer.offer_id, "a2")
+    await router.set_agent_state("a2", "away", "break")
+    assert (await router.queue_stats("general"))["agents_serving"] == 2
 
 
 async def test_preferred_agent_going_offline_releases_the_task_at_once(clock):
