@@ -163,6 +163,8 @@ class Router:
         """Set an agent offline, available or away (with a reason); leaving `available` withdraws open offers."""
         if state not in PRESENCES:
             raise RoutingError("bad_state", f"state must be one of {', '.join(PRESENCES)}, not {state!r}")
+        if reason is not None and not isinstance(reason, str):
+            raise RoutingError("bad_state", f"reason must be a string, not {reason!r:.40}")
         await self._agent(agent_id)
         agent = await self.store.set_presence(agent_id, state, reason, self.clock())
         await self._agent_changed(agent)
@@ -186,7 +188,7 @@ class Router:
             raise RoutingError("unknown_channel", f"unknown channel {task.channel!r}")
         if not is_priority(task.priority):
             raise RoutingError("bad_task", f"priority must be an integer within +-{PRIORITY_LIMIT}, "
-                                           f"got {task.priority!r}")
+                                           f"got {task.priority!r:.40}")
         if task.preferred_agent is not None:
             await self._agent(task.preferred_agent)
         if task.preferred_for_s is not None and not is_seconds(task.preferred_for_s):

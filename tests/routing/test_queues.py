@@ -249,7 +249,8 @@ async def test_bad_task_and_agent_input_is_a_routing_error(clock):
              (router.add_agent(AgentConfig("b", skills={"billing": nan})), "bad_skills"),
              (router.add_agent(AgentConfig("b", skills={"billing": float("inf")})), "bad_skills"),
              (router.add_agent(AgentConfig("b", blocking="voice")), "bad_agent"),  # type: ignore[arg-type]
-             (router.add_agent(AgentConfig("b", blocking=("fax",))), "unknown_channel")]
+             (router.add_agent(AgentConfig("b", blocking=("fax",))), "unknown_channel"),
+             (router.set_agent_state("a1", "away", 5), "bad_state")]  # type: ignore[arg-type]
     for call, code in cases:
         with pytest.raises(RoutingError) as err:
             await call
