@@ -584,7 +584,11 @@ class Router:
         elif kind == "wrapup":
             task = await self.store.get_task(ref)
             if task is not None and task.state == "wrapup":
-                await self.wrapup_done(ref)
+                try:
+                    await self.wrapup_done(ref)
+                except RoutingError as e:   # ended meanwhile (by the agent, or another node's timer)
+                    if e.code != "task_not_in_wrapup":
+                        raise
         else:
             task = await self.store.get_task(ref)
             if (task is not None and task.state == "offered" and task.offer_id and task.preferred_until
@@ -672,7 +676,7 @@ class Router:
             await self.store.schedule(at, "task", task.id)
 
     async def _overflow(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
-        await self.store.incr("queue:" + queue.name, {"overflowed": 1})
+        # counted only by the node whose move or drop took effect: a timer handled twice counts once
         if queue.overflow is not None and queue.overflow != queue.name:
             target = await self._queue(queue.overflow)
             moved = await self._move(task, queue=target.name, step=0, queued_at=now,
@@ -680,10 +684,12 @@ class Router:
                                      key=task.enqueued_at - task.priority * target.priority_weight_s,
                                      bucket=bucket_name(target.name, task.channel, target.skill_expr))
             if moved is not None:
+                await self.store.incr("queue:" + queue.name, {"overflowed": 1})
                 self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait", to=target.name)
                 await self._entered(moved, target, now)
             return
         if await self.store.drop_task(task.id, "overflowed", now) is not None:
+            await self.store.incr("queue:" + queue.name, {"overflowed": 1})
             self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait", to=None,
                        waited_s=now - task.queued_at)
 

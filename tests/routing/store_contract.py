@@ -7,6 +7,7 @@ return another client of the SAME state (a second router node), which is how the
 from __future__ import annotations
 
 import asyncio
+import collections
 
 import pytest
 
@@ -488,6 +489,41 @@ async def test_contract_timers_survive_a_node_dying_mid_tick(store_factory):
     assert (await alive.get_task("t1")).state == "offered"
     await dead.store.done_timers(leased)   # the dead node's late word changes nothing
     assert (await alive.get_task("t1")).state == "offered"
+
+
+async def test_contract_a_timer_handled_twice_changes_nothing_the_second_time(store_factory):
+    """After a takeover a timer may be handled twice: offer, wrap-up and task (max wait) timers are idempotent."""
+    clock = Clock()
+    settings = RouterSettings(offer_timeout_s={"chat": 30.0}, reject_cooldown_s=100.0, max_missed_offers=1)
+    router = Router(await store_factory(), clock=clock, settings=settings)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("spill"))
+    await router.add_queue(QueueConfig("general", wrapup_s=5, max_wait_s=40, overflow="spill"))
+    await router.add_agent(AgentConfig("a1", capacity={"chat": 1}))
+    await router.add_agent(AgentConfig("a2", capacity={"chat": 1}))
+    await router.set_agent_state("a1", "available")
+    await router.set_agent_state("a2", "available")
+    await router.enqueue(Task("t1", "general", "chat"))      # offered to a1: its offer will time out
+    await router.enqueue(Task("t2", "general", "chat"))      # offered to a2: accepted, then wrap-up
+    await router.enqueue(Task("t3", "general", "chat"))      # waits: max wait 40 s -> spill
+    t1, t2 = await router.get_task("t1"), await router.get_task("t2")
+    await router.accept(t2.offer_id, "a2")
+    await router.complete("t2")
+    store = router.store
+    for at, kind, ref in [(clock.now + 30, "offer", t1.offer_id), (clock.now + 5, "wrapup", "t2"),
+                          (clock.now + 40, "task", "t3")]:
+        await store.schedule(at, kind, ref)                   # the same timers once more: a takeover
+    await router.set_agent_state("a2", "away")                # t3 is not taken when a2 frees up
+    clock.advance(41)
+    await router.tick()
+    counted = collections.Counter((e.type, e.task_id) for e in events)
+    assert counted[("offer.timeout", "t1")] == 1
+    assert counted[("task.wrapped_up", "t2")] == 1
+    assert counted[("task.overflowed", "t3")] == 1 and counted[("task.overflowed", "t1")] == 1   # t1 waited too
+    assert (await router.get_task("t3")).queue == "spill"
+    assert (await router.queue_stats("general"))["overflowed"] == 2
+    assert await store.next_due() is None or await store.next_due() > clock.now
 
 
 _FAIL_ONCE: set[str] = set()
