@@ -258,9 +258,12 @@ def can_take(agent: AgentRecord, channel: str) -> bool:
     cap = agent.config.capacity.get(channel, 0)
     if agent.load.get(channel, 0) >= cap:
         return False
-    blocking = agent.config.blocking
-    for other, held in agent.load.items():
-        if other != channel and held > 0 and (other in blocking or channel in blocking):
+    for blocking in agent.config.blocking:
+        if blocking == channel:   # offered only to an agent holding nothing of another channel
+            for other, held in agent.load.items():
+                if other != channel and held > 0:
+                    return False
+        elif agent.load.get(blocking, 0) > 0:   # held, it blocks the others
             return False
     return True
 

@@ -52,11 +52,12 @@ local function can_take(a, cfg, ch)
   if a.presence ~= 'available' then return false end
   local cap = cfg.capacity[ch] or 0
   if num(a['l:' .. ch]) >= cap then return false end
-  local blocking = {}
-  for _, b in ipairs(cfg.blocking) do blocking[b] = true end
-  for f, held in pairs(a) do
-    local other = string.sub(f, 3)
-    if string.sub(f, 1, 2) == 'l:' and other ~= ch and tonumber(held) > 0 and (blocking[other] or blocking[ch]) then
+  for _, b in ipairs(cfg.blocking) do
+    if b == ch then
+      for f, held in pairs(a) do
+        if string.sub(f, 1, 2) == 'l:' and string.sub(f, 3) ~= ch and tonumber(held) > 0 then return false end
+      end
+    elseif num(a['l:' .. b]) > 0 then
       return false
     end
   end
