@@ -526,6 +526,40 @@ async def test_contract_a_timer_handled_twice_changes_nothing_the_second_time(st
     assert await store.next_due() is None or await store.next_due() > clock.now
 
 
+async def test_contract_preferred_agent_bounds_and_rejects_and_abandon_revokes(store_factory):
+    """Preferred agent: preferred_for_s bounds an open offer (revoked at the limit); a reject by the preferred
+    agent ends the preference at once. A customer leaving during an offer revokes it (reason abandoned)."""
+    clock = Clock()
+    router = Router(await store_factory(), clock=clock,
+                    settings=RouterSettings(offer_timeout_s={"email": 120.0, "chat": 30.0}))
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("general"))
+    for agent_id in ("pref", "other"):
+        await router.add_agent(AgentConfig(agent_id, capacity={"email": 1, "chat": 1}, blocking=()))
+    await router.set_agent_state("pref", "available")
+    await router.enqueue(Task("mail", "general", "email", preferred_agent="pref", preferred_for_s=20))
+    await router.enqueue(Task("chat", "general", "chat", preferred_agent="pref", preferred_for_s=60))
+    mail, chat = await router.get_task("mail"), await router.get_task("chat")
+    assert (mail.agent_id, chat.agent_id) == ("pref", "pref")
+    await router.set_agent_state("other", "available")
+    clock.advance(5)
+    await router.reject(chat.offer_id, "pref")                  # ends the 60 s preference at once
+    assert (await router.get_task("chat")).agent_id == "other"
+    clock.advance(15)
+    await router.tick()                                          # 20 s: the email offer (120 s) is revoked
+    revoked = [(e.task_id, e.data["reason"]) for e in events if e.type == "offer.revoked"]
+    assert revoked == [("mail", "preferred_agent_timeout")]
+    escalated = [(e.task_id, e.data["reason"]) for e in events if e.type == "task.escalated"]
+    assert escalated == [("chat", "preferred_agent_rejected"), ("mail", "preferred_agent_timeout")]
+    mail = await router.get_task("mail")
+    assert mail.state == "offered" and mail.agent_id == "pref"  # in the queue now: pref holds nothing, other a chat
+    await router.abandon("mail")
+    assert [(e.type, e.data.get("reason")) for e in events if e.task_id == "mail"][-2:] == \
+        [("offer.revoked", "abandoned"), ("task.abandoned", None)]
+    assert (await router.store.get_agent("pref")).load.get("email", 0) == 0
+
+
 _FAIL_ONCE: set[str] = set()
 
 
