@@ -73,6 +73,9 @@ class Router:
         self.clock = clock or time.time
         self.settings = settings = settings or RouterSettings()
         get_strategy(settings.strategy)
+        if not is_seconds(settings.timer_lease_s, positive=True):   # 0 would drop a failed timer for good
+            raise RoutingError("bad_settings", f"timer_lease_s must be finite seconds > 0, "
+                                               f"got {settings.timer_lease_s!r}")
         self._queues: dict[str, QueueConfig] = {}
         self._subscribers: list[Subscriber] = []
         self._rng = random.Random(seed)
