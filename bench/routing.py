@@ -60,7 +60,9 @@ async def build(make_store: StoreFactory, agents: int, waiting: int, seed: int =
         skills = rng.sample(range(SKILLS), 3)
         await router.add_agent(AgentConfig(f"agent{a}", skills={f"s{s}": rng.randint(1, 5) for s in skills},
                                            queues=tuple(f"q{s}" for s in skills),
-                                           capacity={"voice": 1, "chat": 1}))
+                                           capacity={"voice": 1, "chat": 1},
+                                           # the contact side offers calls to agents on a chat: channels mix
+                                           blocking=() if chat_first else ("voice",)))
     for n in range(waiting + agents):
         clock.now += 0.001
         await router.enqueue(Task(f"w{n}", f"q{rng.randrange(SKILLS)}", channel, priority=rng.randrange(3)))

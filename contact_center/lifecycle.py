@@ -324,7 +324,9 @@ class Lifecycle:
         if event.type == "agent.state":
             if event.agent_id:
                 activity = str((event.data or {}).get("state"))
-                self.hub.publish(agent_topic(event.agent_id), {"type": "state", "state": presence_of(activity),
+                # routing says busy during a call even when the agent chose away: show what they chose
+                presence = str((event.data or {}).get("presence") or presence_of(activity))
+                self.hub.publish(agent_topic(event.agent_id), {"type": "state", "state": presence,
                                                                "activity": activity})
             return
         translation = _TRANSLATION.get(event.type)
@@ -424,7 +426,8 @@ class Lifecycle:
         await self._queued_status(cid)
 
     async def _on_offer_revoked(self, event: RoutingEvent, cid: str) -> None:
-        self._offer_ended(event, "revoked")
+        # the customer left during the offer (task.abandoned follows): the agent is told they left
+        self._offer_ended(event, "abandoned" if (event.data or {}).get("reason") == "abandoned" else "revoked")
 
     async def _on_task_assigned(self, event: RoutingEvent, cid: str) -> None:
         agent_id = str(event.agent_id)

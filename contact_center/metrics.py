@@ -15,7 +15,13 @@ _QUEUE_GAUGES = {
     "waiting": "Contacts waiting in the queue.",
     "longest_wait_s": "Seconds the longest-waiting contact has waited.",
     "agents_available": "Agents available to the queue.",
-    "service_level": "Share of contacts answered within the service-level threshold.",
+    "service_level": "Service level as Amazon Connect defines it: contacts answered or abandoned within the "
+                     "threshold / contacts queued.",
+    "service_level_answered": "Contacts answered within the service-level threshold / contacts queued "
+                              "(Erlang C's P(wait <= threshold)).",
+    "queued": "Contacts that joined the queue since routing's counters started.",
+    "answered": "Contacts answered from the queue since routing's counters started.",
+    "abandoned": "Contacts abandoned in the queue since routing's counters started.",
     "estimated_wait_s": "Estimated wait of a contact joining now, seconds.",
     "asa_s": "Average speed of answer: mean wait of answered contacts, seconds.",
     "aht_s": "Average handle time: mean talk plus wrap-up of handled contacts, seconds.",

@@ -23,6 +23,7 @@ from routing.memory_store import MemoryStore
 from routing.metrics import agent_metrics, collect_queue_stats, estimated_wait
 from routing.model import (
     PRESENCES,
+    PRIORITY_LIMIT,
     AgentConfig,
     AgentRecord,
     Assignment,
@@ -34,6 +35,8 @@ from routing.model import (
     TaskRecord,
     bucket_name,
     can_take,
+    is_priority,
+    is_seconds,
     parse_bucket,
     preferred_bucket,
 )
@@ -70,6 +73,9 @@ class Router:
         self.clock = clock or time.time
         self.settings = settings = settings or RouterSettings()
         get_strategy(settings.strategy)
+        if not is_seconds(settings.timer_lease_s, positive=True):   # 0 would drop a failed timer for good
+            raise RoutingError("bad_settings", f"timer_lease_s must be finite seconds > 0, "
+                                               f"got {settings.timer_lease_s!r}")
         self._queues: dict[str, QueueConfig] = {}
         self._subscribers: list[Subscriber] = []
         self._rng = random.Random(seed)
@@ -77,7 +83,7 @@ class Router:
         self._node = uuid.uuid4().hex[:8]
         self._ids = itertools.count(1)
         self._closed_offers: OrderedDict[str, str] = OrderedDict()
-        self._agent_seen: dict[str, tuple[str, float]] = {}
+        self._agent_seen: dict[str, tuple[str, float, str]] = {}   # agent -> (state, state_since, presence)
         self._store_accounts_time = bool(getattr(self.store, "accounts_state_time", False))
         self._fit_cache: dict[tuple[int, str], tuple[AgentConfig, bool]] = {}
 
@@ -99,18 +105,20 @@ class Router:
                 log.exception("routing event subscriber failed on %s", type_)
 
     async def _agent_changed(self, agent: AgentRecord | None) -> None:
-        """Emit agent.state and account time in the previous state when the derived state moved."""
+        """Emit agent.state when the derived state or the presence moved (an agent set away during a call stays
+        busy, but the console shows the presence); account time in the previous state when the state moved."""
         if agent is None:
             return
         seen = self._agent_seen.get(agent.id)
-        if seen is not None and seen[0] == agent.state:
+        if seen is not None and seen[0] == agent.state and seen[2] == agent.presence:
             return
-        self._agent_seen[agent.id] = (agent.state, agent.state_since)
-        if seen is not None and not self._store_accounts_time:
+        self._agent_seen[agent.id] = (agent.state, agent.state_since, agent.presence)
+        if seen is not None and seen[0] != agent.state and not self._store_accounts_time:
             # Fallback for stores that do not account state time themselves: exact with one router node.
             await self.store.incr("agent:" + agent.id, {"time_" + seen[0]: max(0.0, agent.state_since - seen[1])})
-        self._emit("agent.state", None, None, agent.id, at=agent.state_since, state=agent.state,
-                   previous=seen[0] if seen else None, reason=agent.reason)
+        self._emit("agent.state", None, None, agent.id, at=self.clock() if seen and seen[0] == agent.state
+                   else agent.state_since, state=agent.state, previous=seen[0] if seen else None,
+                   presence=agent.presence, reason=agent.reason)
 
     # ---- configuration -------------------------------------------------------------------------------------
     async def add_queue(self, config: QueueConfig) -> None:
@@ -119,6 +127,10 @@ class Router:
             raise RoutingError("bad_queue", "add_queue takes a QueueConfig")
         config.validate(self.settings)
         get_strategy(config.strategy or self.settings.strategy)
+        for target in sorted(config.targets()):   # a timer must never meet an unknown queue later
+            if target not in self._queues and await self.store.get_queue(target) is None:
+                raise RoutingError("unknown_queue", f"queue {config.name!r} sends contacts to unknown queue "
+                                                    f"{target!r}: add that queue first")
         self._queues[config.name] = config
         await self.store.put_queue(config)
 
@@ -154,12 +166,14 @@ class Router:
         """Set an agent offline, available or away (with a reason); leaving `available` withdraws open offers."""
         if state not in PRESENCES:
             raise RoutingError("bad_state", f"state must be one of {', '.join(PRESENCES)}, not {state!r}")
+        if reason is not None and not isinstance(reason, str):
+            raise RoutingError("bad_state", f"reason must be a string, not {reason!r:.40}")
         await self._agent(agent_id)
         agent = await self.store.set_presence(agent_id, state, reason, self.clock())
         await self._agent_changed(agent)
         if state != "available":   # after the change, so that withdrawn offers cannot come straight back
             for offer in await self.store.offers_of(agent_id):
-                await self._release(offer.id, "offer.revoked", missed=False, exclude_s=0.0)
+                await self._release(offer.id, "offer.revoked", missed=False, exclude_s=0.0, reason="agent_" + state)
         if state == "offline":     # nobody waits for an agent who left: their reserved tasks join their queues
             for channel in agent.config.capacity:
                 for task in await self.store.waiting(preferred_bucket(agent_id, channel), 1_000_000):
@@ -175,12 +189,13 @@ class Router:
             raise RoutingError("bad_task", "enqueue takes a Task with a non-empty string id")
         if task.channel not in self.settings.channels:
             raise RoutingError("unknown_channel", f"unknown channel {task.channel!r}")
-        if isinstance(task.priority, bool) or not isinstance(task.priority, int):
-            raise RoutingError("bad_task", "priority must be an integer")
+        if not is_priority(task.priority):
+            raise RoutingError("bad_task", f"priority must be an integer within +-{PRIORITY_LIMIT}, "
+                                           f"got {task.priority!r:.40}")
         if task.preferred_agent is not None:
             await self._agent(task.preferred_agent)
-        if task.preferred_for_s is not None and task.preferred_for_s < 0:
-            raise RoutingError("bad_task", "preferred_for_s must be >= 0")
+        if task.preferred_for_s is not None and not is_seconds(task.preferred_for_s):
+            raise RoutingError("bad_task", f"preferred_for_s must be finite seconds >= 0, got {task.preferred_for_s!r}")
         now = self.clock()
         since = _enqueued_at(task.enqueued_at, now)
         if await self.store.get_task(task.id) is not None:
@@ -218,7 +233,7 @@ class Router:
         hops: list[QueueConfig] = []
         while True:
             seen.add(queue.name)
-            if queue.business_hours is not None and not queue.business_hours(now):
+            if queue.business_hours is not None and not self._open(queue, now):
                 raise RoutingError("queue_closed", f"queue {queue.name!r} is closed now")
             if queue.when_empty == "refuse" and await self.store.signed_in(queue.name) == 0:
                 raise RoutingError("queue_empty", f"no agent is signed in for queue {queue.name!r}")
@@ -228,6 +243,18 @@ class Router:
                 raise RoutingError("queue_full", f"queue {queue.name!r} is full")
             hops.append(queue)
             queue = await self._queue(queue.overflow)
+
+    @staticmethod
+    def _open(queue: QueueConfig, now: float) -> bool:
+        """The queue's business-hours hook; one that fails refuses the contact (`business_hours_failed`): neither
+        "open" nor "closed" would be true, and the caller must know the hook is broken."""
+        assert queue.business_hours is not None
+        try:
+            return bool(queue.business_hours(now))
+        except Exception as e:
+            log.exception("business_hours hook of queue %r failed", queue.name)
+            raise RoutingError("business_hours_failed",
+                               f"the business-hours hook of queue {queue.name!r} failed: {e!r}") from e
 
     async def _entered(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
         """A task entered a queue: count it, announce it, schedule its escalation and max-wait checks."""
@@ -268,7 +295,7 @@ class Router:
         """Expected wait for a new contact of `queue` (or for the queued task `task_id`: position announcements)."""
         stats = await self.queue_stats(queue)
         ahead = stats["waiting"] if task_id is None else (await self.position(task_id) or 0)
-        return estimated_wait(ahead, stats["agents_signed_in"], stats["agents_available"],
+        return estimated_wait(ahead, stats["agents_serving"], stats["agents_available"],
                               stats["aht_s"] or self.settings.default_aht_s)
 
     # ---- matching ------------------------------------------------------------------------------------------
@@ -404,7 +431,8 @@ class Router:
         if offer.agent_id != agent_id:
             raise RoutingError("not_your_offer", f"offer {offer_id!r} is not for agent {agent_id!r}")
         if offer.expires_at <= self.clock():
-            await self._release(offer.id, "offer.timeout", missed=True, exclude_s=self.settings.reject_cooldown_s)
+            await self._release(offer.id, "offer.timeout", missed=True, exclude_s=self.settings.reject_cooldown_s,
+                                task_id=offer.task_id)
             raise RoutingError("offer_expired", f"offer {offer_id!r} has expired")
         return offer
 
@@ -431,11 +459,17 @@ class Router:
 
     async def reject(self, offer_id: str, agent_id: str) -> None:
         """The agent declines: the task goes back to the queue and is offered to someone else."""
-        await self._open_offer(offer_id, agent_id)
-        await self._release(offer_id, "offer.rejected", missed=False, exclude_s=self.settings.reject_cooldown_s)
+        offer = await self._open_offer(offer_id, agent_id)
+        await self._release(offer_id, "offer.rejected", missed=False, exclude_s=self.settings.reject_cooldown_s,
+                            task_id=offer.task_id)
 
-    async def _release(self, offer_id: str, event: str, *, missed: bool, exclude_s: float) -> None:
+    async def _release(self, offer_id: str, event: str, *, missed: bool, exclude_s: float,
+                       task_id: str | None = None, **data: Any) -> None:
         now = self.clock()
+        if exclude_s > 0 and task_id is not None:
+            # the end of the cool-down, scheduled before the release: a store that writes timers behind sends it
+            # with the release itself, so a node dying right after cannot strand the task (an extra is harmless)
+            await self.store.schedule(now + exclude_s, "task", task_id)
         released = await self.store.release(offer_id, now, missed=missed, exclude_until=now + exclude_s)
         if released is None:
             return
@@ -444,15 +478,18 @@ class Router:
         counter = {"offer.rejected": "rejected", "offer.timeout": "timeouts"}.get(event)
         if counter:
             await self.store.incr("agent:" + agent.id, {counter: 1})
-        self._emit(event, task.id, task.queue, agent.id, offer_id, at=now)
-        if exclude_s > 0:
+        self._emit(event, task.id, task.queue, agent.id, offer_id, at=now, **data)
+        if exclude_s > 0 and task_id is None:
             await self.store.schedule(now + exclude_s, "task", task.id)
         limit = self.settings.max_missed_offers
         if missed and limit and agent.missed >= limit and agent.presence == "available":
             await self._agent_changed(await self.store.set_presence(agent.id, "away", "missed_offers", now))
             for other in await self.store.offers_of(agent.id):
-                await self._release(other.id, "offer.revoked", missed=False, exclude_s=0.0)
+                await self._release(other.id, "offer.revoked", missed=False, exclude_s=0.0, reason="missed_offers")
         await self._agent_changed(await self.store.get_agent(agent.id))
+        if event == "offer.rejected" and task.preferred_until and task.bucket == preferred_bucket(agent.id,
+                                                                                                  task.channel):
+            await self._end_preference(task, "preferred_agent_rejected")   # the agent said no: stop waiting
         await self._catch_up(task.id)
         await self._dispatch_task(task.id)
         await self._dispatch_agent(agent.id)
@@ -505,8 +542,9 @@ class Router:
         in_sl = 1 if waited <= queue.sl_threshold_s else 0
         await self.store.incr("queue:" + before.queue, {"abandoned": 1, "abandoned_in_sl": in_sl,
                                                         "abandon_wait_s": waited})
-        if offer is not None:
+        if offer is not None:   # the open offer is withdrawn with it, as any other
             self._tombstone(offer.id, "task.abandoned")
+            self._emit("offer.revoked", task_id, before.queue, offer.agent_id, offer.id, at=now, reason="abandoned")
         self._emit("task.abandoned", task_id, before.queue, offer.agent_id if offer else None,
                    offer.id if offer else None, at=now, waited_s=waited, was=before.state)
         if offer is not None:
@@ -516,24 +554,54 @@ class Router:
     # ---- timers --------------------------------------------------------------------------------------------
     async def tick(self) -> int:
         """Fire everything due (offer timeouts, escalations, preferred-agent ends, max wait, wrap-up timers,
-        cool-downs); returns how many timers fired."""
+        cool-downs); returns how many timers fired.
+
+        Each due timer is leased to this node for `settings.timer_lease_s` and removed only once handled, so a
+        node that dies mid-tick loses none: another node's tick takes them over when the lease ends. A handler
+        that raises is logged and its timer retried after the lease; the others of the batch go on. Handlers
+        re-read the state, so a timer handled twice (a takeover) changes nothing the second time."""
         fired = 0
         while True:
-            due = await self.store.due(self.clock())
+            due = await self.store.due(self.clock(), lease_s=self.settings.timer_lease_s, owner=self._node)
             if not due:
                 return fired
-            for _, kind, ref in due:
+            done = []
+            for timer in due:
+                try:
+                    await self._fire(timer.kind, timer.ref)
+                except Exception:   # one bad timer must not stop the others; it is retried after its lease
+                    log.exception("routing timer %s %r (due at %s) failed; retried in %s s", timer.kind,
+                                  timer.ref, timer.at, self.settings.timer_lease_s)
+                    continue
                 fired += 1
-                if kind == "offer":
-                    await self._release(ref, "offer.timeout", missed=True,
-                                        exclude_s=self.settings.reject_cooldown_s)
-                elif kind == "wrapup":
-                    task = await self.store.get_task(ref)
-                    if task is not None and task.state == "wrapup":
-                        await self.wrapup_done(ref)
-                else:
-                    await self._catch_up(ref)
-                    await self._dispatch_task(ref)
+                done.append(timer)
+            await self.store.done_timers(done)
+
+    async def _fire(self, kind: str, ref: str) -> None:
+        """Handle one timer (idempotent: each handler checks the state it acts on)."""
+        if kind == "offer":
+            offer = await self.store.get_offer(ref)
+            if offer is not None:   # else accepted, rejected, withdrawn or timed out already
+                await self._release(ref, "offer.timeout", missed=True, exclude_s=self.settings.reject_cooldown_s,
+                                    task_id=offer.task_id)
+        elif kind == "wrapup":
+            task = await self.store.get_task(ref)
+            if task is not None and task.state == "wrapup":
+                try:
+                    await self.wrapup_done(ref)
+                except RoutingError as e:   # ended meanwhile (by the agent, or another node's timer)
+                    if e.code != "task_not_in_wrapup":
+                        raise
+        else:
+            task = await self.store.get_task(ref)
+            if (task is not None and task.state == "offered" and task.offer_id and task.preferred_until
+                    and self.clock() >= task.preferred_until and parse_bucket(task.bucket)[0] == "a"):
+                # preferred_for_s is an upper bound: the preferred agent's open offer does not extend it
+                await self._release(task.offer_id, "offer.revoked", missed=False, exclude_s=0.0,
+                                    reason="preferred_agent_timeout")
+                return
+            await self._catch_up(ref)
+            await self._dispatch_task(ref)
 
     async def run(self, interval_s: float = 0.25) -> None:
         """Call `tick` forever, at least every `interval_s` (the app runs this as a background task)."""
@@ -611,7 +679,7 @@ class Router:
             await self.store.schedule(at, "task", task.id)
 
     async def _overflow(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
-        await self.store.incr("queue:" + queue.name, {"overflowed": 1})
+        # counted only by the node whose move or drop took effect: a timer handled twice counts once
         if queue.overflow is not None and queue.overflow != queue.name:
             target = await self._queue(queue.overflow)
             moved = await self._move(task, queue=target.name, step=0, queued_at=now,
@@ -619,10 +687,12 @@ class Router:
                                      key=task.enqueued_at - task.priority * target.priority_weight_s,
                                      bucket=bucket_name(target.name, task.channel, target.skill_expr))
             if moved is not None:
+                await self.store.incr("queue:" + queue.name, {"overflowed": 1})
                 self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait", to=target.name)
                 await self._entered(moved, target, now)
             return
         if await self.store.drop_task(task.id, "overflowed", now) is not None:
+            await self.store.incr("queue:" + queue.name, {"overflowed": 1})
             self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait", to=None,
                        waited_s=now - task.queued_at)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import deque
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Mapping, Sequence
 
 from sortedcontainers import SortedList
 
@@ -17,8 +17,10 @@ from routing.model import (
     QueueConfig,
     TaskRecord,
     can_take,
+    free_score,
     parse_bucket,
 )
+from routing.store import Timer
 
 
 def _entry(task: TaskRecord) -> tuple[float, float, str]:
@@ -44,8 +46,17 @@ class MemoryStore:
         self._count: dict[str, int] = {}                      # queue -> queued tasks
         # queue -> heap of (queued_at, id), lazily cleaned: removal is free, peeking skips stale entries
         self._oldest: dict[str, list[tuple[float, str]]] = {}
-        self._free: dict[tuple[str, str], dict[str, None]] = {}   # (queue, channel) -> agents, longest idle first
-        self._timers: list[tuple[float, int, str, str]] = []
+        # Free lists, per (queue, channel): the agents that can take it, fewest held then longest idle
+        # (model.free_score). Those holding nothing come first, in a dict: they enter it when their last contact
+        # ends or they become available, which is when idle_since is set, so insertion order is idle order and
+        # the common case (one call at a time) stays O(1). The others are sorted by (free_score, id).
+        self._free: dict[tuple[str, str], dict[str, None]] = {}
+        self._free_held: dict[tuple[str, str], SortedList] = {}
+        # agent -> (its free_score, None while it holds nothing; the free lists it is in)
+        self._free_at: dict[str, tuple[float | None, set[tuple[str, str]]]] = {}
+        # (at, order, timer id, kind, ref); a timer's live order is in _live_timers (a lease re-pushes it)
+        self._timers: list[tuple[float, int, int, str, str]] = []
+        self._live_timers: dict[int, int] = {}
         self._seq = itertools.count()
         self._counters: dict[str, dict[str, float]] = {}
 
@@ -64,9 +75,8 @@ class MemoryStore:
         if agent is None:
             agent = self._agents[config.id] = AgentRecord(config=config, state_since=now, idle_since=now)
         else:
-            self._unindex(agent)
             agent.config = config
-        self._index(agent, moved=False)
+        self._index(agent)
         return agent
 
     async def get_agent(self, agent_id: str) -> AgentRecord | None:
@@ -83,18 +93,17 @@ class MemoryStore:
             agent.missed = 0
             agent.idle_since = now
         self._restate(agent, now)
-        self._index(agent, moved=became_available)
+        self._index(agent)
         return agent
 
     async def signed_in(self, queue: str) -> int:
         return sum(1 for a in self._agents.values() if a.presence != "offline" and queue in a.config.queues)
 
     async def free_agents(self, queue: str, channel: str) -> AsyncGenerator[AgentRecord, None]:
-        free = self._free.get((queue, channel))
-        if not free:
-            return
         # No copy: the engine reads the candidates before it changes anything (claims come after).
-        for agent_id in free:
+        for agent_id in self._free.get((queue, channel), ()):
+            yield self._agents[agent_id]
+        for _, agent_id in self._free_held.get((queue, channel), ()):
             yield self._agents[agent_id]
 
     # ---- indexes ------------------------------------------------------------------------------------------
@@ -106,28 +115,32 @@ class MemoryStore:
             counters[key] = counters.get(key, 0.0) + max(0.0, now - agent.state_since)
             agent.state, agent.state_since = state, now
 
-    def _unindex(self, agent: AgentRecord) -> None:
-        for queue in agent.config.queues:
-            for channel in agent.config.capacity:
-                free = self._free.get((queue, channel))
-                if free is not None:
-                    free.pop(agent.id, None)
-
-    def _index(self, agent: AgentRecord, *, moved: bool) -> None:
-        """Put the agent in or out of each free list; `moved` sends it to the back (it just became idle)."""
-        fits = [(channel, can_take(agent, channel)) for channel in agent.config.capacity]
+    def _index(self, agent: AgentRecord) -> None:
+        """Put the agent in each free list it fits, at its place (fewest held, longest idle), and out of the
+        others: O(1) per list while it holds nothing, O(log n) otherwise, only for lists whose entry moved."""
         agent_id = agent.id
-        for queue in agent.config.queues:
-            for channel, fit in fits:
-                free = self._free.get((queue, channel))
-                if free is None:
-                    free = self._free[(queue, channel)] = {}
-                if fit:
-                    if moved:
-                        free.pop(agent_id, None)
-                    free.setdefault(agent_id, None)
-                else:
-                    free.pop(agent_id, None)
+        score = free_score(agent) if any(agent.load.values()) else None
+        lists = {(queue, channel) for channel in agent.config.capacity if can_take(agent, channel)
+                 for queue in agent.config.queues}
+        old_score, old_lists = self._free_at.get(agent_id, (score, set()))
+        moved = old_score != score
+        for key in old_lists if moved else old_lists - lists:
+            if old_score is None:
+                del self._free[key][agent_id]
+            else:
+                self._free_held[key].remove((old_score, agent_id))
+        for key in lists if moved else lists - old_lists:
+            if score is None:
+                self._free.setdefault(key, {})[agent_id] = None
+            else:
+                entries = self._free_held.get(key)
+                if entries is None:
+                    entries = self._free_held[key] = SortedList()
+                entries.add((score, agent_id))
+        if lists:
+            self._free_at[agent_id] = (score, lists)
+        else:
+            self._free_at.pop(agent_id, None)
 
     def _bucket_add(self, task: TaskRecord) -> None:
         self._buckets.setdefault(task.bucket, SortedList()).add(_entry(task))
@@ -209,7 +222,9 @@ class MemoryStore:
         task = self._tasks.get(task_id)
         if task is None or task.state != "queued":
             return None
-        return self._buckets[task.bucket].index(_entry(task))
+        # one queue's buckets share its priority weight: their `key`s compare across buckets, a rank in each
+        entry = _entry(task)
+        return sum(self._buckets[bucket].bisect_left(entry) for bucket in self._queue_buckets.get(task.queue, ()))
 
     async def active_tasks(self) -> list[TaskRecord]:
         return sorted((t for t in self._tasks.values() if t.state in ACTIVE_TASK_STATES),
@@ -228,7 +243,7 @@ class MemoryStore:
         agent.tasks.add(task_id)
         self._offers[offer.id] = offer
         self._restate(agent, offer.made_at)
-        self._index(agent, moved=False)
+        self._index(agent)
         return True
 
     async def get_offer(self, offer_id: str) -> OfferRecord | None:
@@ -255,7 +270,7 @@ class MemoryStore:
         agent.load[channel] -= 1
         agent.idle_since = now
         self._restate(agent, now)
-        self._index(agent, moved=True)
+        self._index(agent)
 
     async def release(self, offer_id: str, now: float, *, missed: bool,
                       exclude_until: float) -> tuple[OfferRecord, TaskRecord, AgentRecord] | None:
@@ -323,16 +338,38 @@ class MemoryStore:
 
     # ---- timers --------------------------------------------------------------------------------------------
     async def schedule(self, at: float, kind: str, ref: str) -> None:
-        heapq.heappush(self._timers, (at, next(self._seq), kind, ref))
+        seq = next(self._seq)
+        self._live_timers[seq] = seq
+        heapq.heappush(self._timers, (at, seq, seq, kind, ref))
 
-    async def due(self, now: float, limit: int = 1000) -> list[tuple[float, str, str]]:
-        out: list[tuple[float, str, str]] = []
-        while self._timers and self._timers[0][0] <= now and len(out) < limit:
-            at, _, kind, ref = heapq.heappop(self._timers)
-            out.append((at, kind, ref))
+    def _drop_stale_timers(self) -> None:
+        # entries of handled timers, and the old places of leased ones, leave the heap when they reach its top
+        timers, live = self._timers, self._live_timers
+        while timers and live.get(timers[0][2]) != timers[0][1]:
+            heapq.heappop(timers)
+
+    async def due(self, now: float, limit: int = 1000, *, lease_s: float = 0.0, owner: str = "") -> list[Timer]:
+        out: list[Timer] = []
+        timers, live = self._timers, self._live_timers
+        self._drop_stale_timers()
+        while timers and timers[0][0] <= now and len(out) < limit:
+            at, _, timer_id, kind, ref = heapq.heappop(timers)
+            if lease_s > 0:   # one process: the owner is this one, the lease only guards against a failed handler
+                seq = next(self._seq)
+                live[timer_id] = seq
+                heapq.heappush(timers, (now + lease_s, seq, timer_id, kind, ref))
+            else:
+                del live[timer_id]
+            out.append(Timer(at, kind, ref, str(timer_id)))
+            self._drop_stale_timers()
         return out
 
+    async def done_timers(self, timers: Sequence[Timer]) -> None:
+        for timer in timers:
+            self._live_timers.pop(int(timer.id), None)
+
     async def next_due(self) -> float | None:
+        self._drop_stale_timers()
         return self._timers[0][0] if self._timers else None
 
     # ---- counters ------------------------------------------------------------------------------------------

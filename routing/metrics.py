@@ -21,24 +21,27 @@ def _ratio(num: float, den: float) -> float | None:
 
 def queue_metrics(name: str, counters: Mapping[str, float], *, waiting: int, longest_wait_s: float,
                   sl_threshold_s: float, signed_in: int, available: int, busy_time: float,
-                  staffed_time: float, default_aht_s: float) -> dict[str, Any]:
+                  staffed_time: float, default_aht_s: float, serving: int | None = None) -> dict[str, Any]:
     """The queue figures the API and the supervisor board show.
 
     service_level: contacts removed from the queue (answered or abandoned) within the threshold / contacts
     queued (Connect "Service level X"); service_level_answered: answered within the threshold / queued (the
     simulator's and Erlang C's P(wait <= t)); asa_s: mean wait of answered contacts; aht_s: mean talk + wrap-up
     of handled contacts; abandonment_rate: abandoned / queued; occupancy: time agents of the queue spent on
-    contacts / time they were available or on contacts.
+    contacts / time they were available or on contacts; estimated_wait_s: see `estimated_wait`, over the
+    `serving` agents (available, busy or in wrap-up; default: `signed_in`).
     """
     c = counters.get
     queued = c("queued", 0.0)
     aht = _ratio(c("talk_s", 0.0) + c("wrapup_s", 0.0), c("handled", 0.0))
+    serving = signed_in if serving is None else serving
     return {
         "name": name,
         "waiting": waiting,
         "longest_wait_s": longest_wait_s,
         "agents_signed_in": signed_in,
         "agents_available": available,
+        "agents_serving": serving,
         "queued": int(queued),
         "answered": int(c("answered", 0.0)),
         "abandoned": int(c("abandoned", 0.0)),
@@ -52,18 +55,19 @@ def queue_metrics(name: str, counters: Mapping[str, float], *, waiting: int, lon
         "aht_s": aht,
         "abandonment_rate": _ratio(c("abandoned", 0.0), queued),
         "occupancy": _ratio(busy_time, staffed_time),
-        "estimated_wait_s": estimated_wait(waiting, signed_in, available, aht or default_aht_s),
+        "estimated_wait_s": estimated_wait(waiting, serving, available, aht or default_aht_s),
     }
 
 
-def estimated_wait(ahead: int, staffed: int, available: int, aht_s: float) -> float | None:
+def estimated_wait(ahead: int, serving: int, available: int, aht_s: float) -> float | None:
     """Expected wait of a contact with `ahead` contacts before it: 0 with a free agent, else the time for the
-    staffed agents to work through the line ((ahead + 1) * AHT / agents); None when nobody is signed in."""
+    agents who can serve (available, busy or in wrap-up: not away) to work through the line
+    ((ahead + 1) * AHT / agents); None when nobody can serve."""
     if available > 0 and ahead == 0:
         return 0.0
-    if staffed <= 0:
+    if serving <= 0:
         return None
-    return (ahead + 1) * aht_s / staffed
+    return (ahead + 1) * aht_s / serving
 
 
 def agent_metrics(agent: Any, counters: Mapping[str, float], now: float) -> dict[str, Any]:
@@ -109,4 +113,5 @@ async def collect_queue_stats(store: Store, queue: QueueConfig, now: float, *, d
                          longest_wait_s=now - oldest.queued_at if oldest else 0.0,
                          sl_threshold_s=queue.sl_threshold_s, signed_in=len(signed_in),
                          available=sum(1 for a in signed_in if a.state == "available"),
+                         serving=sum(1 for a in signed_in if a.state in ("available", "busy", "wrapup")),
                          busy_time=busy, staffed_time=staffed, default_aht_s=default_aht_s)

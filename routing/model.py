@@ -22,6 +22,21 @@ EVENT_TYPES = ("task.queued", "offer.made", "offer.accepted", "offer.rejected", 
                "task.overflowed", "agent.state")
 # Without ageing, one priority point outweighs any realistic wait (about 31 years).
 NO_AGEING_PRIORITY_WEIGHT_S = 1e9
+# Priorities (and escalation boosts) are integers within +-PRIORITY_LIMIT: `key` = enqueued_at - priority * 1e9
+# then stays below 2**53, where a float still tells tasks apart by their enqueue time.
+PRIORITY_LIMIT = 1_000_000
+
+
+def is_seconds(value: object, *, positive: bool = False) -> bool:
+    """A finite number of seconds, >= 0 (> 0 with `positive`); bools and NaN are not."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    return value > 0 if positive else value >= 0
+
+
+def is_priority(value: object) -> bool:
+    """An integer priority within +-PRIORITY_LIMIT."""
+    return isinstance(value, int) and not isinstance(value, bool) and -PRIORITY_LIMIT <= value <= PRIORITY_LIMIT
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -34,13 +49,16 @@ class RouterSettings:
     offer_timeout_s: Mapping[str, float] = field(default_factory=lambda: _frozen(
         {"voice": 20.0, "chat": 30.0, "email": 120.0, "sms": 60.0}))
     default_offer_timeout_s: float = 30.0
-    max_missed_offers: int = 3           # consecutive rejects/timeouts before autopause (0 = never)
+    max_missed_offers: int = 3           # consecutive offer timeouts before autopause (0 = never; rejects don't count)
     reject_cooldown_s: float = 10.0      # an agent who missed a task is not offered it again for this long
     strategy: str = "longest_idle"       # default strategy for queues that name none
     skills: frozenset[str] | None = None  # when given, the only skill names queues and agents may use
     channels: tuple[str, ...] = CHANNELS
     preferred_for_s: float = 30.0        # how long a preferred agent is waited for when the task names none
     default_aht_s: float = 300.0         # estimated-wait basis until a queue has handled contacts
+    # A due timer is leased to the node handling it for this long: if that node dies (or the handler fails),
+    # another node's tick takes it over after the lease. Longer than any tick's work, short enough to be late by.
+    timer_lease_s: float = 10.0
 
     def timeout_for(self, channel: str) -> float:
         """The offer timeout of a channel."""
@@ -79,18 +97,37 @@ class QueueConfig:
             raise RoutingError("bad_queue", f"bad queue name {self.name!r}")
         for expr in [self.skill_expr] + [s.skill_expr for s in self.escalation if s.skill_expr is not None]:
             _check_known(parse_skill_expr(expr), settings)
-        if self.sl_threshold_s < 0 or (self.max_wait_s is not None and self.max_wait_s <= 0):
-            raise RoutingError("bad_queue", "thresholds must be positive")
-        if self.max_length is not None and self.max_length < 0:
-            raise RoutingError("bad_queue", "max_length must be >= 0")
-        if self.wrapup_s < 0 or self.ageing_per_s < 0 or not math.isfinite(self.ageing_per_s):
-            raise RoutingError("bad_queue", "wrapup_s and ageing_per_s must be >= 0")
+        if not is_seconds(self.sl_threshold_s):
+            raise RoutingError("bad_queue", f"sl_threshold_s must be finite seconds >= 0, got {self.sl_threshold_s!r}")
+        if self.max_wait_s is not None and not is_seconds(self.max_wait_s, positive=True):
+            raise RoutingError("bad_queue", f"max_wait_s must be finite seconds > 0, got {self.max_wait_s!r}")
+        if self.max_length is not None and (isinstance(self.max_length, bool) or not isinstance(self.max_length, int)
+                                            or self.max_length < 0):
+            raise RoutingError("bad_queue", f"max_length must be an integer >= 0, got {self.max_length!r}")
+        if not is_seconds(self.wrapup_s) or not is_seconds(self.ageing_per_s):
+            raise RoutingError("bad_queue", "wrapup_s and ageing_per_s must be finite numbers >= 0")
+        for target in [self.overflow] + [s.queue for s in self.escalation]:
+            if target is not None and (not isinstance(target, str) or not target):
+                raise RoutingError("bad_queue", f"overflow and escalation queues must be queue names, got {target!r}")
         if self.when_empty not in ("join", "refuse"):
             raise RoutingError("bad_queue", f"when_empty must be 'join' or 'refuse', not {self.when_empty!r}")
+        if isinstance(self.escalation, str) or not all(isinstance(s, EscalationStep) for s in self.escalation):
+            raise RoutingError("bad_queue", "escalation must be a sequence of EscalationStep")
+        for step in self.escalation:
+            if not is_seconds(step.after_s):
+                raise RoutingError("bad_queue", f"escalation after_s must be finite seconds >= 0, got {step.after_s!r}")
+            if not is_priority(step.priority_boost):
+                raise RoutingError("bad_queue", f"escalation priority_boost must be an integer within "
+                                                f"+-{PRIORITY_LIMIT}, got {step.priority_boost!r}")
         if list(self.escalation) != sorted(self.escalation, key=lambda s: s.after_s):
             raise RoutingError("bad_queue", "escalation steps must be in increasing after_s order")
-        if any(s.after_s < 0 for s in self.escalation):
-            raise RoutingError("bad_queue", "escalation after_s must be >= 0")
+        if self.business_hours is not None and not callable(self.business_hours):
+            raise RoutingError("bad_queue", "business_hours must be a callable (epoch seconds -> open?)")
+
+    def targets(self) -> set[str]:
+        """The other queues this one sends contacts to (overflow, escalation steps): they must exist first."""
+        names = {self.overflow} | {step.queue for step in self.escalation}
+        return {name for name in names if name is not None and name != self.name}
 
     @property
     def priority_weight_s(self) -> float:
@@ -133,6 +170,11 @@ class AgentConfig:
                 raise RoutingError("unknown_channel", f"unknown channel {channel!r}")
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise RoutingError("bad_capacity", f"capacity for {channel} must be an integer >= 1, got {n!r}")
+        if not isinstance(self.blocking, (tuple, list)) or not all(isinstance(c, str) for c in self.blocking):
+            raise RoutingError("bad_agent", f"blocking must be a tuple of channel names, got {self.blocking!r}")
+        for channel in self.blocking:
+            if channel not in settings.channels:
+                raise RoutingError("unknown_channel", f"unknown blocking channel {channel!r}")
 
 
 @dataclass(frozen=True)
@@ -144,7 +186,8 @@ class Task:
     priority: int = 0
     attributes: Mapping[str, Any] = field(default_factory=dict)
     preferred_agent: str | None = None
-    preferred_for_s: float | None = None   # how long only the preferred agent is tried (None = settings default 0)
+    # How long only the preferred agent is tried, at most (None = RouterSettings.preferred_for_s, 30 s by default).
+    preferred_for_s: float | None = None
     # When the contact first joined a queue, epoch seconds (None = now). A contact handed back after a crash keeps
     # its place, its wait (service level, ASA), its ageing and its escalation / max-wait timers. Not in the future.
     enqueued_at: float | None = None
@@ -181,7 +224,7 @@ class AgentRecord:
     config: AgentConfig
     presence: str = "offline"
     reason: str | None = None
-    state: str = "offline"              # offline | away | available | busy | wrapup (derived, with state_since)
+    state: str = "offline"              # busy | wrapup | offline | away | available (derived, with state_since)
     state_since: float = 0.0
     idle_since: float = 0.0             # last time capacity was freed or the agent became available
     load: dict[str, int] = field(default_factory=dict)   # contacts held per channel (offered, assigned, wrap-up)
@@ -195,26 +238,47 @@ class AgentRecord:
         self.id = self.config.id
 
     def derived_state(self) -> str:
-        """offline / away as set; otherwise busy when talking, wrapup when only wrapping up, else available."""
-        if self.presence != "available":
-            return self.presence
+        """busy while on a contact and wrapup while only wrapping up, whatever the presence (an agent set away
+        during a call is still busy: time in state and occupancy count it so); else the presence
+        (offline, away, available). (`routing.redis_scripts` has this function in Lua, line for line.)"""
         held = sum(self.load.values())
         if held > self.wrapping + self.offers:
             return "busy"
-        return "wrapup" if self.wrapping else "available"
+        return "wrapup" if self.wrapping else self.presence
 
 
 def can_take(agent: AgentRecord, channel: str) -> bool:
-    """Whether one more contact of `channel` fits on the agent (presence, capacity, blocking channels)."""
+    """Whether one more contact of `channel` fits on the agent (presence, capacity, blocking channels).
+
+    A blocking channel (default voice) is exclusive both ways, as Amazon Connect without cross-channel
+    concurrency: while held it blocks every other channel, and it is offered only to an agent holding nothing
+    of another channel. (`routing.redis_scripts` has this function in Lua, line for line.)"""
     if agent.presence != "available":
         return False
     cap = agent.config.capacity.get(channel, 0)
     if agent.load.get(channel, 0) >= cap:
         return False
     for blocking in agent.config.blocking:
-        if blocking != channel and agent.load.get(blocking, 0) > 0:
+        if blocking == channel:   # offered only to an agent holding nothing of another channel
+            for other, held in agent.load.items():
+                if other != channel and held > 0:
+                    return False
+        elif agent.load.get(blocking, 0) > 0:   # held, it blocks the others
             return False
     return True
+
+
+# Free agents are ordered by (contacts held, idle_since) as ONE float, so that Redis can score a sorted set by it:
+# held * FREE_LOAD_WEIGHT + idle_since. Exact in order for epoch idle times below 1e10 s (the year 2286): the
+# sum's rounding is monotonic, so a smaller load always comes first and, at equal load, idle times closer than
+# the sum's resolution (~2 us at load 1, ~16 us at load 50) tie, then order by agent id, alike in both stores.
+FREE_LOAD_WEIGHT = 1e10
+
+
+def free_score(agent: AgentRecord) -> float:
+    """The agent's place in the free lists: fewest contacts held first, then longest idle (TaskRouter
+    multitasking, Connect: a fully idle agent before one already on a chat). Mirrored in Lua."""
+    return sum(agent.load.values()) * FREE_LOAD_WEIGHT + agent.idle_since
 
 
 @dataclass(slots=True)

@@ -19,7 +19,8 @@ LAYOUT = {
              "(load), wrapping, offers, missed, claims (offers made so far)",
     "agent-tasks": "SET per agent: ids of the tasks it holds (offered, assigned, wrap-up)",
     "agent-offers": "ZSET per agent: ids of its open offers, in the order they were made",
-    "free": "ZSET per (queue, channel): agents that can take one more contact, scored by idle_since",
+    "free": "ZSET per (queue, channel): agents that can take one more contact, scored by model.free_score "
+            "(contacts held * 1e10 + idle_since)",
     "signed-in": "SET per queue: agents serving it that are not offline",
     "task": "HASH per task: TaskRecord fields, m (its bucket member), x:<agent> (excluded until)",
     "bucket": "ZSET per waiting bucket: member = sortable(enqueued_at) + task id, scored by key",
@@ -28,6 +29,7 @@ LAYOUT = {
     "active": "ZSET of task ids not yet closed/abandoned/overflowed, scored by enqueued_at",
     "offer": "HASH per open offer: OfferRecord fields",
     "timers": "ZSET of timers scored by when they are due; member = 16-digit sequence SEP kind SEP ref",
+    "timer-owner": "HASH timers member -> the router node holding its lease (`due` with a lease, until done)",
     "timer-seq": "STRING counter numbering timers, so that timers due at the same time pop in schedule order",
     "counters": "HASH per scope (queue:<name>, agent:<id>): counter -> float",
     "counter-scopes": "SET of scopes that have counters",

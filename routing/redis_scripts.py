@@ -53,14 +53,19 @@ local function can_take(a, cfg, ch)
   local cap = cfg.capacity[ch] or 0
   if num(a['l:' .. ch]) >= cap then return false end
   for _, b in ipairs(cfg.blocking) do
-    if b ~= ch and num(a['l:' .. b]) > 0 then return false end
+    if b == ch then
+      for f, held in pairs(a) do
+        if string.sub(f, 1, 2) == 'l:' and string.sub(f, 3) ~= ch and tonumber(held) > 0 then return false end
+      end
+    elseif num(a['l:' .. b]) > 0 then
+      return false
+    end
   end
   return true
 end
 
 -- AgentRecord.derived_state, exactly
 local function derived(a)
-  if a.presence ~= 'available' then return a.presence end
   local held = 0
   for f, v in pairs(a) do
     if string.sub(f, 1, 2) == 'l:' then held = held + tonumber(v) end
@@ -68,7 +73,7 @@ local function derived(a)
   local wrapping, offers = num(a.wrapping), num(a.offers)
   if held > wrapping + offers then return 'busy' end
   if wrapping > 0 then return 'wrapup' end
-  return 'available'
+  return a.presence
 end
 
 local function restate(ak, a, now)
@@ -85,37 +90,31 @@ local function fits(a, cfg)
   return out
 end
 
--- the free lists of the agent's queues (longest idle first = lowest idle_since); `before` (what `fits` said
--- before the change) limits the work to the channels whose answer changed
-local function index_free(id, a, cfg, before)
-  local now = fits(a, cfg)
-  for _, q in ipairs(cfg.queues) do
-    for ch, fit in pairs(now) do
-      if not before or before[ch] ~= fit then
-        if fit then
-          redis.call('ZADD', key('free', q, ch), a.idle_since, id)
-        else
-          redis.call('ZREM', key('free', q, ch), id)
-        end
-      end
-    end
+-- model.free_score, exactly: fewest contacts held first, then longest idle
+local function free_score(a)
+  local held = 0
+  for f, v in pairs(a) do
+    if string.sub(f, 1, 2) == 'l:' then held = held + tonumber(v) end
   end
+  return held * 1e10 + tonumber(a.idle_since)
 end
 
--- idle_since moved: every list the agent fits gets the new score; of the others, only those it fitted `before`
--- hold it (the free lists hold exactly the agents that fit), so only those need a ZREM
-local function index_moved(id, a, cfg, before)
-  local now = fits(a, cfg)
+-- the free lists of the agent's queues, scored by free_score: every list the agent fits gets its current score
+-- (its load may have moved); of the others, only those it fitted `before` (what `fits` said before the change;
+-- nil: any) hold it (the free lists hold exactly the agents that fit), so only those need a ZREM
+local function index_free(id, a, cfg, before)
+  local now, score = fits(a, cfg), free_score(a)
   for _, q in ipairs(cfg.queues) do
     for ch, fit in pairs(now) do
       if fit then
-        redis.call('ZADD', key('free', q, ch), a.idle_since, id)
-      elseif before[ch] then
+        redis.call('ZADD', key('free', q, ch), score, id)
+      elseif not before or before[ch] then
         redis.call('ZREM', key('free', q, ch), id)
       end
     end
   end
 end
+local index_moved = index_free
 
 -- the free lists and the signed-in sets of the agent's queues, all of them
 local function index(id, a, cfg)
@@ -382,11 +381,28 @@ if #ids == 0 then return reply(false) end
 return reply(task_map(ids[1]))
 """
 
-# ARGV: prefix, task id -> 0-based rank in its bucket, or false
+# ARGV: prefix, task id -> how many queued tasks of its queue's buckets come before it, or false
+# (a rank per bucket, summed: one queue's buckets share its priority weight, so their keys compare)
 SCRIPTS["position"] = r"""
-local t = redis.call('HMGET', key('task', ARGV[2]), 'state', 'bucket', 'm')
+local t = redis.call('HMGET', key('task', ARGV[2]), 'state', 'queue', 'key', 'm')
 if t[1] ~= 'queued' then return false end
-return redis.call('ZRANK', key('bucket', t[2]), t[3])
+-- members of equal key order by bytes, as ZRANK does (Lua's `<` follows the server's locale)
+local function before(x, y)
+  for i = 1, math.min(#x, #y) do
+    local a, b = string.byte(x, i), string.byte(y, i)
+    if a ~= b then return a < b end
+  end
+  return #x < #y
+end
+local ahead = 0
+for _, b in ipairs(redis.call('SMEMBERS', key('buckets', t[2]))) do
+  local bk = key('bucket', b)
+  ahead = ahead + redis.call('ZCOUNT', bk, '-inf', '(' .. t[3])
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', bk, t[3], t[3])) do
+    if before(m, t[4]) then ahead = ahead + 1 end
+  end
+end
+return ahead
 """
 
 # ARGV: prefix, task id, queue, bucket, key, requirement, queued_at, step, priority, preferred_until
@@ -538,12 +554,28 @@ return reply({b = t, o = o, v = o and agent_view(o.agent_id)})
 """
 
 # ---- timers and counters ---------------------------------------------------------------------------------------
-# ARGV: prefix, now, limit -> {member, score, ...} popped, earliest first
+# ARGV: prefix, now, limit, lease until ('' = pop), owner -> {member, score, ...} due, earliest first
+# A leased timer stays in the set, pushed to the end of its lease: no other node gets it meanwhile, and if its
+# owner dies before `done_timers` the next node to call `due` after the lease takes it over.
 SCRIPTS["due"] = r"""
-local tk = key('timers')
+local tk, lease_end = key('timers'), ARGV[4]
 local items = redis.call('ZRANGEBYSCORE', tk, '-inf', ARGV[2], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
-for i = 1, #items, 2 do redis.call('ZREM', tk, items[i]) end
+for i = 1, #items, 2 do
+  if lease_end == '' then
+    redis.call('ZREM', tk, items[i])
+  else
+    redis.call('ZADD', tk, 'XX', lease_end, items[i])
+    redis.call('HSET', key('timer-owner'), items[i], ARGV[5])
+  end
+end
 return items
+"""
+
+# ARGV: prefix, timer members... -> nothing: the handled timers go
+SCRIPTS["done_timers"] = r"""
+local members = {unpack(ARGV, 2)}
+redis.call('ZREM', key('timers'), unpack(members))
+redis.call('HDEL', key('timer-owner'), unpack(members))
 """
 
 # ARGV: prefix

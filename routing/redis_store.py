@@ -21,7 +21,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,7 @@ from routing.redis_codec import (
 )
 from routing.redis_keys import Keys, parse_timer_member
 from routing.redis_scripts import FREE_PAGE, SCRIPTS, VIEW_HEADS, script_source
+from routing.store import Timer
 
 try:
     from routing.redis_wire import Wire
@@ -424,13 +425,18 @@ class RedisStore:
             return
         self._buffer(["t", exact(at), kind, ref])
 
-    async def due(self, now: float, limit: int = 1000) -> list[tuple[float, str, str]]:
-        reply = await self._run("due", exact(now), int(limit))
+    async def due(self, now: float, limit: int = 1000, *, lease_s: float = 0.0, owner: str = "") -> list[Timer]:
+        until = exact(now + lease_s) if lease_s > 0 else ""
+        reply = await self._run("due", exact(now), int(limit), until, owner)
         out = []
         for member, at in zip(reply[::2], reply[1::2], strict=True):
             kind, ref = parse_timer_member(text(member))
-            out.append((float(at), kind, ref))
+            out.append(Timer(float(at), kind, ref, text(member)))
         return out
+
+    async def done_timers(self, timers: Sequence[Timer]) -> None:
+        if timers:
+            await self._run("done_timers", *[timer.id for timer in timers])
 
     async def next_due(self) -> float | None:
         first = await self._send(("ZRANGE", self.keys.key("timers"), 0, 0, "WITHSCORES"))

@@ -6,6 +6,7 @@ A bare skill means "the agent has it" (any level). The empty expression matches 
 """
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -181,7 +182,7 @@ def validate_skills(skills: Mapping[str, float]) -> dict[str, float]:
     for name, level in skills.items():
         if not isinstance(name, str) or not SKILL_NAME.match(name) or name.lower() in _KEYWORDS:
             raise RoutingError("bad_skills", f"bad skill name {name!r}")
-        if isinstance(level, bool) or not isinstance(level, (int, float)) or level < 0:
-            raise RoutingError("bad_skills", f"skill {name!r}: level must be a number >= 0, got {level!r}")
+        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 <= level < math.inf:
+            raise RoutingError("bad_skills", f"skill {name!r}: level must be a finite number >= 0, got {level!r}")
         out[name] = level
     return out

@@ -12,7 +12,8 @@ transition as ONE atomic step, so that several router processes sharing one stor
 * An agent's `load[channel]` counts the contacts it holds (offered + assigned + wrap-up); `model.can_take` is THE
   capacity rule and a store must apply exactly it inside `claim`.
 * "Free agents" of a (queue, channel) are the available agents serving the queue that `can_take` the channel,
-  iterated longest idle first (`idle_since` ascending: set when the agent becomes available or frees capacity).
+  iterated fewest contacts held first, then longest idle (`idle_since` ascending: set when the agent becomes
+  available or frees capacity): `model.free_score` ascending, ties by agent id.
 
 Records returned are the store's view at that moment: the engine never mutates them (a memory store may hand out
 its own objects for speed; a Redis store returns decoded copies).
@@ -32,10 +33,18 @@ the same store (Redis: one Lua script or WATCH/MULTI/EXEC); "returns None/False"
 """
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
-from typing import Protocol, runtime_checkable
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from routing.model import AgentConfig, AgentRecord, OfferRecord, QueueConfig, TaskRecord
+
+
+class Timer(NamedTuple):
+    """A due timer as `Store.due` hands it out: when it was due, what it is for, and the store's handle of it."""
+    at: float
+    kind: str
+    ref: str
+    id: str
 
 
 @runtime_checkable
@@ -70,7 +79,7 @@ class Store(Protocol):
         """How many agents serving `queue` are not offline (the empty-queue rule)."""
 
     def free_agents(self, queue: str, channel: str) -> AsyncGenerator[AgentRecord, None]:
-        """Available agents of `queue` that can take `channel`, longest idle first (lazy: callers stop early;
+        """Available agents of `queue` that can take `channel`, fewest held then longest idle (lazy: callers stop early;
         they change nothing in the store before they are done iterating)."""
 
     # ---- waiting tasks -------------------------------------------------------------------------------------
@@ -100,7 +109,8 @@ class Store(Protocol):
         """The queued task of `queue` with the smallest `queued_at`."""
 
     async def position(self, task_id: str) -> int | None:
-        """0-based place of a queued task in its bucket (None when not queued)."""
+        """How many queued tasks of the task's queue (all its queue buckets) come before it: its 0-based place
+        in the queue, by effective priority then enqueue time (None when not queued). One rank per bucket."""
 
     async def active_tasks(self) -> list[TaskRecord]:
         """Every task not closed/abandoned/overflowed, by `enqueued_at` (recovery, supervisors)."""
@@ -144,8 +154,14 @@ class Store(Protocol):
     async def schedule(self, at: float, kind: str, ref: str) -> None:
         """Remember that (kind, ref) is due at `at` (durable; handlers re-check state, so extras are harmless)."""
 
-    async def due(self, now: float, limit: int = 1000) -> list[tuple[float, str, str]]:
-        """Atomic pop of up to `limit` timers with at <= now, earliest first: each is handed to one caller."""
+    async def due(self, now: float, limit: int = 1000, *, lease_s: float = 0.0, owner: str = "") -> list[Timer]:
+        """Atomic: up to `limit` timers with at <= now, earliest first (same time: in schedule order). With
+        `lease_s` > 0 each is leased, not removed: pushed to `now + lease_s` with `owner` noted, so that no other
+        caller gets it meanwhile and, if the owner dies before `done_timers`, whoever calls `due` after the lease
+        takes it over. With `lease_s` = 0 they are removed (the caller alone answers for them)."""
+
+    async def done_timers(self, timers: Sequence[Timer]) -> None:
+        """Remove handled timers (by `Timer.id`); a timer already removed is ignored."""
 
     async def next_due(self) -> float | None:
         """The earliest scheduled time (virtual-clock drivers sleep until it)."""

@@ -1,6 +1,6 @@
 """Agent-selection strategies: a registry of small functions choosing among eligible free agents.
 
-Each strategy gets the eligible candidates in longest-idle-first order, the task and a context, and returns one
+Each strategy gets the eligible candidates in the free lists' order (fewest contacts held, then longest idle), the task and a context, and returns one
 candidate (or None). A strategy registered with `first_fit=True` only ever needs the first candidate, so the
 engine stops looking after one (longest idle is O(1) however many agents are free).
 """
@@ -55,7 +55,7 @@ def get_strategy(name: str) -> Strategy:
 
 @register("longest_idle", first_fit=True)
 def longest_idle(candidates: Sequence[AgentRecord], task: TaskRecord, ctx: StrategyContext) -> AgentRecord | None:
-    """The agent idle the longest (candidates already come in that order)."""
+    """The agent holding fewest contacts, then idle the longest (candidates already come in that order)."""
     return candidates[0] if candidates else None
 
 

@@ -200,12 +200,22 @@ async def test_a_chat_that_waits_past_the_max_wait_with_nowhere_to_go_is_closed(
     assert [e.type for e in events] == ["queue.joined", "queue.overflowed"]
 
 
-async def test_a_queued_customer_is_told_the_estimated_wait_when_agents_are_signed_in(cc, aiohttp_client):
+async def test_a_queued_customer_is_told_the_estimated_wait_when_agents_can_serve(cc, aiohttp_client):
+    from contact_center.staffing import DEFAULT_CAPACITY
     await add_user(cc, "alice")
     await agent_socket(await logged_in(aiohttp_client, cc, "alice"), state="away")
     customer, _ = await chat(cc)
     queued = await customer.expect("status", state="queued")
-    assert queued["position"] == 1 and queued["estimated_wait_s"] > 0
+    assert queued["position"] == 1 and "estimated_wait_s" not in queued   # only an away agent: nobody serves
+    await add_user(cc, "bob")
+    bob = await agent_socket(await logged_in(aiohttp_client, cc, "bob"))     # takes Ada, then fills up
+    await bob.send({"type": "accept", "offer_id": (await bob.expect("offer"))["offer_id"]})
+    for i in range(DEFAULT_CAPACITY["chat"] - 1):
+        await chat(cc, name=f"Busy {i}")
+        await bob.send({"type": "accept", "offer_id": (await bob.expect("offer"))["offer_id"]})
+    late, _ = await chat(cc, name="Late")
+    queued = await late.expect("status", state="queued")
+    assert queued["position"] == 1 and queued["estimated_wait_s"] > 0       # bob is busy: he can serve
 
 
 async def test_a_flood_of_messages_is_rate_limited_and_nothing_else_suffers(cc):

@@ -102,6 +102,11 @@ async def test_metrics_show_queue_figures_and_each_agents_state(cc, aiohttp_clie
         assert f'cc_queue_{name}{{queue="general"}}' in samples, name
     assert samples['cc_queue_abandonment_rate{queue="general"}'] == 0.0
     assert samples['cc_queue_asa_s{queue="general"}'] >= 0.0
+    figures = {name: samples[f'cc_queue_{name}{{queue="general"}}']
+               for name in ("queued", "answered", "abandoned", "service_level", "service_level_answered")}
+    assert figures == {"queued": 2.0, "answered": 2.0, "abandoned": 0.0, "service_level": 1.0,
+                       "service_level_answered": 1.0}
+    assert "answered or abandoned within the threshold" in text   # the help says what service_level is
     assert samples['cc_agent_state{agent="alice",state="busy"}'] == 1.0
     assert samples['cc_agent_state{agent="alice",state="available"}'] == 0.0
     assert samples['cc_agent_load{agent="alice"}'] == 1.0

@@ -24,10 +24,14 @@ def clock() -> Clock:
     return Clock()
 
 
-async def make_router(clock: Clock, store=None, settings: RouterSettings | None = None, **queue_kw) -> Router:
+async def make_router(clock: Clock, store=None, settings: RouterSettings | None = None,
+                      targets: tuple[QueueConfig, ...] = (), **queue_kw) -> Router:
+    """A router with queue `general` (`queue_kw`), after the `targets` it overflows or escalates to."""
     router = Router(store if store is not None else MemoryStore(), clock=clock, settings=settings, seed=7)
     router.events = []  # type: ignore[attr-defined]
     router.subscribe(router.events.append)  # type: ignore[attr-defined]
+    for target in targets:
+        await router.add_queue(target)
     await router.add_queue(QueueConfig("general", **queue_kw))
     return router
 

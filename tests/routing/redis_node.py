@@ -131,7 +131,8 @@ async def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     timeouts = {ch: args.offer_timeout for ch in CHANNELS}
     # max_missed_offers=1 in recovery: an agent that let an offer expire goes away, so the task stays queued
-    settings = RouterSettings(offer_timeout_s=timeouts, reject_cooldown_s=0.2,
+    # timer_lease_s=1: timers a killed node had leased come back to the survivors within the test's 3 s
+    settings = RouterSettings(offer_timeout_s=timeouts, reject_cooldown_s=0.2, timer_lease_s=1.0,
                               max_missed_offers=1 if args.mode == "recover" else 3)
     store = RedisStore.from_url(args.url, prefix=args.prefix)
     router = Router(store, settings=settings, seed=args.seed)

@@ -7,10 +7,22 @@ return another client of the SAME state (a second router node), which is how the
 from __future__ import annotations
 
 import asyncio
+import collections
 
 import pytest
 
-from routing import AgentConfig, OfferRecord, QueueConfig, Router, RoutingError, Task, TaskRecord, can_take
+from routing import (
+    AgentConfig,
+    OfferRecord,
+    QueueConfig,
+    Router,
+    RouterSettings,
+    RoutingError,
+    Task,
+    TaskRecord,
+    can_take,
+    register_strategy,
+)
 from routing.model import bucket_name
 from tests.routing.conftest import Clock
 
@@ -65,6 +77,21 @@ async def test_contract_bucket_order_and_position(store_factory):
     assert await store.buckets("general") == [bucket]
 
 
+async def test_contract_position_counts_the_whole_queue(store_factory):
+    """A task's position counts every queued task of its queue served before it, across its buckets (channels,
+    requirements), by key then enqueue time then id; ties across buckets order as within one."""
+    store = await store_factory()
+    tasks = [("v0", NOW + 1, "voice"), ("c0", NOW + 2, "chat"), ("v1", NOW + 3, "voice"), ("c1", NOW + 4, "chat"),
+             ("e0", NOW + 2, "email"), ("e1", NOW + 2, "email")]
+    for task_id, key, channel in tasks:
+        await store.add_task(_task(task_id, key, channel=channel))
+    await store.add_task(_task("other", NOW, queue="elsewhere"))
+    positions = {task_id: await store.position(task_id) for task_id, _, _ in tasks}
+    # by (key, enqueued_at, id): v0, c0, e0, e1 (NOW + 2: ids c0 < e0 < e1), v1, c1
+    assert positions == {"v0": 0, "c0": 1, "e0": 2, "e1": 3, "v1": 4, "c1": 5}
+    assert await store.position("other") == 0
+
+
 async def test_contract_claim_is_exclusive(store_factory):
     store = await store_factory()
     await _agent(store, "a1")
@@ -93,6 +120,24 @@ async def test_contract_claim_respects_capacity(store_factory):
     await store.add_task(_task("v", NOW, channel="voice"))
     assert await store.claim("v", _offer("ov", "v", "a2", "voice"))
     assert not await store.claim("c2", _offer("o3", "c2", "a2"))
+
+
+async def test_contract_voice_is_offered_only_to_an_agent_holding_nothing_else(store_factory):
+    """A blocking channel is exclusive both ways: an agent holding a chat (or an email) gets no voice contact,
+    and drops out of the voice free list until it holds nothing."""
+    store = await store_factory()
+    await _agent(store, "a1", capacity={"chat": 2, "email": 1, "voice": 1})
+    await store.add_task(_task("c", NOW))
+    await store.add_task(_task("v", NOW, channel="voice"))
+    assert [a.id async for a in store.free_agents("general", "voice")] == ["a1"]
+    assert await store.claim("c", _offer("oc", "c", "a1"))
+    agent = await store.get_agent("a1")
+    assert not can_take(agent, "voice") and can_take(agent, "chat")
+    assert [a.id async for a in store.free_agents("general", "voice")] == []
+    assert not await store.claim("v", _offer("ov", "v", "a1", "voice"))
+    await store.release("oc", NOW + 1, missed=False, exclude_until=0)
+    assert [a.id async for a in store.free_agents("general", "voice")] == ["a1"]
+    assert await store.claim("v", _offer("ov", "v", "a1", "voice"))
 
 
 async def test_contract_release_restores_order(store_factory):
@@ -151,9 +196,45 @@ async def test_contract_timers_pop_once(store_factory):
     await store.schedule(NOW + 1, "task", "t1")
     await store.schedule(NOW + 9, "task", "t2")
     assert await store.next_due() == NOW + 1
-    assert await store.due(NOW + 6) == [(NOW + 1, "task", "t1"), (NOW + 5, "offer", "o1")]
+    assert [t[:3] for t in await store.due(NOW + 6)] == [(NOW + 1, "task", "t1"), (NOW + 5, "offer", "o1")]
     assert await other.due(NOW + 6) == []
-    assert await other.due(NOW + 10) == [(NOW + 9, "task", "t2")]
+    assert [t[:3] for t in await other.due(NOW + 10)] == [(NOW + 9, "task", "t2")]
+    assert await store.next_due() is None
+
+
+async def test_contract_timers_are_leased_until_done(store_factory):
+    """A leased timer goes to no one else during its lease, comes back after it (its owner died), and leaves
+    only with `done_timers`; a done timer never comes back, a second `done_timers` is harmless."""
+    store = await store_factory()
+    other = await store_factory()
+    await store.schedule(NOW + 1, "offer", "o1")
+    await store.schedule(NOW + 1, "task", "t1")
+    await store.schedule(NOW + 2, "wrapup", "t2")
+    first = await store.due(NOW + 1, lease_s=10, owner="n1")
+    assert [t[:3] for t in first] == [(NOW + 1, "offer", "o1"), (NOW + 1, "task", "t1")]
+    assert await other.due(NOW + 1, lease_s=10, owner="n2") == []      # leased to n1
+    assert await store.next_due() == NOW + 2
+    await store.done_timers(first[1:])                    # t1 handled; o1's handler failed (or n1 died)
+    assert [t[:3] for t in await other.due(NOW + 10.5, lease_s=10, owner="n2")] == [(NOW + 2, "wrapup", "t2")]
+    again = await other.due(NOW + 11, lease_s=10, owner="n2")
+    assert [t[:3] for t in again] == [(NOW + 11, "offer", "o1")]   # taken over when n1's lease ended
+    await other.done_timers(again)
+    await other.done_timers(again)
+    await store.done_timers(first)                        # n1 comes back late: nothing left to remove
+    assert [t.ref for t in await store.due(NOW + 100, lease_s=10)] == ["t2"]   # n2 never said t2 was done
+    await store.done_timers(await store.due(NOW + 200))   # lease_s=0: due removes them itself
+    assert await store.next_due() is None
+
+
+async def test_contract_timers_lease_in_batches(store_factory):
+    """`limit` leases only that many; the rest stay due for the next call, in order."""
+    store = await store_factory()
+    for i in range(5):
+        await store.schedule(NOW + i, "task", f"t{i}")
+    first = await store.due(NOW + 10, limit=2, lease_s=30)
+    second = await store.due(NOW + 10, limit=10, lease_s=30)
+    assert [t.ref for t in first] == ["t0", "t1"] and [t.ref for t in second] == ["t2", "t3", "t4"]
+    await store.done_timers(first + second)
     assert await store.next_due() is None
 
 
@@ -182,6 +263,38 @@ async def test_contract_free_agents_longest_idle_first(store_factory):
     assert [a.id async for a in store.free_agents("general", "chat")] == ["c", "a"]
     assert (await store.get_agent("b")).reason == "lunch"
     assert await store.signed_in("general") == 3
+
+
+async def test_contract_free_agents_fewest_held_then_longest_idle(store_factory):
+    """Free lists order by contacts held (fewest first), then longest idle, exactly alike in both stores."""
+    store = await store_factory()
+    await store.put_queue(QueueConfig("general"))
+    for i, agent_id in enumerate(["a", "b", "c"]):
+        await store.put_agent(AgentConfig(agent_id, capacity={"chat": 3}), NOW)
+        await store.set_presence(agent_id, "available", None, NOW + i + 0.123456789)
+    for i, agent_id in enumerate(["a", "b"]):
+        await store.add_task(_task(f"t{i}", NOW))
+        assert await store.claim(f"t{i}", _offer(f"o{i}", f"t{i}", agent_id))
+    assert [a.id async for a in store.free_agents("general", "chat")] == ["c", "a", "b"]
+    await store.release("o0", NOW + 10, missed=False, exclude_until=0)
+    assert [a.id async for a in store.free_agents("general", "chat")] == ["c", "a", "b"]
+    await store.add_task(_task("t2", NOW))
+    assert await store.claim("t2", _offer("o2", "t2", "c"))
+    assert [a.id async for a in store.free_agents("general", "chat")] == ["a", "b", "c"]
+
+
+async def test_contract_chats_spread_over_idle_agents(store_factory):
+    """longest_idle with multi-capacity channels: new chats go to the agents holding fewest, not all to one."""
+    clock = Clock()
+    router = Router(await store_factory(), clock=clock)
+    await router.add_queue(QueueConfig("general"))
+    for agent_id in ("a1", "a2", "a3"):
+        await router.add_agent(AgentConfig(agent_id, capacity={"chat": 3}))
+        await router.set_agent_state(agent_id, "available")
+        clock.advance(1)
+    for i in range(6):
+        await router.enqueue(Task(f"c{i}", "general", "chat"))
+    assert [(await router.get_task(f"c{i}")).agent_id for i in range(6)] == ["a1", "a2", "a3"] * 2
 
 
 async def test_contract_move_task(store_factory):
@@ -346,6 +459,184 @@ async def test_contract_state_time_accounting_when_declared(store_factory):
     await store.close_task("t1", NOW + 47)                        # wrapup 5 s -> available
     counters = await store.counters("agent:a1")
     assert counters["time_available"] == 12 and counters["time_busy"] == 30 and counters["time_wrapup"] == 5
+
+
+async def test_contract_timers_survive_a_node_dying_mid_tick(store_factory):
+    """A node that leased due timers and died before handling them loses none: after the lease another node's
+    tick expires the open offer (the agent's capacity comes back) and the contact is offered again."""
+    clock = Clock()
+    settings = RouterSettings(offer_timeout_s={"chat": 30.0}, timer_lease_s=5.0, reject_cooldown_s=1.0)
+    dead = Router(await store_factory(), clock=clock, settings=settings)
+    await dead.add_queue(QueueConfig("general"))
+    await dead.add_agent(AgentConfig("a1", capacity={"chat": 1}))
+    await dead.set_agent_state("a1", "available")
+    await dead.enqueue(Task("t1", "general", "chat"))
+    clock.advance(31)
+    leased = await dead.store.due(clock.now, lease_s=5.0, owner="dead")   # ... and the node is SIGKILLed here
+    assert [t.kind for t in leased] == ["offer"]
+    alive = Router(await store_factory(), clock=clock, settings=settings)
+    events: list = []
+    alive.subscribe(events.append)
+    await alive.add_queue(QueueConfig("general"))
+    assert await alive.tick() == 0 and (await alive.get_task("t1")).state == "offered"   # still leased
+    clock.advance(5)
+    assert await alive.tick() == 1
+    assert [e.type for e in events if e.type.startswith("offer.")] == ["offer.timeout"]
+    assert (await alive.get_task("t1")).state == "queued"
+    assert (await alive.store.get_agent("a1")).load["chat"] == 0
+    clock.advance(1)   # the cool-down ends: a1 gets it again
+    await alive.tick()
+    assert (await alive.get_task("t1")).state == "offered"
+    await dead.store.done_timers(leased)   # the dead node's late word changes nothing
+    assert (await alive.get_task("t1")).state == "offered"
+
+
+async def test_contract_a_timer_handled_twice_changes_nothing_the_second_time(store_factory):
+    """After a takeover a timer may be handled twice: offer, wrap-up and task (max wait) timers are idempotent."""
+    clock = Clock()
+    settings = RouterSettings(offer_timeout_s={"chat": 30.0}, reject_cooldown_s=100.0, max_missed_offers=1)
+    router = Router(await store_factory(), clock=clock, settings=settings)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("spill"))
+    await router.add_queue(QueueConfig("general", wrapup_s=5, max_wait_s=40, overflow="spill"))
+    await router.add_agent(AgentConfig("a1", capacity={"chat": 1}))
+    await router.add_agent(AgentConfig("a2", capacity={"chat": 1}))
+    await router.set_agent_state("a1", "available")
+    await router.set_agent_state("a2", "available")
+    await router.enqueue(Task("t1", "general", "chat"))      # offered to a1: its offer will time out
+    await router.enqueue(Task("t2", "general", "chat"))      # offered to a2: accepted, then wrap-up
+    await router.enqueue(Task("t3", "general", "chat"))      # waits: max wait 40 s -> spill
+    t1, t2 = await router.get_task("t1"), await router.get_task("t2")
+    await router.accept(t2.offer_id, "a2")
+    await router.complete("t2")
+    store = router.store
+    for at, kind, ref in [(clock.now + 30, "offer", t1.offer_id), (clock.now + 5, "wrapup", "t2"),
+                          (clock.now + 40, "task", "t3")]:
+        await store.schedule(at, kind, ref)                   # the same timers once more: a takeover
+    await router.set_agent_state("a2", "away")                # t3 is not taken when a2 frees up
+    clock.advance(41)
+    await router.tick()
+    counted = collections.Counter((e.type, e.task_id) for e in events)
+    assert counted[("offer.timeout", "t1")] == 1
+    assert counted[("task.wrapped_up", "t2")] == 1
+    assert counted[("task.overflowed", "t3")] == 1 and counted[("task.overflowed", "t1")] == 1   # t1 waited too
+    assert (await router.get_task("t3")).queue == "spill"
+    assert (await router.queue_stats("general"))["overflowed"] == 2
+    assert await store.next_due() is None or await store.next_due() > clock.now
+
+
+async def test_contract_preferred_agent_bounds_and_rejects_and_abandon_revokes(store_factory):
+    """Preferred agent: preferred_for_s bounds an open offer (revoked at the limit); a reject by the preferred
+    agent ends the preference at once. A customer leaving during an offer revokes it (reason abandoned)."""
+    clock = Clock()
+    router = Router(await store_factory(), clock=clock,
+                    settings=RouterSettings(offer_timeout_s={"email": 120.0, "chat": 30.0}))
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("general"))
+    for agent_id in ("pref", "other"):
+        await router.add_agent(AgentConfig(agent_id, capacity={"email": 1, "chat": 1}, blocking=()))
+    await router.set_agent_state("pref", "available")
+    await router.enqueue(Task("mail", "general", "email", preferred_agent="pref", preferred_for_s=20))
+    await router.enqueue(Task("chat", "general", "chat", preferred_agent="pref", preferred_for_s=60))
+    mail, chat = await router.get_task("mail"), await router.get_task("chat")
+    assert (mail.agent_id, chat.agent_id) == ("pref", "pref")
+    await router.set_agent_state("other", "available")
+    clock.advance(5)
+    await router.reject(chat.offer_id, "pref")                  # ends the 60 s preference at once
+    assert (await router.get_task("chat")).agent_id == "other"
+    clock.advance(15)
+    await router.tick()                                          # 20 s: the email offer (120 s) is revoked
+    revoked = [(e.task_id, e.data["reason"]) for e in events if e.type == "offer.revoked"]
+    assert revoked == [("mail", "preferred_agent_timeout")]
+    escalated = [(e.task_id, e.data["reason"]) for e in events if e.type == "task.escalated"]
+    assert escalated == [("chat", "preferred_agent_rejected"), ("mail", "preferred_agent_timeout")]
+    mail = await router.get_task("mail")
+    assert mail.state == "offered" and mail.agent_id == "pref"  # in the queue now: pref holds nothing, other a chat
+    await router.abandon("mail")
+    assert [(e.type, e.data.get("reason")) for e in events if e.task_id == "mail"][-2:] == \
+        [("offer.revoked", "abandoned"), ("task.abandoned", None)]
+    assert (await router.store.get_agent("pref")).load.get("email", 0) == 0
+
+
+_FAIL_ONCE: set[str] = set()
+
+
+@register_strategy("contract_fails_once")
+def _fails_once(candidates, task, ctx):
+    """A strategy with a bug: the first choice for each task raises (a handler that raises inside tick)."""
+    if task.id not in _FAIL_ONCE:
+        _FAIL_ONCE.add(task.id)
+        raise ZeroDivisionError("strategy bug")
+    return candidates[0] if candidates else None
+
+
+async def test_contract_a_failing_timer_handler_stops_nothing_else(store_factory):
+    """A handler raising inside tick is logged, its timer is retried after the lease, and the other timers of
+    the same batch are handled: no offer stays open, no capacity is held."""
+    clock = Clock()
+    settings = RouterSettings(offer_timeout_s={"chat": 30.0}, timer_lease_s=5.0, reject_cooldown_s=2.0)
+    router = Router(await store_factory(), clock=clock, settings=settings)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("general"))
+    await router.add_queue(QueueConfig("buggy", strategy="contract_fails_once"))
+    await router.add_agent(AgentConfig("a1", queues=("buggy",), capacity={"chat": 1}))
+    await router.add_agent(AgentConfig("a2", queues=("general",), capacity={"chat": 1}))
+    await router.add_agent(AgentConfig("a3", queues=("buggy",), capacity={"chat": 1}))
+    await router.set_agent_state("a1", "available")
+    await router.set_agent_state("a2", "available")
+    _FAIL_ONCE.update({"b1", "g1"})
+    await router.enqueue(Task("b1", "buggy", "chat"))
+    await router.enqueue(Task("g1", "general", "chat"))
+    await router.set_agent_state("a3", "available")
+    clock.advance(31)
+    _FAIL_ONCE.discard("b1")          # b1's re-offer (to a3) will raise inside the timer's handler
+    assert await router.tick() == 1   # g1's offer timer is handled; b1's fails and stays leased
+    timeouts = [e.task_id for e in events if e.type == "offer.timeout"]
+    assert sorted(timeouts) == ["b1", "g1"]
+    assert [(await router.get_task(t)).state for t in ("b1", "g1")] == ["queued", "queued"]
+    assert [(await router.store.get_agent(a)).load["chat"] for a in ("a1", "a2")] == [0, 0]
+    clock.advance(2)                  # b1's cool-down from a1 ends: offered again, by a timer
+    await router.tick()
+    assert (await router.get_task("b1")).state == "offered"
+    clock.advance(3)                  # the failed timer's lease ends: retried, changes nothing now
+    await router.tick()
+    assert (await router.get_task("b1")).state == "offered"
+    assert len([e for e in events if e.type == "offer.timeout"]) == 2
+
+
+async def test_contract_away_during_a_call_is_busy_until_it_ends(store_factory):
+    """The shown state is busy while the agent holds contacts (wrapup while only wrapping up) whatever the
+    presence; away counts from when nothing is held. Time in state, occupancy and agent.state follow."""
+    clock = Clock(NOW)
+    router = Router(await store_factory(), clock=clock)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("general", wrapup_s=0))
+    await router.add_agent(AgentConfig("a1", capacity={"voice": 1}))
+    await router.set_agent_state("a1", "available")
+    clock.advance(10)
+    await router.enqueue(Task("t1", "general", "voice"))
+    await router.accept((await router.get_task("t1")).offer_id, "a1")
+    clock.advance(10)
+    await router.set_agent_state("a1", "away", "lunch")
+    agent = await router.store.get_agent("a1")
+    assert (agent.presence, agent.state, agent.state_since) == ("away", "busy", NOW + 10)
+    clock.advance(90)
+    await router.complete("t1")
+    clock.advance(5)
+    await router.wrapup_done("t1")
+    assert (await router.store.get_agent("a1")).state == "away"
+    clock.advance(15)
+    stats = await router.agent_stats("a1")
+    assert {k: v for k, v in stats["time_in_state_s"].items() if v} == {"available": 10, "busy": 100, "wrapup": 5,
+                                                                       "away": 15}
+    assert stats["occupancy"] == 105 / 115
+    seen = [(e.data["state"], e.data["presence"]) for e in events if e.type == "agent.state"]
+    assert seen == [("offline", "offline"), ("available", "available"), ("busy", "available"), ("busy", "away"),
+                    ("wrapup", "away"), ("away", "away")]
 
 
 # Every contract test, for `from tests.routing.store_contract import *` in a store's test module.

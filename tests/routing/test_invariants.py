@@ -46,7 +46,8 @@ op = st.one_of(
 )
 
 
-async def check(router: Router, open_offers: dict[str, str]) -> None:
+async def check(router: Router, open_offers: dict[str, str], kept: dict[tuple[str, str], int]) -> None:
+    """`kept`: contacts an agent held beyond a capacity lowered under it (it keeps them; it gets no new one)."""
     store: MemoryStore = router.store  # type: ignore[assignment]
     now = router.clock()
     tasks = list(store._tasks.values())
@@ -63,8 +64,11 @@ async def check(router: Router, open_offers: dict[str, str]) -> None:
     assert len(store._offers) == sum(1 for t in tasks if t.state == "offered")
     for agent in await store.list_agents():
         for channel, cap in agent.config.capacity.items():
-            assert agent.load.get(channel, 0) == held.get((agent.id, channel), 0)
-            assert agent.load.get(channel, 0) <= cap
+            load = agent.load.get(channel, 0)
+            assert load == held.get((agent.id, channel), 0)
+            assert load <= max(cap, kept.get((agent.id, channel), 0))
+            if (agent.id, channel) in kept:
+                kept[(agent.id, channel)] = min(kept[(agent.id, channel)], load)
         assert agent.offers == sum(1 for o in store._offers.values() if o.agent_id == agent.id)
     # matching invariant: nobody free next to a task they could take
     for task in tasks:
@@ -93,12 +97,13 @@ async def run(ops, strategy: str = "longest_idle") -> None:
     open_offers: dict[str, str] = {}
     seen_ids: list[str] = []
     terminal: set[str] = set()
+    kept: dict[tuple[str, str], int] = {}
 
     def watch(event) -> None:
         if event.type == "offer.made":
             assert event.task_id not in open_offers, "two offers of one task at once"
             open_offers[event.task_id] = event.offer_id
-        elif event.type in ("offer.accepted", "offer.rejected", "offer.timeout", "offer.revoked") or event.type in ("task.abandoned", "task.overflowed") and event.offer_id:
+        elif event.type in ("offer.accepted", "offer.rejected", "offer.timeout", "offer.revoked"):
             assert open_offers.pop(event.task_id) == event.offer_id
         if event.type in ("task.wrapped_up", "task.abandoned") or (event.type == "task.overflowed"
                                                                   and event.data.get("to") is None
@@ -119,6 +124,9 @@ async def run(ops, strategy: str = "longest_idle") -> None:
         try:
             if kind == "agent":
                 _, agent_id, level, chats, queues = step
+                held = await router.store.get_agent(agent_id)
+                if held is not None and held.load.get("chat", 0) > chats:   # capacity lowered under its load
+                    kept[(agent_id, "chat")] = held.load["chat"]
                 await router.add_agent(AgentConfig(agent_id, skills={"billing": level} if level else {},
                                                    queues=queues, capacity={"voice": 1, "chat": chats,
                                                                             "email": 2}))
@@ -142,7 +150,7 @@ async def run(ops, strategy: str = "longest_idle") -> None:
                 await router.tick()
         except RoutingError as e:   # refusals are fine; they must leave a consistent state
             assert e.code
-        await check(router, open_offers)
+        await check(router, open_offers, kept)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

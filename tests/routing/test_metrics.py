@@ -72,12 +72,15 @@ async def test_a_voice_contact_blocks_chats_until_it_is_done(clock):
     assert (await router.get_task("chat")).agent_id == "a1"
 
 
-async def test_chats_up_to_capacity_and_a_call_on_top_is_allowed(clock):
+async def test_chats_up_to_capacity_and_a_call_only_without_them(clock):
     router = await make_router(clock)
     await add_agents(router, "a1", capacity={"voice": 1, "chat": 2})
     for i in range(3):
         await router.enqueue(Task(f"c{i}", "general", "chat"))
     await router.enqueue(Task("call", "general", "voice"))
     stats = await router.agent_stats("a1")
-    assert stats["load"] == {"chat": 2, "voice": 1}
-    assert (await router.get_task("c2")).state == "queued"
+    assert stats["load"] == {"chat": 2}   # voice blocks both ways: no call on top of chats
+    assert [(await router.get_task(t)).state for t in ("c2", "call")] == ["queued", "queued"]
+    # without blocking channels (cross-channel concurrency) the call goes on top
+    await add_agents(router, "a2", capacity={"voice": 1, "chat": 2}, blocking=())
+    assert (await router.agent_stats("a2"))["load"] == {"chat": 1, "voice": 1}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing import AgentConfig, RouterSettings, RoutingError, Task
+from routing import AgentConfig, Router, RouterSettings, RoutingError, Task
 from tests.routing.conftest import add_agents, make_router, types
 
 
@@ -105,6 +105,9 @@ async def test_abandon_queued_and_offered(clock):
     offer_id = offer_of(router, "t1").offer_id
     clock.advance(3)
     await router.abandon("t1")
+    assert types(router, "offer.revoked", "task.abandoned")[-2:] == [("offer.revoked", "t1", "a1"),
+                                                                     ("task.abandoned", "t1", "a1")]
+    assert [e.data["reason"] for e in router.events if e.type == "offer.revoked"] == ["abandoned"]
     assert (await router.get_task("t2")).state == "offered"   # the agent is free again at once
     with pytest.raises(RoutingError) as err:
         await router.accept(offer_id, "a1")
@@ -123,6 +126,13 @@ async def test_going_away_revokes_open_offers(clock):
     await router.set_agent_state("a1", "away", reason="lunch")
     assert (await router.get_task("t1")).agent_id == "a2"
     assert ("offer.revoked", "t1", "a1") in types(router)
+
+
+def test_a_timer_lease_must_be_positive():
+    for bad in (0, -1.0, float("nan")):
+        with pytest.raises(RoutingError) as err:
+            Router(settings=RouterSettings(timer_lease_s=bad))
+        assert err.value.code == "bad_settings"
 
 
 async def test_bad_agent_config_is_refused(clock):

@@ -62,8 +62,9 @@ async def test_skill_requirement_and_widening_escalation(clock):
 
 
 async def test_escalation_moves_to_another_queue_keeping_its_age(clock):
-    router = await make_router(clock, escalation=(EscalationStep(after_s=60, queue="backup"),))
-    await router.add_queue(QueueConfig("backup"))
+    router = await make_router(clock)
+    await router.add_queue(QueueConfig("backup"))   # a target first, then the queue that sends to it
+    await router.add_queue(QueueConfig("general", escalation=(EscalationStep(after_s=60, queue="backup"),)))
     await add_agents(router, "b1", queues=("backup",), available=False, capacity={"chat": 1})
     await router.enqueue(Task("t1", "general", "chat"))
     clock.advance(10)
@@ -101,9 +102,46 @@ async def test_preferred_agent_gets_it_when_free(clock):
     assert (await router.get_task("t1")).agent_id == "pref"
 
 
+async def test_a_reject_by_the_preferred_agent_ends_the_preference_at_once(clock):
+    router = await waiting_for_pref(clock)
+    await router.set_agent_state("other", "away")
+    await router.set_agent_state("pref", "available")
+    offer = (await router.get_task("t1")).offer_id
+    await router.set_agent_state("other", "available")
+    clock.advance(2)
+    await router.reject(offer, "pref")
+    escalated = [e for e in router.events if e.type == "task.escalated"]
+    assert [e.data["reason"] for e in escalated] == ["preferred_agent_rejected"]
+    assert (await router.get_task("t1")).agent_id == "other"   # at once, not after the 20 s
+
+
+async def test_preferred_for_s_bounds_an_open_offer_of_the_preferred_agent(clock):
+    """An email offer lasts 120 s, the preference 20 s: at 20 s the offer is revoked and the queue takes over."""
+    router = await make_router(clock)
+    await add_agents(router, "pref", "other", capacity={"email": 1})
+    await router.set_agent_state("other", "away")
+    await router.enqueue(Task("t1", "general", "email", preferred_agent="pref", preferred_for_s=20))
+    offer = (await router.get_task("t1")).offer_id
+    assert (await router.get_task("t1")).agent_id == "pref"
+    await router.set_agent_state("other", "available")
+    clock.advance(19.9)
+    await router.tick()
+    assert (await router.get_task("t1")).offer_id == offer
+    clock.advance(0.1)
+    await router.tick()
+    revoked = [e for e in router.events if e.type == "offer.revoked"]
+    assert [(e.offer_id, e.data["reason"]) for e in revoked] == [(offer, "preferred_agent_timeout")]
+    assert [e.data["reason"] for e in router.events if e.type == "task.escalated"] == ["preferred_agent_timeout"]
+    task = await router.get_task("t1")
+    assert task.state == "offered" and task.agent_id == "other"   # pref freed last: other is idle longest
+    with pytest.raises(RoutingError) as err:
+        await router.accept(offer, "pref")
+    assert err.value.code == "offer_closed"
+
+
 async def test_max_wait_overflows_or_ends(clock):
-    router = await make_router(clock, max_wait_s=30, overflow="spill")
-    await router.add_queue(QueueConfig("spill", max_wait_s=10))
+    router = await make_router(clock, max_wait_s=30, overflow="spill",
+                               targets=(QueueConfig("spill", max_wait_s=10),))
     await router.enqueue(Task("t1", "general", "email"))
     clock.advance(30)
     await router.tick()
@@ -116,8 +154,7 @@ async def test_max_wait_overflows_or_ends(clock):
 
 
 async def test_max_length_overflow_and_refusal(clock):
-    router = await make_router(clock, max_length=1, overflow="spill")
-    await router.add_queue(QueueConfig("spill", max_length=1))
+    router = await make_router(clock, max_length=1, overflow="spill", targets=(QueueConfig("spill", max_length=1),))
     await router.enqueue(Task("t1", "general", "sms"))
     record = await router.enqueue(Task("t2", "general", "sms"))
     assert record.queue == "spill"
@@ -159,6 +196,71 @@ async def test_unknown_things_are_refused(clock):
     assert await router.store.active_tasks() == [] and await router.store.list_agents() == []
 
 
+async def test_queue_configs_that_cannot_work_are_refused(clock):
+    """Unknown overflow / escalation targets and non-finite or negative times are refused at add_queue, before
+    a timer could meet them; nothing is stored."""
+    router = await make_router(clock)
+    nan, inf = float("nan"), float("inf")
+    cases = [(QueueConfig("q", max_length=0, overflow="nope"), "unknown_queue"),
+             (QueueConfig("q", escalation=(EscalationStep(5, queue="nope"),)), "unknown_queue"),
+             (QueueConfig("q", sl_threshold_s=nan), "bad_queue"),
+             (QueueConfig("q", sl_threshold_s=-1), "bad_queue"),
+             (QueueConfig("q", max_wait_s=nan), "bad_queue"),
+             (QueueConfig("q", max_wait_s=inf), "bad_queue"),
+             (QueueConfig("q", max_wait_s=0), "bad_queue"),
+             (QueueConfig("q", wrapup_s=inf), "bad_queue"),
+             (QueueConfig("q", wrapup_s=-2), "bad_queue"),
+             (QueueConfig("q", max_length=2.5), "bad_queue"),  # type: ignore[arg-type]
+             (QueueConfig("q", max_length=True), "bad_queue"),
+             (QueueConfig("q", escalation=(EscalationStep(nan),)), "bad_queue"),
+             (QueueConfig("q", escalation=(EscalationStep(-1),)), "bad_queue"),
+             (QueueConfig("q", escalation=(EscalationStep(5, priority_boost=10**7),)), "bad_queue"),
+             (QueueConfig("q", ageing_per_s=nan), "bad_queue"),
+             (QueueConfig("q", overflow=""), "bad_queue")]
+    for config, code in cases:
+        with pytest.raises(RoutingError) as err:
+            await router.add_queue(config)
+        assert err.value.code == code, config
+    assert [q.name for q in await router.store.list_queues()] == ["general"]
+    # the same targets, added first, are fine
+    await router.add_queue(QueueConfig("spill"))
+    await router.add_queue(QueueConfig("q", max_length=1, overflow="spill",
+                                       escalation=(EscalationStep(5, queue="spill"),)))
+
+
+async def test_bad_task_and_agent_input_is_a_routing_error(clock):
+    """Bad input is a RoutingError with a code, never a plain exception nor silently accepted; nothing changes."""
+    def closing_hook_fails(now: float) -> bool:
+        raise ZeroDivisionError("a bug in the hook")
+
+    router = await make_router(clock)
+    await router.add_queue(QueueConfig("broken", business_hours=closing_hook_fails))
+    await add_agents(router, "a1")
+    nan = float("nan")
+    cases = [(router.enqueue(Task("t", "general", "chat", priority=10**400)), "bad_task"),
+             (router.enqueue(Task("t", "general", "chat", priority=-10**7)), "bad_task"),
+             (router.enqueue(Task("t", "general", "chat", priority=1.5)), "bad_task"),  # type: ignore[arg-type]
+             (router.enqueue(Task("t", "general", "chat", preferred_agent="a1",
+                                  preferred_for_s="x")), "bad_task"),  # type: ignore[arg-type]
+             (router.enqueue(Task("t", "general", "chat", preferred_agent="a1", preferred_for_s=nan)), "bad_task"),
+             (router.enqueue(Task("t", "general", "chat", preferred_agent="a1",
+                                  preferred_for_s=float("inf"))), "bad_task"),
+             (router.enqueue(Task("t", "broken", "chat")), "business_hours_failed"),
+             (router.add_agent(AgentConfig("b", skills={"billing": nan})), "bad_skills"),
+             (router.add_agent(AgentConfig("b", skills={"billing": float("inf")})), "bad_skills"),
+             (router.add_agent(AgentConfig("b", blocking="voice")), "bad_agent"),  # type: ignore[arg-type]
+             (router.add_agent(AgentConfig("b", blocking=("fax",))), "unknown_channel"),
+             (router.set_agent_state("a1", "away", 5), "bad_state")]  # type: ignore[arg-type]
+    for call, code in cases:
+        with pytest.raises(RoutingError) as err:
+            await call
+        assert err.value.code == code
+    assert await router.store.active_tasks() == []
+    assert [a.id for a in await router.store.list_agents()] == ["a1"]
+    record = await router.enqueue(Task("t", "general", "chat", priority=10**6))   # the limit itself is fine
+    assert record.state == "offered"
+
+
 async def test_voice_blocks_other_channels_and_capacity_per_channel(clock):
     router = await make_router(clock)
     await add_agents(router, "a1", capacity={"voice": 1, "chat": 2})
@@ -167,11 +269,11 @@ async def test_voice_blocks_other_channels_and_capacity_per_channel(clock):
     assert [(await router.get_task(f"c{i}")).state for i in range(3)] == ["offered", "offered", "queued"]
     await add_agents(router, "a2", capacity={"voice": 1, "chat": 2})   # takes c2
     await router.enqueue(Task("v", "general", "voice"))
-    assert (await router.get_task("v")).agent_id in ("a1", "a2")
-    voice_agent = (await router.get_task("v")).agent_id
+    assert (await router.get_task("v")).state == "queued"              # both hold chats: no call on top
+    await add_agents(router, "a3", capacity={"voice": 1, "chat": 2})
+    assert (await router.get_task("v")).agent_id == "a3"
     await router.enqueue(Task("c3", "general", "chat"))
-    stats = await router.agent_stats(voice_agent)
-    assert stats["load"].get("chat", 0) <= 2 and (await router.get_task("c3")).agent_id != voice_agent
+    assert (await router.get_task("c3")).agent_id == "a2"               # not a3: the call blocks its chats
 
 
 async def test_wrapup_timer_frees_agent(clock):
@@ -199,6 +301,17 @@ async def test_estimated_wait_and_position(clock):
     assert await router.estimated_wait("general", "t3") == 2 * 300 / 2
     stats = await router.queue_stats("general")
     assert (stats["waiting"], stats["agents_signed_in"]) == (4, 2)
+    # an away agent does not serve: the estimate divides by the agents who can (busy a1 and a2 on a call...)
+    await add_agents(router, "a3", capacity={"voice": 1}, available=False)
+    await router.set_agent_state("a3", "away", "break")
+    stats = await router.queue_stats("general")
+    assert (stats["agents_signed_in"], stats["agents_serving"]) == (3, 2)
+    assert await router.estimated_wait("general") == 5 * 300 / 2
+    # ... and a2 going away during its call still serves until the call ends (it is busy)
+    offer = next(e for e in router.events if e.type == "offer.made" and e.agent_id == "a2")
+    await router.accept(offer.offer_id, "a2")
+    await router.set_agent_state("a2", "away", "break")
+    assert (await router.queue_stats("general"))["agents_serving"] == 2
 
 
 async def test_preferred_agent_going_offline_releases_the_task_at_once(clock):
@@ -217,8 +330,8 @@ async def test_preferred_agent_going_offline_releases_the_task_at_once(clock):
 
 
 async def test_refusal_after_an_overflow_leaves_no_trace(clock):
-    router = await make_router(clock, max_length=0, overflow="night")
-    await router.add_queue(QueueConfig("night", business_hours=lambda now: False))
+    router = await make_router(clock, max_length=0, overflow="night",
+                               targets=(QueueConfig("night", business_hours=lambda now: False),))
     with pytest.raises(RoutingError) as err:
         await router.enqueue(Task("t1", "general", "chat"))
     assert err.value.code == "queue_closed"

@@ -21,7 +21,8 @@ from tests.servers import redis_server
 ROOT = Path(__file__).resolve().parents[2]
 RACE_ERRORS = {"offer_not_found", "offer_expired", "offer_closed", "task_not_active", "task_not_assigned",
                "task_not_in_wrapup"}
-OFFER_CLOSERS = ("offer.accepted", "offer.rejected", "offer.timeout", "offer.revoked", "task.abandoned")
+# an abandonment during an offer emits offer.revoked (then task.abandoned): each closed offer once
+OFFER_CLOSERS = ("offer.accepted", "offer.rejected", "offer.timeout", "offer.revoked")
 
 
 async def node(*args: str) -> asyncio.subprocess.Process:
@@ -118,7 +119,10 @@ async def test_three_racing_router_processes_one_killed(redis_url, tmp_path):
         open_now.subtract(e["task_id"] for e in closers)
         for task in await store.active_tasks():
             assert open_now.pop(task.id, 0) == (1 if task.state == "offered" else 0), task
-        assert set(open_now.values()) <= {0}
+        # n2 was frozen with (at most) one command on the wire: Redis ran it, and it may have closed one offer
+        # (a reject, an accept, a timeout's release) that n2 never lived to log
+        unlogged = [task_id for task_id, n in open_now.items() if n]
+        assert len(unlogged) <= 1 and set(open_now.values()) <= {0, 1}, unlogged
         for agent in await store.list_agents():
             assert all(agent.load.get(ch, 0) <= cap for ch, cap in agent.config.capacity.items())
     finally:

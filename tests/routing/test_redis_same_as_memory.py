@@ -70,7 +70,9 @@ class Twin:
         agents = [(a.id, a.presence, a.state, a.state_since, a.idle_since,
                    sorted((k, v) for k, v in a.load.items() if v), a.wrapping, a.offers, a.missed, sorted(a.tasks))
                   for a in await store.list_agents()]
-        stats = [sorted(s.items()) for s in await self.router.queue_stats()]
+        # 12 significant digits: Redis adds counters with HINCRBYFLOAT (long double), Python in doubles
+        stats = [sorted((k, float(f"{v:.12g}") if isinstance(v, float) else v) for k, v in s.items())
+                 for s in await self.router.queue_stats()]
         return [tasks, agents, stats]
 
 

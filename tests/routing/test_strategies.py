@@ -1,9 +1,13 @@
 """Agent-selection strategies: each registered function picks as documented; the registry is extensible."""
 from __future__ import annotations
 
+import itertools
+import random
+
 import pytest
 
 from routing import AgentConfig, QueueConfig, RoutingError, Task, register_strategy
+from routing.model import AgentRecord, free_score
 from tests.routing.conftest import add_agents, make_router
 
 
@@ -81,3 +85,19 @@ async def test_strategy_never_picks_an_ineligible_agent(clock):
     await router.add_agent(AgentConfig("a", skills={"billing": 5}, capacity={"chat": 3}))
     await router.enqueue(Task("t1", "general", "chat"))
     assert await offered_to(router, "t1") == "b"
+
+
+def test_free_score_keeps_the_order_of_load_then_idle_time():
+    """The one-float score orders (load, idle_since) lexicographically for epoch times, to its resolution."""
+    rng = random.Random(5)
+    records = []
+    for _ in range(2000):
+        agent = AgentRecord(AgentConfig("x", capacity={"chat": 60}), idle_since=1_700_000_000.0 + rng.uniform(-1e8, 1e8))
+        agent.load["chat"] = rng.randint(0, 50)
+        records.append(agent)
+    by_score = sorted(records, key=free_score)
+    for first, second in itertools.pairwise(by_score):
+        held = (sum(first.load.values()), sum(second.load.values()))
+        assert held[0] <= held[1]
+        if held[0] == held[1]:
+            assert first.idle_since <= second.idle_since + 2e-5
