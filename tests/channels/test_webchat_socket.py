@@ -201,7 +201,7 @@ async def test_a_chat_that_waits_past_the_max_wait_with_nowhere_to_go_is_closed(
 
 
 async def test_a_queued_customer_is_told_the_estimated_wait_when_agents_can_serve(cc, aiohttp_client):
-    from contact_center.staffing import DEFAULT_CAPACITY
+    from contact_center.queue_settings import DEFAULT_CAPACITY
     await add_user(cc, "alice")
     await agent_socket(await logged_in(aiohttp_client, cc, "alice"), state="away")
     customer, _ = await chat(cc)
