@@ -316,9 +316,11 @@ class Router:
         open_channels = {ch for ch in agent.config.capacity if can_take(agent, ch)}
         if not open_channels:
             return None
-        buckets = [preferred_bucket(agent.id, ch) for ch in open_channels]
+        # sorted: ties go to the first bucket, so the order is part of the rule (and of its Lua mirror,
+        # redis_scripts.CHOICE); the order of a set would change with the hash seed
+        buckets = [preferred_bucket(agent.id, ch) for ch in sorted(open_channels)]
         for queue in agent.config.queues:
-            buckets.extend(await self.store.buckets(queue))
+            buckets.extend(sorted(await self.store.buckets(queue)))
         for bucket in buckets:
             kind, _, channel, requirement = parse_bucket(bucket)
             if channel not in open_channels:
@@ -372,18 +374,25 @@ class Router:
             if not await self._offer(task, agent, now):
                 lost += 1
 
+    def _offer_id(self) -> str:
+        return f"{self._node}-{next(self._ids)}"
+
     async def _offer(self, task: TaskRecord, agent: AgentRecord, now: float) -> bool:
-        timeout = self.settings.timeout_for(task.channel)
-        offer = OfferRecord(f"{self._node}-{next(self._ids)}", task.id, agent.id, task.queue, task.channel, now,
-                            now + timeout)
+        offer = OfferRecord(self._offer_id(), task.id, agent.id, task.queue, task.channel, now,
+                            now + self.settings.timeout_for(task.channel))
         if not await self.store.claim(task.id, offer):
             return False
         await self.store.schedule(offer.expires_at, "offer", offer.id)
-        await self.store.incr("agent:" + agent.id, {"offered": 1})
-        self._emit("offer.made", task.id, task.queue, agent.id, offer.id, at=now, expires_at=offer.expires_at,
-                   timeout_s=timeout, channel=task.channel, attributes=dict(task.attributes))
-        # no agent.state here: an offer raises both the load and the open offers, so the derived state stays
+        await self._offered(task, offer)
         return True
+
+    async def _offered(self, task: TaskRecord, offer: OfferRecord) -> None:
+        """Count and announce an offer the store has claimed (its timer is written with it)."""
+        await self.store.incr("agent:" + offer.agent_id, {"offered": 1})
+        self._emit("offer.made", task.id, task.queue, offer.agent_id, offer.id, at=offer.made_at,
+                   expires_at=offer.expires_at, timeout_s=self.settings.timeout_for(task.channel),
+                   channel=task.channel, attributes=dict(task.attributes))
+        # no agent.state here: an offer raises both the load and the open offers, so the derived state stays
 
     # ---- offers --------------------------------------------------------------------------------------------
     def _tombstone(self, offer_id: str, outcome: str) -> None:
@@ -475,7 +484,19 @@ class Router:
     async def wrapup_done(self, task_id: str) -> None:
         """Wrap-up finished: the agent's capacity is freed."""
         now = self.clock()
-        closed = await self.store.close_task(task_id, now) if isinstance(task_id, str) else None
+        agent: AgentRecord | None = None
+        claimed: tuple[TaskRecord, OfferRecord] | None = None
+        # A store that can also make the agent's next decision in the same atomic step (RedisStore: one script
+        # instead of two, and no claim lost to a decision in flight meanwhile) gets what `_offer` would need.
+        fused = getattr(self.store, "close_task_and_claim", None)
+        if not isinstance(task_id, str):
+            closed = None
+        elif fused is not None:
+            expires_at = {ch: now + self.settings.timeout_for(ch) for ch in self.settings.channels}
+            done = await fused(task_id, now, self._offer_id(), expires_at)
+            closed, agent, claimed = done if done is not None else (None, None, None)
+        else:
+            closed = await self.store.close_task(task_id, now)
         if closed is None:
             task = await self._task(task_id)
             raise RoutingError("task_not_in_wrapup", f"task {task_id!r} is {task.state}, not in wrap-up")
@@ -485,7 +506,9 @@ class Router:
         await self.store.incr("queue:" + closed.queue, figures)
         await self.store.incr("agent:" + (closed.agent_id or ""), figures)
         self._emit("task.wrapped_up", task_id, closed.queue, closed.agent_id, at=now, talk_s=talk, wrapup_s=wrap)
-        await self._agent_changed(await self.store.get_agent(closed.agent_id or ""))
+        await self._agent_changed(agent or await self.store.get_agent(closed.agent_id or ""))
+        if claimed is not None:   # what _dispatch_agent would have offered first, already claimed
+            await self._offered(*claimed)
         await self._dispatch_agent(closed.agent_id or "")
 
     async def abandon(self, task_id: str) -> None:

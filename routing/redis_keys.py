@@ -31,6 +31,8 @@ LAYOUT = {
     "timer-seq": "STRING counter numbering timers, so that timers due at the same time pop in schedule order",
     "counters": "HASH per scope (queue:<name>, agent:<id>): counter -> float",
     "counter-scopes": "SET of scopes that have counters",
+    "requirements": "HASH skill expression -> its parsed form as JSON (redis_codec.encode_requirement), for the "
+                    "Lua choice of close_and_claim; written by the store the first time a script asks for one",
 }
 
 

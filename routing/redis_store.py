@@ -40,6 +40,7 @@ from routing.redis_codec import (
     decode_task,
     encode_agent_config,
     encode_queue,
+    encode_requirement,
     encode_task,
     exact,
     items,
@@ -236,10 +237,11 @@ class RedisStore:
                 snap.queues = view["q"]
             if isinstance(view.get("h"), dict):
                 snap.heads = view["h"]
-        if reply.get("t"):
-            task = decode_task(reply["t"])
-            assert task is not None
-            snap.tasks[task.id] = task
+        for field_ in ("t", "c"):   # the task the script wrote; the task it claimed (close_and_claim)
+            if reply.get(field_):
+                task = decode_task(reply[field_])
+                assert task is not None
+                snap.tasks[task.id] = task
         if reply.get("f"):
             snap.free = (reply["f"]["q"], reply["f"]["c"], items(reply["f"]["a"]))
         self._snap = snap
@@ -405,6 +407,32 @@ class RedisStore:
     async def close_task(self, task_id: str, now: float) -> TaskRecord | None:
         reply = await self._run("close_task", task_id, exact(now), self._ended_ttl)
         return self._remember(reply).tasks.get(task_id) if reply else None
+
+    async def close_task_and_claim(self, task_id: str, now: float, offer_id: str, expires_at: Mapping[str, float]
+                                   ) -> tuple[TaskRecord, AgentRecord, tuple[TaskRecord, OfferRecord] | None] | None:
+        """`close_task`, then in the same atomic step the engine's next decision for the agent (the choice of
+        `Router._best_for` at `now`, mirrored in Lua) claimed as offer `offer_id` expiring at `expires_at[channel]`.
+        Returns (closed task, the agent right after the close, (task, offer) claimed or None), or None as
+        `close_task`. No claim does not mean nothing to claim: Lua declines what it cannot decide exactly as the
+        engine (a requirement it meets for the first time), and the engine then decides as after `close_task`."""
+        args = [task_id, exact(now), self._ended_ttl, offer_id]
+        for channel, at in expires_at.items():
+            args += [channel, exact(at)]
+        reply = await self._run("close_and_claim", *args)
+        if not reply:
+            return None
+        if reply.get("need"):   # parsed once for Lua; it travels with this store's next script
+            self._buffer(["r", reply["need"], encode_requirement(reply["need"])])
+        snap = self._remember(reply)
+        closed, agent = snap.tasks[task_id], snap.agent
+        assert agent is not None
+        if not reply.get("c"):
+            return closed, agent, None
+        task = snap.tasks[reply["c"]["id"]]
+        offer = OfferRecord(offer_id, task.id, agent.id, task.queue, task.channel, now, expires_at[task.channel])
+        before = self._agent({"h": reply["a0"], "t": [t for t in agent.tasks if t != task.id]})
+        assert before is not None
+        return closed, before, (task, offer)
 
     async def drop_task(self, task_id: str, state: str,
                         now: float) -> tuple[TaskRecord, OfferRecord | None] | None:

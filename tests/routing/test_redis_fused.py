@@ -1,0 +1,116 @@
+"""`RedisStore.close_task_and_claim`: the end of a wrap-up and the agent's next offer in one script. Its Lua
+choice must be `Router._best_for`'s exactly: the same contact as a Router on a MemoryStore picks, through ties
+(same priority, same enqueue time), ageing, skill requirements, preferred-agent buckets and exclusions."""
+from __future__ import annotations
+
+import random
+import uuid
+
+import pytest
+import redis.asyncio as aioredis
+
+from routing import (
+    AgentConfig,
+    MemoryStore,
+    QueueConfig,
+    RedisStore,
+    Router,
+    RouterSettings,
+    RoutingError,
+    Task,
+)
+from routing.model import RoutingEvent
+from tests.routing.conftest import Clock
+
+QUEUES = (QueueConfig("a", ageing_per_s=0.5), QueueConfig("b"),
+          QueueConfig("c", skill_expr="x >= 2 and not y", ageing_per_s=0.25),
+          QueueConfig("d", skill_expr="x or y == 1.5"))
+AGENTS = (AgentConfig("p", skills={"x": 2}, queues=("a", "b", "c", "d"), capacity={"voice": 1, "chat": 2}),
+          AgentConfig("q", skills={"x": 3, "y": 1.5}, queues=("b", "c", "d"), capacity={"chat": 1, "email": 2}),
+          AgentConfig("r", skills={"y": 1}, queues=("a", "d"), capacity={"voice": 1, "email": 1}))
+SETTINGS = RouterSettings(reject_cooldown_s=3.0, max_missed_offers=0, preferred_for_s=5.0)
+
+
+class Side:
+    """One router and the offers it made, in order."""
+
+    def __init__(self, store, clock: Clock) -> None:
+        self.router = Router(store, clock=clock, settings=SETTINGS, seed=1)
+        self.offers: list[tuple[str | None, str | None, float]] = []
+        self.open: dict[str, tuple[str, str]] = {}   # task -> (offer id, agent)
+        self.router.subscribe(self.seen)
+
+    def seen(self, event: RoutingEvent) -> None:
+        if event.type == "offer.made":
+            self.offers.append((event.task_id, event.agent_id, event.at))
+            self.open[str(event.task_id)] = (str(event.offer_id), str(event.agent_id))
+        elif event.type.startswith("offer.") or event.type == "task.abandoned":
+            self.open.pop(str(event.task_id), None)
+
+    async def do(self, op: str, *args) -> str:
+        try:
+            if op in ("accept", "reject"):
+                offer_id, agent_id = self.open[args[0]]
+                await getattr(self.router, op)(offer_id, agent_id)
+            else:
+                await getattr(self.router, op)(*args)
+            return "ok"
+        except RoutingError as e:
+            return e.code
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_the_lua_choice_is_the_engines(redis_url, seed):
+    rng = random.Random(seed)
+    clock = Clock()
+    client = aioredis.Redis.from_url(redis_url)
+    prefix = f"fused-{uuid.uuid4().hex[:8]}:"
+    store = RedisStore(client, prefix)
+    fused = {"claims": 0}
+    close_and_claim = store.close_task_and_claim
+
+    async def counted(*args):   # the real method, counted: the test must reach the Lua choice, not only fall back
+        done = await close_and_claim(*args)
+        fused["claims"] += bool(done and done[2])
+        return done
+    store.close_task_and_claim = counted  # type: ignore[method-assign]
+    sides = (Side(MemoryStore(), clock), Side(store, clock))
+    try:
+        for side in sides:
+            for queue in QUEUES:
+                await side.router.add_queue(queue)
+            for agent in AGENTS:
+                await side.router.add_agent(agent)
+        memory = sides[0].router.store
+        n = 0
+        for _ in range(400):
+            clock.advance(rng.choice([0.0, 0.0, 0.5, 2.0, 4.0]))   # many contacts share an enqueue time
+            roll = rng.random()
+            agent = rng.choice(AGENTS).id
+            if roll < 0.35:
+                n += 1
+                call: tuple = ("enqueue", Task(f"t{n}", rng.choice(QUEUES).name, rng.choice(["voice", "chat", "email"]),
+                                               priority=rng.choice([0, 0, 1, 2]),
+                                               preferred_agent=agent if rng.random() < 0.15 else None))
+            elif roll < 0.45:
+                call = ("set_agent_state", agent, rng.choice(["available", "available", "available", "away"]))
+            elif roll < 0.6 and sides[0].open:
+                call = (rng.choice(["accept", "accept", "reject"]), rng.choice(sorted(sides[0].open)))
+            elif roll < 0.95:   # mostly the decision under test: wrap-up ends, the agent gets its next contact
+                held = [t for t in await memory.active_tasks() if t.state in ("assigned", "wrapup")]
+                if not held:
+                    call = ("tick",)
+                else:
+                    task = rng.choice(held)
+                    call = ("complete" if task.state == "assigned" else "wrapup_done", task.id)
+            else:
+                call = ("tick",)
+            outcomes = [await side.do(*call) for side in sides]
+            assert outcomes[0] == outcomes[1], call
+            assert sides[0].offers == sides[1].offers, call
+        assert fused["claims"] >= 10   # the Lua choice made many of those offers
+    finally:
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await store.close()
