@@ -68,6 +68,7 @@ def summary(samples_ns: list[int], cpu_ns: int, trips: int, elapsed_s: float) ->
     p50, p99 = percentiles(samples_ns)
     return {"n": len(samples_ns), "per_s": len(samples_ns) / (sum(samples_ns) / 1e9), "p50_us": p50,
             "p99_us": p99, "mean_us": statistics.fmean(samples_ns) / 1e3, "elapsed_s": elapsed_s,
+            "core_share": cpu_ns / sum(samples_ns),
             "cpu_us": cpu_ns / len(samples_ns) / 1e3, "round_trips": trips / len(samples_ns)}
 
 
@@ -110,6 +111,50 @@ async def agent_side(router: Router, offers: list, rounds: int, index: int, of: 
     return summary(timer.samples, timer.cpu, timer.trips, time.perf_counter() - start)
 
 
+async def agent_side_inflight(router: Router, offers: list, rounds: int, index: int, of: int,
+                              inflight: int) -> dict[str, float]:
+    """Throughput with `inflight` decisions at once: that many agents of this worker end wrap-up together
+    (`asyncio.gather` of their `wrapup_done`, as the app's handlers would call them); only that phase is timed,
+    from the first call to the last offer made. Accepting the offers and enqueueing new contacts (waiting stays
+    at 10,000) happen between the timed phases."""
+    rng = random.Random(index)
+    busy = [t.id for t in await router.store.active_tasks()
+            if t.state == "assigned" and int((t.agent_id or "agent0")[5:]) % of == index]
+    wall = cpu = trips = decided = 0
+    lat: list[int] = []
+
+    async def decide(task_id: str) -> None:
+        start = time.perf_counter_ns()
+        await router.wrapup_done(task_id)
+        lat.append(time.perf_counter_ns() - start)
+
+    start = time.perf_counter()
+    for n in range(max(1, rounds // inflight)):
+        batch = [busy.pop(rng.randrange(len(busy))) for _ in range(min(inflight, len(busy)))]
+        if not batch:
+            break
+        await asyncio.gather(*(router.complete(task_id) for task_id in batch))
+        await router.store.flush()  # type: ignore[attr-defined]
+        router.clock.now += 0.01  # type: ignore[attr-defined]
+        offers.clear()
+        t0, c0, r0 = time.perf_counter_ns(), time.thread_time_ns(), router.store.round_trips  # type: ignore[attr-defined]
+        await asyncio.gather(*(decide(task_id) for task_id in batch))
+        wall += time.perf_counter_ns() - t0
+        cpu += time.thread_time_ns() - c0
+        trips += router.store.round_trips - r0  # type: ignore[attr-defined]
+        decided += len(offers)
+        made = list(offers)
+        await asyncio.gather(*(router.accept(o.offer_id, o.agent_id) for o in made))
+        busy.extend(o.task_id for o in made)
+        await asyncio.gather(*(router.enqueue(Task(f"y{index}-{n}-{k}-{uuid.uuid4().hex[:6]}",
+                                                   f"q{rng.randrange(SKILLS)}", "voice", priority=rng.randrange(3)))
+                               for k in range(len(made))))
+    p50, p99 = percentiles(lat)
+    return {"n": decided, "per_s": decided / (wall / 1e9), "p50_us": p50, "p99_us": p99,
+            "elapsed_s": time.perf_counter() - start, "cpu_us": cpu / decided / 1e3,
+            "core_share": cpu / wall, "round_trips": trips / decided}
+
+
 async def contact_side(router: Router, offers: list, rounds: int, index: int) -> dict[str, float]:
     """Voice contacts arrive while agents have voice free; time `enqueue` (enqueue -> offer)."""
     rng = random.Random(index)
@@ -143,7 +188,9 @@ async def worker(args: argparse.Namespace) -> None:
     router, offers = node(args.url, args.prefix)
     baseline = await round_trips(args.url, 0.5)
     await asyncio.sleep(max(0.0, args.start_at - time.time()))
-    if args.side == "agent":
+    if args.side == "agent" and args.inflight > 1:
+        result = await agent_side_inflight(router, offers, args.rounds, args.index, args.of, args.inflight)
+    elif args.side == "agent":
         result = await agent_side(router, offers, args.rounds, args.index, args.of)
     else:
         result = await contact_side(router, offers, args.rounds, args.index)
@@ -151,12 +198,13 @@ async def worker(args: argparse.Namespace) -> None:
     print(json.dumps({"baseline": baseline, **result}), flush=True)
 
 
-async def processes(url: str, prefix: str, side: str, count: int, rounds: int) -> list[dict[str, Any]]:
+async def processes(url: str, prefix: str, side: str, count: int, rounds: int,
+                    inflight: int = 1) -> list[dict[str, Any]]:
     """Run `count` worker processes at once on the same state; their results."""
     start_at = time.time() + 2.0 + 0.5 * count   # past their start-up and baseline
     procs = [await asyncio.create_subprocess_exec(
         sys.executable, str(Path(__file__).resolve()), "--worker", "--url", url, "--prefix", prefix, "--side", side,
-        "--rounds", str(rounds), "--index", str(i), "--of", str(count), "--start-at", str(start_at),
+        "--rounds", str(rounds), "--inflight", str(inflight), "--index", str(i), "--of", str(count), "--start-at", str(start_at),
         cwd=ROOT, stdout=asyncio.subprocess.PIPE) for i in range(count)]
     outs = [(await p.communicate())[0] for p in procs]
     if any(p.returncode for p in procs):
@@ -164,27 +212,30 @@ async def processes(url: str, prefix: str, side: str, count: int, rounds: int) -
     return [json.loads(out) for out in outs]
 
 
-def line(label: str, results: list[dict[str, Any]]) -> str:
+def line(label: str, results: list[dict[str, Any]], throughput: bool) -> str:
     per_s = [r["per_s"] for r in results]
     ping = [r["baseline"]["ping"] for r in results]
     p50 = statistics.median(r["p50_us"] for r in results)
     p99 = max(r["p99_us"] for r in results)
     trips = statistics.fmean(r["round_trips"] for r in results)
     cpu = statistics.fmean(r["cpu_us"] for r in results)
+    share = statistics.fmean(r["core_share"] for r in results)
     ping_cpu = statistics.fmean(r["baseline"]["ping_cpu_us"] for r in results)
     wire_cpu = statistics.fmean(r["baseline"]["wire_ping_cpu_us"] for r in results)
-    return (f"  {label:<34} {statistics.fmean(per_s):>6,.0f}/s per process ({sum(per_s):,.0f}/s total)  "
-            f"p50 {p50 / 1e3:5.2f} ms  p99 {p99 / 1e3:6.2f} ms\n"
-            f"  {'':<34} per decision: {trips:.1f} round trips, {cpu:4.0f} us client cpu = {cpu / ping_cpu:4.1f} "
-            f"redis-py PINGs' cpu; baseline redis-py PING {statistics.fmean(ping):,.0f}/s, {ping_cpu:.0f} us cpu "
-            f"each, store-connection PING {wire_cpu:.0f} us cpu each")
+    what = "throughput" if throughput else "1 / mean latency"
+    return (f"    {label:<40} {statistics.fmean(per_s):>6,.0f}/s per process ({sum(per_s):,.0f}/s total; {what})  "
+            f"latency p50 {p50 / 1e3:5.2f} ms  p99 {p99 / 1e3:6.2f} ms\n"
+            f"    {'':<40} per decision: {trips:.1f} round trips, {cpu:4.0f} us client cpu "
+            f"(= {1e6 / cpu:,.0f} decisions per cpu-second; the process used {share:.2f} of a core while timed)\n"
+            f"    {'':<40} baseline in the same process: redis-py PING {statistics.fmean(ping):,.0f}/s, "
+            f"{ping_cpu:.0f} us cpu each; store-connection PING {wire_cpu:.0f} us cpu each")
 
 
-async def bench_redis(url: str | None, quick: bool) -> None:
+async def bench_redis(url: str | None, quick: bool, inflight: int = 32) -> None:
     """Print the Redis figures (1 and 3 router processes), on `url` or on a redis-server started here."""
     if url is None:
         with redis_server() as own:
-            await bench_redis(own, quick)
+            await bench_redis(own, quick, inflight)
         return
     rounds = 300 if quick else 2_000
     agents, waiting = 1000, 10_000
@@ -193,16 +244,22 @@ async def bench_redis(url: str | None, quick: bool) -> None:
     print(f"  baseline: raw round trips from this process  PING {base['ping']:,.0f}/s ({base['ping_cpu_us']:.0f} us cpu"
           f" each)  GET {base['get']:,.0f}/s  PING on the store's connection {base['wire_ping']:,.0f}/s "
           f"({base['wire_ping_cpu_us']:.0f} us cpu each)")
+    print("  latency: one decision at a time per process (decisions/s = 1 / mean latency);\n"
+          f"  THROUGHPUT: {inflight} decisions in flight at once per process (decisions/s = decisions / wall time of "
+          "the decision phases): the figure the target (>= 3,000/s per router process) is read against")
     for side, label in (("agent", "agent-side decisions"), ("contact", "enqueue->offer")):
         prefix = f"bench-{uuid.uuid4().hex[:8]}:"
         t0 = time.perf_counter()
         router, _, _ = await build(functools.partial(_store, url, prefix), agents, waiting,
                                    chat_first=side == "contact")
-        print(f"  ({label}: state built in {time.perf_counter() - t0:.0f} s)")
+        print(f"  {label} (state built in {time.perf_counter() - t0:.0f} s):")
         await router.store.close()  # type: ignore[attr-defined]
-        for count in (1, 3):
-            results = await processes(url, prefix, side, count, rounds)
-            print(line(f"{label}, {count} router process{'es' if count > 1 else ''}", results))
+        modes = [1, inflight] if side == "agent" else [1]
+        for n in modes:
+            for count in (1, 3):
+                results = await processes(url, prefix, side, count, rounds if n == 1 else rounds * 4, n)
+                kind = f"THROUGHPUT, {n} in flight" if n > 1 else "latency"
+                print(line(f"{kind}, {count} router process{'es' if count > 1 else ''}", results, n > 1))
         await _drop(url, prefix)
 
 
@@ -227,11 +284,13 @@ def main() -> None:
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
     parser.add_argument("--side", choices=("agent", "contact"), help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--inflight", type=int, default=32,
+                        help="decisions in flight at once per process for the throughput figure (default 32)")
     parser.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--of", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--start-at", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    asyncio.run(worker(args) if args.worker else bench_redis(args.url, args.quick))
+    asyncio.run(worker(args) if args.worker else bench_redis(args.url, args.quick, args.inflight))
 
 
 if __name__ == "__main__":
