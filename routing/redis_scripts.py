@@ -14,7 +14,8 @@ FREE_PAGE = 2     # agents in the first page of a free list (the first usually f
 
 HELPERS = lua_prelude() + f"local VIEW_HEADS, FREE_PAGE = {VIEW_HEADS}, {FREE_PAGE}\n" + r"""
 -- Agent fields written with `set`/`incr` are kept in the Lua table at once and reach Redis in one HSET per hash
--- (`save`): before any read of a hash (`hmap`) and at the end of every script (see `script_source`).
+-- (`save`): before a read of a hash with such writes pending (`hmap`) and at the end of every script (see
+-- `script_source`).
 local DIRTY, DIRTY_KEYS = {}, {}
 local function save()
   for _, k in ipairs(DIRTY_KEYS) do
@@ -25,7 +26,7 @@ local function save()
   DIRTY, DIRTY_KEYS = {}, {}
 end
 local function hmap(k)
-  if DIRTY_KEYS[1] then save() end
+  if DIRTY[k] then save() end
   local flat = redis.call('HGETALL', k)
   local m = {}
   for i = 1, #flat, 2 do m[flat[i]] = flat[i + 1] end
@@ -160,13 +161,15 @@ local function read_agent(id, a)
   return {h = a, t = redis.call('SMEMBERS', key('agent-tasks', id))}
 end
 
--- one contact of `ch` less on the agent: it is idle from `now` and goes to the back of the free lists
-local function free_one(ak, a, cfg, ch, now)
+-- one contact of `ch` less on the agent: it is idle from `now` and goes to the back of the free lists (unless
+-- `defer`: the caller indexes it once after more changes, with what `fits` said before, which this returns)
+local function free_one(ak, a, cfg, ch, now, defer)
   local before = fits(a, cfg)
   incr(ak, a, 'l:' .. ch, -1)
   set(ak, a, 'idle_since', now)
   restate(ak, a, now)
-  index_moved(a.id, a, cfg, before)
+  if not defer then index_moved(a.id, a, cfg, before) end
+  return before
 end
 
 local function is_queue_bucket(bucket) return string.sub(bucket, 1, 1) == 'q' end
@@ -250,10 +253,11 @@ local function free_view(q, ch)
 end
 
 -- the offer of queued task `t` (its hash, key tk) of queue q to the agent (ak, a, cfg), who can_take channel ch:
--- the task leaves its bucket, the agent's load and open offers grow, the offer and its timer are written
-local function claim_task(tk, t, offer_id, ak, a, cfg, q, ch, made_at, expires_at)
+-- the task leaves its bucket, the agent's load and open offers grow, the offer and its timer are written (the
+-- free lists too, unless `defer`: see free_one)
+local function claim_task(tk, t, offer_id, ak, a, cfg, q, ch, made_at, expires_at, defer)
   local agent_id = a.id
-  local before = fits(a, cfg)
+  local before = not defer and fits(a, cfg)
   bucket_remove(t)
   t.state, t.offer_id, t.agent_id = 'offered', offer_id, agent_id
   redis.call('HSET', tk, 'state', 'offered', 'offer_id', offer_id, 'agent_id', agent_id)
@@ -267,11 +271,12 @@ local function claim_task(tk, t, offer_id, ak, a, cfg, q, ch, made_at, expires_a
   incr(ak, a, 'claims', 1)
   redis.call('ZADD', key('agent-offers', agent_id), a.claims, offer_id)
   restate(ak, a, made_at)
-  index_free(agent_id, a, cfg, before)
+  if before then index_free(agent_id, a, cfg, before) end
 end
 
 -- the end of a task's wrap-up: it is closed (readable for `ttl` seconds more) and its agent frees one unit
-local function close(task_id, now, ttl)
+-- (`defer`, `before`: see free_one)
+local function close(task_id, now, ttl, defer)
   local tk = key('task', task_id)
   local t = hmap(tk)
   if t.state ~= 'wrapup' then return false end
@@ -282,8 +287,8 @@ local function close(task_id, now, ttl)
   local ak, a, cfg = load_agent(t.agent_id)
   incr(ak, a, 'wrapping', -1)
   redis.call('SREM', key('agent-tasks', t.agent_id), t.id)
-  free_one(ak, a, cfg, t.channel, now)
-  return t, ak, a, cfg
+  local before = free_one(ak, a, cfg, t.channel, now, defer)
+  return t, ak, a, cfg, before
 end
 
 -- routing.skills: whether skills meet a requirement tree (redis_codec.encode_requirement)
@@ -636,7 +641,8 @@ return reply({t = t, v = agent_view(t.agent_id, a, cfg)})
 #       or need = a requirement Lua has no parsed form of, queue = a queue without config}, or false
 SCRIPTS["close_and_claim"] = r"""
 local now = ARGV[3]
-local t, ak, a, cfg = close(ARGV[2], now, ARGV[4])
+-- the free lists change once, for both steps: a busy agent that takes its next contact at once never enters them
+local t, ak, a, cfg, before = close(ARGV[2], now, ARGV[4], true)
 if not t then return false end
 local out = {t = t}
 if a.presence == 'available' then
@@ -649,13 +655,14 @@ if a.presence == 'available' then
     if expires[c.channel] then
       local a0 = {}
       for f, v in pairs(a) do a0[f] = v end
-      claim_task(ctk, c, ARGV[5], ak, a, cfg, c.queue, c.channel, now, expires[c.channel])
+      claim_task(ctk, c, ARGV[5], ak, a, cfg, c.queue, c.channel, now, expires[c.channel], true)
       out.c, out.a0 = c, a0
     end
   elseif why then
     out.need, out.queue = why.need, why.queue
   end
 end
+index_moved(a.id, a, cfg, before)
 out.v = agent_view(t.agent_id, a, cfg)
 return reply(out)
 """
