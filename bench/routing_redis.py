@@ -111,48 +111,99 @@ async def agent_side(router: Router, offers: list, rounds: int, index: int, of: 
     return summary(timer.samples, timer.cpu, timer.trips, time.perf_counter() - start)
 
 
+class Phases:
+    """Timed phases of `inflight` decisions at once: wall time from the first call to the last return, this
+    thread's CPU, the store's round trips, Redis's own CPU (INFO, read between phases: with several processes it
+    includes the others' work), and the latency of each call under that load. With several processes every
+    phase starts together (a barrier in Redis), so that their phases overlap and their sum is a total rate."""
+
+    def __init__(self, router: Router, offers: list, index: int, of: int) -> None:
+        self.router, self.offers, self.store = router, offers, router.store
+        self.wall = self.cpu = self.trips = self.decided = 0
+        self.redis_cpu = 0.0
+        self.lat: list[int] = []
+        self.phases: list[tuple[int, int]] = []   # (wall ns, decisions) of each phase
+        self.of = of
+
+    async def _barrier(self) -> None:
+        if self.of < 2:
+            return
+        client = self.store.redis  # type: ignore[attr-defined]
+        key = f"{self.store.keys.prefix}bench-barrier:{len(self.phases)}"  # type: ignore[attr-defined]
+        await client.incr(key)
+        while int(await client.get(key)) < self.of:
+            await asyncio.sleep(0.0002)
+
+    async def _timed(self, call: Any) -> None:
+        start = time.perf_counter_ns()
+        await call
+        self.lat.append(time.perf_counter_ns() - start)
+
+    async def run(self, calls: list[Any]) -> list[Any]:
+        """Run the calls at once (as an app's handlers would), timed; the offers they made."""
+        await self.store.flush()  # type: ignore[attr-defined]
+        self.offers.clear()
+        info = await self.store.redis.info("cpu")  # type: ignore[attr-defined]
+        await self._barrier()
+        t0, c0, r0 = time.perf_counter_ns(), time.thread_time_ns(), self.store.round_trips  # type: ignore[attr-defined]
+        await asyncio.gather(*(self._timed(call) for call in calls))
+        wall = time.perf_counter_ns() - t0
+        self.wall += wall
+        self.phases.append((wall, len(self.offers)))
+        self.cpu += time.thread_time_ns() - c0
+        self.trips += self.store.round_trips - r0  # type: ignore[attr-defined]
+        await self.store.flush()  # type: ignore[attr-defined]
+        after = await self.store.redis.info("cpu")  # type: ignore[attr-defined]
+        self.redis_cpu += sum(after[k] - info[k] for k in ("used_cpu_sys", "used_cpu_user"))
+        self.decided += len(self.offers)
+        return list(self.offers)
+
+    def summary(self, elapsed_s: float) -> dict[str, float]:
+        p50, p99 = percentiles(self.lat)
+        return {"n": self.decided, "per_s": self.decided / (self.wall / 1e9), "p50_us": p50, "p99_us": p99,
+                "elapsed_s": elapsed_s, "cpu_us": self.cpu / self.decided / 1e3, "core_share": self.cpu / self.wall,
+                "round_trips": self.trips / self.decided, "redis_cpu_us": self.redis_cpu / self.decided * 1e6,
+                "phases": self.phases}
+
+
 async def agent_side_inflight(router: Router, offers: list, rounds: int, index: int, of: int,
                               inflight: int) -> dict[str, float]:
     """Throughput with `inflight` decisions at once: that many agents of this worker end wrap-up together
-    (`asyncio.gather` of their `wrapup_done`, as the app's handlers would call them); only that phase is timed,
-    from the first call to the last offer made. Accepting the offers and enqueueing new contacts (waiting stays
-    at 10,000) happen between the timed phases."""
+    (their `wrapup_done` calls run at once); only that phase is timed. Ending their previous contacts, accepting
+    the offers and enqueueing new contacts (waiting stays at 10,000) happen between the timed phases."""
     rng = random.Random(index)
     busy = [t.id for t in await router.store.active_tasks()
             if t.state == "assigned" and int((t.agent_id or "agent0")[5:]) % of == index]
-    wall = cpu = trips = decided = 0
-    lat: list[int] = []
-
-    async def decide(task_id: str) -> None:
-        start = time.perf_counter_ns()
-        await router.wrapup_done(task_id)
-        lat.append(time.perf_counter_ns() - start)
-
+    phases = Phases(router, offers, index, of)
     start = time.perf_counter()
     for n in range(max(1, rounds // inflight)):
         batch = [busy.pop(rng.randrange(len(busy))) for _ in range(min(inflight, len(busy)))]
-        if not batch:
-            break
         await asyncio.gather(*(router.complete(task_id) for task_id in batch))
-        await router.store.flush()  # type: ignore[attr-defined]
         router.clock.now += 0.01  # type: ignore[attr-defined]
-        offers.clear()
-        t0, c0, r0 = time.perf_counter_ns(), time.thread_time_ns(), router.store.round_trips  # type: ignore[attr-defined]
-        await asyncio.gather(*(decide(task_id) for task_id in batch))
-        wall += time.perf_counter_ns() - t0
-        cpu += time.thread_time_ns() - c0
-        trips += router.store.round_trips - r0  # type: ignore[attr-defined]
-        decided += len(offers)
-        made = list(offers)
+        made = await phases.run([router.wrapup_done(task_id) for task_id in batch])
         await asyncio.gather(*(router.accept(o.offer_id, o.agent_id) for o in made))
         busy.extend(o.task_id for o in made)
         await asyncio.gather(*(router.enqueue(Task(f"y{index}-{n}-{k}-{uuid.uuid4().hex[:6]}",
                                                    f"q{rng.randrange(SKILLS)}", "voice", priority=rng.randrange(3)))
                                for k in range(len(made))))
-    p50, p99 = percentiles(lat)
-    return {"n": decided, "per_s": decided / (wall / 1e9), "p50_us": p50, "p99_us": p99,
-            "elapsed_s": time.perf_counter() - start, "cpu_us": cpu / decided / 1e3,
-            "core_share": cpu / wall, "round_trips": trips / decided}
+    return phases.summary(time.perf_counter() - start)
+
+
+async def contact_side_inflight(router: Router, offers: list, rounds: int, index: int, of: int,
+                                inflight: int) -> dict[str, float]:
+    """Throughput with `inflight` voice contacts arriving at once while agents have voice free (their `enqueue`
+    calls run at once); only that phase is timed. Accepting, completing and wrapping up happen between phases."""
+    rng = random.Random(index)
+    phases = Phases(router, offers, index, of)
+    start = time.perf_counter()
+    for n in range(max(1, rounds // inflight)):
+        router.clock.now += 0.01  # type: ignore[attr-defined]
+        made = await phases.run([router.enqueue(Task(f"w{index}-{n}-{k}-{uuid.uuid4().hex[:6]}",
+                                                     f"q{rng.randrange(SKILLS)}", "voice")) for k in range(inflight)])
+        await asyncio.gather(*(router.accept(o.offer_id, o.agent_id) for o in made))
+        await asyncio.gather(*(router.complete(o.task_id) for o in made))
+        await asyncio.gather(*(router.wrapup_done(o.task_id) for o in made))
+    return phases.summary(time.perf_counter() - start)
 
 
 async def contact_side(router: Router, offers: list, rounds: int, index: int) -> dict[str, float]:
@@ -190,6 +241,8 @@ async def worker(args: argparse.Namespace) -> None:
     await asyncio.sleep(max(0.0, args.start_at - time.time()))
     if args.side == "agent" and args.inflight > 1:
         result = await agent_side_inflight(router, offers, args.rounds, args.index, args.of, args.inflight)
+    elif args.inflight > 1:
+        result = await contact_side_inflight(router, offers, args.rounds, args.index, args.of, args.inflight)
     elif args.side == "agent":
         result = await agent_side(router, offers, args.rounds, args.index, args.of)
     else:
@@ -222,10 +275,17 @@ def line(label: str, results: list[dict[str, Any]], throughput: bool) -> str:
     share = statistics.fmean(r["core_share"] for r in results)
     ping_cpu = statistics.fmean(r["baseline"]["ping_cpu_us"] for r in results)
     wire_cpu = statistics.fmean(r["baseline"]["wire_ping_cpu_us"] for r in results)
-    what = "throughput" if throughput else "1 / mean latency"
-    return (f"    {label:<40} {statistics.fmean(per_s):>6,.0f}/s per process ({sum(per_s):,.0f}/s total; {what})  "
+    total = sum(per_s)
+    if throughput:   # phases started together: all decisions of phase k / the longest wall of phase k
+        rounds = list(zip(*(r["phases"] for r in results), strict=True))
+        total = sum(d for phase in rounds for _, d in phase) / (sum(max(w for w, _ in phase) for phase in rounds) / 1e9)
+    what = "throughput" if throughput else "sum of 1 / mean latency"
+    redis_cpu = ""
+    if len(results) == 1 and "redis_cpu_us" in results[0]:   # with 3 processes Redis's time is theirs together
+        redis_cpu = f"; Redis {results[0]['redis_cpu_us']:.0f} us cpu"
+    return (f"    {label:<40} {statistics.fmean(per_s):>6,.0f}/s per process ({total:,.0f}/s total; {what})  "
             f"latency p50 {p50 / 1e3:5.2f} ms  p99 {p99 / 1e3:6.2f} ms\n"
-            f"    {'':<40} per decision: {trips:.1f} round trips, {cpu:4.0f} us client cpu "
+            f"    {'':<40} per decision: {trips:.1f} round trips, {cpu:4.0f} us client cpu{redis_cpu} "
             f"(= {1e6 / cpu:,.0f} decisions per cpu-second; the process used {share:.2f} of a core while timed)\n"
             f"    {'':<40} baseline in the same process: redis-py PING {statistics.fmean(ping):,.0f}/s, "
             f"{ping_cpu:.0f} us cpu each; store-connection PING {wire_cpu:.0f} us cpu each")
@@ -254,8 +314,7 @@ async def bench_redis(url: str | None, quick: bool, inflight: int = 32) -> None:
                                    chat_first=side == "contact")
         print(f"  {label} (state built in {time.perf_counter() - t0:.0f} s):")
         await router.store.close()  # type: ignore[attr-defined]
-        modes = [1, inflight] if side == "agent" else [1]
-        for n in modes:
+        for n in (1, inflight):
             for count in (1, 3):
                 results = await processes(url, prefix, side, count, rounds if n == 1 else rounds * 4, n)
                 kind = f"THROUGHPUT, {n} in flight" if n > 1 else "latency"
