@@ -39,7 +39,7 @@ from routing.model import (
 )
 from routing.skills import parse_skill_expr
 from routing.store import Store
-from routing.strategies import StrategyContext, get_strategy
+from routing.strategies import StrategyContext, get_strategy, longest_idle
 
 log = logging.getLogger(__name__)
 Subscriber = Callable[[RoutingEvent], None]
@@ -200,12 +200,28 @@ class Router:
                 record.bucket = preferred_bucket(agent.id, task.channel)
                 record.preferred_until = now + hold
                 await self.store.schedule(record.preferred_until, "task", task.id)
-        if not await self.store.add_task(record):
+        claimed: tuple[TaskRecord, OfferRecord] | None = None
+        fused = getattr(self.store, "add_task_and_claim", None)
+        if fused is not None and since == now and get_strategy(queue.strategy or self.settings.strategy).pick \
+                is longest_idle:
+            # a store that can add the task and make its first-fit decision in one atomic step (RedisStore: one
+            # script instead of two, and no claim lost to a decision in flight meanwhile); the deadline timers
+            # go first, where _entered schedules them, so that timers due at one instant keep their order
+            added, claimed = await fused(record, now, self._offer_id(),
+                                         now + self.settings.timeout_for(record.channel),
+                                         self._deadlines(record, queue))
+        else:
+            fused = None
+            added = await self.store.add_task(record)
+        if not added:
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
         for full in hops:   # queues it overflowed past because they were full
             await self.store.incr("queue:" + full.name, {"overflowed": 1})
             self._emit("task.overflowed", task.id, full.name, at=now, reason="max_length", to=full.overflow)
-        await self._entered(record, queue, now)
+        await self._entered(record, queue, now, schedule=fused is None)
+        if claimed is not None:   # what _dispatch_task would have offered, already claimed
+            await self._offered(*claimed)
+            return claimed[0]
         if since < now:   # a contact waiting since before: escalation / max wait already due fire now
             await self._catch_up(record.id)
         await self._dispatch_task(record.id)
@@ -229,14 +245,15 @@ class Router:
             hops.append(queue)
             queue = await self._queue(queue.overflow)
 
-    async def _entered(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
-        """A task entered a queue: count it, announce it, schedule its escalation and max-wait checks."""
+    async def _entered(self, task: TaskRecord, queue: QueueConfig, now: float, schedule: bool = True) -> None:
+        """A task entered a queue: count it, announce it, schedule its escalation and max-wait checks (unless
+        the store wrote them already)."""
         await self.store.incr("queue:" + queue.name, {"queued": 1})
         self._emit("task.queued", task.id, queue.name, at=now, enqueued_at=task.enqueued_at,
                    channel=task.channel, priority=task.priority,
                    requirement=task.requirement, preferred_agent=task.preferred_agent if task.preferred_until
                    else None)
-        for at in self._deadlines(task, queue):
+        for at in self._deadlines(task, queue) if schedule else ():
             await self.store.schedule(at, "task", task.id)
 
     def _deadlines(self, task: TaskRecord, queue: QueueConfig) -> list[float]:

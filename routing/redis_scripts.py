@@ -252,6 +252,16 @@ local function free_view(q, ch)
   return {q = q, c = ch, a = out}
 end
 
+-- a new task: tk did not exist, so its hash is exactly these fields (all strings) and `t` is what HGETALL gives
+local function add(tk, fields)
+  local t, flat = cjson.decode(fields), {}
+  for field, value in pairs(t) do flat[#flat + 1] = field; flat[#flat + 1] = value end
+  redis.call('HSET', tk, unpack(flat))
+  bucket_add(t)
+  redis.call('ZADD', key('active'), t.enqueued_at, t.id)
+  return t
+end
+
 -- the offer of queued task `t` (its hash, key tk) of queue q to the agent (ak, a, cfg), who can_take channel ch:
 -- the task leaves its bucket, the agent's load and open offers grow, the offer and its timer are written (the
 -- free lists too, unless `defer`: see free_one)
@@ -342,6 +352,35 @@ local function head_for(b, agent_id, now)
   end
 end
 
+-- Router._dispatch_task for a new task with a first-fit strategy (longest idle): the first agent of the free
+-- list of its (queue, channel) who can take it and whose skills meet its requirement (a new task excludes
+-- nobody); a task waiting for its preferred agent: that agent, if they can take it. Returns the agent (ak, a,
+-- cfg), nil (none), or false and a requirement Lua has no parsed form of; past FIT_SCAN free agents it also
+-- returns false, and the engine reads on.
+local FIT_SCAN = 32
+local function first_fit(t)
+  local ch = t.channel
+  if not is_queue_bucket(t.bucket) then
+    local first = string.find(t.bucket, SEP, 1, true)
+    local ak, a, cfg = load_agent(string.sub(t.bucket, first + 1, string.find(t.bucket, SEP, first + 1, true) - 1))
+    if ak and can_take(a, cfg, ch) then return ak, a, cfg end
+    return nil
+  end
+  local req, tree = requirement_of(t.bucket), nil
+  if req ~= '' then
+    local raw = redis.call('HGET', key('requirements'), req)
+    if not raw then return false, req end
+    tree = cjson.decode(raw)
+  end
+  local ids = redis.call('ZRANGE', key('free', t.queue, ch), 0, FIT_SCAN - 1)
+  for _, id in ipairs(ids) do
+    local ak, a, cfg = load_agent(id)
+    if ak and can_take(a, cfg, ch) and (not tree or matches(tree, cfg.skills)) then return ak, a, cfg end
+  end
+  if #ids == FIT_SCAN then return false end
+  return nil
+end
+
 local function best_for(a, cfg, now)
   local open, channels = {}, {}
   for ch, _ in pairs(cfg.capacity) do
@@ -419,7 +458,7 @@ SCRIPTS: dict[str, str] = {}
 
 def script_source(body: str) -> str:
     """The full Lua of one script of SCRIPTS: helpers, write-behind, the body, then the agent writes it left."""
-    return (HELPERS + (CHOICE if "best_for(" in body else "") + WRITE_BEHIND + "local function main()\n" + body + "\nend\nlocal out = main()\nsave()\n"
+    return (HELPERS + (CHOICE if "best_for(" in body or "first_fit(" in body else "") + WRITE_BEHIND + "local function main()\n" + body + "\nend\nlocal out = main()\nsave()\n"
             "return out\n")
 
 
@@ -492,15 +531,31 @@ return reply(out)
 SCRIPTS["add_task"] = r"""
 local tk = key('task', ARGV[2])
 if redis.call('EXISTS', tk) == 1 then return reply({ok = false}) end
--- the key did not exist: the hash is exactly these fields (all strings), so `t` is what HGETALL would give
-local t, flat = cjson.decode(ARGV[3]), {}
-for field, value in pairs(t) do flat[#flat + 1] = field; flat[#flat + 1] = value end
-redis.call('HSET', tk, unpack(flat))
-bucket_add(t)
-redis.call('ZADD', key('active'), t.enqueued_at, t.id)
+local t = add(tk, ARGV[3])
 local f = false
 if is_queue_bucket(t.bucket) then f = free_view(t.queue, bucket_channel(t.bucket)) end
 return reply({ok = true, t = t, f = f})
+"""
+
+# add_task, then the engine's first decision for the task in the same step (Router.enqueue -> _dispatch_task
+# with a first-fit strategy: the longest idle agent that fits), claimed as offer ARGV[4]; the task's deadline
+# timers (escalation, max wait) are written before the add, where the engine schedules them.
+# ARGV: prefix, task id, the task's fields as JSON, offer id, made_at, expires_at, deadline times...
+#   -> {ok, t = task, claimed = true when claimed; else f = free view, need = a requirement not yet parsed for Lua}
+SCRIPTS["add_and_claim"] = r"""
+local tk = key('task', ARGV[2])
+if redis.call('EXISTS', tk) == 1 then return reply({ok = false}) end
+for i = 7, #ARGV do add_timer(ARGV[i], 'task', ARGV[2]) end
+local t = add(tk, ARGV[3])
+local ak, a, cfg = first_fit(t)
+if ak then
+  claim_task(tk, t, ARGV[4], ak, a, cfg, t.queue, t.channel, ARGV[5], ARGV[6])
+  return reply({ok = true, t = t, claimed = true})
+end
+local out = {ok = true, t = t, f = false}
+if ak == false then out.need = a end
+if is_queue_bucket(t.bucket) then out.f = free_view(t.queue, bucket_channel(t.bucket)) end
+return reply(out)
 """
 
 # ARGV: prefix, task ids... -> per task its hash ({} when missing)

@@ -321,6 +321,27 @@ class RedisStore:
         task.state = "queued"
         return True
 
+    async def add_task_and_claim(self, task: TaskRecord, now: float, offer_id: str, expires_at: float,
+                                 deadlines: list[float]) -> tuple[bool, tuple[TaskRecord, OfferRecord] | None]:
+        """`add_task` (its deadline timers written first, in the same step), then the first-fit choice of
+        `Router._dispatch_task` (the longest idle free agent of its queue and channel whose skills meet its
+        requirement; its preferred agent, for a task waiting for one) claimed as offer `offer_id`. Returns
+        (added, (task, offer) claimed or None); no claim may also mean that Lua declined (a requirement it meets
+        for the first time, more free agents than it reads): the engine then decides as after `add_task`."""
+        reply = await self._run("add_and_claim", task.id, encode_task(task), offer_id, exact(now), exact(expires_at),
+                                *map(exact, deadlines))
+        if not reply["ok"]:
+            return False, None
+        if reply.get("need"):   # parsed once for Lua; it travels with this store's next script
+            self._buffer(["r", reply["need"], encode_requirement(reply["need"])])
+        claimed = self._remember(reply).tasks[task.id]
+        task.state = "queued"
+        if not reply.get("claimed"):
+            return True, None
+        offer = OfferRecord(offer_id, task.id, str(claimed.agent_id), claimed.queue, claimed.channel, now,
+                            expires_at)
+        return True, (claimed, offer)
+
     async def get_task(self, task_id: str) -> TaskRecord | None:
         snap = self._fresh()
         if snap is not None and task_id in snap.tasks:

@@ -1,6 +1,8 @@
-"""`RedisStore.close_task_and_claim`: the end of a wrap-up and the agent's next offer in one script. Its Lua
-choice must be `Router._best_for`'s exactly: the same contact as a Router on a MemoryStore picks, through ties
-(same priority, same enqueue time), ageing, skill requirements, preferred-agent buckets and exclusions."""
+"""`RedisStore.close_task_and_claim` (the end of a wrap-up and the agent's next offer in one script) and
+`add_task_and_claim` (a new contact and its first offer in one script). Their Lua choices must be the engine's
+exactly (`Router._best_for`; `Router._dispatch_task` with longest idle): the same offers as a Router on a
+MemoryStore makes, through ties (same priority, same enqueue time), ageing, skill requirements, preferred-agent
+buckets and exclusions."""
 from __future__ import annotations
 
 import random
@@ -24,10 +26,10 @@ from tests.routing.conftest import Clock
 
 QUEUES = (QueueConfig("a", ageing_per_s=0.5), QueueConfig("b"),
           QueueConfig("c", skill_expr="x >= 2 and not y", ageing_per_s=0.25),
-          QueueConfig("d", skill_expr="x or y == 1.5"))
-AGENTS = (AgentConfig("p", skills={"x": 2}, queues=("a", "b", "c", "d"), capacity={"voice": 1, "chat": 2}),
+          QueueConfig("d", skill_expr="x or y == 1.5"), QueueConfig("e", strategy="least_occupied"))
+AGENTS = (AgentConfig("p", skills={"x": 2}, queues=("a", "b", "c", "d", "e"), capacity={"voice": 1, "chat": 2}),
           AgentConfig("q", skills={"x": 3, "y": 1.5}, queues=("b", "c", "d"), capacity={"chat": 1, "email": 2}),
-          AgentConfig("r", skills={"y": 1}, queues=("a", "d"), capacity={"voice": 1, "email": 1}))
+          AgentConfig("r", skills={"y": 1}, queues=("a", "d", "e"), capacity={"voice": 1, "email": 1}))
 SETTINGS = RouterSettings(reject_cooldown_s=3.0, max_missed_offers=0, preferred_for_s=5.0)
 
 
@@ -66,14 +68,21 @@ async def test_the_lua_choice_is_the_engines(redis_url, seed):
     client = aioredis.Redis.from_url(redis_url)
     prefix = f"fused-{uuid.uuid4().hex[:8]}:"
     store = RedisStore(client, prefix)
-    fused = {"claims": 0}
-    close_and_claim = store.close_task_and_claim
+    fused = {"agent": 0, "task": 0}
+    close_and_claim, add_and_claim = store.close_task_and_claim, store.add_task_and_claim
 
-    async def counted(*args):   # the real method, counted: the test must reach the Lua choice, not only fall back
+    # the real methods, counted: the test must reach the Lua choices, not only their fall-backs
+    async def closed(*args):
         done = await close_and_claim(*args)
-        fused["claims"] += bool(done and done[2])
+        fused["agent"] += bool(done and done[2])
         return done
-    store.close_task_and_claim = counted  # type: ignore[method-assign]
+
+    async def added(*args):
+        done = await add_and_claim(*args)
+        fused["task"] += bool(done[1])
+        return done
+    store.close_task_and_claim = closed  # type: ignore[method-assign]
+    store.add_task_and_claim = added  # type: ignore[method-assign]
     sides = (Side(MemoryStore(), clock), Side(store, clock))
     try:
         for side in sides:
@@ -83,11 +92,14 @@ async def test_the_lua_choice_is_the_engines(redis_url, seed):
                 await side.router.add_agent(agent)
         memory = sides[0].router.store
         n = 0
-        for _ in range(400):
+        for _ in range(600):
             clock.advance(rng.choice([0.0, 0.0, 0.5, 2.0, 4.0]))   # many contacts share an enqueue time
             roll = rng.random()
             agent = rng.choice(AGENTS).id
-            if roll < 0.35:
+            active = await memory.active_tasks()
+            # contacts arrive now and then into a long queue (agent-side decisions), often into a short one
+            # (contacts offered on arrival)
+            if roll < (0.1 if sum(t.state == "queued" for t in active) > 3 else 0.35):
                 n += 1
                 call: tuple = ("enqueue", Task(f"t{n}", rng.choice(QUEUES).name, rng.choice(["voice", "chat", "email"]),
                                                priority=rng.choice([0, 0, 1, 2]),
@@ -96,8 +108,8 @@ async def test_the_lua_choice_is_the_engines(redis_url, seed):
                 call = ("set_agent_state", agent, rng.choice(["available", "available", "available", "away"]))
             elif roll < 0.6 and sides[0].open:
                 call = (rng.choice(["accept", "accept", "reject"]), rng.choice(sorted(sides[0].open)))
-            elif roll < 0.95:   # mostly the decision under test: wrap-up ends, the agent gets its next contact
-                held = [t for t in await memory.active_tasks() if t.state in ("assigned", "wrapup")]
+            elif roll < 0.95:   # wrap-up ends: the agent gets its next contact
+                held = [t for t in active if t.state in ("assigned", "wrapup")]
                 if not held:
                     call = ("tick",)
                 else:
@@ -108,7 +120,7 @@ async def test_the_lua_choice_is_the_engines(redis_url, seed):
             outcomes = [await side.do(*call) for side in sides]
             assert outcomes[0] == outcomes[1], call
             assert sides[0].offers == sides[1].offers, call
-        assert fused["claims"] >= 10   # the Lua choice made many of those offers
+        assert fused["agent"] >= 10 and fused["task"] >= 5, fused   # the Lua choices made many of those offers
     finally:
         keys = [k async for k in client.scan_iter(match=prefix + "*")]
         if keys:

@@ -118,7 +118,12 @@ async def test_three_racing_router_processes_one_killed(redis_url, tmp_path):
         open_now.subtract(e["task_id"] for e in closers)
         for task in await store.active_tasks():
             assert open_now.pop(task.id, 0) == (1 if task.state == "offered" else 0), task
-        assert set(open_now.values()) <= {0}
+        # ...but n2 was SIGKILLed while frozen with at most one command on the wire: an accept (or reject) that
+        # Redis ran without n2 logging it leaves one offer of n2's made and never seen closed, its contact
+        # since served and closed by the survivors
+        unclosed = [t for t, n in open_now.items() if n]
+        assert set(open_now.values()) <= {0, 1} and len(unclosed) <= 1, unclosed
+        assert all([o for o, t in made.items() if t == task][-1].rsplit("-", 1)[0] in n2 for task in unclosed)
         for agent in await store.list_agents():
             assert all(agent.load.get(ch, 0) <= cap for ch, cap in agent.config.capacity.items())
     finally:
