@@ -38,6 +38,7 @@ class _Protocol(asyncio.Protocol):
         self.lost: Exception | None = None
         self.timeout_s = timeout_s
         self._watchdog: asyncio.TimerHandle | None = None
+        self._out: list[bytes] = []   # commands written while others are in flight, sent together (see send)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -90,11 +91,24 @@ class _Protocol(asyncio.Protocol):
     def send(self, packed: bytes) -> asyncio.Future[Any]:
         assert self.transport is not None
         future = self.loop.create_future()
+        # Alone on the wire, a command goes at once. With others in flight (many decisions at once), the commands
+        # written during one turn of the event loop go out in one system call at the end of that turn: a send()
+        # costs ~10-40 us of CPU on a virtualised machine, most of a decision's client time when each pays one.
+        if not self.waiters:
+            self.transport.write(packed)
+        else:
+            if not self._out:
+                self.loop.call_soon(self._write)
+            self._out.append(packed)
         self.waiters.append((future, time.monotonic()))
-        self.transport.write(packed)
         if self.timeout_s is not None and self._watchdog is None:
             self._arm(self.timeout_s)
         return future
+
+    def _write(self) -> None:
+        out, self._out = self._out, []
+        if self.lost is None and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(out))
 
     def _arm(self, delay: float) -> None:
         self._watchdog = self.loop.call_later(delay, self._check)
