@@ -692,8 +692,8 @@ return reply({t = t, v = agent_view(t.agent_id, a, cfg)})
 # close_task, then the engine's next decision for the agent in the same step (Router.wrapup_done ->
 # _dispatch_agent: best_for, then claim), so that an agent-side decision is one script.
 # ARGV: prefix, task id, now, retention seconds, offer id, then (channel, expires_at) pairs
-#   -> {t = closed task, v = agent view after all, c = claimed task, a0 = agent hash right after the close;
-#       or need = a requirement Lua has no parsed form of, queue = a queue without config}, or false
+#   -> {t = closed task, v = agent view after all, c = claimed task; or need = a requirement Lua has no parsed
+#       form of, queue = a queue without config}, or false
 SCRIPTS["close_and_claim"] = r"""
 local now = ARGV[3]
 -- the free lists change once, for both steps: a busy agent that takes its next contact at once never enters them
@@ -708,10 +708,8 @@ if a.presence == 'available' then
     local ctk = key('task', best)
     local c = hmap(ctk)
     if expires[c.channel] then
-      local a0 = {}
-      for f, v in pairs(a) do a0[f] = v end
       claim_task(ctk, c, ARGV[5], ak, a, cfg, c.queue, c.channel, now, expires[c.channel], true)
-      out.c, out.a0 = c, a0
+      out.c = c
     end
   elseif why then
     out.need, out.queue = why.need, why.queue

@@ -451,8 +451,13 @@ class RedisStore:
             return closed, agent, None
         task = snap.tasks[reply["c"]["id"]]
         offer = OfferRecord(offer_id, task.id, agent.id, task.queue, task.channel, now, expires_at[task.channel])
-        before = self._agent({"h": reply["a0"], "t": [t for t in agent.tasks if t != task.id]})
-        assert before is not None
+        # the agent before the claim: one contact and one open offer less; the derived state and its time are
+        # the same (an offer raises both), and idle_since is the close's
+        load = dict(agent.load)
+        load[task.channel] -= 1
+        before = AgentRecord(agent.config, agent.presence, agent.reason, agent.state, agent.state_since,
+                             agent.idle_since, load, agent.wrapping, agent.offers - 1, agent.missed,
+                             agent.tasks - {task.id})
         return closed, before, (task, offer)
 
     async def drop_task(self, task_id: str, state: str,
