@@ -1,18 +1,28 @@
 """Routing on Redis: decisions per second and enqueue->offer latency with 1 and 3 router processes.
 
     python3 bench/routing.py                  # memory figures, then these (on a redis-server it starts)
-    python3 bench/routing_redis.py [--url redis://...] [--quick]    # these alone
+    python3 bench/routing_redis.py [--url redis://...] [--quick] [--inflight 32]    # these alone
 
 The scenario of bench/routing.py (1,000 agents, 20 skills, 10,000 waiting), built once per side on one Redis:
   * agent-side: an agent ends wrap-up (`wrapup_done`) and is offered the best waiting contact (the decision);
   * contact-side: a voice contact arrives while agents have voice free; `enqueue` returns with it offered.
 With 3 processes, each router process (`--worker`) serves a third of the agents (agent-side) or enqueues its own
 contacts (contact-side) on the same Redis state at the same time, so they race for the same bucket heads and
-free agents. Times are wall-clock: on Redis a decision waits for round trips. The baseline is raw round trips
-(PING, GET) from redis-py asyncio in the same processes, measured just before, so that "decisions/s / PING/s"
-reads as the cost of a decision in round trips on whatever machine runs it; and a PING on the store's own
-connection (`routing.redis_wire`, what its scripts travel on), the floor of one round trip's client CPU. Target: >= 3,000 decisions/s per
-router process.
+free agents. Times are wall-clock: on Redis a decision waits for round trips. Two figures per side:
+  * latency: one decision at a time per process; "decisions/s" is 1 / mean latency (client CPU + round trip +
+    script time, one after another), with p50/p99;
+  * THROUGHPUT: `--inflight` decisions at once per process (their calls run concurrently, as an app's handlers
+    call the Router), timed from the first call until all returned and their write-behind reached Redis; the
+    work between decisions (ending the previous contacts, accepting offers, new arrivals) runs between the
+    timed phases. Per process: its decisions / its timed time; total: with several processes every phase
+    starts together (a barrier), and the total is all decisions / the sum of each phase's longest wall time.
+    This is the figure the target (>= 3,000 decisions/s per router process) is read against.
+Each line also gives the client CPU per decision and the share of a core the process used while timed, and
+(1 process) Redis's own CPU per decision and core share (INFO): on a shared 2-core machine, three routers and
+Redis compete for the cores, so read per-process figures with those. The baseline is raw round trips (PING, GET)
+from redis-py asyncio in the same processes, measured just before, so that "decisions/s / PING/s" reads as the
+cost of a decision in round trips on whatever machine runs it; and a PING on the store's own connection
+(`routing.redis_wire`, what its scripts travel on), the floor of one round trip's client CPU.
 """
 from __future__ import annotations
 
@@ -147,12 +157,12 @@ class Phases:
         await self._barrier()
         t0, c0, r0 = time.perf_counter_ns(), time.thread_time_ns(), self.store.round_trips  # type: ignore[attr-defined]
         await asyncio.gather(*(self._timed(call) for call in calls))
+        await self.store.flush()  # type: ignore[attr-defined]   # their write-behind counters are their work too
         wall = time.perf_counter_ns() - t0
         self.wall += wall
         self.phases.append((wall, len(self.offers)))
         self.cpu += time.thread_time_ns() - c0
         self.trips += self.store.round_trips - r0  # type: ignore[attr-defined]
-        await self.store.flush()  # type: ignore[attr-defined]
         after = await self.store.redis.info("cpu")  # type: ignore[attr-defined]
         self.redis_cpu += sum(after[k] - info[k] for k in ("used_cpu_sys", "used_cpu_user"))
         self.decided += len(self.offers)
@@ -163,6 +173,7 @@ class Phases:
         return {"n": self.decided, "per_s": self.decided / (self.wall / 1e9), "p50_us": p50, "p99_us": p99,
                 "elapsed_s": elapsed_s, "cpu_us": self.cpu / self.decided / 1e3, "core_share": self.cpu / self.wall,
                 "round_trips": self.trips / self.decided, "redis_cpu_us": self.redis_cpu / self.decided * 1e6,
+                "redis_share": self.redis_cpu / (self.wall / 1e9),
                 "phases": self.phases}
 
 
@@ -282,7 +293,8 @@ def line(label: str, results: list[dict[str, Any]], throughput: bool) -> str:
     what = "throughput" if throughput else "sum of 1 / mean latency"
     redis_cpu = ""
     if len(results) == 1 and "redis_cpu_us" in results[0]:   # with 3 processes Redis's time is theirs together
-        redis_cpu = f"; Redis {results[0]['redis_cpu_us']:.0f} us cpu"
+        redis_cpu = (f"; Redis {results[0]['redis_cpu_us']:.0f} us cpu, using {results[0]['redis_share']:.2f} of a "
+                     "core while timed")
     return (f"    {label:<40} {statistics.fmean(per_s):>6,.0f}/s per process ({total:,.0f}/s total; {what})  "
             f"latency p50 {p50 / 1e3:5.2f} ms  p99 {p99 / 1e3:6.2f} ms\n"
             f"    {'':<40} per decision: {trips:.1f} round trips, {cpu:4.0f} us client cpu{redis_cpu} "
