@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import os
 import random
 import statistics
 import sys
@@ -291,16 +292,18 @@ def line(label: str, results: list[dict[str, Any]], throughput: bool) -> str:
         rounds = list(zip(*(r["phases"] for r in results), strict=True))
         total = sum(d for phase in rounds for _, d in phase) / (sum(max(w for w, _ in phase) for phase in rounds) / 1e9)
     what = "throughput" if throughput else "sum of 1 / mean latency"
-    redis_cpu = ""
+    redis_cpu = bound = ""
     if len(results) == 1 and "redis_cpu_us" in results[0]:   # with 3 processes Redis's time is theirs together
-        redis_cpu = (f"; Redis {results[0]['redis_cpu_us']:.0f} us cpu, using {results[0]['redis_share']:.2f} of a "
-                     "core while timed")
+        r = results[0]
+        redis_cpu = f"; Redis {r['redis_cpu_us']:.0f} us cpu, using {r['redis_share']:.2f} of a core while timed"
+        bound = (f"\n    {'':<40} with a core each for the router and Redis, their cpu alone would allow "
+                 f"{1e6 / max(cpu, r['redis_cpu_us']):,.0f}/s (a bound, not a measurement)")
     return (f"    {label:<40} {statistics.fmean(per_s):>6,.0f}/s per process ({total:,.0f}/s total; {what})  "
             f"latency p50 {p50 / 1e3:5.2f} ms  p99 {p99 / 1e3:6.2f} ms\n"
             f"    {'':<40} per decision: {trips:.1f} round trips, {cpu:4.0f} us client cpu{redis_cpu} "
             f"(= {1e6 / cpu:,.0f} decisions per cpu-second; the process used {share:.2f} of a core while timed)\n"
             f"    {'':<40} baseline in the same process: redis-py PING {statistics.fmean(ping):,.0f}/s, "
-            f"{ping_cpu:.0f} us cpu each; store-connection PING {wire_cpu:.0f} us cpu each")
+            f"{ping_cpu:.0f} us cpu each; store-connection PING {wire_cpu:.0f} us cpu each{bound}")
 
 
 async def bench_redis(url: str | None, quick: bool, inflight: int = 32) -> None:
@@ -324,13 +327,15 @@ async def bench_redis(url: str | None, quick: bool, inflight: int = 32) -> None:
         t0 = time.perf_counter()
         router, _, _ = await build(functools.partial(_store, url, prefix), agents, waiting,
                                    chat_first=side == "contact")
-        print(f"  {label} (state built in {time.perf_counter() - t0:.0f} s):")
+        print(f"  {label} (state built in {time.perf_counter() - t0:.0f} s; load average {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} cores):")
         await router.store.close()  # type: ignore[attr-defined]
         for n in (1, inflight):
             for count in (1, 3):
                 results = await processes(url, prefix, side, count, rounds if n == 1 else rounds * 4, n)
                 kind = f"THROUGHPUT, {n} in flight" if n > 1 else "latency"
-                print(line(f"{kind}, {count} router process{'es' if count > 1 else ''}", results, n > 1))
+                print(line(f"{kind}, {count} router process{'es' if count > 1 else ''}", results, n > 1)
+                      + f"\n    {'':<40} (load average {os.getloadavg()[0]:.1f} at the end of this run)")
         await _drop(url, prefix)
 
 
