@@ -220,7 +220,8 @@ class Router:
             self._emit("task.overflowed", task.id, full.name, at=now, reason="max_length", to=full.overflow)
         await self._entered(record, queue, now, schedule=fused is None)
         if claimed is not None:   # what _dispatch_task would have offered, already claimed
-            await self._offered(*claimed)
+            await self.store.incr("agent:" + claimed[1].agent_id, {"offered": 1})
+            self._offered(*claimed)
             return claimed[0]
         if since < now:   # a contact waiting since before: escalation / max wait already due fire now
             await self._catch_up(record.id)
@@ -333,11 +334,13 @@ class Router:
         open_channels = {ch for ch in agent.config.capacity if can_take(agent, ch)}
         if not open_channels:
             return None
-        # sorted: ties go to the first bucket, so the order is part of the rule (and of its Lua mirror,
-        # redis_scripts.CHOICE); the order of a set would change with the hash seed
-        buckets = [preferred_bucket(agent.id, ch) for ch in sorted(open_channels)]
+        # ties go to the first bucket, so the order is part of the rule (and of its Lua mirror,
+        # redis_scripts.CHOICE): channels by name (a set's order would change with the hash seed), then each
+        # queue's buckets by name (as stores list them)
+        buckets = [preferred_bucket(agent.id, ch)
+                   for ch in (sorted(open_channels) if len(open_channels) > 1 else open_channels)]
         for queue in agent.config.queues:
-            buckets.extend(sorted(await self.store.buckets(queue)))
+            buckets.extend(await self.store.buckets(queue))
         for bucket in buckets:
             kind, _, channel, requirement = parse_bucket(bucket)
             if channel not in open_channels:
@@ -400,12 +403,12 @@ class Router:
         if not await self.store.claim(task.id, offer):
             return False
         await self.store.schedule(offer.expires_at, "offer", offer.id)
-        await self._offered(task, offer)
+        await self.store.incr("agent:" + offer.agent_id, {"offered": 1})
+        self._offered(task, offer)
         return True
 
-    async def _offered(self, task: TaskRecord, offer: OfferRecord) -> None:
-        """Count and announce an offer the store has claimed (its timer is written with it)."""
-        await self.store.incr("agent:" + offer.agent_id, {"offered": 1})
+    def _offered(self, task: TaskRecord, offer: OfferRecord) -> None:
+        """Announce an offer the store has claimed (its timer is written with it; the caller counts it)."""
         self._emit("offer.made", task.id, task.queue, offer.agent_id, offer.id, at=offer.made_at,
                    expires_at=offer.expires_at, timeout_s=self.settings.timeout_for(task.channel),
                    channel=task.channel, attributes=dict(task.attributes))
@@ -525,7 +528,8 @@ class Router:
         self._emit("task.wrapped_up", task_id, closed.queue, closed.agent_id, at=now, talk_s=talk, wrapup_s=wrap)
         await self._agent_changed(agent or await self.store.get_agent(closed.agent_id or ""))
         if claimed is not None:   # what _dispatch_agent would have offered first, already claimed
-            await self._offered(*claimed)
+            await self.store.incr("agent:" + claimed[1].agent_id, {"offered": 1})
+            self._offered(*claimed)
         await self._dispatch_agent(closed.agent_id or "")
 
     async def abandon(self, task_id: str) -> None:
