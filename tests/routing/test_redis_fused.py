@@ -126,3 +126,43 @@ async def test_the_lua_choice_is_the_engines(redis_url, seed):
         if keys:
             await client.delete(*keys)
         await store.close()
+
+
+async def test_past_the_agents_lua_reads_the_engine_decides(redis_url):
+    """More free agents that do not fit than `add_and_claim` reads (32): it declines, and the engine finds the
+    one that fits further down the free list, as on a MemoryStore."""
+    clock = Clock()
+    client = aioredis.Redis.from_url(redis_url)
+    prefix = f"fused-{uuid.uuid4().hex[:8]}:"
+    store = RedisStore(client, prefix)
+    claims: list[bool] = []
+    add_and_claim = store.add_task_and_claim
+
+    async def added(*args):   # the real method; what it claimed is kept
+        done = await add_and_claim(*args)
+        claims.append(done[1] is not None)
+        return done
+    store.add_task_and_claim = added  # type: ignore[method-assign]
+    sides = (Side(MemoryStore(), clock), Side(store, clock))
+    try:
+        for side in sides:
+            await side.router.add_queue(QueueConfig("q", skill_expr="rare"))
+            for i in range(40):   # longest idle first: the one with the skill comes last
+                await side.router.add_agent(AgentConfig(f"a{i:02d}", skills={"rare": 1} if i == 39 else {},
+                                                        queues=("q",), capacity={"chat": 1}))
+                await side.router.set_agent_state(f"a{i:02d}", "available")
+                clock.advance(1)
+        # the first contact teaches Redis the requirement (declined: parsed for Lua on the way); the second
+        # finds 32 agents that do not fit before the one who does
+        for n in range(2):
+            for op in (("enqueue", Task(f"t{n}", "q", "chat")), ("accept", f"t{n}"), ("complete", f"t{n}"),
+                       ("wrapup_done", f"t{n}")):
+                assert [await side.do(*op) for side in sides] == ["ok", "ok"], op
+            clock.advance(1)
+        assert sides[0].offers == sides[1].offers == [("t0", "a39", clock.now - 2), ("t1", "a39", clock.now - 1)]
+        assert claims == [False, False]   # both offers were the engine's: Lua declined each
+    finally:
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await sides[1].router.store.close()  # type: ignore[attr-defined]
