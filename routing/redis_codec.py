@@ -19,6 +19,11 @@ def text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def pairs(value: Any) -> dict[Any, Any]:
+    """A hash reply as a dict: redis-py gives one, the store's connection a flat [field, value, ...] list."""
+    return value if isinstance(value, dict) else dict(zip(value[::2], value[1::2], strict=True))
+
+
 def exact(x: float) -> str:
     """A float as the exact string Redis and Lua store unchanged (repr round-trips)."""
     return repr(float(x))

@@ -44,6 +44,7 @@ from routing.redis_codec import (
     encode_task,
     exact,
     items,
+    pairs,
     text,
 )
 from routing.redis_keys import Keys, parse_timer_member
@@ -98,7 +99,7 @@ class RedisStore:
         self._flushes: set[asyncio.Task[None]] = set()
         self._inflight: asyncio.Future[None] | None = None   # a write-behind flush on the wire
         self._snap: _Snapshot | None = None
-        # script round trips skip redis-py's per-command machinery (see routing.redis_wire)
+        # round trips skip redis-py's per-command machinery and its pool's limit (see routing.redis_wire)
         self._wire = Wire.for_client(redis) if Wire is not None else None
         self.round_trips = 0                        # commands or pipelines sent (benchmarks, monitoring)
 
@@ -135,9 +136,21 @@ class RedisStore:
         pending = self._take_pending()
         if script is not None:
             return await self._eval(script, [*command[3:], pending])
+        flush = self._scripts["flush"]
+        if self._wire is not None:   # plain commands too: one pipelined connection, however many are in flight
+            if not pending:
+                return await self._wire.call(*command)
+            done, result = await self._wire.call_all(("EVALSHA", flush.sha, 0, self.keys.prefix, pending), command)
+            if isinstance(done, NoScriptError):
+                await self._eval(flush, [self.keys.prefix, pending])
+                result = await self._wire.call(*command)
+            elif isinstance(done, Exception):
+                log.error("routing write-behind failed: %s", done)
+            if isinstance(result, Exception):
+                raise result
+            return result
         if not pending:
             return await self.redis.execute_command(*command)
-        flush = self._scripts["flush"]
         pipe = self.redis.pipeline(transaction=False)   # one connection: Redis runs them in this order
         pipe.execute_command("EVALSHA", flush.sha, 0, self.keys.prefix, pending)
         pipe.execute_command(*command)
@@ -257,7 +270,7 @@ class RedisStore:
 
     async def list_queues(self) -> list[QueueConfig]:
         raw = await self._send(("HGETALL", self.keys.key("queues")))
-        return sorted((decode_queue(v) for v in raw.values()), key=lambda q: q.name)
+        return sorted((decode_queue(v) for v in pairs(raw).values()), key=lambda q: q.name)
 
     async def put_agent(self, config: AgentConfig, now: float) -> AgentRecord:
         agent = self._remember(await self._run("put_agent", config.id, encode_agent_config(config),
@@ -501,7 +514,7 @@ class RedisStore:
         if snap is not None and scope in snap.counters and not self._pending:   # own increments not in it
             return dict(snap.counters[scope])
         raw = await self._send(("HGETALL", self.keys.key("counters", scope)))
-        return {text(k): float(v) for k, v in raw.items()}
+        return {text(k): float(v) for k, v in pairs(raw).items()}
 
     async def reset_counters(self) -> None:
         await self._run("reset_counters")

@@ -201,3 +201,17 @@ async def test_concurrent_decisions_keep_the_invariants(stores, routers):
     for agent in await stores[2].list_agents():
         assert all(agent.load.get(ch, 0) <= cap for ch, cap in agent.config.capacity.items())
         assert len(agent.tasks) == sum(agent.load.values())
+
+
+async def test_hundreds_of_calls_at_once_on_one_store(stores):
+    """More calls in flight than a redis-py pool holds connections (100): queues whose rules read the store on
+    every enqueue (nobody signed in refuses, a maximum length), and a node that meets its queues in the store."""
+    first = await staffed(stores[0], seed=1)
+    await first.add_queue(QueueConfig("capped", max_length=10_000, when_empty="refuse"))
+    await first.add_agent(AgentConfig("x", queues=("capped",), capacity={"chat": 1}))
+    await first.set_agent_state("x", "available")
+    other = Router(stores[1], settings=SETTINGS)   # knows no queue yet: reads each from the store on first use
+    await asyncio.gather(*(router.enqueue(Task(f"c{n}-{i}", "capped", "chat"))
+                           for n, router in enumerate((first, other)) for i in range(150)))
+    assert await stores[2].waiting_count("capped") == 299   # one of the 300 is offered to x
+    assert await audit(stores[2]) == []
