@@ -1,18 +1,28 @@
 """Routing on Redis: decisions per second and enqueue->offer latency with 1 and 3 router processes.
 
     python3 bench/routing.py                  # memory figures, then these (on a redis-server it starts)
-    python3 bench/routing_redis.py [--url redis://...] [--quick]    # these alone
+    python3 bench/routing_redis.py [--url redis://...] [--quick] [--inflight 32]    # these alone
 
 The scenario of bench/routing.py (1,000 agents, 20 skills, 10,000 waiting), built once per side on one Redis:
   * agent-side: an agent ends wrap-up (`wrapup_done`) and is offered the best waiting contact (the decision);
   * contact-side: a voice contact arrives while agents have voice free; `enqueue` returns with it offered.
 With 3 processes, each router process (`--worker`) serves a third of the agents (agent-side) or enqueues its own
 contacts (contact-side) on the same Redis state at the same time, so they race for the same bucket heads and
-free agents. Times are wall-clock: on Redis a decision waits for round trips. The baseline is raw round trips
-(PING, GET) from redis-py asyncio in the same processes, measured just before, so that "decisions/s / PING/s"
-reads as the cost of a decision in round trips on whatever machine runs it; and a PING on the store's own
-connection (`routing.redis_wire`, what its scripts travel on), the floor of one round trip's client CPU. Target: >= 3,000 decisions/s per
-router process.
+free agents. Times are wall-clock: on Redis a decision waits for round trips. Two figures per side:
+  * latency: one decision at a time per process; "decisions/s" is 1 / mean latency (client CPU + round trip +
+    script time, one after another), with p50/p99;
+  * THROUGHPUT: `--inflight` decisions at once per process (their calls run concurrently, as an app's handlers
+    call the Router), timed from the first call until all returned and their write-behind reached Redis; the
+    work between decisions (ending the previous contacts, accepting offers, new arrivals) runs between the
+    timed phases. Per process: its decisions / its timed time; total: with several processes every phase
+    starts together (a barrier), and the total is all decisions / the sum of each phase's longest wall time.
+    This is the figure the target (>= 3,000 decisions/s per router process) is read against.
+Each line also gives the client CPU per decision and the share of a core the process used while timed, and
+(1 process) Redis's own CPU per decision and core share (INFO): on a shared 2-core machine, three routers and
+Redis compete for the cores, so read per-process figures with those. The baseline is raw round trips (PING, GET)
+from redis-py asyncio in the same processes, measured just before, so that "decisions/s / PING/s" reads as the
+cost of a decision in round trips on whatever machine runs it; and a PING on the store's own connection
+(`routing.redis_wire`, what its scripts travel on), the floor of one round trip's client CPU.
 """
 from __future__ import annotations
 
@@ -21,6 +31,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import os
 import random
 import statistics
 import sys
@@ -68,6 +79,7 @@ def summary(samples_ns: list[int], cpu_ns: int, trips: int, elapsed_s: float) ->
     p50, p99 = percentiles(samples_ns)
     return {"n": len(samples_ns), "per_s": len(samples_ns) / (sum(samples_ns) / 1e9), "p50_us": p50,
             "p99_us": p99, "mean_us": statistics.fmean(samples_ns) / 1e3, "elapsed_s": elapsed_s,
+            "core_share": cpu_ns / sum(samples_ns),
             "cpu_us": cpu_ns / len(samples_ns) / 1e3, "round_trips": trips / len(samples_ns)}
 
 
@@ -110,6 +122,102 @@ async def agent_side(router: Router, offers: list, rounds: int, index: int, of: 
     return summary(timer.samples, timer.cpu, timer.trips, time.perf_counter() - start)
 
 
+class Phases:
+    """Timed phases of `inflight` decisions at once: wall time from the first call to the last return, this
+    thread's CPU, the store's round trips, Redis's own CPU (INFO, read between phases: with several processes it
+    includes the others' work), and the latency of each call under that load. With several processes every
+    phase starts together (a barrier in Redis), so that their phases overlap and their sum is a total rate."""
+
+    def __init__(self, router: Router, offers: list, index: int, of: int) -> None:
+        self.router, self.offers, self.store = router, offers, router.store
+        self.wall = self.cpu = self.trips = self.decided = 0
+        self.redis_cpu = 0.0
+        self.lat: list[int] = []
+        self.phases: list[tuple[int, int]] = []   # (wall ns, decisions) of each phase
+        self.of = of
+
+    async def _barrier(self) -> None:
+        if self.of < 2:
+            return
+        client = self.store.redis  # type: ignore[attr-defined]
+        key = f"{self.store.keys.prefix}bench-barrier:{len(self.phases)}"  # type: ignore[attr-defined]
+        await client.incr(key)
+        while int(await client.get(key)) < self.of:
+            await asyncio.sleep(0.0002)
+
+    async def _timed(self, call: Any) -> None:
+        start = time.perf_counter_ns()
+        await call
+        self.lat.append(time.perf_counter_ns() - start)
+
+    async def run(self, calls: list[Any]) -> list[Any]:
+        """Run the calls at once (as an app's handlers would), timed; the offers they made."""
+        await self.store.flush()  # type: ignore[attr-defined]
+        self.offers.clear()
+        info = await self.store.redis.info("cpu")  # type: ignore[attr-defined]
+        await self._barrier()
+        t0, c0, r0 = time.perf_counter_ns(), time.thread_time_ns(), self.store.round_trips  # type: ignore[attr-defined]
+        await asyncio.gather(*(self._timed(call) for call in calls))
+        await self.store.flush()  # type: ignore[attr-defined]   # their write-behind counters are their work too
+        wall = time.perf_counter_ns() - t0
+        self.wall += wall
+        self.phases.append((wall, len(self.offers)))
+        self.cpu += time.thread_time_ns() - c0
+        self.trips += self.store.round_trips - r0  # type: ignore[attr-defined]
+        after = await self.store.redis.info("cpu")  # type: ignore[attr-defined]
+        self.redis_cpu += sum(after[k] - info[k] for k in ("used_cpu_sys", "used_cpu_user"))
+        self.decided += len(self.offers)
+        return list(self.offers)
+
+    def summary(self, elapsed_s: float) -> dict[str, float]:
+        p50, p99 = percentiles(self.lat)
+        return {"n": self.decided, "per_s": self.decided / (self.wall / 1e9), "p50_us": p50, "p99_us": p99,
+                "elapsed_s": elapsed_s, "cpu_us": self.cpu / self.decided / 1e3, "core_share": self.cpu / self.wall,
+                "round_trips": self.trips / self.decided, "redis_cpu_us": self.redis_cpu / self.decided * 1e6,
+                "redis_share": self.redis_cpu / (self.wall / 1e9),
+                "phases": self.phases}
+
+
+async def agent_side_inflight(router: Router, offers: list, rounds: int, index: int, of: int,
+                              inflight: int) -> dict[str, float]:
+    """Throughput with `inflight` decisions at once: that many agents of this worker end wrap-up together
+    (their `wrapup_done` calls run at once); only that phase is timed. Ending their previous contacts, accepting
+    the offers and enqueueing new contacts (waiting stays at 10,000) happen between the timed phases."""
+    rng = random.Random(index)
+    busy = [t.id for t in await router.store.active_tasks()
+            if t.state == "assigned" and int((t.agent_id or "agent0")[5:]) % of == index]
+    phases = Phases(router, offers, index, of)
+    start = time.perf_counter()
+    for n in range(max(1, rounds // inflight)):
+        batch = [busy.pop(rng.randrange(len(busy))) for _ in range(min(inflight, len(busy)))]
+        await asyncio.gather(*(router.complete(task_id) for task_id in batch))
+        router.clock.now += 0.01  # type: ignore[attr-defined]
+        made = await phases.run([router.wrapup_done(task_id) for task_id in batch])
+        await asyncio.gather(*(router.accept(o.offer_id, o.agent_id) for o in made))
+        busy.extend(o.task_id for o in made)
+        await asyncio.gather(*(router.enqueue(Task(f"y{index}-{n}-{k}-{uuid.uuid4().hex[:6]}",
+                                                   f"q{rng.randrange(SKILLS)}", "voice", priority=rng.randrange(3)))
+                               for k in range(len(made))))
+    return phases.summary(time.perf_counter() - start)
+
+
+async def contact_side_inflight(router: Router, offers: list, rounds: int, index: int, of: int,
+                                inflight: int) -> dict[str, float]:
+    """Throughput with `inflight` voice contacts arriving at once while agents have voice free (their `enqueue`
+    calls run at once); only that phase is timed. Accepting, completing and wrapping up happen between phases."""
+    rng = random.Random(index)
+    phases = Phases(router, offers, index, of)
+    start = time.perf_counter()
+    for n in range(max(1, rounds // inflight)):
+        router.clock.now += 0.01  # type: ignore[attr-defined]
+        made = await phases.run([router.enqueue(Task(f"w{index}-{n}-{k}-{uuid.uuid4().hex[:6]}",
+                                                     f"q{rng.randrange(SKILLS)}", "voice")) for k in range(inflight)])
+        await asyncio.gather(*(router.accept(o.offer_id, o.agent_id) for o in made))
+        await asyncio.gather(*(router.complete(o.task_id) for o in made))
+        await asyncio.gather(*(router.wrapup_done(o.task_id) for o in made))
+    return phases.summary(time.perf_counter() - start)
+
+
 async def contact_side(router: Router, offers: list, rounds: int, index: int) -> dict[str, float]:
     """Voice contacts arrive while agents have voice free; time `enqueue` (enqueue -> offer)."""
     rng = random.Random(index)
@@ -143,7 +251,11 @@ async def worker(args: argparse.Namespace) -> None:
     router, offers = node(args.url, args.prefix)
     baseline = await round_trips(args.url, 0.5)
     await asyncio.sleep(max(0.0, args.start_at - time.time()))
-    if args.side == "agent":
+    if args.side == "agent" and args.inflight > 1:
+        result = await agent_side_inflight(router, offers, args.rounds, args.index, args.of, args.inflight)
+    elif args.inflight > 1:
+        result = await contact_side_inflight(router, offers, args.rounds, args.index, args.of, args.inflight)
+    elif args.side == "agent":
         result = await agent_side(router, offers, args.rounds, args.index, args.of)
     else:
         result = await contact_side(router, offers, args.rounds, args.index)
@@ -151,12 +263,13 @@ async def worker(args: argparse.Namespace) -> None:
     print(json.dumps({"baseline": baseline, **result}), flush=True)
 
 
-async def processes(url: str, prefix: str, side: str, count: int, rounds: int) -> list[dict[str, Any]]:
+async def processes(url: str, prefix: str, side: str, count: int, rounds: int,
+                    inflight: int = 1) -> list[dict[str, Any]]:
     """Run `count` worker processes at once on the same state; their results."""
     start_at = time.time() + 2.0 + 0.5 * count   # past their start-up and baseline
     procs = [await asyncio.create_subprocess_exec(
         sys.executable, str(Path(__file__).resolve()), "--worker", "--url", url, "--prefix", prefix, "--side", side,
-        "--rounds", str(rounds), "--index", str(i), "--of", str(count), "--start-at", str(start_at),
+        "--rounds", str(rounds), "--inflight", str(inflight), "--index", str(i), "--of", str(count), "--start-at", str(start_at),
         cwd=ROOT, stdout=asyncio.subprocess.PIPE) for i in range(count)]
     outs = [(await p.communicate())[0] for p in procs]
     if any(p.returncode for p in procs):
@@ -164,27 +277,40 @@ async def processes(url: str, prefix: str, side: str, count: int, rounds: int) -
     return [json.loads(out) for out in outs]
 
 
-def line(label: str, results: list[dict[str, Any]]) -> str:
+def line(label: str, results: list[dict[str, Any]], throughput: bool) -> str:
     per_s = [r["per_s"] for r in results]
     ping = [r["baseline"]["ping"] for r in results]
     p50 = statistics.median(r["p50_us"] for r in results)
     p99 = max(r["p99_us"] for r in results)
     trips = statistics.fmean(r["round_trips"] for r in results)
     cpu = statistics.fmean(r["cpu_us"] for r in results)
+    share = statistics.fmean(r["core_share"] for r in results)
     ping_cpu = statistics.fmean(r["baseline"]["ping_cpu_us"] for r in results)
     wire_cpu = statistics.fmean(r["baseline"]["wire_ping_cpu_us"] for r in results)
-    return (f"  {label:<34} {statistics.fmean(per_s):>6,.0f}/s per process ({sum(per_s):,.0f}/s total)  "
-            f"p50 {p50 / 1e3:5.2f} ms  p99 {p99 / 1e3:6.2f} ms\n"
-            f"  {'':<34} per decision: {trips:.1f} round trips, {cpu:4.0f} us client cpu = {cpu / ping_cpu:4.1f} "
-            f"redis-py PINGs' cpu; baseline redis-py PING {statistics.fmean(ping):,.0f}/s, {ping_cpu:.0f} us cpu "
-            f"each, store-connection PING {wire_cpu:.0f} us cpu each")
+    total = sum(per_s)
+    if throughput:   # phases started together: all decisions of phase k / the longest wall of phase k
+        rounds = list(zip(*(r["phases"] for r in results), strict=True))
+        total = sum(d for phase in rounds for _, d in phase) / (sum(max(w for w, _ in phase) for phase in rounds) / 1e9)
+    what = "throughput" if throughput else "sum of 1 / mean latency"
+    redis_cpu = bound = ""
+    if len(results) == 1 and "redis_cpu_us" in results[0]:   # with 3 processes Redis's time is theirs together
+        r = results[0]
+        redis_cpu = f"; Redis {r['redis_cpu_us']:.0f} us cpu, using {r['redis_share']:.2f} of a core while timed"
+        bound = (f"\n    {'':<40} with a core each for the router and Redis, their cpu alone would allow "
+                 f"{1e6 / max(cpu, r['redis_cpu_us']):,.0f}/s (a bound, not a measurement)")
+    return (f"    {label:<40} {statistics.fmean(per_s):>6,.0f}/s per process ({total:,.0f}/s total; {what})  "
+            f"latency p50 {p50 / 1e3:5.2f} ms  p99 {p99 / 1e3:6.2f} ms\n"
+            f"    {'':<40} per decision: {trips:.1f} round trips, {cpu:4.0f} us client cpu{redis_cpu} "
+            f"(= {1e6 / cpu:,.0f} decisions per cpu-second; the process used {share:.2f} of a core while timed)\n"
+            f"    {'':<40} baseline in the same process: redis-py PING {statistics.fmean(ping):,.0f}/s, "
+            f"{ping_cpu:.0f} us cpu each; store-connection PING {wire_cpu:.0f} us cpu each{bound}")
 
 
-async def bench_redis(url: str | None, quick: bool) -> None:
+async def bench_redis(url: str | None, quick: bool, inflight: int = 32) -> None:
     """Print the Redis figures (1 and 3 router processes), on `url` or on a redis-server started here."""
     if url is None:
         with redis_server() as own:
-            await bench_redis(own, quick)
+            await bench_redis(own, quick, inflight)
         return
     rounds = 300 if quick else 2_000
     agents, waiting = 1000, 10_000
@@ -193,16 +319,23 @@ async def bench_redis(url: str | None, quick: bool) -> None:
     print(f"  baseline: raw round trips from this process  PING {base['ping']:,.0f}/s ({base['ping_cpu_us']:.0f} us cpu"
           f" each)  GET {base['get']:,.0f}/s  PING on the store's connection {base['wire_ping']:,.0f}/s "
           f"({base['wire_ping_cpu_us']:.0f} us cpu each)")
+    print("  latency: one decision at a time per process (decisions/s = 1 / mean latency);\n"
+          f"  THROUGHPUT: {inflight} decisions in flight at once per process (decisions/s = decisions / wall time of "
+          "the decision phases): the figure the target (>= 3,000/s per router process) is read against")
     for side, label in (("agent", "agent-side decisions"), ("contact", "enqueue->offer")):
         prefix = f"bench-{uuid.uuid4().hex[:8]}:"
         t0 = time.perf_counter()
         router, _, _ = await build(functools.partial(_store, url, prefix), agents, waiting,
                                    chat_first=side == "contact")
-        print(f"  ({label}: state built in {time.perf_counter() - t0:.0f} s)")
+        print(f"  {label} (state built in {time.perf_counter() - t0:.0f} s; load average {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} cores):")
         await router.store.close()  # type: ignore[attr-defined]
-        for count in (1, 3):
-            results = await processes(url, prefix, side, count, rounds)
-            print(line(f"{label}, {count} router process{'es' if count > 1 else ''}", results))
+        for n in (1, inflight):
+            for count in (1, 3):
+                results = await processes(url, prefix, side, count, rounds if n == 1 else rounds * 4, n)
+                kind = f"THROUGHPUT, {n} in flight" if n > 1 else "latency"
+                print(line(f"{kind}, {count} router process{'es' if count > 1 else ''}", results, n > 1)
+                      + f"\n    {'':<40} (load average {os.getloadavg()[0]:.1f} at the end of this run)")
         await _drop(url, prefix)
 
 
@@ -227,11 +360,13 @@ def main() -> None:
     parser.add_argument("--prefix", help=argparse.SUPPRESS)
     parser.add_argument("--side", choices=("agent", "contact"), help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--inflight", type=int, default=32,
+                        help="decisions in flight at once per process for the throughput figure (default 32)")
     parser.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--of", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--start-at", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    asyncio.run(worker(args) if args.worker else bench_redis(args.url, args.quick))
+    asyncio.run(worker(args) if args.worker else bench_redis(args.url, args.quick, args.inflight))
 
 
 if __name__ == "__main__":

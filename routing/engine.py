@@ -42,7 +42,7 @@ from routing.model import (
 )
 from routing.skills import parse_skill_expr
 from routing.store import Store
-from routing.strategies import StrategyContext, get_strategy
+from routing.strategies import StrategyContext, get_strategy, longest_idle
 
 log = logging.getLogger(__name__)
 Subscriber = Callable[[RoutingEvent], None]
@@ -83,7 +83,8 @@ class Router:
         self._node = uuid.uuid4().hex[:8]
         self._ids = itertools.count(1)
         self._closed_offers: OrderedDict[str, str] = OrderedDict()
-        self._agent_seen: dict[str, tuple[str, float, str]] = {}   # agent -> (state, state_since, presence)
+        # agent -> (state, state_since, presence, when last announced)
+        self._agent_seen: dict[str, tuple[str, float, str, float]] = {}
         self._store_accounts_time = bool(getattr(self.store, "accounts_state_time", False))
         self._fit_cache: dict[tuple[int, str], tuple[AgentConfig, bool]] = {}
 
@@ -112,12 +113,15 @@ class Router:
         seen = self._agent_seen.get(agent.id)
         if seen is not None and seen[0] == agent.state and seen[2] == agent.presence:
             return
-        self._agent_seen[agent.id] = (agent.state, agent.state_since, agent.presence)
+        at = self.clock() if seen and seen[0] == agent.state else agent.state_since
+        # never before the last announcement: with calls in flight, a presence-only change stamped now may be
+        # announced before a state change the store stamped a moment earlier
+        at = max(at, seen[3]) if seen is not None else at
+        self._agent_seen[agent.id] = (agent.state, agent.state_since, agent.presence, at)
         if seen is not None and seen[0] != agent.state and not self._store_accounts_time:
             # Fallback for stores that do not account state time themselves: exact with one router node.
             await self.store.incr("agent:" + agent.id, {"time_" + seen[0]: max(0.0, agent.state_since - seen[1])})
-        self._emit("agent.state", None, None, agent.id, at=self.clock() if seen and seen[0] == agent.state
-                   else agent.state_since, state=agent.state, previous=seen[0] if seen else None,
+        self._emit("agent.state", None, None, agent.id, at=at, state=agent.state, previous=seen[0] if seen else None,
                    presence=agent.presence, reason=agent.reason)
 
     # ---- configuration -------------------------------------------------------------------------------------
@@ -215,12 +219,29 @@ class Router:
                 record.bucket = preferred_bucket(agent.id, task.channel)
                 record.preferred_until = now + hold
                 await self.store.schedule(record.preferred_until, "task", task.id)
-        if not await self.store.add_task(record):
+        claimed: tuple[TaskRecord, OfferRecord] | None = None
+        fused = getattr(self.store, "add_task_and_claim", None)
+        if fused is not None and since == now and get_strategy(queue.strategy or self.settings.strategy).pick \
+                is longest_idle:
+            # a store that can add the task and make its first-fit decision in one atomic step (RedisStore: one
+            # script instead of two, and no claim lost to a decision in flight meanwhile); the deadline timers
+            # go first, where _entered schedules them, so that timers due at one instant keep their order
+            added, claimed = await fused(record, now, self._offer_id(),
+                                         now + self.settings.timeout_for(record.channel),
+                                         self._deadlines(record, queue))
+        else:
+            fused = None
+            added = await self.store.add_task(record)
+        if not added:
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
         for full in hops:   # queues it overflowed past because they were full
             await self.store.incr("queue:" + full.name, {"overflowed": 1})
             self._emit("task.overflowed", task.id, full.name, at=now, reason="max_length", to=full.overflow)
-        await self._entered(record, queue, now)
+        await self._entered(record, queue, now, schedule=fused is None)
+        if claimed is not None:   # what _dispatch_task would have offered, already claimed
+            await self.store.incr("agent:" + claimed[1].agent_id, {"offered": 1})
+            self._offered(*claimed)
+            return claimed[0]
         if since < now:   # a contact waiting since before: escalation / max wait already due fire now
             await self._catch_up(record.id)
         await self._dispatch_task(record.id)
@@ -256,14 +277,15 @@ class Router:
             raise RoutingError("business_hours_failed",
                                f"the business-hours hook of queue {queue.name!r} failed: {e!r}") from e
 
-    async def _entered(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
-        """A task entered a queue: count it, announce it, schedule its escalation and max-wait checks."""
+    async def _entered(self, task: TaskRecord, queue: QueueConfig, now: float, schedule: bool = True) -> None:
+        """A task entered a queue: count it, announce it, schedule its escalation and max-wait checks (unless
+        the store wrote them already)."""
         await self.store.incr("queue:" + queue.name, {"queued": 1})
         self._emit("task.queued", task.id, queue.name, at=now, enqueued_at=task.enqueued_at,
                    channel=task.channel, priority=task.priority,
                    requirement=task.requirement, preferred_agent=task.preferred_agent if task.preferred_until
                    else None)
-        for at in self._deadlines(task, queue):
+        for at in self._deadlines(task, queue) if schedule else ():
             await self.store.schedule(at, "task", task.id)
 
     def _deadlines(self, task: TaskRecord, queue: QueueConfig) -> list[float]:
@@ -343,7 +365,11 @@ class Router:
         open_channels = {ch for ch in agent.config.capacity if can_take(agent, ch)}
         if not open_channels:
             return None
-        buckets = [preferred_bucket(agent.id, ch) for ch in open_channels]
+        # ties go to the first bucket, so the order is part of the rule (and of its Lua mirror,
+        # redis_scripts.CHOICE): channels by name (a set's order would change with the hash seed), then each
+        # queue's buckets by name (as stores list them)
+        buckets = [preferred_bucket(agent.id, ch)
+                   for ch in (sorted(open_channels) if len(open_channels) > 1 else open_channels)]
         for queue in agent.config.queues:
             buckets.extend(await self.store.buckets(queue))
         for bucket in buckets:
@@ -399,18 +425,25 @@ class Router:
             if not await self._offer(task, agent, now):
                 lost += 1
 
+    def _offer_id(self) -> str:
+        return f"{self._node}-{next(self._ids)}"
+
     async def _offer(self, task: TaskRecord, agent: AgentRecord, now: float) -> bool:
-        timeout = self.settings.timeout_for(task.channel)
-        offer = OfferRecord(f"{self._node}-{next(self._ids)}", task.id, agent.id, task.queue, task.channel, now,
-                            now + timeout)
+        offer = OfferRecord(self._offer_id(), task.id, agent.id, task.queue, task.channel, now,
+                            now + self.settings.timeout_for(task.channel))
         if not await self.store.claim(task.id, offer):
             return False
         await self.store.schedule(offer.expires_at, "offer", offer.id)
-        await self.store.incr("agent:" + agent.id, {"offered": 1})
-        self._emit("offer.made", task.id, task.queue, agent.id, offer.id, at=now, expires_at=offer.expires_at,
-                   timeout_s=timeout, channel=task.channel, attributes=dict(task.attributes))
-        # no agent.state here: an offer raises both the load and the open offers, so the derived state stays
+        await self.store.incr("agent:" + offer.agent_id, {"offered": 1})
+        self._offered(task, offer)
         return True
+
+    def _offered(self, task: TaskRecord, offer: OfferRecord) -> None:
+        """Announce an offer the store has claimed (its timer is written with it; the caller counts it)."""
+        self._emit("offer.made", task.id, task.queue, offer.agent_id, offer.id, at=offer.made_at,
+                   expires_at=offer.expires_at, timeout_s=self.settings.timeout_for(task.channel),
+                   channel=task.channel, attributes=dict(task.attributes))
+        # no agent.state here: an offer raises both the load and the open offers, so the derived state stays
 
     # ---- offers --------------------------------------------------------------------------------------------
     def _tombstone(self, offer_id: str, outcome: str) -> None:
@@ -512,7 +545,19 @@ class Router:
     async def wrapup_done(self, task_id: str) -> None:
         """Wrap-up finished: the agent's capacity is freed."""
         now = self.clock()
-        closed = await self.store.close_task(task_id, now) if isinstance(task_id, str) else None
+        agent: AgentRecord | None = None
+        claimed: tuple[TaskRecord, OfferRecord] | None = None
+        # A store that can also make the agent's next decision in the same atomic step (RedisStore: one script
+        # instead of two, and no claim lost to a decision in flight meanwhile) gets what `_offer` would need.
+        fused = getattr(self.store, "close_task_and_claim", None)
+        if not isinstance(task_id, str):
+            closed = None
+        elif fused is not None:
+            expires_at = {ch: now + self.settings.timeout_for(ch) for ch in self.settings.channels}
+            done = await fused(task_id, now, self._offer_id(), expires_at)
+            closed, agent, claimed = done if done is not None else (None, None, None)
+        else:
+            closed = await self.store.close_task(task_id, now)
         if closed is None:
             task = await self._task(task_id)
             raise RoutingError("task_not_in_wrapup", f"task {task_id!r} is {task.state}, not in wrap-up")
@@ -522,7 +567,10 @@ class Router:
         await self.store.incr("queue:" + closed.queue, figures)
         await self.store.incr("agent:" + (closed.agent_id or ""), figures)
         self._emit("task.wrapped_up", task_id, closed.queue, closed.agent_id, at=now, talk_s=talk, wrapup_s=wrap)
-        await self._agent_changed(await self.store.get_agent(closed.agent_id or ""))
+        await self._agent_changed(agent or await self.store.get_agent(closed.agent_id or ""))
+        if claimed is not None:   # what _dispatch_agent would have offered first, already claimed
+            await self.store.incr("agent:" + claimed[1].agent_id, {"offered": 1})
+            self._offered(*claimed)
         await self._dispatch_agent(closed.agent_id or "")
 
     async def abandon(self, task_id: str) -> None:

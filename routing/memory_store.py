@@ -43,6 +43,7 @@ class MemoryStore:
         self._offers: dict[str, OfferRecord] = {}
         self._buckets: dict[str, SortedList] = {}            # bucket -> (key, enqueued_at, id)
         self._queue_buckets: dict[str, set[str]] = {}         # queue -> non-empty queue buckets
+        self._sorted_buckets: dict[str, list[str]] = {}       # queue -> them by name (`buckets`), while unchanged
         self._count: dict[str, int] = {}                      # queue -> queued tasks
         # queue -> heap of (queued_at, id), lazily cleaned: removal is free, peeking skips stale entries
         self._oldest: dict[str, list[tuple[float, str]]] = {}
@@ -148,7 +149,10 @@ class MemoryStore:
         heapq.heappush(self._oldest.setdefault(task.queue, []), (task.queued_at, task.id))
         kind, _, _, _ = parse_bucket(task.bucket)
         if kind == "q":
-            self._queue_buckets.setdefault(task.queue, set()).add(task.bucket)
+            buckets = self._queue_buckets.setdefault(task.queue, set())
+            if task.bucket not in buckets:
+                buckets.add(task.bucket)
+                self._sorted_buckets.pop(task.queue, None)
 
     def _bucket_remove(self, task: TaskRecord) -> None:
         entries = self._buckets[task.bucket]
@@ -162,6 +166,7 @@ class MemoryStore:
             buckets = self._queue_buckets.get(task.queue)
             if buckets is not None:
                 buckets.discard(task.bucket)
+                self._sorted_buckets.pop(task.queue, None)
 
     # ---- waiting tasks -------------------------------------------------------------------------------------
     async def add_task(self, task: TaskRecord) -> bool:
@@ -176,7 +181,10 @@ class MemoryStore:
         return self._tasks.get(task_id)
 
     async def buckets(self, queue: str) -> list[str]:
-        return list(self._queue_buckets.get(queue, ()))
+        listed = self._sorted_buckets.get(queue)
+        if listed is None:   # sorted once per change of the set: read on every agent-side decision
+            listed = self._sorted_buckets[queue] = sorted(self._queue_buckets.get(queue, ()))
+        return listed
 
     async def waiting(self, bucket: str, limit: int) -> list[TaskRecord]:
         entries = self._buckets.get(bucket)

@@ -9,6 +9,7 @@ from typing import Any
 from routing.errors import RoutingError
 from routing.model import AgentConfig, AgentRecord, EscalationStep, OfferRecord, QueueConfig, TaskRecord
 from routing.redis_keys import sortable
+from routing.skills import Always, And, Expr, Has, Not, Or, parse_skill_expr
 
 _OPTIONAL_TASK_FLOATS = ("assigned_at", "ended_at", "closed_at")
 
@@ -16,6 +17,11 @@ _OPTIONAL_TASK_FLOATS = ("assigned_at", "ended_at", "closed_at")
 def text(value: Any) -> str:
     """A reply item as str (clients with or without `decode_responses`)."""
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def pairs(value: Any) -> dict[Any, Any]:
+    """A hash reply as a dict: redis-py gives one, the store's connection a flat [field, value, ...] list."""
+    return value if isinstance(value, dict) else dict(zip(value[::2], value[1::2], strict=True))
 
 
 def exact(x: float) -> str:
@@ -47,6 +53,23 @@ def encode_agent_config(config: AgentConfig) -> str:
     return json.dumps({"id": config.id, "name": config.name, "skills": dict(config.skills),
                        "queues": list(config.queues), "capacity": dict(config.capacity),
                        "blocking": list(config.blocking)}, sort_keys=True)
+
+
+def _requirement_tree(expr: Expr) -> list[Any]:
+    if isinstance(expr, Has):   # the level as its exact string: Lua's tonumber gives back the same double
+        return ["h", expr.skill] if expr.op is None else ["h", expr.skill, expr.op, repr(expr.level)]
+    if isinstance(expr, Not):
+        return ["n", _requirement_tree(expr.operand)]
+    if isinstance(expr, (And, Or)):
+        return ["a" if isinstance(expr, And) else "o", *map(_requirement_tree, expr.operands)]
+    assert isinstance(expr, Always)
+    return ["t"]
+
+
+def encode_requirement(requirement: str) -> str:
+    """A skill expression parsed (`routing.skills`) into the JSON tree the Lua `matches` evaluates:
+    ["h", skill] / ["h", skill, op, level] / ["n", x] / ["a", x, ...] / ["o", x, ...] / ["t"]."""
+    return json.dumps(_requirement_tree(parse_skill_expr(requirement)), separators=(",", ":"))
 
 
 def encode_task(task: TaskRecord) -> str:

@@ -14,7 +14,8 @@ FREE_PAGE = 2     # agents in the first page of a free list (the first usually f
 
 HELPERS = lua_prelude() + f"local VIEW_HEADS, FREE_PAGE = {VIEW_HEADS}, {FREE_PAGE}\n" + r"""
 -- Agent fields written with `set`/`incr` are kept in the Lua table at once and reach Redis in one HSET per hash
--- (`save`): before any read of a hash (`hmap`) and at the end of every script (see `script_source`).
+-- (`save`): before a read of a hash with such writes pending (`hmap`) and at the end of every script (see
+-- `script_source`).
 local DIRTY, DIRTY_KEYS = {}, {}
 local function save()
   for _, k in ipairs(DIRTY_KEYS) do
@@ -25,7 +26,7 @@ local function save()
   DIRTY, DIRTY_KEYS = {}, {}
 end
 local function hmap(k)
-  if DIRTY_KEYS[1] then save() end
+  if DIRTY[k] then save() end
   local flat = redis.call('HGETALL', k)
   local m = {}
   for i = 1, #flat, 2 do m[flat[i]] = flat[i + 1] end
@@ -159,13 +160,15 @@ local function read_agent(id, a)
   return {h = a, t = redis.call('SMEMBERS', key('agent-tasks', id))}
 end
 
--- one contact of `ch` less on the agent: it is idle from `now` and goes to the back of the free lists
-local function free_one(ak, a, cfg, ch, now)
+-- one contact of `ch` less on the agent: it is idle from `now` and goes to the back of the free lists (unless
+-- `defer`: the caller indexes it once after more changes, with what `fits` said before, which this returns)
+local function free_one(ak, a, cfg, ch, now, defer)
   local before = fits(a, cfg)
   incr(ak, a, 'l:' .. ch, -1)
   set(ak, a, 'idle_since', now)
   restate(ak, a, now)
-  index_moved(a.id, a, cfg, before)
+  if not defer then index_moved(a.id, a, cfg, before) end
+  return before
 end
 
 local function is_queue_bucket(bucket) return string.sub(bucket, 1, 1) == 'q' end
@@ -247,11 +250,188 @@ local function free_view(q, ch)
   for _, id in ipairs(redis.call('ZRANGE', key('free', q, ch), 0, FREE_PAGE - 1)) do out[#out + 1] = read_agent(id) end
   return {q = q, c = ch, a = out}
 end
+
+-- a new task: tk did not exist, so its hash is exactly these fields (all strings) and `t` is what HGETALL gives
+local function add(tk, fields)
+  local t, flat = cjson.decode(fields), {}
+  for field, value in pairs(t) do flat[#flat + 1] = field; flat[#flat + 1] = value end
+  redis.call('HSET', tk, unpack(flat))
+  bucket_add(t)
+  redis.call('ZADD', key('active'), t.enqueued_at, t.id)
+  return t
+end
+
+-- the offer of queued task `t` (its hash, key tk) of queue q to the agent (ak, a, cfg), who can_take channel ch:
+-- the task leaves its bucket, the agent's load and open offers grow, the offer and its timer are written (the
+-- free lists too, unless `defer`: see free_one)
+local function claim_task(tk, t, offer_id, ak, a, cfg, q, ch, made_at, expires_at, defer)
+  local agent_id = a.id
+  local before = not defer and fits(a, cfg)
+  bucket_remove(t)
+  t.state, t.offer_id, t.agent_id = 'offered', offer_id, agent_id
+  redis.call('HSET', tk, 'state', 'offered', 'offer_id', offer_id, 'agent_id', agent_id)
+  incr(ak, a, 'l:' .. ch, 1)
+  incr(ak, a, 'offers', 1)
+  redis.call('SADD', key('agent-tasks', agent_id), t.id)
+  redis.call('HSET', key('offer', offer_id), 'id', offer_id, 'task_id', t.id, 'agent_id', agent_id,
+             'queue', q, 'channel', ch, 'made_at', made_at, 'expires_at', expires_at,
+             'timer', add_timer(expires_at, 'offer', offer_id))
+  -- scored by a per-agent claim count: offers_of lists them in the order they were made, as MemoryStore does
+  incr(ak, a, 'claims', 1)
+  redis.call('ZADD', key('agent-offers', agent_id), a.claims, offer_id)
+  restate(ak, a, made_at)
+  if before then index_free(agent_id, a, cfg, before) end
+end
+
+-- the end of a task's wrap-up: it is closed (readable for `ttl` seconds more) and its agent frees one unit
+-- (`defer`, `before`: see free_one)
+local function close(task_id, now, ttl, defer)
+  local tk = key('task', task_id)
+  local t = hmap(tk)
+  if t.state ~= 'wrapup' then return false end
+  t.state, t.closed_at = 'closed', now
+  redis.call('HSET', tk, 'state', 'closed', 'closed_at', now)
+  redis.call('EXPIRE', tk, ttl)
+  redis.call('ZREM', key('active'), t.id)
+  local ak, a, cfg = load_agent(t.agent_id)
+  incr(ak, a, 'wrapping', -1)
+  redis.call('SREM', key('agent-tasks', t.agent_id), t.id)
+  local before = free_one(ak, a, cfg, t.channel, now, defer)
+  return t, ak, a, cfg, before
+end
+
+-- routing.skills: whether skills meet a requirement tree (redis_codec.encode_requirement)
+local CMP = {['>='] = function(x, y) return x >= y end, ['>'] = function(x, y) return x > y end,
+             ['<='] = function(x, y) return x <= y end, ['<'] = function(x, y) return x < y end,
+             ['=='] = function(x, y) return x == y end, ['!='] = function(x, y) return x ~= y end}
+local function matches(e, skills)
+  local kind = e[1]
+  if kind == 'h' then
+    local level = skills[e[2]]
+    if level == nil then return false end
+    return e[3] == nil or CMP[e[3]](level, tonumber(e[4]))
+  elseif kind == 'n' then
+    return not matches(e[2], skills)
+  elseif kind == 'a' then
+    for i = 2, #e do if not matches(e[i], skills) then return false end end
+    return true
+  elseif kind == 'o' then
+    for i = 2, #e do if matches(e[i], skills) then return true end end
+    return false
+  end
+  return true
+end
+"""
+
+# Router._best_for, line for line, for close_and_claim: the queued task an agent should get next (highest
+# effective priority, then longest waiting; the first bucket wins ties, buckets in the engine's order). It
+# returns nil (none), or false and a reason when it cannot decide as the engine would (a requirement not yet
+# parsed for Lua, a queue without config): the engine then decides itself.
+CHOICE = r"""
+local function requirement_of(b)
+  local first = string.find(b, SEP, 1, true)
+  local second = string.find(b, SEP, first + 1, true)
+  local third = string.find(b, SEP, second + 1, true)
+  return third and string.sub(b, third + 1) or ''
+end
+
+-- Router._head: the first task of a bucket the agent is not excluded from (x:<agent> > now), read as much as
+-- the choice needs (queue, priority, enqueued_at)
+local function head_for(b, agent_id, now)
+  local bk, start, size = key('bucket', b), 0, 1
+  while true do
+    local members = redis.call('ZRANGE', bk, start, start + size - 1)
+    for _, m in ipairs(members) do
+      local id = string.sub(m, 17)
+      local f = redis.call('HMGET', key('task', id), 'queue', 'priority', 'enqueued_at', 'x:' .. agent_id)
+      if not f[4] or tonumber(f[4]) <= now then return id, f[1], tonumber(f[2]), tonumber(f[3]) end
+    end
+    if #members < size then return nil end
+    start, size = start + size, size * 16
+  end
+end
+
+-- Router._dispatch_task for a new task with a first-fit strategy (longest idle): the first agent of the free
+-- list of its (queue, channel) who can take it and whose skills meet its requirement (a new task excludes
+-- nobody); a task waiting for its preferred agent: that agent, if they can take it. Returns the agent (ak, a,
+-- cfg), nil (none), or false and a requirement Lua has no parsed form of; past FIT_SCAN free agents it also
+-- returns false, and the engine reads on.
+local FIT_SCAN = 32
+local function first_fit(t)
+  local ch = t.channel
+  if not is_queue_bucket(t.bucket) then
+    local first = string.find(t.bucket, SEP, 1, true)
+    local ak, a, cfg = load_agent(string.sub(t.bucket, first + 1, string.find(t.bucket, SEP, first + 1, true) - 1))
+    if ak and can_take(a, cfg, ch) then return ak, a, cfg end
+    return nil
+  end
+  local req, tree = requirement_of(t.bucket), nil
+  if req ~= '' then
+    local raw = redis.call('HGET', key('requirements'), req)
+    if not raw then return false, req end
+    tree = cjson.decode(raw)
+  end
+  local ids = redis.call('ZRANGE', key('free', t.queue, ch), 0, FIT_SCAN - 1)
+  for _, id in ipairs(ids) do
+    local ak, a, cfg = load_agent(id)
+    if ak and can_take(a, cfg, ch) and (not tree or matches(tree, cfg.skills)) then return ak, a, cfg end
+  end
+  if #ids == FIT_SCAN then return false end
+  return nil
+end
+
+local function best_for(a, cfg, now)
+  local open, channels = {}, {}
+  for ch, _ in pairs(cfg.capacity) do
+    if can_take(a, cfg, ch) then open[ch] = true; channels[#channels + 1] = ch end
+  end
+  if #channels == 0 then return nil end
+  table.sort(channels)
+  local buckets = {}
+  for _, ch in ipairs(channels) do buckets[#buckets + 1] = preferred_bucket(a.id, ch) end
+  for _, q in ipairs(cfg.queues) do
+    local bs = redis.call('SMEMBERS', key('buckets', q))
+    table.sort(bs)
+    for _, b in ipairs(bs) do buckets[#buckets + 1] = b end
+  end
+  local fit, ageing = {}, {}
+  local best, best_p, best_at
+  for _, b in ipairs(buckets) do
+    local ok = open[bucket_channel(b)]
+    if ok and is_queue_bucket(b) then
+      local req = requirement_of(b)
+      if fit[req] == nil then
+        if req == '' then
+          fit[req] = true
+        else
+          local tree = redis.call('HGET', key('requirements'), req)
+          if not tree then return false, {need = req} end
+          fit[req] = matches(cjson.decode(tree), cfg.skills)
+        end
+      end
+      ok = fit[req]
+    end
+    if ok then
+      local id, q, priority, at = head_for(b, a.id, now)
+      if id then
+        if ageing[q] == nil then
+          local config = redis.call('HGET', key('queues'), q)
+          if not config then return false, {queue = q} end
+          ageing[q] = cjson.decode(config).ageing_per_s
+        end
+        local p = -(priority + ageing[q] * (now - at))
+        if not best or p < best_p or (p == best_p and at < best_at) then best, best_p, best_at = id, p, at end
+      end
+    end
+  end
+  return best
+end
 """
 
 # Every script of the store takes one extra, last argument: the store's write-behind operations (JSON, or ""),
 # applied before the script's own work, in the same atomic step; so they cost no round trip of their own.
-#   ["i", scope, counter, value] -> HINCRBYFLOAT (and remember the scope);  ["t", at, kind, ref] -> a timer
+#   ["i", scope, counter, value] -> HINCRBYFLOAT (and remember the scope);  ["t", at, kind, ref] -> a timer;
+#   ["r", requirement, tree] -> the parsed requirement close_and_claim asked for
 WRITE_BEHIND = r"""
 local WRITE_BEHIND = table.remove(ARGV)
 if WRITE_BEHIND ~= '' then
@@ -263,8 +443,10 @@ if WRITE_BEHIND ~= '' then
         scopes[op[2]] = true
         redis.call('SADD', key('counter-scopes'), op[2])
       end
-    else
+    elseif op[1] == 't' then
       add_timer(op[2], op[3], op[4])
+    else
+      redis.call('HSET', key('requirements'), op[2], op[3])
     end
   end
 end
@@ -275,7 +457,7 @@ SCRIPTS: dict[str, str] = {}
 
 def script_source(body: str) -> str:
     """The full Lua of one script of SCRIPTS: helpers, write-behind, the body, then the agent writes it left."""
-    return (HELPERS + WRITE_BEHIND + "local function main()\n" + body + "\nend\nlocal out = main()\nsave()\n"
+    return (HELPERS + (CHOICE if "best_for(" in body or "first_fit(" in body else "") + WRITE_BEHIND + "local function main()\n" + body + "\nend\nlocal out = main()\nsave()\n"
             "return out\n")
 
 
@@ -348,15 +530,31 @@ return reply(out)
 SCRIPTS["add_task"] = r"""
 local tk = key('task', ARGV[2])
 if redis.call('EXISTS', tk) == 1 then return reply({ok = false}) end
--- the key did not exist: the hash is exactly these fields (all strings), so `t` is what HGETALL would give
-local t, flat = cjson.decode(ARGV[3]), {}
-for field, value in pairs(t) do flat[#flat + 1] = field; flat[#flat + 1] = value end
-redis.call('HSET', tk, unpack(flat))
-bucket_add(t)
-redis.call('ZADD', key('active'), t.enqueued_at, t.id)
+local t = add(tk, ARGV[3])
 local f = false
 if is_queue_bucket(t.bucket) then f = free_view(t.queue, bucket_channel(t.bucket)) end
 return reply({ok = true, t = t, f = f})
+"""
+
+# add_task, then the engine's first decision for the task in the same step (Router.enqueue -> _dispatch_task
+# with a first-fit strategy: the longest idle agent that fits), claimed as offer ARGV[4]; the task's deadline
+# timers (escalation, max wait) are written before the add, where the engine schedules them.
+# ARGV: prefix, task id, the task's fields as JSON, offer id, made_at, expires_at, deadline times...
+#   -> {ok, t = task, claimed = true when claimed; else f = free view, need = a requirement not yet parsed for Lua}
+SCRIPTS["add_and_claim"] = r"""
+local tk = key('task', ARGV[2])
+if redis.call('EXISTS', tk) == 1 then return reply({ok = false}) end
+for i = 7, #ARGV do add_timer(ARGV[i], 'task', ARGV[2]) end
+local t = add(tk, ARGV[3])
+local ak, a, cfg = first_fit(t)
+if ak then
+  claim_task(tk, t, ARGV[4], ak, a, cfg, t.queue, t.channel, ARGV[5], ARGV[6])
+  return reply({ok = true, t = t, claimed = true})
+end
+local out = {ok = true, t = t, f = false}
+if ak == false then out.need = a end
+if is_queue_bucket(t.bucket) then out.f = free_view(t.queue, bucket_channel(t.bucket)) end
+return reply(out)
 """
 
 # ARGV: prefix, task ids... -> per task its hash ({} when missing)
@@ -432,21 +630,7 @@ if t.state ~= 'queued' then return reply({ok = false, v = agent_view(agent_id)})
 local ak, a, cfg = load_agent(agent_id)
 if not ak then return reply({ok = false, v = false}) end
 if not can_take(a, cfg, ch) then return reply({ok = false, v = agent_view(agent_id, a, cfg)}) end
-local before = fits(a, cfg)
-bucket_remove(t)
-t.state, t.offer_id, t.agent_id = 'offered', offer_id, agent_id
-redis.call('HSET', tk, 'state', 'offered', 'offer_id', offer_id, 'agent_id', agent_id)
-incr(ak, a, 'l:' .. ch, 1)
-incr(ak, a, 'offers', 1)
-redis.call('SADD', key('agent-tasks', agent_id), task_id)
-redis.call('HSET', key('offer', offer_id), 'id', offer_id, 'task_id', task_id, 'agent_id', agent_id,
-           'queue', ARGV[5], 'channel', ch, 'made_at', made_at, 'expires_at', expires_at,
-           'timer', add_timer(expires_at, 'offer', offer_id))
--- scored by a per-agent claim count: offers_of lists them in the order they were made, as MemoryStore does
-incr(ak, a, 'claims', 1)
-redis.call('ZADD', key('agent-offers', agent_id), a.claims, offer_id)
-restate(ak, a, made_at)
-index_free(agent_id, a, cfg, before)
+claim_task(tk, t, offer_id, ak, a, cfg, ARGV[5], ch, made_at, expires_at)
 return reply({ok = true, t = t, v = agent_view(agent_id, a, cfg)})
 """
 
@@ -516,18 +700,40 @@ return reply({t = t, v = agent_view(t.agent_id, a, cfg)})
 
 # ARGV: prefix, task id, now, seconds an ended task stays readable -> {t = closed task, v}, or false
 SCRIPTS["close_task"] = r"""
-local tk, now = key('task', ARGV[2]), ARGV[3]
-local t = hmap(tk)
-if t.state ~= 'wrapup' then return false end
-t.state, t.closed_at = 'closed', now
-redis.call('HSET', tk, 'state', 'closed', 'closed_at', now)
-redis.call('EXPIRE', tk, ARGV[4])
-redis.call('ZREM', key('active'), t.id)
-local ak, a, cfg = load_agent(t.agent_id)
-incr(ak, a, 'wrapping', -1)
-redis.call('SREM', key('agent-tasks', t.agent_id), t.id)
-free_one(ak, a, cfg, t.channel, now)
+local t, ak, a, cfg = close(ARGV[2], ARGV[3], ARGV[4])
+if not t then return false end
 return reply({t = t, v = agent_view(t.agent_id, a, cfg)})
+"""
+
+# close_task, then the engine's next decision for the agent in the same step (Router.wrapup_done ->
+# _dispatch_agent: best_for, then claim), so that an agent-side decision is one script.
+# ARGV: prefix, task id, now, retention seconds, offer id, then (channel, expires_at) pairs
+#   -> {t = closed task, v = agent view after all, c = claimed task; or need = a requirement Lua has no parsed
+#       form of, queue = a queue without config}, or false
+SCRIPTS["close_and_claim"] = r"""
+local now = ARGV[3]
+-- the free lists change once, for both steps: a busy agent that takes its next contact at once never enters them
+local t, ak, a, cfg, before = close(ARGV[2], now, ARGV[4], true)
+if not t then return false end
+local out = {t = t}
+if a.presence == 'available' then
+  local best, why = best_for(a, cfg, tonumber(now))
+  local expires = {}
+  for i = 6, #ARGV, 2 do expires[ARGV[i]] = ARGV[i + 1] end
+  if best then
+    local ctk = key('task', best)
+    local c = hmap(ctk)
+    if expires[c.channel] then
+      claim_task(ctk, c, ARGV[5], ak, a, cfg, c.queue, c.channel, now, expires[c.channel], true)
+      out.c = c
+    end
+  elseif why then
+    out.need, out.queue = why.need, why.queue
+  end
+end
+index_moved(a.id, a, cfg, before)
+out.v = agent_view(t.agent_id, a, cfg)
+return reply(out)
 """
 
 # ARGV: prefix, task id, final state, now, retention seconds -> {b = task before, o = offer or false, v} or false

@@ -40,9 +40,11 @@ from routing.redis_codec import (
     decode_task,
     encode_agent_config,
     encode_queue,
+    encode_requirement,
     encode_task,
     exact,
     items,
+    pairs,
     text,
 )
 from routing.redis_keys import Keys, parse_timer_member
@@ -98,7 +100,7 @@ class RedisStore:
         self._flushes: set[asyncio.Task[None]] = set()
         self._inflight: asyncio.Future[None] | None = None   # a write-behind flush on the wire
         self._snap: _Snapshot | None = None
-        # script round trips skip redis-py's per-command machinery (see routing.redis_wire)
+        # round trips skip redis-py's per-command machinery and its pool's limit (see routing.redis_wire)
         self._wire = Wire.for_client(redis) if Wire is not None else None
         self.round_trips = 0                        # commands or pipelines sent (benchmarks, monitoring)
 
@@ -135,9 +137,21 @@ class RedisStore:
         pending = self._take_pending()
         if script is not None:
             return await self._eval(script, [*command[3:], pending])
+        flush = self._scripts["flush"]
+        if self._wire is not None:   # plain commands too: one pipelined connection, however many are in flight
+            if not pending:
+                return await self._wire.call(*command)
+            done, result = await self._wire.call_all(("EVALSHA", flush.sha, 0, self.keys.prefix, pending), command)
+            if isinstance(done, NoScriptError):
+                await self._eval(flush, [self.keys.prefix, pending])
+                result = await self._wire.call(*command)
+            elif isinstance(done, Exception):
+                log.error("routing write-behind failed: %s", done)
+            if isinstance(result, Exception):
+                raise result
+            return result
         if not pending:
             return await self.redis.execute_command(*command)
-        flush = self._scripts["flush"]
         pipe = self.redis.pipeline(transaction=False)   # one connection: Redis runs them in this order
         pipe.execute_command("EVALSHA", flush.sha, 0, self.keys.prefix, pending)
         pipe.execute_command(*command)
@@ -237,10 +251,11 @@ class RedisStore:
                 snap.queues = view["q"]
             if isinstance(view.get("h"), dict):
                 snap.heads = view["h"]
-        if reply.get("t"):
-            task = decode_task(reply["t"])
-            assert task is not None
-            snap.tasks[task.id] = task
+        for field_ in ("t", "c"):   # the task the script wrote; the task it claimed (close_and_claim)
+            if reply.get(field_):
+                task = decode_task(reply[field_])
+                assert task is not None
+                snap.tasks[task.id] = task
         if reply.get("f"):
             snap.free = (reply["f"]["q"], reply["f"]["c"], items(reply["f"]["a"]))
         self._snap = snap
@@ -256,7 +271,7 @@ class RedisStore:
 
     async def list_queues(self) -> list[QueueConfig]:
         raw = await self._send(("HGETALL", self.keys.key("queues")))
-        return sorted((decode_queue(v) for v in raw.values()), key=lambda q: q.name)
+        return sorted((decode_queue(v) for v in pairs(raw).values()), key=lambda q: q.name)
 
     async def put_agent(self, config: AgentConfig, now: float) -> AgentRecord:
         agent = self._remember(await self._run("put_agent", config.id, encode_agent_config(config),
@@ -319,6 +334,27 @@ class RedisStore:
         self._remember(reply)
         task.state = "queued"
         return True
+
+    async def add_task_and_claim(self, task: TaskRecord, now: float, offer_id: str, expires_at: float,
+                                 deadlines: list[float]) -> tuple[bool, tuple[TaskRecord, OfferRecord] | None]:
+        """`add_task` (its deadline timers written first, in the same step), then the first-fit choice of
+        `Router._dispatch_task` (the longest idle free agent of its queue and channel whose skills meet its
+        requirement; its preferred agent, for a task waiting for one) claimed as offer `offer_id`. Returns
+        (added, (task, offer) claimed or None); no claim may also mean that Lua declined (a requirement it meets
+        for the first time, more free agents than it reads): the engine then decides as after `add_task`."""
+        reply = await self._run("add_and_claim", task.id, encode_task(task), offer_id, exact(now), exact(expires_at),
+                                *map(exact, deadlines))
+        if not reply["ok"]:
+            return False, None
+        if reply.get("need"):   # parsed once for Lua; it travels with this store's next script
+            self._buffer(["r", reply["need"], encode_requirement(reply["need"])])
+        claimed = self._remember(reply).tasks[task.id]
+        task.state = "queued"
+        if not reply.get("claimed"):
+            return True, None
+        offer = OfferRecord(offer_id, task.id, str(claimed.agent_id), claimed.queue, claimed.channel, now,
+                            expires_at)
+        return True, (claimed, offer)
 
     async def get_task(self, task_id: str) -> TaskRecord | None:
         snap = self._fresh()
@@ -407,6 +443,37 @@ class RedisStore:
         reply = await self._run("close_task", task_id, exact(now), self._ended_ttl)
         return self._remember(reply).tasks.get(task_id) if reply else None
 
+    async def close_task_and_claim(self, task_id: str, now: float, offer_id: str, expires_at: Mapping[str, float]
+                                   ) -> tuple[TaskRecord, AgentRecord, tuple[TaskRecord, OfferRecord] | None] | None:
+        """`close_task`, then in the same atomic step the engine's next decision for the agent (the choice of
+        `Router._best_for` at `now`, mirrored in Lua) claimed as offer `offer_id` expiring at `expires_at[channel]`.
+        Returns (closed task, the agent right after the close, (task, offer) claimed or None), or None as
+        `close_task`. No claim does not mean nothing to claim: Lua declines what it cannot decide exactly as the
+        engine (a requirement it meets for the first time), and the engine then decides as after `close_task`."""
+        args = [task_id, exact(now), self._ended_ttl, offer_id]
+        for channel, at in expires_at.items():
+            args += [channel, exact(at)]
+        reply = await self._run("close_and_claim", *args)
+        if not reply:
+            return None
+        if reply.get("need"):   # parsed once for Lua; it travels with this store's next script
+            self._buffer(["r", reply["need"], encode_requirement(reply["need"])])
+        snap = self._remember(reply)
+        closed, agent = snap.tasks[task_id], snap.agent
+        assert agent is not None
+        if not reply.get("c"):
+            return closed, agent, None
+        task = snap.tasks[reply["c"]["id"]]
+        offer = OfferRecord(offer_id, task.id, agent.id, task.queue, task.channel, now, expires_at[task.channel])
+        # the agent before the claim: one contact and one open offer less; the derived state and its time are
+        # the same (an offer raises both), and idle_since is the close's
+        load = dict(agent.load)
+        load[task.channel] -= 1
+        before = AgentRecord(agent.config, agent.presence, agent.reason, agent.state, agent.state_since,
+                             agent.idle_since, load, agent.wrapping, agent.offers - 1, agent.missed,
+                             agent.tasks - {task.id})
+        return closed, before, (task, offer)
+
     async def drop_task(self, task_id: str, state: str,
                         now: float) -> tuple[TaskRecord, OfferRecord | None] | None:
         reply = await self._run("drop_task", task_id, state, exact(now), self._ended_ttl)
@@ -453,7 +520,7 @@ class RedisStore:
         if snap is not None and scope in snap.counters and not self._pending:   # own increments not in it
             return dict(snap.counters[scope])
         raw = await self._send(("HGETALL", self.keys.key("counters", scope)))
-        return {text(k): float(v) for k, v in raw.items()}
+        return {text(k): float(v) for k, v in pairs(raw).items()}
 
     async def reset_counters(self) -> None:
         await self._run("reset_counters")

@@ -30,6 +30,14 @@ the engine accounts it from its own observations, which is exact only with a sin
 
 Every method is a coroutine. Methods documented "atomic" must appear to happen at once to every other client of
 the same store (Redis: one Lua script or WATCH/MULTI/EXEC); "returns None/False" means nothing changed.
+
+Optional: a store may also make a decision inside the write that calls for it, in the same atomic step, with the
+engine's own rule: `close_task_and_claim(task_id, now, offer_id, expires_at)` (`close_task`, then the agent's
+next offer as `Router._best_for` chooses it) and `add_task_and_claim(task, now, offer_id, expires_at, deadlines)`
+(`add_task`, then its first offer as `Router._dispatch_task` with longest idle chooses it); see `RedisStore`.
+The engine uses them when the store has them: one round trip instead of two, and no claim lost to a decision in
+flight meanwhile. A store may decline (claim nothing) when it cannot decide exactly as the engine; the engine
+then decides itself.
 """
 from __future__ import annotations
 
@@ -92,7 +100,8 @@ class Store(Protocol):
         after a retention (MemoryStore: the newest `keep_ended`; Redis: a TTL) so that state stays bounded."""
 
     async def buckets(self, queue: str) -> list[str]:
-        """The non-empty queue buckets (`model.bucket_name`) of `queue`."""
+        """The non-empty queue buckets (`model.bucket_name`) of `queue`, sorted by name (the engine's tie order);
+        the caller does not change the list."""
 
     async def waiting(self, bucket: str, limit: int) -> list[TaskRecord]:
         """Up to `limit` queued tasks of a bucket, head first."""

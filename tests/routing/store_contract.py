@@ -92,6 +92,19 @@ async def test_contract_position_counts_the_whole_queue(store_factory):
     assert await store.position("other") == 0
 
 
+async def test_contract_buckets_are_listed_by_name(store_factory):
+    """The engine breaks ties between bucket heads by bucket order, so stores list a queue's buckets by name."""
+    store = await store_factory()
+    for i, channel in enumerate(["voice", "chat", "sms", "email", "chat"]):
+        await store.add_task(_task(f"t{i}", NOW + i, channel=channel))
+    names = [bucket_name("general", ch, "") for ch in ("chat", "email", "sms", "voice")]
+    assert await store.buckets("general") == names
+    await store.drop_task("t3", "abandoned", NOW + 9)   # the email bucket empties
+    await store.add_task(_task("t9", NOW + 9, channel="email"))
+    await store.drop_task("t0", "abandoned", NOW + 9)   # and the voice one
+    assert await store.buckets("general") == names[:3]
+
+
 async def test_contract_claim_is_exclusive(store_factory):
     store = await store_factory()
     await _agent(store, "a1")

@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 
 from routing import AgentConfig, OfferRecord, QueueConfig, RedisStore, Router, RoutingError, Task, TaskRecord
 from routing.model import bucket_name, parse_bucket, preferred_bucket
-from routing.redis_keys import Keys, sortable
+from routing.redis_keys import Keys, lua_prelude, sortable
 from routing.redis_scripts import HELPERS
 from tests.routing.conftest import Clock
 
@@ -156,6 +156,14 @@ def test_keys_are_built_in_one_place():
     assert keys.key("timers") == "{cc}:timers"
     with pytest.raises(ValueError):
         Keys("bad\x1fprefix")
+
+
+async def test_lua_builds_keys_like_python(clients):
+    store, _ = clients
+    probe = store.redis.register_script(lua_prelude() + "return key('free', unpack(ARGV, 2))")
+    for parts in [(), ("sales",), ("sales", "voice"), ("a", "b", "c"), ("a", "b", "c", "é")]:
+        got = await probe(args=[store.keys.prefix, *parts])
+        assert got.decode() == store.keys.key("free", *parts), parts
 
 
 async def test_an_unreachable_redis_is_a_routing_error():

@@ -32,6 +32,38 @@ async def test_pipelined_calls_get_their_own_replies_and_errors(redis_url):
         await client.aclose()
 
 
+async def test_calls_made_while_others_are_in_flight_go_out_together_in_order(redis_url):
+    client = aioredis.Redis.from_url(redis_url)
+    wire = Wire.for_client(client)
+    assert wire is not None
+    try:
+        await wire.call("PING")
+        protocol = wire._protocol
+        assert protocol is not None and protocol.transport is not None
+        writes = []
+        write = protocol.transport.write
+        protocol.transport.write = lambda data: (writes.append(data), write(data))[1]  # type: ignore[method-assign]
+        first = asyncio.ensure_future(wire.call("ECHO", "first"))   # alone: written at once
+        await asyncio.sleep(0)
+        later = [asyncio.ensure_future(wire.call("ECHO", f"m{i}")) for i in range(20)]   # buffered behind it
+        assert await asyncio.gather(first, *later) == [b"first", *(f"m{i}".encode() for i in range(20))]
+        assert len(writes) <= 3   # first, then the twenty in one send (two if first was answered meanwhile)
+        # buffered calls on a connection that goes away fail as a lost connection, never hang
+        await wire.call("PING")
+        first = asyncio.ensure_future(wire.call("ECHO", "x"))
+        await asyncio.sleep(0)
+        buffered = asyncio.ensure_future(wire.call("ECHO", "y"))
+        await asyncio.sleep(0)
+        wire.close()
+        for call in (first, buffered):
+            with pytest.raises(RedisConnectionError):
+                await call
+        assert await wire.call("ECHO", "again") == b"again"   # and the next call reconnects
+    finally:
+        wire.close()
+        await client.aclose()
+
+
 async def test_a_cancelled_call_does_not_shift_the_replies(redis_url):
     client = aioredis.Redis.from_url(redis_url)
     wire = Wire.for_client(client)
