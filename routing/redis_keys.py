@@ -14,6 +14,8 @@ SEP = "\x1f"
 # name -> what the key holds (the layout documented in docs/routing.md, section "Redis store")
 LAYOUT = {
     "queues": "HASH queue name -> QueueConfig as JSON",
+    "ageing": "HASH queue name -> its ageing_per_s (repr), written with `queues`: the Lua choice reads it without "
+              "decoding the config",
     "agents": "SET of agent ids",
     "agent": "HASH per agent: config (JSON), presence, reason, state, state_since, idle_since, l:<channel> "
              "(load), wrapping, offers, missed, claims (offers made so far)",

@@ -48,6 +48,15 @@ local function incr(k, m, field, by)
   set(k, m, field, tostring(num(m[field]) + by))
 end
 
+-- sum(agent.load.values()): the load fields are `l:<channel>` (string.byte: no substring to intern per field)
+local function held_of(a)
+  local held = 0
+  for f, v in pairs(a) do
+    if string.byte(f, 1) == 108 and string.byte(f, 2) == 58 then held = held + tonumber(v) end
+  end
+  return held
+end
+
 -- model.can_take, exactly
 local function can_take(a, cfg, ch)
   if a.presence ~= 'available' then return false end
@@ -55,8 +64,11 @@ local function can_take(a, cfg, ch)
   if num(a['l:' .. ch]) >= cap then return false end
   for _, b in ipairs(cfg.blocking) do
     if b == ch then
+      local own = 'l:' .. ch
       for f, held in pairs(a) do
-        if string.sub(f, 1, 2) == 'l:' and string.sub(f, 3) ~= ch and tonumber(held) > 0 then return false end
+        if string.byte(f, 1) == 108 and string.byte(f, 2) == 58 and f ~= own and tonumber(held) > 0 then
+          return false
+        end
       end
     elseif num(a['l:' .. b]) > 0 then
       return false
@@ -67,10 +79,7 @@ end
 
 -- AgentRecord.derived_state, exactly
 local function derived(a)
-  local held = 0
-  for f, v in pairs(a) do
-    if string.sub(f, 1, 2) == 'l:' then held = held + tonumber(v) end
-  end
+  local held = held_of(a)
   local wrapping, offers = num(a.wrapping), num(a.offers)
   if held > wrapping + offers then return 'busy' end
   if wrapping > 0 then return 'wrapup' end
@@ -93,11 +102,7 @@ end
 
 -- model.free_score, exactly: fewest contacts held first, then longest idle
 local function free_score(a)
-  local held = 0
-  for f, v in pairs(a) do
-    if string.sub(f, 1, 2) == 'l:' then held = held + tonumber(v) end
-  end
-  return held * 1e10 + tonumber(a.idle_since)
+  return held_of(a) * 1e10 + tonumber(a.idle_since)
 end
 
 -- the free lists of the agent's queues, scored by free_score: every list the agent fits gets its current score
@@ -152,11 +157,7 @@ local function task_map(id) return (hmap(key('task', id))) end
 local function read_agent(id, a)
   a = a or hmap(key('agent', id))
   if not a.config then return false end
-  local held = 0
-  for f, v in pairs(a) do
-    if string.sub(f, 1, 2) == 'l:' then held = held + tonumber(v) end
-  end
-  if held == 0 then return {h = a, t = {}} end
+  if held_of(a) == 0 then return {h = a, t = {}} end
   return {h = a, t = redis.call('SMEMBERS', key('agent-tasks', id))}
 end
 
@@ -380,6 +381,8 @@ local function first_fit(t)
   return nil
 end
 
+-- Redis calls are most of a script's time, so best_for batches what it can: one EXISTS for the agent's preferred
+-- buckets (usually empty), one HMGET for the requirements of its buckets, one for the ageing of their heads' queues
 local function best_for(a, cfg, now)
   local open, channels = {}, {}
   for ch, _ in pairs(cfg.capacity) do
@@ -387,42 +390,59 @@ local function best_for(a, cfg, now)
   end
   if #channels == 0 then return nil end
   table.sort(channels)
-  local buckets = {}
-  for _, ch in ipairs(channels) do buckets[#buckets + 1] = preferred_bucket(a.id, ch) end
+  local buckets, preferred = {}, {}
+  for _, ch in ipairs(channels) do preferred[#preferred + 1] = key('bucket', preferred_bucket(a.id, ch)) end
+  if redis.call('EXISTS', unpack(preferred)) > 0 then
+    for _, ch in ipairs(channels) do buckets[#buckets + 1] = preferred_bucket(a.id, ch) end
+  end
   for _, q in ipairs(cfg.queues) do
     local bs = redis.call('SMEMBERS', key('buckets', q))
     table.sort(bs)
     for _, b in ipairs(bs) do buckets[#buckets + 1] = b end
   end
-  local fit, ageing = {}, {}
-  local best, best_p, best_at
+  local fit, wanted = {[''] = true}, {}
+  for _, b in ipairs(buckets) do
+    if open[bucket_channel(b)] and is_queue_bucket(b) then
+      local req = requirement_of(b)
+      if fit[req] == nil then fit[req] = false; wanted[#wanted + 1] = req end
+    end
+  end
+  if #wanted > 0 then
+    local trees = redis.call('HMGET', key('requirements'), unpack(wanted))
+    for i, req in ipairs(wanted) do
+      if not trees[i] then return false, {need = req} end
+      fit[req] = matches(cjson.decode(trees[i]), cfg.skills)
+    end
+  end
+  local heads, queues, seen = {}, {}, {}
   for _, b in ipairs(buckets) do
     local ok = open[bucket_channel(b)]
-    if ok and is_queue_bucket(b) then
-      local req = requirement_of(b)
-      if fit[req] == nil then
-        if req == '' then
-          fit[req] = true
-        else
-          local tree = redis.call('HGET', key('requirements'), req)
-          if not tree then return false, {need = req} end
-          fit[req] = matches(cjson.decode(tree), cfg.skills)
-        end
-      end
-      ok = fit[req]
-    end
+    if ok and is_queue_bucket(b) then ok = fit[requirement_of(b)] end
     if ok then
       local id, q, priority, at = head_for(b, a.id, now)
       if id then
-        if ageing[q] == nil then
-          local config = redis.call('HGET', key('queues'), q)
-          if not config then return false, {queue = q} end
-          ageing[q] = cjson.decode(config).ageing_per_s
-        end
-        local p = -(priority + ageing[q] * (now - at))
-        if not best or p < best_p or (p == best_p and at < best_at) then best, best_p, best_at = id, p, at end
+        heads[#heads + 1] = {id, q, priority, at}
+        if not seen[q] then seen[q] = true; queues[#queues + 1] = q end
       end
     end
+  end
+  if #heads == 0 then return nil end
+  local ageing = {}
+  for i, v in ipairs(redis.call('HMGET', key('ageing'), unpack(queues))) do
+    local q = queues[i]
+    if v then
+      ageing[q] = tonumber(v)
+    else   -- a queue written before the `ageing` hash: its config has it
+      local config = redis.call('HGET', key('queues'), q)
+      if not config then return false, {queue = q} end
+      ageing[q] = cjson.decode(config).ageing_per_s
+    end
+  end
+  local best, best_p, best_at
+  for _, h in ipairs(heads) do
+    local id, q, priority, at = h[1], h[2], h[3], h[4]
+    local p = -(priority + ageing[q] * (now - at))
+    if not best or p < best_p or (p == best_p and at < best_at) then best, best_p, best_at = id, p, at end
   end
   return best
 end
@@ -430,25 +450,41 @@ end
 
 # Every script of the store takes one extra, last argument: the store's write-behind operations (JSON, or ""),
 # applied before the script's own work, in the same atomic step; so they cost no round trip of their own.
-#   ["i", scope, counter, value] -> HINCRBYFLOAT (and remember the scope);  ["t", at, kind, ref] -> a timer;
+#   ["i", scope, counter, value] -> add to the counter (and remember the scope);  ["t", at, kind, ref] -> a timer;
 #   ["r", requirement, tree] -> the parsed requirement close_and_claim asked for
 WRITE_BEHIND = r"""
 local WRITE_BEHIND = table.remove(ARGV)
 if WRITE_BEHIND ~= '' then
-  local scopes = {}   -- each scope once: a decision's increments name two or three scopes many times
+  -- a decision increments 3-4 counters of each of two scopes, and decisions in flight share queue scopes: sum
+  -- them per scope and counter here, then one HMGET and one HSET per scope and one SADD in all (instead of an
+  -- HINCRBYFLOAT each). Sums are doubles, as MemoryStore's; %.17g writes a double exactly.
+  local sums, scopes = {}, {}
   for _, op in ipairs(cjson.decode(WRITE_BEHIND)) do
     if op[1] == 'i' then
-      redis.call('HINCRBYFLOAT', key('counters', op[2]), op[3], op[4])
-      if not scopes[op[2]] then
-        scopes[op[2]] = true
-        redis.call('SADD', key('counter-scopes'), op[2])
+      local scope = sums[op[2]]
+      if not scope then
+        scope = {}
+        sums[op[2]] = scope
+        scopes[#scopes + 1] = op[2]
       end
+      scope[op[3]] = (scope[op[3]] or 0) + tonumber(op[4])
     elseif op[1] == 't' then
       add_timer(op[2], op[3], op[4])
     else
       redis.call('HSET', key('requirements'), op[2], op[3])
     end
   end
+  for _, scope in ipairs(scopes) do
+    local ck, names = key('counters', scope), {}
+    for name, _ in pairs(sums[scope]) do names[#names + 1] = name end
+    local old, flat = redis.call('HMGET', ck, unpack(names)), {}
+    for i, name in ipairs(names) do
+      flat[#flat + 1] = name
+      flat[#flat + 1] = string.format('%.17g', (tonumber(old[i]) or 0) + sums[scope][name])
+    end
+    redis.call('HSET', ck, unpack(flat))
+  end
+  if #scopes > 0 then redis.call('SADD', key('counter-scopes'), unpack(scopes)) end
 end
 """
 
@@ -460,6 +496,13 @@ def script_source(body: str) -> str:
     return (HELPERS + (CHOICE if "best_for(" in body or "first_fit(" in body else "") + WRITE_BEHIND + "local function main()\n" + body + "\nend\nlocal out = main()\nsave()\n"
             "return out\n")
 
+
+# ---- queues ----------------------------------------------------------------------------------------------------
+# ARGV: prefix, queue name, QueueConfig JSON, ageing_per_s -> nothing
+SCRIPTS["put_queue"] = r"""
+redis.call('HSET', key('queues'), ARGV[2], ARGV[3])
+redis.call('HSET', key('ageing'), ARGV[2], ARGV[4])
+"""
 
 # ---- agents ----------------------------------------------------------------------------------------------------
 # ARGV: prefix, agent id, config JSON, now -> {v = agent view}

@@ -263,7 +263,7 @@ class RedisStore:
 
     # ---- configuration ------------------------------------------------------------------------------------
     async def put_queue(self, config: QueueConfig) -> None:
-        await self._send(("HSET", self.keys.key("queues"), config.name, encode_queue(config)))
+        await self._run("put_queue", config.name, encode_queue(config), exact(config.ageing_per_s))
 
     async def get_queue(self, name: str) -> QueueConfig | None:
         raw = await self._send(("HGET", self.keys.key("queues"), name))

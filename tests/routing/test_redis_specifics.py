@@ -114,6 +114,47 @@ async def test_write_behind_rides_with_the_next_command_and_is_seen_by_it(client
     assert one.round_trips == trips + 1
 
 
+async def test_write_behind_sums_like_python_across_decisions(clients):
+    one, other = clients
+    values = [0.1, 0.2, 1e-9, 3.0, 1 / 3, 7.25]   # one script takes them all: summed per scope and counter
+    for v in values:
+        await one.incr("queue:general", {"talk_s": v, "handled": 1})
+        await one.incr("agent:a1", {"talk_s": v})
+    await one.flush()
+    expected = 0.0
+    for v in values:
+        expected += v
+    assert await other.counters("queue:general") == {"talk_s": expected, "handled": 6.0}
+    assert await other.counters("agent:a1") == {"talk_s": expected}
+    await one.incr("queue:general", {"talk_s": 0.5})   # on top of what is stored, exactly
+    await one.flush()
+    assert (await other.counters("queue:general"))["talk_s"] == expected + 0.5
+
+
+async def test_the_lua_choice_reads_ageing_of_queues_written_before_its_hash(clients):
+    store, _ = clients
+    clock = Clock(NOW)
+    router = Router(store, clock=clock)
+    await router.add_queue(QueueConfig("old", ageing_per_s=2.0))
+    await router.add_queue(QueueConfig("new"))
+    await store.redis.hdel(store.keys.key("ageing"), "old")   # as a store written before the `ageing` hash
+    await router.add_agent(AgentConfig("a", queues=("new", "old"), capacity={"chat": 1}))
+    await router.set_agent_state("a", "available")
+    offers: list[str | None] = []
+    router.subscribe(lambda e: offers.append(e.task_id) if e.type == "offer.made" else None)
+    await router.enqueue(Task("first", "new", "chat"))
+    await router.accept((await store.offers_of("a"))[0].id, "a")
+    await router.complete("first")
+    await router.enqueue(Task("late-new", "new", "chat", priority=3))
+    clock.advance(1.0)
+    await router.enqueue(Task("aged-old", "old", "chat", priority=0))
+    clock.advance(2.0)   # old: 0 + 2 x 2 s = 4 > new: 3 + 0
+    trips = store.round_trips
+    await router.wrapup_done("first")
+    assert offers[-1] == "aged-old"
+    assert store.round_trips == trips + 1   # Lua chose (it declines a queue it has no ageing of)
+
+
 async def test_scripts_come_back_after_redis_forgets_them(clients):
     one, other = clients
     await one.put_queue(QueueConfig("general"))
