@@ -1,6 +1,6 @@
 """Where Redis spends its time per routing decision: commands per decision and the scripts' own time.
 
-    python3 bench/routing_redis_profile.py [--rounds 640] [--inflight 32]
+    python3 bench/routing_redis_profile.py [--url redis://...] [--rounds 640] [--inflight 32] [--side agent]
 
 Builds the scenario of bench/routing_redis.py (1,000 agents, 20 skills, 10,000 waiting) on a redis-server it
 starts, runs the in-flight phases of each side in this process, and prints from Redis itself (INFO commandstats
@@ -76,6 +76,10 @@ async def profile(url: str, side: str, rounds: int, inflight: int) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
+    if args.url:
+        for side in args.side:
+            await profile(args.url, side, args.rounds, args.inflight)
+        return
     with redis_server() as url:
         for side in args.side:
             await profile(url, side, args.rounds, args.inflight)
@@ -83,6 +87,7 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="an existing Redis, empty of these keys (default: start a redis-server)")
     parser.add_argument("--rounds", type=int, default=640)
     parser.add_argument("--inflight", type=int, default=32)
     parser.add_argument("--side", nargs="+", default=["agent", "contact"], choices=("agent", "contact"))

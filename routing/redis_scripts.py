@@ -153,11 +153,14 @@ local function reply(v) return cjson.encode(v) end
 local function task_map(id) return (hmap(key('task', id))) end
 -- `a` (optional): the agent's hash as a script holds it, kept in step with its writes: no need to read it again
 -- The agent's tasks are exactly one per unit of load (claim adds both, release, close_task and drop_task remove
--- both): an agent with no load holds none, and its set is not read.
-local function read_agent(id, a)
+-- both): an agent with no load holds none, and one with a load of 1 that just claimed `claimed` holds just it;
+-- then its set is not read.
+local function read_agent(id, a, claimed)
   a = a or hmap(key('agent', id))
   if not a.config then return false end
-  if held_of(a) == 0 then return {h = a, t = {}} end
+  local held = held_of(a)
+  if held == 0 then return {h = a, t = {}} end
+  if held == 1 and claimed then return {h = a, t = {claimed}} end
   return {h = a, t = redis.call('SMEMBERS', key('agent-tasks', id))}
 end
 
@@ -223,8 +226,8 @@ end
 -- Snapshots returned with a write, in the same atomic step, so that the reads the engine makes next cost no
 -- round trip: an agent with what its next dispatch reads (Router._best_for: the bucket lists of its queues and
 -- the heads of the buckets it can take now), and the first free agents of a (queue, channel) (_dispatch_task).
-local function agent_view(id, held, cfg)
-  local ag = read_agent(id, held)
+local function agent_view(id, held, cfg, claimed)
+  local ag = read_agent(id, held, claimed)
   if not ag then return false end
   local a = ag.h
   if a.presence ~= 'available' then return {a = ag} end
@@ -427,6 +430,7 @@ local function best_for(a, cfg, now)
     end
   end
   if #heads == 0 then return nil end
+  if #heads == 1 then return heads[1][1] end   -- nothing to rank it against: its queue's ageing is not needed
   local ageing = {}
   for i, v in ipairs(redis.call('HMGET', key('ageing'), unpack(queues))) do
     local q = queues[i]
@@ -775,7 +779,7 @@ if a.presence == 'available' then
   end
 end
 index_moved(a.id, a, cfg, before)
-out.v = agent_view(t.agent_id, a, cfg)
+out.v = agent_view(t.agent_id, a, cfg, out.c and out.c.id)
 return reply(out)
 """
 
