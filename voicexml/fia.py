@@ -21,7 +21,7 @@ from .inputs import ActiveGrammar, Hit
 from .platform import FetchAudio, InputRequest, InputResult, RecordRequest, TransferRequest
 from .prompts import Prompts
 from .properties import boolean, lookup, time_ms
-from .scripting import ANONYMOUS, DIALOG, HANDLER
+from .scripting import ANONYMOUS, DIALOG, HANDLER, UNDEFINED
 
 if TYPE_CHECKING:
     from .interpreter import ExecutionContext, Session
@@ -209,10 +209,11 @@ class FormInterpreter:
         value = audio if isinstance(audio, str) else \
             f"data:{req.type};base64,{base64.b64encode(audio).decode()}"
         self.js.set(DIALOG, name, value)
-        self.js.set(DIALOG, name + "$", {"duration": res.duration_ms, "size": len(audio),
-                                         "termchar": res.termchar, "maxtime": res.maxtime,
-                                         "utterance": res.utterance, "inputmode": "voice",
-                                         **self.mark_shadows()})
+        shadow = {"duration": res.duration_ms, "size": len(audio), "maxtime": res.maxtime,
+                  "utterance": res.utterance, "inputmode": "voice", **self.mark_shadows()}
+        if res.termchar is not None:   # otherwise undefined (section 2.3.6), hence left out
+            shadow["termchar"] = res.termchar
+        self.js.set(DIALOG, name + "$", shadow)
         if res.kind == "hangup":
             self.session.hangup()
             raise VXMLEvent(HANGUP, "the caller hung up while recording")
@@ -436,7 +437,8 @@ class FormInterpreter:
             try:
                 self.js.new_scope(HANDLER)
                 self.js.set(HANDLER, "_event", ev.name)
-                self.js.set(HANDLER, "_message", ev.message)
+                # no message given: ECMAScript undefined (section 5.2.2), not ""
+                self.js.set(HANDLER, "_message", ev.message if ev.message else UNDEFINED)
                 self.exec.run(catch, HANDLER)
             except GotoItem as g:
                 self.suppress_prompts = False
@@ -548,7 +550,7 @@ class FormInterpreter:
             n = item.get("name", "")
             if names is None or n in names:
                 if names is None and item is not self.dialog:
-                    self.js.set(DIALOG, n, _UNDEF)
+                    self.js.set(DIALOG, n, UNDEFINED)
                 self.prompt_counts.pop(n, None)
                 self.event_counts.pop(n, None)
 
@@ -585,5 +587,3 @@ def _float(v: str, default: float) -> float:
     except ValueError:
         return default
 
-
-from .scripting import UNDEFINED as _UNDEF

@@ -60,8 +60,8 @@ class Prompts:
         """Render a `<prompt>` and queue it with the platform."""
         out = ssml.render(p, self)
         timeout = time_ms(p.get("timeout"), 0) if p.get("timeout") else None
-        if timeout is not None:
-            self.fia.prompt_timeout_ms = timeout
+        # the last prompt queued decides the timeout (section 4.1.7); one without the attribute means the property
+        self.fia.prompt_timeout_ms = timeout
         bargein = boolean(p.get("bargein")) if p.get("bargein") is not None else self.fia.bargein()
         if out.text or out.audio:
             lang = p.get(XML_LANG) or self.fia.doc.root.get(XML_LANG)
