@@ -88,7 +88,15 @@ class Settings:
             except (OSError, tomllib.TOMLDecodeError) as e:
                 raise SettingsError(f"config file {config_file}: {e}") from e
             nested = {k: data.pop(k) for k in NESTED if k in data}  # [routing], [queues.*] sit beside...
-            data = data.get("contact_center", data)  # ...a [contact_center] table, or top-level keys
+            if "contact_center" in data:  # ...a [contact_center] table, or top-level keys: never both
+                table = data.pop("contact_center")
+                if not isinstance(table, dict):
+                    raise SettingsError(f"config file {config_file}: [contact_center] must be a table")
+                twice = sorted(set(data) | (set(nested) & set(table)))
+                if twice:
+                    raise SettingsError(f"config file {config_file}: {', '.join(twice)} given at the top level "
+                                        "and in [contact_center]: put every setting in one place")
+                data = table
             nested.update({k: data.pop(k) for k in NESTED if k in data})
             known = {f.name for f in _plain_fields()}
             unknown = sorted(set(data) - known)

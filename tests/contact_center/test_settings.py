@@ -48,3 +48,22 @@ def test_settings_are_immutable():
 
 def test_a_known_phone_region_is_accepted():
     assert Settings.load({"CC_PHONE_REGION": "GB"}).phone_region == "GB"
+
+
+@pytest.mark.parametrize("text, named", [
+    ('offer_timeout_s = 5\n[contact_center]\nport = 9001\n', "offer_timeout_s"),
+    ('[queues.a]\nwrapup_s = 5\n[contact_center.queues.b]\nwrapup_s = 5\n', "queues"),
+    ('[routing]\ncapacity = {chat = 1}\n[contact_center.routing]\nmax_missed_offers = 2\n', "routing"),
+])
+def test_a_setting_at_the_top_level_and_in_contact_center_is_refused_not_dropped(tmp_path, text, named):
+    f = tmp_path / "cc.toml"
+    f.write_text(text)
+    with pytest.raises(SettingsError, match=f"{named}.*top level and in \\[contact_center\\]"):
+        Settings.load({}, config_file=f)
+
+
+def test_nested_tables_may_sit_beside_a_contact_center_table(tmp_path):
+    f = tmp_path / "cc.toml"
+    f.write_text('[contact_center]\nport = 9001\n[queues.billing]\nwrapup_s = 5\n')
+    s = Settings.load({}, config_file=f)
+    assert s.port == 9001 and list(s.queues) == ["billing"]
