@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -160,6 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as e:  # bad input or an unknown id: say which, no traceback
         print(f"contact-center: {e.code}: {e.message}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `contact-center queues | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 0
 
 
 if __name__ == "__main__":

@@ -91,3 +91,15 @@ def test_serve_with_a_bad_queue_table_stops_at_start_naming_it(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "bad setting: config file" in r.stderr and "queues.billing.hours: cannot read 'weekdays'" in r.stderr
     assert not (tmp_path / "cc.db").exists()  # stopped before anything was written
+
+
+def test_queues_piped_into_a_reader_that_stops_early_exits_cleanly(tmp_path):
+    # `contact-center queues | head`: more output than a pipe holds, the reader gone after one line
+    f = tmp_path / "many.toml"
+    f.write_text("".join(f'[queues.q{i}]\nskills = "billing >= {i % 5}"\n' for i in range(400)))
+    proc = subprocess.Popen([sys.executable, "-m", "contact_center", "queues", "--config", str(f)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.readline()
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and b"Traceback" not in err, err.decode()
