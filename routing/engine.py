@@ -83,8 +83,8 @@ class Router:
         self._node = uuid.uuid4().hex[:8]
         self._ids = itertools.count(1)
         self._closed_offers: OrderedDict[str, str] = OrderedDict()
-        # agent -> (state, state_since, presence, when last announced)
-        self._agent_seen: dict[str, tuple[str, float, str, float]] = {}
+        # agent -> (state, state_since, presence, when last announced, reason)
+        self._agent_seen: dict[str, tuple[str, float, str, float, str | None]] = {}
         self._store_accounts_time = bool(getattr(self.store, "accounts_state_time", False))
         self._fit_cache: dict[tuple[int, str], tuple[AgentConfig, bool]] = {}
 
@@ -106,18 +106,19 @@ class Router:
                 log.exception("routing event subscriber failed on %s", type_)
 
     async def _agent_changed(self, agent: AgentRecord | None) -> None:
-        """Emit agent.state when the derived state or the presence moved (an agent set away during a call stays
-        busy, but the console shows the presence); account time in the previous state when the state moved."""
+        """Emit agent.state when the derived state, the presence or its reason moved (an agent set away during a
+        call stays busy, but the console shows the presence; away for lunch after a break is news to the board);
+        account time in the previous state when the state moved."""
         if agent is None:
             return
         seen = self._agent_seen.get(agent.id)
-        if seen is not None and seen[0] == agent.state and seen[2] == agent.presence:
+        if seen is not None and seen[0] == agent.state and seen[2] == agent.presence and seen[4] == agent.reason:
             return
         at = self.clock() if seen and seen[0] == agent.state else agent.state_since
         # never before the last announcement: with calls in flight, a presence-only change stamped now may be
         # announced before a state change the store stamped a moment earlier
         at = max(at, seen[3]) if seen is not None else at
-        self._agent_seen[agent.id] = (agent.state, agent.state_since, agent.presence, at)
+        self._agent_seen[agent.id] = (agent.state, agent.state_since, agent.presence, at, agent.reason)
         if seen is not None and seen[0] != agent.state and not self._store_accounts_time:
             # Fallback for stores that do not account state time themselves: exact with one router node.
             await self.store.incr("agent:" + agent.id, {"time_" + seen[0]: max(0.0, agent.state_since - seen[1])})
@@ -235,7 +236,7 @@ class Router:
         if not added:
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
         for full in hops:   # queues it overflowed past because they were full
-            await self.store.incr("queue:" + full.name, {"overflowed": 1})
+            await self.store.incr("queue:" + full.name, {"overflowed": 1, "overflowed_to:" + str(full.overflow): 1})
             self._emit("task.overflowed", task.id, full.name, at=now, reason="max_length", to=full.overflow)
         await self._entered(record, queue, now, schedule=fused is None)
         if claimed is not None:   # what _dispatch_task would have offered, already claimed
@@ -249,19 +250,24 @@ class Router:
 
     async def _target_queue(self, queue: QueueConfig, now: float) -> tuple[QueueConfig, list[QueueConfig]]:
         """Apply business hours, the empty-queue rule and max length, following overflow targets: the queue to
-        join and the full queues passed on the way (nothing is changed here, so a refusal leaves no trace)."""
+        join and the full queues passed on the way (nothing is changed here but the refusing queue's
+        `refused:<code>` counter)."""
         seen = set()
         hops: list[QueueConfig] = []
         while True:
             seen.add(queue.name)
-            if queue.business_hours is not None and not self._open(queue, now):
-                raise RoutingError("queue_closed", f"queue {queue.name!r} is closed now")
-            if queue.when_empty == "refuse" and await self.store.signed_in(queue.name) == 0:
-                raise RoutingError("queue_empty", f"no agent is signed in for queue {queue.name!r}")
-            if queue.max_length is None or await self.store.waiting_count(queue.name) < queue.max_length:
-                return queue, hops
-            if queue.overflow is None or queue.overflow in seen:
-                raise RoutingError("queue_full", f"queue {queue.name!r} is full")
+            try:
+                if queue.business_hours is not None and not self._open(queue, now):
+                    raise RoutingError("queue_closed", f"queue {queue.name!r} is closed now")
+                if queue.when_empty == "refuse" and await self.store.signed_in(queue.name) == 0:
+                    raise RoutingError("queue_empty", f"no agent is signed in for queue {queue.name!r}")
+                if queue.max_length is None or await self.store.waiting_count(queue.name) < queue.max_length:
+                    return queue, hops
+                if queue.overflow is None or queue.overflow in seen:
+                    raise RoutingError("queue_full", f"queue {queue.name!r} is full")
+            except RoutingError as e:   # counted by the queue whose rule refused, as Connect counts per queue
+                await self.store.incr("queue:" + queue.name, {"refused:" + e.code: 1})
+                raise
             hops.append(queue)
             queue = await self._queue(queue.overflow)
 
@@ -735,7 +741,7 @@ class Router:
                                      key=task.enqueued_at - task.priority * target.priority_weight_s,
                                      bucket=bucket_name(target.name, task.channel, target.skill_expr))
             if moved is not None:
-                await self.store.incr("queue:" + queue.name, {"overflowed": 1})
+                await self.store.incr("queue:" + queue.name, {"overflowed": 1, "overflowed_to:" + target.name: 1})
                 self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait", to=target.name)
                 await self._entered(moved, target, now)
             return

@@ -2,7 +2,8 @@
 
 Queue counters (scope `queue:<name>`): queued, answered, answered_in_sl, abandoned, abandoned_in_sl,
 answer_wait_s (sum of waits of answered contacts), abandon_wait_s, handled, talk_s, wrapup_s, overflowed,
-transferred_out. Agent counters (scope `agent:<id>`): offered, accepted, rejected, timeouts, handled, talk_s,
+`overflowed_to:<queue>` (those of the overflowed that moved to that queue), `refused:<code>` (contacts the queue's
+rules refused: queue_closed, queue_empty, queue_full, business_hours_failed), transferred_out. Agent counters (scope `agent:<id>`): offered, accepted, rejected, timeouts, handled, talk_s,
 wrapup_s, and seconds spent in each state (`time_available`, `time_busy`, `time_wrapup`, `time_away`).
 """
 from __future__ import annotations
@@ -46,6 +47,8 @@ def queue_metrics(name: str, counters: Mapping[str, float], *, waiting: int, lon
         "answered": int(c("answered", 0.0)),
         "abandoned": int(c("abandoned", 0.0)),
         "overflowed": int(c("overflowed", 0.0)),
+        "overflowed_to": _by_suffix(counters, "overflowed_to:"),
+        "refused": _by_suffix(counters, "refused:"),
         "transferred_out": int(c("transferred_out", 0.0)),
         "handled": int(c("handled", 0.0)),
         "sl_threshold_s": sl_threshold_s,
@@ -57,6 +60,11 @@ def queue_metrics(name: str, counters: Mapping[str, float], *, waiting: int, lon
         "occupancy": _ratio(busy_time, staffed_time),
         "estimated_wait_s": estimated_wait(waiting, serving, available, aht or default_aht_s),
     }
+
+
+def _by_suffix(counters: Mapping[str, float], prefix: str) -> dict[str, int]:
+    """The counters named `prefix` + something, by that something."""
+    return {name[len(prefix):]: int(n) for name, n in sorted(counters.items()) if name.startswith(prefix)}
 
 
 def estimated_wait(ahead: int, serving: int, available: int, aht_s: float) -> float | None:

@@ -652,5 +652,50 @@ async def test_contract_away_during_a_call_is_busy_until_it_ends(store_factory):
                     ("wrapup", "away"), ("away", "away")]
 
 
+async def test_contract_refusals_and_overflows_are_counted_per_queue(store_factory):
+    """A refusal counts `refused:<code>` on the queue whose rule refused (and changes nothing else); an overflow
+    counts `overflowed` and `overflowed_to:<target>` on the queue it left, by max length and by max wait."""
+    clock = Clock(NOW)
+    router = Router(await store_factory(), clock=clock)
+    await router.add_queue(QueueConfig("general", max_length=1))
+    await router.add_queue(QueueConfig("vip", max_length=1, max_wait_s=30, overflow="general"))
+    await router.add_queue(QueueConfig("night", business_hours=lambda now: False))
+    await router.add_queue(QueueConfig("staffed", when_empty="refuse"))
+    await router.add_queue(QueueConfig("solo", max_length=0))
+    await router.enqueue(Task("v1", "vip", "chat"))
+    await router.enqueue(Task("v2", "vip", "chat"))      # vip full: overflows to general
+    for task_id, queue in (("v3", "vip"), ("g1", "general"), ("n1", "night"), ("n2", "night"), ("s1", "staffed"),
+                           ("o1", "solo")):
+        with pytest.raises(RoutingError):
+            await router.enqueue(Task(task_id, queue, "chat"))
+    clock.advance(31)
+    await router.tick()                                    # v1 waited past vip's max wait: to general
+    stats = {q["name"]: q for q in await router.queue_stats()}
+    assert stats["general"]["refused"] == {"queue_full": 2}   # v3 passed vip, refused by general; then g1
+    assert stats["vip"]["refused"] == {}
+    assert stats["night"]["refused"] == {"queue_closed": 2}
+    assert stats["staffed"]["refused"] == {"queue_empty": 1}
+    assert stats["solo"]["refused"] == {"queue_full": 1}
+    assert (stats["vip"]["overflowed"], stats["vip"]["overflowed_to"]) == (2, {"general": 2})
+    assert (stats["general"]["overflowed"], stats["general"]["overflowed_to"]) == (0, {})
+    assert stats["vip"]["queued"] == 1
+    assert {t.id for t in await router.store.active_tasks()} == {"v1", "v2"}
+
+
+async def test_contract_a_new_away_reason_is_an_agent_state_event(store_factory):
+    """Away for lunch after a break changes neither state nor presence, but the reason is news: one event."""
+    router = Router(await store_factory(), clock=Clock(NOW))
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("general"))
+    await router.add_agent(AgentConfig("a1"))
+    await router.set_agent_state("a1", "away", "break")
+    await router.set_agent_state("a1", "away", "break")
+    await router.set_agent_state("a1", "away", "lunch")
+    seen = [(e.data["presence"], e.data["reason"]) for e in events if e.type == "agent.state"]
+    assert seen == [("offline", None), ("away", "break"), ("away", "lunch")]
+    assert (await router.agent_stats("a1"))["reason"] == "lunch"
+
+
 # Every contract test, for `from tests.routing.store_contract import *` in a store's test module.
 __all__ = [name for name in list(globals()) if name.startswith("test_contract_")]
