@@ -232,7 +232,7 @@ async def update_user(request: web.Request) -> web.Response:
     if "capacity" in body:
         changes["capacity"] = check_capacity(body["capacity"])
     if user.role == "agent":
-        check_routable(request.app[SETTINGS], changes.get("skills", user.skills),
+        check_routable(request.app[SETTINGS], changes.get("skills", user.skills), changes.get("queues", ()),
                        changes.get("capacity", user.capacity))
     user = await history.update_user(user.id, **changes)
     await register_agent(request.app[ROUTER], user, request.app[SETTINGS])
@@ -256,7 +256,7 @@ async def add_user(request: web.Request) -> web.Response:
     skills = _skills(body.get("skills"))
     capacity = check_capacity(body.get("capacity"))  # InvalidInput: 400 bad_capacity
     if role == "agent":
-        check_routable(request.app[SETTINGS], skills, capacity)  # 400 unknown_skill / bad_capacity
+        check_routable(request.app[SETTINGS], skills, queues, capacity)  # 400 unknown_skill / unknown_queue / ...
     history = request.app[HISTORY]
     if await history.get_user_by_username(username) is not None:
         raise ApiError(409, USER_EXISTS, f"a user named {username!r} exists")

@@ -17,9 +17,14 @@ from contact_center.settings import Settings, SettingsError
 
 
 def _settings(args: argparse.Namespace, **overrides) -> Settings:
+    """The effective settings, as `serve` runs with them: environment over `--config` file over defaults, plus
+    the demo's queue when the demo is on (so `user add --queues billing` is checked against what serve routes)."""
+    from contact_center.demo import with_demo_queue
+
     settings = Settings.load(config_file=getattr(args, "config", None))
     changes = {k: v for k, v in overrides.items() if v is not None}
-    return settings.replace(**changes) if changes else settings
+    settings = settings.replace(**changes) if changes else settings
+    return with_demo_queue(settings) if settings.demo else settings
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 # Conversations an agent handles at once per channel (voice is one call; text channels interleave).
 DEFAULT_CAPACITY: Mapping[str, int] = MappingProxyType({"voice": 1, "chat": 3, "email": 5, "sms": 3})
+# Why an agent is away, as the desktop offers them; `[routing] away_reasons` replaces the list.
+DEFAULT_AWAY_REASONS = ("break", "lunch", "meeting", "training", "other")
 WHEN_EMPTY = ("join", "refuse")
 
 
@@ -69,8 +71,10 @@ class RoutingConfig:
     capacity: Mapping[str, int] = field(default_factory=lambda: DEFAULT_CAPACITY)
     blocking: tuple[str, ...] = ("voice",)
     max_missed_offers: int = 3
+    reject_cooldown_s: float = RouterSettings.reject_cooldown_s
     skills: frozenset[str] | None = None   # a closed catalogue; None = free-form skills
     strategy: str = "longest_idle"
+    away_reasons: tuple[str, ...] = DEFAULT_AWAY_REASONS
 
 
 # -- reading the TOML tables ------------------------------------------------------------------------------------
@@ -95,6 +99,8 @@ def parse_routing(raw: Any) -> RoutingConfig:
         out["blocking"] = tuple(dict.fromkeys(blocking))
     if "max_missed_offers" in table:
         out["max_missed_offers"] = _whole(table["max_missed_offers"], "routing.max_missed_offers", minimum=0)
+    if "reject_cooldown_s" in table:
+        out["reject_cooldown_s"] = _number(table["reject_cooldown_s"], "routing.reject_cooldown_s", positive=False)
     if "skills" in table:
         skills = table["skills"]
         if not isinstance(skills, list) or not all(isinstance(s, str) and s for s in skills):
@@ -105,7 +111,18 @@ def parse_routing(raw: Any) -> RoutingConfig:
         out["skills"] = frozenset(skills)
     if "strategy" in table:
         out["strategy"] = _strategy(table["strategy"], "routing.strategy")
+    if "away_reasons" in table:
+        out["away_reasons"] = _away_reasons(table["away_reasons"])
     return RoutingConfig(**out)
+
+
+def _away_reasons(raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
+        raise ConfigError(f"routing.away_reasons must be a list of reason names, not {raw!r}")
+    bad = [r for r in raw if not NAME_RE.match(r)]
+    if bad:
+        raise ConfigError(f"routing.away_reasons: bad reason name {bad[0]!r} (letters, digits or ._-)")
+    return tuple(dict.fromkeys(raw))
 
 
 def parse_queues(raw: Any) -> Mapping[str, QueueSettings]:
@@ -192,7 +209,7 @@ def merge_capacity(base: Mapping[str, int], raw: Any, where: str) -> Mapping[str
 def check(settings: Settings) -> None:
     """Raise ConfigError when queues and routing do not fit together (targets, cycles, catalogue)."""
     catalogue = RouterSettings(skills=settings.routing.skills)
-    known = set(settings.queues) | {settings.default_queue}
+    known = settings.known_queues()
     for queue in settings.queues.values():
         where = f"queues.{queue.name}"
         exprs = [("skills", queue.skills)] + [(f"escalation[{i}].skills", s.skills)
@@ -234,7 +251,7 @@ def router_settings(settings: Settings) -> RouterSettings:
     r = settings.routing
     return RouterSettings(offer_timeout_s=MappingProxyType(offer_timeouts(settings)),
                           default_offer_timeout_s=settings.offer_timeout_s, max_missed_offers=r.max_missed_offers,
-                          skills=r.skills, strategy=r.strategy)
+                          reject_cooldown_s=r.reject_cooldown_s, skills=r.skills, strategy=r.strategy)
 
 
 def offer_timeouts(settings: Settings) -> dict[str, float]:
@@ -272,8 +289,9 @@ def routing_json(settings: Settings) -> dict[str, Any]:
     """The effective `[routing]` configuration, as JSON."""
     r = settings.routing
     return {"offer_timeout_s": offer_timeouts(settings), "capacity": dict(r.capacity), "blocking": list(r.blocking),
-            "max_missed_offers": r.max_missed_offers, "strategy": r.strategy,
-            "skills": sorted(r.skills) if r.skills is not None else None, "default_queue": settings.default_queue}
+            "max_missed_offers": r.max_missed_offers, "reject_cooldown_s": r.reject_cooldown_s,
+            "strategy": r.strategy, "skills": sorted(r.skills) if r.skills is not None else None,
+            "away_reasons": list(r.away_reasons), "default_queue": settings.default_queue}
 
 
 def describe(settings: Settings) -> dict[str, Any]:
@@ -289,8 +307,10 @@ def describe_text(settings: Settings) -> str:
              *_rows({"default queue": r["default_queue"], "offer timeout s": _pairs(r["offer_timeout_s"]),
                      "capacity": _pairs(r["capacity"]), "blocking": ", ".join(r["blocking"]) or "none",
                      "max missed offers": r["max_missed_offers"] or "never autopause",
+                     "reject cooldown s": r["reject_cooldown_s"],
                      "strategy": r["strategy"],
-                     "skills": ", ".join(r["skills"]) if r["skills"] is not None else "free-form (any name)"})]
+                     "skills": ", ".join(r["skills"]) if r["skills"] is not None else "free-form (any name)",
+                     "away reasons": ", ".join(r["away_reasons"]) or "none (away without a reason)"})]
     for q in doc["queues"]:
         steps = "; ".join(f"after {s['after_s']:g} s: " + ", ".join(
             part for part in (f"skills {s['skills']}" if s["skills"] is not None else "",

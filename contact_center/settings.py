@@ -157,6 +157,10 @@ class Settings:
         except ConfigError as e:
             raise SettingsError(str(e)) from None
 
+    def known_queues(self) -> set[str]:
+        """The queues contacts can reach, so agents may serve: the default queue and every `[queues.NAME]`."""
+        return set(self.queues) | {self.default_queue}
+
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed, validated."""
         new = dataclasses.replace(self, **changes)

@@ -84,14 +84,22 @@ def check_capacity(capacity: Mapping[str, Any] | None) -> dict[str, int] | None:
     return out
 
 
-def check_routable(settings: Settings, skills: Mapping[str, Any], capacity: Mapping[str, int] | None) -> None:
-    """Refuse what routing would refuse for an agent: skills outside the `[routing] skills` catalogue (when one is
-    configured), a capacity override that leaves no channel."""
+def check_routable(settings: Settings, skills: Mapping[str, Any], queues: Iterable[str],
+                   capacity: Mapping[str, int] | None) -> None:
+    """Refuse what routing would refuse or never use for an agent: skills outside the `[routing] skills` catalogue
+    (when one is configured), a queue no contact can reach (neither the default queue nor a `[queues.NAME]`
+    table: a typo would leave the agent waiting on an empty queue), a capacity override that leaves no channel."""
     catalogue = settings.routing.skills
     unknown = sorted(set(skills) - catalogue) if catalogue is not None else []
     if unknown:
         raise InvalidInput(f"unknown skill(s) {', '.join(unknown)}; the settings file's [routing] skills allows "
                            f"{', '.join(sorted(catalogue or ()))}", code="unknown_skill")
+    known = settings.known_queues()
+    unknown = [q for q in queues if q not in known]
+    if unknown:
+        raise InvalidInput(f"unknown queue(s) {', '.join(unknown)}; the settings define "
+                           f"{', '.join(sorted(known))} (a queue is the default queue or a [queues.NAME] table)",
+                           code="unknown_queue")
     if not any({**settings.routing.capacity, **(capacity or {})}.values()):
         raise InvalidInput("capacity leaves no channel to serve: give one channel 1 or more", code="bad_capacity")
 
@@ -169,7 +177,7 @@ async def add_user_from_cli(settings: Settings, name: str, role: str, password: 
     parsed_queues = parse_queues(queues, settings.default_queue)
     parsed_capacity = parse_capacity(capacity)
     if role == "agent":
-        check_routable(settings, parsed_skills, parsed_capacity)
+        check_routable(settings, parsed_skills, parsed_queues, parsed_capacity)
     await asyncio.to_thread(upgrade, settings.database_url)  # a fresh install can add its first user at once
     history = await History.connect(settings.database_url)
     try:
@@ -199,7 +207,8 @@ async def set_user_from_cli(settings: Settings, name: str, skills: str | None = 
         if user is None:
             raise NotFound(f"no user named {name!r}")
         if user.role == "agent":
-            check_routable(settings, changes.get("skills", user.skills), changes.get("capacity", user.capacity))
+            check_routable(settings, changes.get("skills", user.skills), changes.get("queues", ()),
+                           changes.get("capacity", user.capacity))
         return await history.update_user(user.id, **changes)
     finally:
         await history.close()

@@ -109,7 +109,7 @@ class ChatSession:
         settings = self.app[SETTINGS]
         # A widget may ask for a queue of the settings file ([queues.NAME]) or the default one, never any other:
         # a customer must not reach, or create, a queue the operator did not publish.
-        if queue is not None and queue != settings.default_queue and queue not in settings.queues:
+        if queue is not None and queue not in settings.known_queues():
             raise BadFrame("unknown_queue", f"there is no chat queue {queue!r}")
         self.queue = queue
         if token is None:

@@ -14,6 +14,8 @@ CONFIG = """
 skills = ["billing", "spanish"]
 capacity = {chat = 2}
 offer_timeout_s = {email = 120}
+reject_cooldown_s = 4
+away_reasons = ["break", "coaching"]
 
 [queues.billing]
 skills = "billing >= 3 and spanish"
@@ -23,11 +25,14 @@ timezone = "Europe/Berlin"
 """
 
 
-def cc(tmp_path, url, *args, config=CONFIG):
-    f = tmp_path / "cc.toml"
-    f.write_text(config)
-    env = {**os.environ, "CC_DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "contact_center", *args, "--config", str(f)], cwd=ROOT, env=env,
+def cc(tmp_path, url, *args, config: str | None = CONFIG, **env: str):
+    """`contact-center ARGS` with the settings file `config` (None: none) and CC_* variables `env`."""
+    if config is not None:
+        f = tmp_path / "cc.toml"
+        f.write_text(config)
+        args = (*args, "--config", str(f))
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CC_")}, "CC_DATABASE_URL": url, **env}
+    return subprocess.run([sys.executable, "-m", "contact_center", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -40,9 +45,11 @@ def test_queues_prints_the_effective_configuration(tmp_path):
     assert doc["queues"][1]["skills"] == "billing >= 3 and spanish"
     assert doc["routing"]["capacity"] == {"voice": 1, "chat": 2, "email": 5, "sms": 3}
     assert doc["routing"]["offer_timeout_s"]["email"] == 120.0
+    assert doc["routing"]["reject_cooldown_s"] == 4.0 and doc["routing"]["away_reasons"] == ["break", "coaching"]
     r = cc(tmp_path, url, "queues")
     assert r.returncode == 0, r.stderr
     assert "queue billing" in r.stdout and "mon-fri 08:00-18:00 (Europe/Berlin)" in r.stdout
+    assert "reject cooldown s  4.0" in r.stdout and "away reasons       break, coaching" in r.stdout
     assert "queue general (no [queues] table: defaults)" in r.stdout
     assert not (tmp_path / "unused.db").exists()  # checking a file touches no database
 
@@ -103,3 +110,22 @@ def test_queues_piped_into_a_reader_that_stops_early_exits_cleanly(tmp_path):
     proc.stdout.close()
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and b"Traceback" not in err, err.decode()
+
+
+def test_an_agents_queues_are_checked_against_the_effective_settings(tmp_path, empty_url):
+    r = cc(tmp_path, empty_url, "user", "add", "ann", "--role", "agent", "--password", "pw-ann-1",
+           "--queues", "general,biling")
+    assert r.returncode == 1 and "unknown_queue" in r.stderr and "biling" in r.stderr and "Traceback" not in r.stderr
+    r = cc(tmp_path, empty_url, "user", "add", "ann", "--role", "agent", "--password", "pw-ann-1",
+           "--queues", "general,billing")
+    assert r.returncode == 0, r.stderr
+    r = cc(tmp_path, empty_url, "user", "set", "ann", "--queues", "sales")
+    assert r.returncode == 1 and "unknown_queue" in r.stderr and "sales" in r.stderr
+    # No settings file: the default queue only, or with the demo on (as serve runs it) the demo's billing too.
+    r = cc(tmp_path, empty_url, "user", "set", "ann", "--queues", "billing", config=None)
+    assert r.returncode == 1 and "unknown_queue" in r.stderr
+    r = cc(tmp_path, empty_url, "user", "set", "ann", "--queues", "billing", config=None, CC_DEMO="true")
+    assert r.returncode == 0 and "['billing']" in r.stdout, r.stderr
+    r = cc(tmp_path, empty_url, "user", "add", "bob", "--role", "agent", "--password", "pw-bob-1",
+           "--queues", "billing", config=None, CC_DEFAULT_QUEUE="billing")
+    assert r.returncode == 0, r.stderr
