@@ -4,9 +4,12 @@ Each app has its own registry (tests build many apps in one process; the global 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -28,6 +31,8 @@ _QUEUE_GAUGES = {
     "abandonment_rate": "Share of the queue's contacts that were abandoned.",
     "occupancy": "Share of the queue's agents' signed-in time spent on contacts.",
 }
+# routing's refusal codes, exported at 0 until they happen so that rate() sees the first one.
+REFUSALS = ("queue_full", "queue_closed", "queue_empty")
 # routing's agent states; every agent has one gauge per state, 1 for the state it is in.
 AGENT_STATES = ("available", "busy", "wrapup", "away", "offline")
 # routing's agent_stats() fields exported per agent.
@@ -58,6 +63,8 @@ class Metrics:
                                 registry=self.registry)
         self.agent = {name: Gauge(f"cc_agent_{name}", help_, ["agent"], registry=self.registry)
                       for name, help_ in _AGENT_GAUGES.items()}
+        self.queue_counts = _QueueCounts()
+        self.registry.register(self.queue_counts)
 
     def event(self, type_: str) -> None:
         """Count one recorded event."""
@@ -72,6 +79,7 @@ class Metrics:
                 value = row.get(field)
                 if isinstance(value, (int, float)):
                     gauge.labels(name).set(value)
+        self.queue_counts.rows = list(rows)
 
     def update_agents(self, counts: dict[str, int]) -> None:
         """Set the agents-by-state gauge."""
@@ -95,3 +103,31 @@ class Metrics:
     def render(self) -> bytes:
         """The Prometheus text exposition."""
         return generate_latest(self.registry)
+
+
+class _QueueCounts(Collector):
+    """Refusals and overflows per queue as Prometheus counters, read from routing's counters (which live in the
+    routing store, so they outlast a restart with Redis routing, as the queue gauges do; a reset of routing's
+    counters reads as a counter reset, which rate() allows for)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def collect(self) -> Iterator[Metric]:
+        refused = CounterMetricFamily("cc_queue_refused", "Contacts the queue refused, by routing's code "
+                                      "(queue_full, queue_closed, queue_empty).", labels=["queue", "reason"])
+        overflowed = CounterMetricFamily("cc_queue_overflowed", "Contacts that overflowed out of the queue, by "
+                                         "target queue (to=\"\": none, the contact ended).", labels=["queue", "to"])
+        for row in self.rows:
+            name = str(row.get("name") or row.get("queue"))
+            codes = row.get("refused") or {}
+            for code in dict.fromkeys([*REFUSALS, *codes]):
+                refused.add_metric([name, code], codes.get(code, 0))
+            targets = dict(row.get("overflowed_to") or {})
+            ended = (row.get("overflowed") or 0) - sum(targets.values())
+            if ended > 0:
+                targets[""] = ended
+            for to, n in targets.items():
+                overflowed.add_metric([name, to], n)
+        yield refused
+        yield overflowed

@@ -256,3 +256,89 @@ async def test_a_chat_widget_asks_for_a_configured_queue(cc, aiohttp_client):
     await general.expect("started")
     assert (await gina.expect("offer"))["contact"]["queue"] == "general"
     assert [c.name for c in await cc.server.app[HISTORY].search_customers(q="Gus")] == ["Gus"]  # the search finds
+
+
+@pytest.mark.parametrize("cc_settings", [configured("[routing]\nreject_cooldown_s = 0\n"), {}], indirect=True)
+async def test_reject_cooldown_is_the_settings_files(cc, aiohttp_client):
+    await add_user(cc, "alice")
+    http = await logged_in(aiohttp_client, cc, "alice")
+    alice = await agent_socket(http)
+    cooldown = (await (await http.get("/api/queues")).json())["routing"]["reject_cooldown_s"]
+    assert cooldown == cc.server.app[SETTINGS].routing.reject_cooldown_s
+    await chat(cc)
+    offer = await alice.expect("offer")
+    await alice.send({"type": "reject", "offer_id": offer["offer_id"]})
+    await alice.expect("offer_cancelled", offer_id=offer["offer_id"])
+    again = [m for m in await alice.quiet(0.5) if m["type"] == "offer"]
+    if cooldown == 0:   # nobody else to take it, and no cool-down: back to her at once
+        assert [m["contact"]["id"] for m in again] == [offer["contact"]["id"]]
+    else:               # the default 10 s: not offered to her again meanwhile
+        assert cooldown == 10.0 and again == []
+
+
+@pytest.mark.parametrize("cc_settings", [BILLING], indirect=True)
+async def test_an_agents_queues_must_be_queues_contacts_can_reach(cc, aiohttp_client):
+    await add_user(cc, "root", role="admin")
+    admin = await logged_in(aiohttp_client, cc, "root")
+    resp = await admin.post("/api/users", json={"username": "ann", "role": "agent", "password": PASSWORD,
+                                                "queues": ["general", "biling"]})
+    error = (await resp.json())["error"]
+    assert resp.status == 400 and error["code"] == "unknown_queue" and "biling" in error["message"]
+    assert await cc.server.app[HISTORY].get_user_by_username("ann") is None
+    resp = await admin.post("/api/users", json={"username": "ann", "role": "agent", "password": PASSWORD,
+                                                "queues": ["general", "billing"]})
+    assert resp.status == 201, await resp.text()
+    ann = (await resp.json())["user"]
+    resp = await admin.patch(f"/api/users/{ann['id']}", json={"queues": ["sales"]})
+    assert resp.status == 400 and (await resp.json())["error"]["code"] == "unknown_queue"
+    assert (await cc.server.app[HISTORY].get_user(ann["id"])).queues == ("general", "billing")
+    resp = await admin.patch(f"/api/users/{ann['id']}", json={"queues": ["billing"]})
+    assert resp.status == 200 and (await resp.json())["user"]["queues"] == ["billing"]
+    # A supervisor serves no queue, so theirs are not checked; an agent without queues serves the default one.
+    resp = await admin.post("/api/users", json={"username": "sue", "role": "supervisor", "password": PASSWORD,
+                                                "queues": ["anything"]})
+    assert resp.status == 201
+
+
+OVERFLOWS = configured(f"""
+[queues.vip]
+max_length = 0
+overflow = "general"
+[queues.full]
+max_length = 0
+[queues.night]
+hours = "{_whole_day(_NOW + timedelta(days=2))}"
+[queues.staffed]
+when_empty = "refuse"
+""")
+
+
+@pytest.mark.parametrize("cc_settings", [OVERFLOWS], indirect=True)
+async def test_refusals_and_overflows_are_counted_per_queue(cc, aiohttp_client):
+    await add_user(cc, "sam", role="supervisor")
+    sam = await logged_in(aiohttp_client, cc, "sam")
+    intake = cc.server.app[INTAKE]
+    outcomes = []
+    for i, queue in enumerate(("vip", "vip", "full", "full", "full", "staffed", "night")):
+        try:
+            await intake.receive(sms(f"+1415555{i:04d}", queue=queue))
+            outcomes.append("queued")
+        except IntakeError as e:
+            outcomes.append(e.code)
+    assert outcomes == ["queued"] * 2 + ["queue_full"] * 3 + ["queue_empty", "queue_closed"]
+    body = await (await sam.get("/api/queues")).json()
+    by_name = {q["name"]: q for q in body["items"]}
+    assert (by_name["vip"]["overflowed"], by_name["vip"]["overflowed_to"]) == (2, {"general": 2})
+    assert by_name["full"]["refused"] == {"queue_full": 3} and by_name["staffed"]["refused"] == {"queue_empty": 1}
+    assert by_name["night"]["refused"] == {"queue_closed": 1}
+    assert by_name["general"]["refused"] == {} and by_name["general"]["overflowed_to"] == {}
+    components = openapi_document()["components"]
+    for item in body["items"]:
+        jsonschema.validate(item, {"$ref": "#/components/schemas/QueueStats", "components": components})
+
+    metrics = await (await cc.get("/metrics")).text()
+    assert 'cc_queue_refused_total{queue="full",reason="queue_full"} 3.0' in metrics
+    assert 'cc_queue_refused_total{queue="full",reason="queue_closed"} 0.0' in metrics
+    assert 'cc_queue_refused_total{queue="staffed",reason="queue_empty"} 1.0' in metrics
+    assert 'cc_queue_overflowed_total{queue="vip",to="general"} 2.0' in metrics
+    assert "# TYPE cc_queue_refused_total counter" in metrics
