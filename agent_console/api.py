@@ -2,21 +2,25 @@
 agents, users. Every handler checks the session first; agents see only the contacts offered or assigned to them."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from agent_console.auth import ROLES, current_user, require_role
+from contact_center.domain import InvalidInput
 from contact_center.errors import ApiError, read_json, require_str
 from contact_center.history.codes import SAME_CUSTOMER, USER_EXISTS
 from contact_center.hub import agent_topic
 from contact_center.keys import HISTORY, HUB, LIFECYCLE, ROUTER, SETTINGS
 from contact_center.queue_settings import queue_json, routing_json
+from contact_center.settings import Settings
 from contact_center.staffing import register_agent
 from contact_center.users import check_capacity, check_routable
 from routing import RoutingError
 
 SUPERVISORS = ("supervisor", "admin")
+STATES = ("available", "away", "offline")  # what an agent (or a supervisor for them) may choose
 TIMELINE_PAGE = 50
 MAX_PAGE = 200
 
@@ -32,13 +36,34 @@ def _stats_rows(stats: Any) -> list[dict[str, Any]]:
     return [s if isinstance(s, dict) else getattr(s, "__dict__", {}) for s in stats]
 
 
-async def agent_state(router: Any, agent_id: str) -> tuple[str, str]:
-    """An agent's presence (what they chose) and activity (routing's derived state); offline when unknown."""
+async def agent_status(router: Any, agent_id: str) -> dict[str, Any]:
+    """An agent's `state` (the presence they chose), `activity` (routing's derived state), the `reason` of an
+    away (or of routing's own change: `missed_offers`, `disconnected`) and since when the activity holds
+    (`state_since`, ISO 8601); offline when routing does not know them."""
     try:
         stats = await router.agent_stats(agent_id)
     except RoutingError:
-        return "offline", "offline"
-    return str(stats.get("presence", "offline")), str(stats.get("state", "offline"))
+        return {"state": "offline", "activity": "offline", "reason": None, "state_since": None}
+    since = stats.get("state_since")
+    return {"state": str(stats.get("presence", "offline")), "activity": str(stats.get("state", "offline")),
+            "reason": stats.get("reason"),
+            "state_since": datetime.fromtimestamp(since, UTC).isoformat().replace("+00:00", "Z") if since else None}
+
+
+def check_presence(settings: Settings, state: Any, reason: Any) -> tuple[str, str | None]:
+    """A state to set, with its reason: away takes one of `[routing] away_reasons` or none (clients older than
+    reasons send none); available and offline take none. InvalidInput `bad_field` / `bad_reason`."""
+    if state not in STATES:
+        raise InvalidInput(f"state must be one of {', '.join(STATES)}", code="bad_field")
+    if reason is None:
+        return state, None
+    reasons = settings.routing.away_reasons
+    if state != "away":
+        raise InvalidInput(f"only away takes a reason, not {state}", code="bad_reason")
+    if reason not in reasons:
+        raise InvalidInput(f"unknown away reason {str(reason)[:40]!r}; the reasons are "
+                           f"{', '.join(reasons) or 'none (the settings list no away_reasons)'}", code="bad_reason")
+    return state, reason
 
 
 def _int_param(request: web.Request, name: str, default: int, maximum: int) -> int:
@@ -58,8 +83,9 @@ async def me(request: web.Request) -> web.Response:
     """GET /api/me."""
     user = await current_user(request)
     app = request.app
-    state, activity = await agent_state(app[ROUTER], str(user.id))
-    return web.json_response({"user": user.to_json(), "state": state, "activity": activity,
+    status = await agent_status(app[ROUTER], str(user.id))
+    return web.json_response({"user": user.to_json(), "state": status["state"], "activity": status["activity"],
+                              "reason": status["reason"], "away_reasons": list(app[SETTINGS].routing.away_reasons),
                               "connected": app[HUB].listeners(agent_topic(str(user.id))) > 0})
 
 
@@ -170,8 +196,8 @@ async def agents(request: web.Request) -> web.Response:
         if user.role != "agent":
             continue
         uid = str(user.id)
-        state, activity = await agent_state(app[ROUTER], uid)
-        items.append({"id": uid, "username": user.username, "state": state, "activity": activity,
+        status = await agent_status(app[ROUTER], uid)
+        items.append({"id": uid, "username": user.username, **status, "presence": status["state"],
                       "connected": app[HUB].listeners(agent_topic(uid)) > 0,
                       "contacts": lifecycle.contacts_of(uid),
                       "offers": [o.offer_id for o in lifecycle.offers_for(uid)]})
@@ -179,17 +205,16 @@ async def agents(request: web.Request) -> web.Response:
 
 
 async def set_agent_state(request: web.Request) -> web.Response:
-    """POST /api/agents/{id}/state {"state"}: a supervisor changes an agent's state."""
+    """POST /api/agents/{id}/state {"state","reason"?}: a supervisor changes an agent's state."""
     await require_role(request, *SUPERVISORS)
-    state = require_str(await read_json(request), "state", max_len=20)
-    if state not in ("available", "away", "offline"):
-        raise ApiError(400, "bad_field", "state must be available, away or offline")
+    body = await read_json(request)
+    state, reason = check_presence(request.app[SETTINGS], require_str(body, "state", max_len=20), body.get("reason"))
     agent_id = request.match_info["id"]
     try:
-        await request.app[ROUTER].set_agent_state(agent_id, state)
+        await request.app[ROUTER].set_agent_state(agent_id, state, reason)
     except RoutingError as e:
         raise ApiError(404 if e.code == "unknown_agent" else 409, e.code, str(e) or e.code) from e
-    return web.json_response({"id": agent_id, "state": state})
+    return web.json_response({"id": agent_id, "state": state, "reason": reason})
 
 
 async def users(request: web.Request) -> web.Response:

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from agent_console.api import agent_state
+from agent_console.api import agent_status, check_presence
 from agent_console.auth import check_same_origin, current_user
 from contact_center.hub import agent_topic
 from contact_center.keys import HISTORY, HUB, LIFECYCLE, METRICS, ROUTER, SETTINGS
@@ -23,7 +23,6 @@ from contact_center.staffing import register_agent
 
 log = logging.getLogger(__name__)
 
-STATES = ("available", "away", "offline")
 MAX_ID = 200
 MAX_DISPOSITION = 100
 
@@ -44,8 +43,7 @@ class AgentSession:
 
     async def greet(self) -> None:
         """State, open offers and assigned contacts: what a fresh desktop needs to show."""
-        state, activity = await agent_state(self.router, self.agent_id)
-        await self.sock.send({"type": "state", "state": state, "activity": activity})
+        await self._send_state()
         for offer in self.lifecycle.offers_for(self.agent_id):
             await self.sock.send(await self.lifecycle.offer_message(offer))
         for contact_id in self.lifecycle.contacts_of(self.agent_id):
@@ -65,13 +63,16 @@ class AgentSession:
         await self.sock.send({"type": "pong"})
 
     async def do_state(self, frame: dict[str, Any]) -> None:
-        state = field(frame, "state", max_len=20)
-        if state not in STATES:
-            raise BadFrame("bad_field", f"state must be one of {', '.join(STATES)}")
-        await self.router.set_agent_state(self.agent_id, state)
+        state, reason = check_presence(self.settings, field(frame, "state", max_len=20),
+                                       field(frame, "reason", optional=True, max_len=100))
+        await self.router.set_agent_state(self.agent_id, state, reason)
         # Confirm even when nothing changed (routing reports changes only); changes also arrive via the hub.
-        presence, activity = await agent_state(self.router, self.agent_id)
-        await self.sock.send({"type": "state", "state": presence, "activity": activity})
+        await self._send_state()
+
+    async def _send_state(self) -> None:
+        status = await agent_status(self.router, self.agent_id)
+        await self.sock.send({"type": "state", "state": status["state"], "activity": status["activity"],
+                              "reason": status["reason"]})
 
     async def do_accept(self, frame: dict[str, Any]) -> None:
         await self.lifecycle.accept(self.agent_id, field(frame, "offer_id", max_len=MAX_ID))

@@ -327,7 +327,8 @@ class Lifecycle:
                 # routing says busy during a call even when the agent chose away: show what they chose
                 presence = str((event.data or {}).get("presence") or presence_of(activity))
                 self.hub.publish(agent_topic(event.agent_id), {"type": "state", "state": presence,
-                                                               "activity": activity})
+                                                               "activity": activity,
+                                                               "reason": (event.data or {}).get("reason")})
             return
         translation = _TRANSLATION.get(event.type)
         if translation is None or not event.task_id:
