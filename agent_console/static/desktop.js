@@ -8,6 +8,8 @@ const $ = (id) => document.getElementById(id);
 const desk = document.querySelector(".desk");
 const maxChars = Number(desk.dataset.maxChars) || 4000;
 const stateSwitch = $("state-switch");
+const reasonField = $("away-reason-field");
+const reasonPicker = $("away-reason");
 const offersList = $("offers");
 const tabs = $("tabs");
 const workspace = $("workspace");
@@ -16,6 +18,7 @@ const offers = new Map(); // offer_id -> {node, deadline, total, contact, answer
 const conversations = new Map(); // contact_id -> Conversation
 let active = null;
 let desiredState = "offline";
+let desiredReason = null; // why the agent is away: one of the server's away_reasons, or null
 let me = null; // the logged-in user
 let socket = null;
 let ticker = null;
@@ -23,15 +26,56 @@ const baseTitle = document.title;
 
 // ---- agent state -----------------------------------------------------------------------------------------
 
-function showState(state) {
+const reasonLabel = (reason) => (reason ? reason[0].toUpperCase() + reason.slice(1).replaceAll("_", " ")
+  : "No reason given");
+
+function setReasons(reasons) {
+  reasonPicker.replaceChildren(...reasons.map((reason) => {
+    const option = el("option", "", reasonLabel(reason));
+    option.value = reason;
+    return option;
+  }));
+}
+
+function showState(state, reason = null) {
   const input = stateSwitch.querySelector(`input[value="${CSS.escape(state)}"]`);
   if (input) input.checked = true;
   document.body.dataset.state = state;
+  reasonPicker.querySelector("option.other")?.remove();
+  reasonField.hidden = state !== "away" || (!reasonPicker.options.length && !reason);
+  if (state !== "away") return;
+  // A reason not in the list (none given, or routing's own such as missed_offers) shows as it is, not choosable.
+  if (![...reasonPicker.options].some((o) => o.value === reason)) {
+    const other = el("option", "other", reasonLabel(reason));
+    other.value = "";
+    other.disabled = true;
+    reasonPicker.prepend(other);
+  }
+  reasonPicker.value = reason ?? "";
+}
+
+const choosable = (reason) => [...reasonPicker.options].some((o) => o.value === reason && !o.disabled);
+
+function sendState() {
+  const message = { type: "state", state: desiredState };
+  // Only a reason of the list: one routing set (missed_offers) is not the agent's to give.
+  if (desiredState === "away" && choosable(desiredReason)) message.reason = desiredReason;
+  if (!socket.send(message)) toast("Not connected — will apply when back.", "error");
 }
 
 stateSwitch.addEventListener("change", (ev) => {
   desiredState = ev.target.value;
-  if (!socket.send({ type: "state", state: desiredState })) toast("Not connected — will apply when back.", "error");
+  // Away says why: the reason picker's choice (the list's first at first), which the agent may change at once.
+  desiredReason = desiredState === "away" ? (reasonPicker.value || reasonPicker.options[0]?.value || null) : null;
+  showState(desiredState, desiredReason);
+  sendState();
+  if (desiredState === "away" && !reasonField.hidden) reasonPicker.focus();
+});
+
+reasonPicker.addEventListener("change", () => {
+  desiredReason = reasonPicker.value || null;
+  reasonPicker.querySelector("option.other")?.remove();
+  sendState();
 });
 
 // ---- offers ----------------------------------------------------------------------------------------------
@@ -242,7 +286,8 @@ function onMessage(msg) {
   switch (msg.type) {
     case "state":
       desiredState = msg.state; // the server's word, e.g. a supervisor's change; see onopen for reconnects
-      showState(msg.state);
+      desiredReason = msg.reason ?? null;
+      showState(msg.state, desiredReason);
       break;
     case "offer":
       addOffer(msg);
@@ -278,6 +323,7 @@ function onMessage(msg) {
 
 async function onSocketDown() {
   stateSwitch.disabled = true;
+  reasonPicker.disabled = true;
   showConnection("Reconnecting…");
   try {
     await api("/api/me");
@@ -294,16 +340,19 @@ async function main() {
   me = login.user;
   setupHeader(me);
   desiredState = login.state && login.state !== "offline" ? login.state : "offline";
-  showState(login.state ?? "offline");
+  desiredReason = login.reason ?? null;
+  setReasons(login.away_reasons ?? []);
+  showState(login.state ?? "offline", desiredReason);
   socket = new ReconnectingSocket(socketUrl("/ws/agent"), {
     onopen() {
       socket.resetBackoff();
       stateSwitch.disabled = false;
+      reasonPicker.disabled = false;
       showConnection("");
       // The server greets a new socket with every offer still open; one answered on the lost socket may be gone.
       for (const id of [...offers.keys()]) removeOffer(id);
       // After a dropped socket the server may have set us offline: ask again for what the agent chose.
-      if (desiredState !== "offline") socket.send({ type: "state", state: desiredState });
+      if (desiredState !== "offline") sendState();
     },
     onmessage: onMessage,
     onstate(s) {

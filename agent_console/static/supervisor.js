@@ -37,6 +37,15 @@ function configSummary(config) {
   return parts.join(" · ");
 }
 
+// Contacts the queue turned away since routing's counters started: refused by its rules, or sent on by overflow.
+function countsSummary(q) {
+  const refused = Object.values(q.refused ?? {}).reduce((n, v) => n + (Number(v) || 0), 0);
+  const parts = [];
+  if (refused) parts.push(`${refused} refused`);
+  if (q.overflowed) parts.push(`${q.overflowed} overflowed`);
+  return parts.join(" · ");
+}
+
 function renderQueues(items) {
   const body = $("queues").tBodies[0];
   const rows = items.map((q) => {
@@ -45,6 +54,8 @@ function renderQueues(items) {
     name.scope = "row";
     const summary = configSummary(q.config);
     if (summary) name.append(el("div", "muted queue-config", summary));
+    const counts = countsSummary(q);
+    if (counts) name.append(el("div", "muted queue-counts", counts));
     const threshold = q.config?.sl_threshold_s ?? q.sl_threshold_s;
     tr.append(name,
       cell(q.waiting ?? 0, `num ${q.waiting ? "strong" : ""}`),
@@ -92,8 +103,9 @@ function agentRow(agent) {
   const th = el("th", "", name);
   th.scope = "row";
   const badge = el("span");
+  const since = el("span", "muted small since");
   const stateCell = el("td");
-  stateCell.append(badge);
+  stateCell.append(badge, " ", since);
   const desktop = cell("");
   const contacts = cell("", "num");
   const offers = cell("", "num");
@@ -120,7 +132,21 @@ function agentRow(agent) {
   const action = el("td");
   action.append(select);
   tr.append(th, stateCell, desktop, contacts, offers, action);
-  return { tr, name, badge, desktop, contacts, offers };
+  return { tr, name, badge, since, desktop, contacts, offers };
+}
+
+// "Away · lunch": what the agent chose and why (a reason of the settings' list, or routing's own, e.g. missed_offers).
+function stateText(agent) {
+  const label = STATE_LABELS[agent.state] ?? agent.state ?? "Offline";
+  return agent.reason ? `${label} · ${agent.reason.replaceAll("_", " ")}` : label;
+}
+
+// Time in routing's state (busy during a call even when the agent chose away: then it says so).
+function sinceText(agent) {
+  const since = Date.parse(agent.state_since ?? "");
+  if (Number.isNaN(since)) return "";
+  const doing = agent.activity && agent.activity !== agent.state ? `${STATE_LABELS[agent.activity] ?? agent.activity} ` : "";
+  return `${doing}for ${formatDuration((Date.now() - since) / 1000)}`;
 }
 
 function renderAgents(items) {
@@ -136,7 +162,8 @@ function renderAgents(items) {
       agentRows.set(id, row);
     }
     row.badge.className = `badge ${a.state ?? "offline"}`;
-    row.badge.textContent = STATE_LABELS[a.state] ?? a.state ?? "Offline";
+    row.badge.textContent = stateText(a);
+    row.since.textContent = sinceText(a);
     row.desktop.textContent = a.connected === undefined ? "–" : a.connected ? "Connected" : "Not connected";
     row.desktop.className = a.connected === false && a.state !== "offline" ? "warn" : "muted";
     row.contacts.textContent = String(count(a.contacts));

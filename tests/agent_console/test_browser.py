@@ -12,7 +12,8 @@ import pytest
 from aiohttp import WSCloseCode
 from playwright.async_api import WebSocketRoute, expect
 
-from contact_center.keys import HISTORY, SOCKETS
+from contact_center.intake import Inbound, IntakeError
+from contact_center.keys import HISTORY, INTAKE, SOCKETS
 from contact_center.queue_settings import parse_queues
 from tests import browser as harness
 from tests.browser import (
@@ -337,7 +338,7 @@ async def test_supervisor_board_shows_queues_and_agents(server, browser):
     queue_row = page.locator("#queues tbody tr").filter(has=page.get_by_role("rowheader", name="general"))
     await expect(queue_row.locator("td").first).to_have_text("1", timeout=WAIT_MS)  # one waiting
     agent_row = page.locator("#agents tbody tr").filter(has=page.get_by_role("rowheader", name="alice"))
-    await expect(agent_row.locator(".badge")).to_have_text("Away", timeout=WAIT_MS)
+    await expect(agent_row.locator(".badge")).to_have_text("Away · break", timeout=WAIT_MS)  # the page's default
     await expect(page.locator("#t-waiting")).to_have_text("1")
     await expect(page.locator("#updated")).to_have_text(re.compile(r"^Updated "))
     await expect(page.get_by_role("link", name="Supervisor")).to_be_visible()
@@ -368,4 +369,57 @@ async def test_supervisor_board_shows_each_queues_configuration(server, browser)
     general = page.locator("#queues tbody th").filter(has_text=re.compile(r"^general$"))
     await expect(general).to_have_count(1)
     await expect(general.locator(".queue-config")).to_have_count(0)  # no table: nothing to show
+    assert board.errors == []
+
+
+async def test_an_agent_going_away_picks_a_reason_that_the_board_shows_with_the_time(server, browser):
+    agent = await log_in(browser, server, "/", "alice")
+    desk = agent.page
+    picker = desk.get_by_label("Away reason")
+    await expect(desk.locator("#state-switch")).to_be_enabled()
+    await expect(picker).to_be_hidden()                                  # available or offline: no reason
+    await desk.locator("#state-switch").get_by_text("Away").click()
+    await expect(picker).to_be_visible()
+    await expect(picker).to_be_focused()                                 # ready to say why
+    await expect(picker.locator("option")).to_have_text(["Break", "Lunch", "Meeting", "Training", "Other"])
+    await expect(picker).to_have_value("break")                          # the list's first until one is chosen
+    await picker.select_option("lunch")
+
+    board = await log_in(browser, server, "/supervisor", "sam")
+    page = board.page
+    agent_row = page.locator("#agents tbody tr").filter(has=page.get_by_role("rowheader", name="alice"))
+    await expect(agent_row.locator(".badge")).to_have_text("Away · lunch", timeout=WAIT_MS)
+    await expect(agent_row.locator(".since")).to_have_text(re.compile(r"^for 0:\d\d$"))
+
+    # The supervisor's away (no reason) shows as such on the desktop; the agent then says why.
+    await page.get_by_label("Set the state of alice").select_option("away")
+    await expect(agent_row.locator(".badge")).to_have_text("Away", timeout=WAIT_MS)
+    await expect(picker.locator("option:checked")).to_have_text("No reason given", timeout=WAIT_MS)
+    await picker.select_option("training")
+    await expect(agent_row.locator(".badge")).to_have_text("Away · training", timeout=WAIT_MS)
+    # A reload keeps the reason (the reloaded desktop asks for it again once connected); available hides it.
+    await desk.reload()
+    await expect(desk.get_by_label("Away reason")).to_have_value("training", timeout=WAIT_MS)
+    await expect(desk.locator("#state-switch")).to_be_enabled()
+    await page.get_by_label("Set the state of alice").select_option("available")
+    await expect(desk.locator("#state-available")).to_be_checked(timeout=WAIT_MS)
+    await expect(picker).to_be_hidden()
+    assert agent.errors == [] and board.errors == [] and agent.dialogs == []
+
+
+@pytest.mark.parametrize("overrides", [{"queues": parse_queues({"vip": {"max_length": 0, "overflow": "general"},
+                                                                "full": {"max_length": 0}})}])
+async def test_supervisor_board_counts_what_each_queue_refused_or_overflowed(server, browser):
+    intake = server.app[INTAKE]
+    await intake.receive(Inbound("sms", "phone", "+14155550100", text="hi", queue="vip"))   # on to general
+    for number in ("+14155550101", "+14155550102"):
+        with pytest.raises(IntakeError):
+            await intake.receive(Inbound("sms", "phone", number, text="hi", queue="full"))
+    board = await log_in(browser, server, "/supervisor", "sam")
+    page = board.page
+    counts = {name: page.locator("#queues tbody th").filter(has_text=re.compile(f"^{name}")).locator(".queue-counts")
+              for name in ("vip", "full", "general")}
+    await expect(counts["vip"]).to_have_text("1 overflowed", timeout=WAIT_MS)
+    await expect(counts["full"]).to_have_text("2 refused")
+    await expect(counts["general"]).to_have_count(0)                    # it took the contact: nothing turned away
     assert board.errors == []
