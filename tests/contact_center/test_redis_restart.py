@@ -95,3 +95,27 @@ async def test_a_restarted_server_serves_the_assignments_and_offers_redis_kept(t
             await customers.close()
             await alice.close()
             await sam.close()
+
+
+async def test_refusal_and_overflow_counts_survive_a_restart_with_redis(tmp_path, app_redis):
+    config = tmp_path / "cc.toml"
+    config.write_text('[queues.full]\nmax_length = 0\n[queues.vip]\nmax_length = 0\noverflow = "general"\n')
+    db = tmp_path / "counts.db"
+    env = {"CC_REDIS_URL": app_redis}
+    lines = ('cc_queue_refused_total{queue="full",reason="queue_full"} 2.0',
+             'cc_queue_overflowed_total{queue="vip",to="general"} 1.0')
+    with server(db, "--config", str(config), **env) as (url, _, _proc):
+        async with aiohttp.ClientSession() as customers:
+            for queue, name in (("full", "Ada"), ("full", "Bea"), ("vip", "Cy")):
+                ws = await customers.ws_connect(f"{url}/ws/chat")
+                await ws.send_json({"type": "start", "name": name, "queue": queue})
+                if queue == "full":
+                    assert (await expect(ws, "error"))["code"] == "queue_full"
+                else:   # queued in general, where vip sends everyone
+                    await expect(ws, "status", state="queued")
+            metrics = await (await customers.get(f"{url}/metrics")).text()
+    assert all(line in metrics for line in lines), metrics
+    with server(db, "--config", str(config), **env) as (url, _, _proc):   # stopped and started again
+        async with aiohttp.ClientSession() as client:
+            metrics = await (await client.get(f"{url}/metrics")).text()
+    assert all(line in metrics for line in lines), metrics
