@@ -2,9 +2,10 @@
 
 Queue counters (scope `queue:<name>`): queued, answered, answered_in_sl, abandoned, abandoned_in_sl,
 answer_wait_s (sum of waits of answered contacts), abandon_wait_s, handled, talk_s, wrapup_s, overflowed,
-`overflowed_to:<queue>` (those of the overflowed that moved to that queue), `refused:<code>` (contacts the queue's
-rules refused: queue_closed, queue_empty, queue_full, business_hours_failed), transferred_out. Agent counters (scope `agent:<id>`): offered, accepted, rejected, timeouts, handled, talk_s,
-wrapup_s, and seconds spent in each state (`time_available`, `time_busy`, `time_wrapup`, `time_away`).
+`overflowed_to:<queue>` (those of the overflowed that moved to that queue), `refused:<code>` (contacts the
+queue's rules refused: queue_closed, queue_empty, queue_full, business_hours_failed), transferred_out.
+Agent counters (scope `agent:<id>`): offered, accepted, rejected, timeouts, handled, talk_s, wrapup_s, and
+seconds spent in each state (`time_available`, `time_busy`, `time_wrapup`, `time_away`).
 """
 from __future__ import annotations
 
