@@ -17,8 +17,9 @@ from contact_center.settings import Settings, SettingsError
 
 
 def _settings(args: argparse.Namespace, **overrides) -> Settings:
-    """The effective settings, as `serve` runs with them: environment over `--config` file over defaults, plus
-    the demo's queue when the demo is on (so `user add --queues billing` is checked against what serve routes)."""
+    """The effective settings, as `serve` runs with them: environment over the settings file (`--config`, else
+    `CC_CONFIG`) over defaults, plus the demo's queue when the demo is on (so `user add --queues billing` is
+    checked against what serve routes)."""
     from contact_center.demo import with_demo_queue
 
     settings = Settings.load(config_file=getattr(args, "config", None))
@@ -98,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--config", metavar="FILE", help="TOML settings file (environment variables win)")
+        p.add_argument("--config", metavar="FILE",
+                       help="TOML settings file (default: $CC_CONFIG; environment variables win)")
         return p
 
     p = with_config(sub.add_parser("serve", help="run everything in one process"))

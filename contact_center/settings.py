@@ -28,6 +28,9 @@ from contact_center.queue_settings import (
 )
 
 NESTED = ("routing", "queues")  # TOML tables, not environment variables
+# The settings file when no `--config` is given: set once for the server and the shell, every command reads the
+# same file (`user add` checks the server's skill catalogue and queues without repeating `--config`).
+CONFIG_ENV = "CC_CONFIG"
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
@@ -79,8 +82,10 @@ class Settings:
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, config_file: str | Path | None = None) -> Settings:
-        """Read settings from a TOML file (if given) and the environment, then validate them."""
+        """Read settings from a TOML file (`config_file`, else `CC_CONFIG`, else none) and the environment, then
+        validate them."""
         environ = os.environ if environ is None else environ
+        config_file = config_file or environ.get(CONFIG_ENV) or None
         values: dict[str, Any] = {}
         if config_file:
             try:

@@ -129,3 +129,18 @@ def test_an_agents_queues_are_checked_against_the_effective_settings(tmp_path, e
     r = cc(tmp_path, empty_url, "user", "add", "bob", "--role", "agent", "--password", "pw-bob-1",
            "--queues", "billing", config=None, CC_DEFAULT_QUEUE="billing")
     assert r.returncode == 0, r.stderr
+
+
+def test_cc_config_names_the_settings_file_for_every_command(tmp_path, empty_url):
+    f = tmp_path / "server.toml"
+    f.write_text(CONFIG)
+    r = cc(tmp_path, empty_url, "user", "add", "bob", "--role", "agent", "--password", "pw-bob-1",
+           "--skills", "biling:5", config=None, CC_CONFIG=str(f))
+    assert r.returncode == 1 and "unknown_skill" in r.stderr   # the server's catalogue, without --config
+    r = cc(tmp_path, empty_url, "user", "add", "bob", "--role", "agent", "--password", "pw-bob-1",
+           "--skills", "billing:5", "--queues", "billing", config=None, CC_CONFIG=str(f))
+    assert r.returncode == 0, r.stderr
+    r = cc(tmp_path, empty_url, "queues", "--json", config=None, CC_CONFIG=str(f))
+    assert [q["name"] for q in json.loads(r.stdout)["queues"]] == ["general", "billing"]
+    r = cc(tmp_path, empty_url, "queues", "--json", config="", CC_CONFIG=str(f))   # --config wins
+    assert r.returncode == 0 and [q["name"] for q in json.loads(r.stdout)["queues"]] == ["general"]
