@@ -65,8 +65,9 @@ function sendState() {
 
 stateSwitch.addEventListener("change", (ev) => {
   desiredState = ev.target.value;
-  // Away says why: the reason picker's choice (the list's first at first), which the agent may change at once.
-  desiredReason = desiredState === "away" ? (reasonPicker.value || reasonPicker.options[0]?.value || null) : null;
+  // Away says why: the list's first reason (the most common, e.g. a break), which the agent may change at once.
+  const first = reasonPicker.querySelector("option:not(.other)");
+  desiredReason = desiredState === "away" ? (first?.value ?? null) : null;
   showState(desiredState, desiredReason);
   sendState();
   if (desiredState === "away" && !reasonField.hidden) reasonPicker.focus();

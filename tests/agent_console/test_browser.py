@@ -404,6 +404,9 @@ async def test_an_agent_going_away_picks_a_reason_that_the_board_shows_with_the_
     await page.get_by_label("Set the state of alice").select_option("available")
     await expect(desk.locator("#state-available")).to_be_checked(timeout=WAIT_MS)
     await expect(picker).to_be_hidden()
+    await desk.locator("#state-switch").get_by_text("Away").click()      # a new away starts at the first again
+    await expect(picker).to_have_value("break")
+    await expect(agent_row.locator(".badge")).to_have_text("Away · break", timeout=WAIT_MS)
     assert agent.errors == [] and board.errors == [] and agent.dialogs == []
 
 
