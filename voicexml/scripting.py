@@ -15,15 +15,13 @@ from typing import Any
 
 import quickjs
 
+from .declarations import declarations
 from .events import VXMLEvent, semantic
 
 SESSION, APPLICATION, DOCUMENT, DIALOG, ANONYMOUS, HANDLER, TEMP = range(7)
 SCOPE_NAMES = {SESSION: "session", APPLICATION: "application", DOCUMENT: "document", DIALOG: "dialog"}
 _IDENT = re.compile(r"^[A-Za-z_$][\w$]*$")
 _IDENT_PREFIX = re.compile(r"\s*([A-Za-z_$][\w$]*)")
-_VAR_DECL = re.compile(r"(?:^|[;{}\s])var\s+([^;]+)")
-_VAR_NAME = re.compile(r"(?:^|,)\s*([A-Za-z_$][\w$]*)")
-_FUNC_DECL = re.compile(r"(?:^|[;{}\s])function\s+([A-Za-z_$][\w$]*)\s*\(")
 _WITH = "".join(f"with(__c[{i}])" for i in range(7))
 
 _PRELUDE = r"""
@@ -165,11 +163,11 @@ class Scripting:
 
     def run_script(self, level: int, source: str) -> None:
         """A `<script>` whose top-level `var`s and functions land in the scope at `level`."""
-        names = _declared_names(source)
-        funcs = _FUNC_DECL.findall(source)
+        found = declarations(source)
         pre = "".join(f"if (!({json.dumps(n)} in __c[{level}])) __c[{level}][{json.dumps(n)}] = undefined;"
-                      for n in names)
-        post = "".join(f"if (typeof {n} === 'function') __c[{level}][{json.dumps(n)}] = {n};" for n in funcs)
+                      for n in found.variables)
+        post = "".join(f"if (typeof {n} === 'function') __c[{level}][{json.dumps(n)}] = {n};"
+                       for n in found.functions)
         # var initialisers inside `with` assign to the pre-declared scope properties; function declarations are
         # hoisted into the wrapper function and copied out afterwards.
         code = f"(function(){{ {pre} {_WITH}{{\n{source}\n}}\n{post} return 0; }})()"
@@ -293,40 +291,3 @@ def _writable(name: str) -> str:
     check_name(first)
     second = _IDENT_PREFIX.match(rest) if rest else None
     return f"__writable({json.dumps(first)}, {json.dumps(second.group(1) if second else None)});\n"
-
-
-def _declared_names(source: str) -> list[str]:
-    """Top-level-ish `var` names of a script (a cheap scan; nested function locals are harmless extras)."""
-    names: list[str] = []
-    for decl in _VAR_DECL.findall(source):
-        for n in _VAR_NAME.findall(_strip_initialisers(decl)):
-            if n not in names:
-                names.append(n)
-    return names
-
-
-def _strip_initialisers(decl: str) -> str:
-    """`a = f(1, 2), b` -> `a, b`: drop initialisers while respecting brackets and strings."""
-    out, depth, skipping, quote = [], 0, False, ""
-    for ch in decl:
-        if quote:
-            if ch == quote:
-                quote = ""
-            continue
-        if ch in "'\"":
-            quote = ch
-            continue
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "=" and depth == 0:
-            skipping = True
-            continue
-        elif ch == "," and depth == 0:
-            skipping = False
-            out.append(",")
-            continue
-        if not skipping and depth == 0:
-            out.append(ch)
-    return "".join(out)
