@@ -92,7 +92,9 @@ var __dom = (function () {
   function getNamedItem(n) { for (var i = 0; i < this.length; i++) if (this[i].name === n) return this[i];
     return null; }
   function getNamedItemNS(ns, local) { ns = ns === "" ? null : ns;
-    for (var i = 0; i < this.length; i++) if (this[i].namespaceURI === ns && this[i].localName === local) return this[i];
+    for (var i = 0; i < this.length; i++) {
+      if (this[i].namespaceURI === ns && this[i].localName === local) return this[i];
+    }
     return null; }
   function named(attrs) {
     attrs.getNamedItem = getNamedItem; attrs.getNamedItemNS = getNamedItemNS;
@@ -121,7 +123,9 @@ var __dom = (function () {
     while (stack.length) {
       var n = stack.pop();
       if (n !== root && test(n)) out.push(n);
-      for (var i = n.childNodes.length - 1; i >= 0; i--) if (n.childNodes[i].nodeType === 1) stack.push(n.childNodes[i]);
+      for (var i = n.childNodes.length - 1; i >= 0; i--) {
+        if (n.childNodes[i].nodeType === 1) stack.push(n.childNodes[i]);
+      }
     }
     return list(out);
   }
@@ -152,7 +156,9 @@ var __dom = (function () {
     }
     for (var j = 0; j < nodes.length; j++) {
       var k = kids[j];
-      for (var m = 0; m < k.length; m++) { k[m].previousSibling = k[m - 1] || null; k[m].nextSibling = k[m + 1] || null; }
+      for (var m = 0; m < k.length; m++) {
+        k[m].previousSibling = k[m - 1] || null; k[m].nextSibling = k[m + 1] || null;
+      }
       if (k.length) nodes[j].childNodes = list(k);
     }
     nodes.forEach(Object.freeze);

@@ -41,8 +41,8 @@ def select_catch(name: str, counts: dict[str, int], scopes: Iterable[etree._Elem
             if el.tag not in CATCH_TAGS:
                 continue
             # A catch listing several names keeps a counter for each (5.2.2): any that reached its count will do.
-            counter = max((counts.get(n.strip().rstrip("."), 0) for n in catch_events(el) if event_matches(n, name)),
-                          default=0)
+            counter = max((counts.get(n.strip().rstrip("."), 0)
+                           for n in catch_events(el) if event_matches(n, name)), default=0)
             if not counter:
                 continue
             c = el.get("cond")

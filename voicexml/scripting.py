@@ -35,7 +35,8 @@ function __writable(n, m) {
   for (var i = __c.length - 1; i >= 0; i--) {
     if (!(n in __c[i])) continue;
     var v = __c[i][n];
-    if (i === 0 || v === __c[0]) throw new TypeError((m === null ? n : n + "." + m) + " is a read-only session variable");
+    if (i === 0 || v === __c[0])
+      throw new TypeError((m === null ? n : n + "." + m) + " is a read-only session variable");
     if (m !== null && (v === __c[1] || v === __c[2] || v === __c[3]) && !(m in v))
       throw new ReferenceError(n + "." + m + " is not declared");
     return 0;
