@@ -24,8 +24,10 @@ ALLOWED = {
     "agent_console": {"contact_center", "routing"},
 }
 ASSEMBLY = {"contact_center/app.py"}  # may import every package
-# Third-party libraries the pure libraries may use (architecture.md: stdlib, lxml, quickjs / stdlib, redis).
-LIBRARY_DEPS = {"voicexml": {"lxml", "quickjs"}, "routing": {"redis", "hiredis", "sortedcontainers"}}
+# Third-party libraries the pure libraries may use (architecture.md: stdlib, lxml, quickjs, tree-sitter /
+# stdlib, redis).
+LIBRARY_DEPS = {"voicexml": {"lxml", "quickjs", "tree_sitter", "tree_sitter_javascript"},
+                "routing": {"redis", "hiredis", "sortedcontainers"}}
 
 
 def _imports(path: Path) -> set[str]:

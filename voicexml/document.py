@@ -21,6 +21,7 @@ VXML_ELEMENTS = frozenset(["assign", "audio", "block", "catch", "choice", "clear
 SSML_ELEMENTS = frozenset(["break", "emphasis", "lexicon", "mark", "p", "paragraph", "phoneme", "prosody", "s", "say-as", "sentence", "sub", "voice"])
 PROMPT_CONTENT = SSML_ELEMENTS | {"audio", "value", "enumerate", "foreach"}
 DIALOGS = ("form", "menu")
+VERSIONS = ("2.0", "2.1")  # the required <vxml version> this interpreter runs
 FORM_ITEMS = frozenset(["field", "block", "initial", "subdialog", "object", "record", "transfer"])
 INPUT_ITEMS = frozenset(["field", "initial", "subdialog", "object", "record", "transfer"])
 
@@ -102,6 +103,8 @@ def _copy(el: etree._Element) -> etree._Element:
 def _check(root: etree._Element) -> None:
     if root.tag != "vxml":
         raise badfetch(f"the root element is <{etree.QName(root).localname}>, not <vxml>")
+    if root.get("version") not in VERSIONS:
+        raise badfetch(f"<vxml> needs version=\"2.0\" or \"2.1\", not {root.get('version')!r}")
     stack: list[tuple[etree._Element, bool]] = [(root, False)]
     while stack:
         el, in_prompt = stack.pop()

@@ -16,7 +16,7 @@ from .dialog_grammars import DialogGrammars
 from .document import FORM_ITEMS, INPUT_ITEMS
 from .events import HANGUP, ExitSession, GotoDialog, GotoItem, VXMLEvent, badfetch, semantic, unsupported
 from .executable import Executor
-from .handlers import default_action, select_catch
+from .handlers import count_event, default_action, select_catch
 from .inputs import ActiveGrammar, Hit
 from .platform import FetchAudio, InputRequest, InputResult, RecordRequest, TransferRequest
 from .prompts import Prompts
@@ -414,11 +414,11 @@ class FormInterpreter:
         """Run the catch the spec selects (or the default); returns a `<goto nextitem>` target or None."""
         for _ in range(MAX_NESTED_EVENTS):
             counts = self.event_counts.setdefault(item.get("name", "") if item is not None else "", {})
-            counts[ev.name] = counts.get(ev.name, 0) + 1
+            count_event(counts, ev.name)
             scopes = [item if item is not self.dialog else None, self.dialog, self.doc.root,
                       self.context.app.root if self.context.app else None]
             try:
-                catch = select_catch(ev.name, counts[ev.name], scopes, self.js.cond)
+                catch = select_catch(ev.name, counts, scopes, self.js.cond)
             except VXMLEvent as inner:  # a catch's cond itself failed
                 ev = inner
                 continue
@@ -552,7 +552,8 @@ class FormInterpreter:
                 if names is None and item is not self.dialog:
                     self.js.set(DIALOG, n, UNDEFINED)
                 self.prompt_counts.pop(n, None)
-                self.event_counts.pop(n, None)
+                if item is not self.dialog:  # a menu's event counters outlive <clear> (5.2.2)
+                    self.event_counts.pop(n, None)
 
     def data(self, el: etree._Element, level: int) -> None:
         """2.1 `<data>`: fetch XML and expose it as a read-only DOM."""

@@ -19,18 +19,31 @@ def catch_events(el: etree._Element) -> list[str]:
     return names or [""]
 
 
-def select_catch(name: str, count: int, scopes: Iterable[etree._Element | None],
+def count_event(counts: dict[str, int], name: str) -> None:
+    """Count an event against its full name and every token prefix of it (5.2.2): `error.badfetch.http.404`
+    counts for `error`, `error.badfetch`, ... and for the empty prefix, the counter of a catch-all."""
+    tokens = name.split(".")
+    for n in range(len(tokens) + 1):
+        prefix = ".".join(tokens[:n])
+        counts[prefix] = counts.get(prefix, 0) + 1
+
+
+def select_catch(name: str, counts: dict[str, int], scopes: Iterable[etree._Element | None],
                  cond: Callable[[str], bool]) -> etree._Element | None:
-    """The spec's algorithm: all catches innermost scope first and in document order, keep those whose name
-    matches and whose cond holds, take the highest count <= the event's counter, first in that order."""
-    candidates: list[tuple[int, etree._Element]] = []
+    """The spec's algorithm (5.2.4): all catches innermost scope first and in document order, keep those whose
+    name matches and whose cond holds and whose count is <= the counter of the event name it catches by, take
+    the highest such count, first in that order."""
+    eligible: list[tuple[int, etree._Element]] = []
     for scope in scopes:
         if scope is None:
             continue
         for el in scope:
             if el.tag not in CATCH_TAGS:
                 continue
-            if not any(event_matches(n, name) for n in catch_events(el)):
+            # A catch listing several names keeps a counter for each (5.2.2): any that reached its count will do.
+            counter = max((counts.get(n.strip().rstrip("."), 0)
+                           for n in catch_events(el) if event_matches(n, name)), default=0)
+            if not counter:
                 continue
             c = el.get("cond")
             if c and not cond(c):
@@ -39,12 +52,12 @@ def select_catch(name: str, count: int, scopes: Iterable[etree._Element | None],
                 n = int(el.get("count", "1"))
             except ValueError:
                 n = 1
-            candidates.append((n, el))
-    eligible = [n for n, _ in candidates if n <= count]
+            if n <= counter:
+                eligible.append((n, el))
     if not eligible:
         return None
-    best = max(eligible)
-    return next(el for n, el in candidates if n == best)
+    best = max(n for n, _ in eligible)
+    return next(el for n, el in eligible if n == best)
 
 
 # What the interpreter does with an event no catch takes (section 5.2.5): "reprompt" keeps the dialog going,

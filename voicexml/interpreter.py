@@ -281,14 +281,12 @@ class Session:
                          timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"), maxstale=hints.get("maxstale"),
                          enctype=el.get("enctype") or "application/x-www-form-urlencoded")
         try:
-            parser = etree.XMLParser(resolve_entities=False, no_network=True)
-            root = etree.fromstring(res.content, parser)
-        except etree.XMLSyntaxError as e:
-            raise badfetch(f"<data> {uri} is not well-formed XML: {e}") from e
+            tree = json.dumps(describe(res.content))
+        except ValueError as e:
+            raise badfetch(f"<data> {uri} is {e}") from e
         if not self._dom_ready:
             self.js._eval(DOM_JS)
             self._dom_ready = True
-        tree = json.dumps(describe(root))
         name = el.get("name")
         if name:
             self.js.declare(level, name)

@@ -15,14 +15,13 @@ from typing import Any
 
 import quickjs
 
+from .declarations import declarations
 from .events import VXMLEvent, semantic
 
 SESSION, APPLICATION, DOCUMENT, DIALOG, ANONYMOUS, HANDLER, TEMP = range(7)
 SCOPE_NAMES = {SESSION: "session", APPLICATION: "application", DOCUMENT: "document", DIALOG: "dialog"}
 _IDENT = re.compile(r"^[A-Za-z_$][\w$]*$")
-_VAR_DECL = re.compile(r"(?:^|[;{}\s])var\s+([^;]+)")
-_VAR_NAME = re.compile(r"(?:^|,)\s*([A-Za-z_$][\w$]*)")
-_FUNC_DECL = re.compile(r"(?:^|[;{}\s])function\s+([A-Za-z_$][\w$]*)\s*\(")
+_IDENT_PREFIX = re.compile(r"\s*([A-Za-z_$][\w$]*)")
 _WITH = "".join(f"with(__c[{i}])" for i in range(7))
 
 _PRELUDE = r"""
@@ -30,7 +29,20 @@ var __E = Object.freeze(Object.create(null));
 var __c = [__E, __E, __E, __E, __E, __E, __E];
 var __saved = [];
 var __f = [];
-function __declared(n) { for (var i = __c.length - 1; i >= 0; i--) { if (n in __c[i]) return true; } return false; }
+// May `<assign>`/`<clear>` write `n` (or `n.m`)? `n` must be declared; a scope name (`document`) qualifies `m`,
+// which must then be declared in that very scope; session variables are the platform's and read-only.
+function __writable(n, m) {
+  for (var i = __c.length - 1; i >= 0; i--) {
+    if (!(n in __c[i])) continue;
+    var v = __c[i][n];
+    if (i === 0 || v === __c[0])
+      throw new TypeError((m === null ? n : n + "." + m) + " is a read-only session variable");
+    if (m !== null && (v === __c[1] || v === __c[2] || v === __c[3]) && !(m in v))
+      throw new ReferenceError(n + "." + m + " is not declared");
+    return 0;
+  }
+  throw new ReferenceError(n + " is not declared");
+}
 function __scope(k, name) {
   var o = Object.create(null);
   if (name) o[name] = o;
@@ -139,20 +151,12 @@ class Scripting:
         return bool(self._call(self._has, level, name))
 
     def assign(self, name: str, expr: str) -> None:
-        """`<assign>`: the variable must already be declared somewhere on the chain."""
-        first = name.split(".", 1)[0].strip()
-        check_name(first)
-        self._run("assign", f"if (!__declared({json.dumps(first)})) "
-                            f"throw new ReferenceError({json.dumps(first + ' is not declared')});\n"
-                            f"{name} = ({expr}\n);")
+        """`<assign>`: the variable must already be declared (in the scope that qualifies it, if any)."""
+        self._run("assign", f"{_writable(name)}{name} = ({expr}\n);")
 
     def clear(self, name: str) -> None:
         """`<clear>` of one variable: it becomes undefined."""
-        first = name.split(".", 1)[0].strip()
-        check_name(first)
-        self._run("assign", f"if (!__declared({json.dumps(first)})) "
-                            f"throw new ReferenceError({json.dumps(first + ' is not declared')});\n"
-                            f"{name} = undefined;")
+        self._run("assign", f"{_writable(name)}{name} = undefined;")
 
     def foreach(self, array_expr: str) -> ForEach:
         """Evaluate `<foreach array>` once and iterate over a copy of it (a context manager)."""
@@ -160,11 +164,11 @@ class Scripting:
 
     def run_script(self, level: int, source: str) -> None:
         """A `<script>` whose top-level `var`s and functions land in the scope at `level`."""
-        names = _declared_names(source)
-        funcs = _FUNC_DECL.findall(source)
+        found = declarations(source)
         pre = "".join(f"if (!({json.dumps(n)} in __c[{level}])) __c[{level}][{json.dumps(n)}] = undefined;"
-                      for n in names)
-        post = "".join(f"if (typeof {n} === 'function') __c[{level}][{json.dumps(n)}] = {n};" for n in funcs)
+                      for n in found.variables)
+        post = "".join(f"if (typeof {n} === 'function') __c[{level}][{json.dumps(n)}] = {n};"
+                       for n in found.functions)
         # var initialisers inside `with` assign to the pre-declared scope properties; function declarations are
         # hoisted into the wrapper function and copied out afterwards.
         code = f"(function(){{ {pre} {_WITH}{{\n{source}\n}}\n{post} return 0; }})()"
@@ -281,38 +285,10 @@ def check_name(name: str) -> None:
         raise semantic(f"{name!r} is not a valid variable name")
 
 
-def _declared_names(source: str) -> list[str]:
-    """Top-level-ish `var` names of a script (a cheap scan; nested function locals are harmless extras)."""
-    names: list[str] = []
-    for decl in _VAR_DECL.findall(source):
-        for n in _VAR_NAME.findall(_strip_initialisers(decl)):
-            if n not in names:
-                names.append(n)
-    return names
-
-
-def _strip_initialisers(decl: str) -> str:
-    """`a = f(1, 2), b` -> `a, b`: drop initialisers while respecting brackets and strings."""
-    out, depth, skipping, quote = [], 0, False, ""
-    for ch in decl:
-        if quote:
-            if ch == quote:
-                quote = ""
-            continue
-        if ch in "'\"":
-            quote = ch
-            continue
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "=" and depth == 0:
-            skipping = True
-            continue
-        elif ch == "," and depth == 0:
-            skipping = False
-            out.append(",")
-            continue
-        if not skipping and depth == 0:
-            out.append(ch)
-    return "".join(out)
+def _writable(name: str) -> str:
+    """The check `__writable` makes before `name` (`x`, `obj.field`, `document.x`) is written."""
+    first, _, rest = name.partition(".")
+    first = first.strip()
+    check_name(first)
+    second = _IDENT_PREFIX.match(rest) if rest else None
+    return f"__writable({json.dumps(first)}, {json.dumps(second.group(1) if second else None)});\n"

@@ -78,6 +78,31 @@ def test_first_document_broken_is_an_error_event_not_a_crash(tmp_path):
     assert outcome.start_failed and events[0]["name"] == "error.badfetch.http.404"
 
 
+
+def test_a_vxml_root_needs_version_2_0_or_2_1(tmp_path):
+    # 1.5.1: version is required; a document without it (or of another version) is not valid: error.badfetch
+    # where it was fetched, for a target as for the first document.
+    for name, attrs in {"none.vxml": "", "three.vxml": ' version="3.0"', "one.vxml": ' version="1.0"'}.items():
+        (tmp_path / name).write_text(f'<vxml{attrs} xmlns="http://www.w3.org/2001/vxml"><form><block>in</block></form></vxml>')
+    (tmp_path / "two.vxml").write_text('<vxml version="2.0" xmlns="http://www.w3.org/2001/vxml"><form><block>'
+                                       '<prompt>two</prompt></block></form></vxml>')
+    checks = "".join(f'<block><goto next="{n}"/></block>' for n in ("none.vxml", "three.vxml", "one.vxml", "two.vxml"))
+    path = write(tmp_path, "main.vxml", f"""
+    <form>
+      <catch event="error.badfetch"><prompt><value expr="_message"/></prompt></catch>
+      {checks}
+    </form>""")
+    events, outcome, _ = converse(path)
+    assert said(events) == ['<vxml> needs version="2.0" or "2.1", not None',
+                            '<vxml> needs version="2.0" or "2.1", not \'3.0\'',
+                            '<vxml> needs version="2.0" or "2.1", not \'1.0\'', "two"]
+    assert outcome.status == "exit"
+    events, outcome, _ = converse(tmp_path / "none.vxml")
+    assert events == [{"event": "error", "name": "error.badfetch",
+                       "message": '<vxml> needs version="2.0" or "2.1", not None'}]
+    assert outcome.status == "error" and not outcome.start_failed
+
+
 def test_missing_dialog_and_nextitem(tmp_path):
     path = write(tmp_path, "a.vxml", """
     <form>

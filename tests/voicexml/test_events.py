@@ -134,3 +134,47 @@ def test_events_in_a_form_level_filled_use_the_form_scope(tmp_path):
     """
     events, _, _ = converse(write(tmp_path, "ff.vxml", body), voice("yes"))
     assert said(events) == ["q", "form caught"]
+
+
+def test_an_event_counts_for_every_prefix_of_its_name_and_a_catch_all_counts_them_all(tmp_path):
+    # 5.2.2: "event.foo.1" increments the counters of "event.foo.1", "event.foo" and "event"; a catch without
+    # an event attribute matches every event, so its counter is the number of events of any name.
+    body = """
+    <form>
+      <var name="n" expr="0"/>
+      <catch event="error.badfetch" count="1"><prompt>badfetch once</prompt><assign name="b" expr="undefined"/></catch>
+      <catch event="error.badfetch" count="2"><prompt>badfetch twice</prompt><assign name="b" expr="undefined"/></catch>
+      <catch event="error" count="3"><prompt>three errors</prompt><assign name="b" expr="undefined"/></catch>
+      <catch event="error"><prompt>an error</prompt><assign name="b" expr="undefined"/></catch>
+      <catch event="custom"><prompt>custom</prompt><assign name="b" expr="undefined"/></catch>
+      <catch count="4"><prompt>four events</prompt><assign name="b" expr="undefined"/></catch>
+      <block name="b">
+        <assign name="n" expr="n + 1"/>
+        <if cond="n == 1"><throw event="error.badfetch.http.404"/>
+        <elseif cond="n == 2"/><throw event="error.badfetch.timeout"/>
+        <elseif cond="n == 3"/><throw event="error.semantic"/>
+        <elseif cond="n == 4"/><throw event="custom"/>
+        <elseif cond="n == 5"/><throw event="custom.other"/>
+        </if>
+        <prompt>done</prompt>
+      </block>
+    </form>
+    """
+    events, outcome, _ = converse(write(tmp_path, "e.vxml", body))
+    assert said(events) == ["badfetch once", "badfetch twice", "three errors", "four events", "four events", "done"]
+    assert outcome.status == "exit"
+
+
+def test_clear_in_a_menu_leaves_the_menus_event_counters(tmp_path):
+    # 5.2.2: form- and menu-level event counters are not reset by <clear>.
+    body = """
+    <menu>
+      <prompt>pick</prompt>
+      <choice dtmf="1" next="#x">one</choice>
+      <noinput count="1"><prompt>first</prompt><clear/><reprompt/></noinput>
+      <noinput count="2"><prompt>second</prompt><exit/></noinput>
+    </menu>
+    <form id="x"><block>x</block></form>
+    """
+    events, _, _ = converse(write(tmp_path, "m.vxml", body), NOINPUT, NOINPUT)
+    assert said(events) == ["pick", "first", "pick", "second"]

@@ -68,6 +68,35 @@ def test_assign_to_undeclared_and_bad_names_are_semantic_errors(tmp_path):
     assert said(events) == ["semantic"] * 4
 
 
+
+def test_a_scope_qualified_name_must_be_declared_in_that_scope_and_session_is_read_only(tmp_path):
+    # 5.3.2/5.3.3: <assign> and <clear> need a declared variable; `document.zz` names document's zz, not a new
+    # one; session variables are set by the platform and read-only (5.1.2). Properties of objects stay writable.
+    body = """
+    <var name="d" expr="'doc'"/>
+    <catch event="error.semantic"><prompt>semantic</prompt></catch>
+    <form>
+      <var name="obj" expr="({})"/>
+      <block><assign name="document.zz" expr="1"/></block>
+      <block><assign name="application.newvar" expr="1"/></block>
+      <block><assign name="dialog.d" expr="1"/></block>
+      <block><assign name="session.foo" expr="1"/></block>
+      <block><assign name="session.connection.local.uri" expr="'x'"/></block>
+      <block><assign name="connection" expr="1"/></block>
+      <block><clear namelist="document.zz"/></block>
+      <block><clear namelist="session.telephone"/></block>
+      <block><assign name="obj.field" expr="'f'"/><assign name="document.d" expr="d + '!'"/>
+        <assign name="dialog.obj.more" expr="2"/><clear namelist="document.d"/>
+        <prompt><value expr="obj.field"/> <value expr="obj.more"/> <value expr="typeof d"/>
+          <value expr="typeof document.zz"/> <value expr="typeof application.newvar"/> <value expr="typeof dialog.d"/>
+          <value expr="typeof session.foo"/> <value expr="session.connection.local.uri"/></prompt></block>
+    </form>
+    """
+    from voicexml import SessionSettings
+    events, _, _ = converse(write(tmp_path, "s.vxml", body), settings=SessionSettings(local_uri="tel:+15550000"))
+    assert said(events) == ["semantic"] * 8 + ["f 2 undefined undefined undefined undefined undefined tel:+15550000"]
+
+
 def test_session_variables(tmp_path):
     from voicexml import SessionSettings
     body = """<form><block><prompt><value expr="session.connection.remote.uri"/>

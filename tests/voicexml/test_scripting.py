@@ -49,3 +49,36 @@ def test_limits_and_errors_are_error_semantic_and_the_context_survives():
             js.eval(bad)
         assert e.value.name == "error.semantic"
     assert js.eval("6 * 7") == 42
+
+
+def test_a_script_declares_its_hoisted_vars_and_functions_and_nothing_else():
+    # 5.3.12: the script's variables land in its scope; ECMAScript hoists a var out of blocks and `for` heads,
+    # while nested functions' locals, let/const and text in strings, comments and regular expressions declare none.
+    js = chain()
+    js.run_script(DOCUMENT, r"""
+      for (var i = 0; i < 3; i++) {}
+      var a = 1, b = Math.max(4, 5), c = {p: [1, 2], q: 'x,y'};
+      if (a) { var inblock = 'hoisted'; } else { function never() {} }
+      function outer() { var local = 1; function innerf() {} return local; }
+      var s = "var notme = 1; function nope() {}"; // var com = 1;
+      /* var com2; */ var r = /var re = 1;/g, h = function named() { var inner2; };
+      for (var k in {key: 1}) {}
+      var {d1, e1: {f1}, g1 = 'g'} = {d1: 'd', e1: {f1: 'f'}};
+      let notvar = 1; const nc = 2;
+    """)
+    names = ["i", "a", "b", "c", "inblock", "outer", "s", "r", "h", "k", "d1", "f1", "g1", "never", "local", "innerf",
+             "notme", "nope", "com", "com2", "re", "inner2", "named", "notvar", "nc", "e1"]
+    assert [n for n in names if js.has(DOCUMENT, n)] == ["i", "a", "b", "c", "inblock", "outer", "s", "r", "h", "k",
+                                                         "d1", "f1", "g1"]
+    assert js.eval("[i, b, c.q, inblock, typeof outer, k, d1 + f1 + g1]") == [3, 5, "x,y", "hoisted", "function",
+                                                                              "key", "dfg"]
+    assert js.eval("typeof never") == "undefined"  # a function declared in a block that never ran (Annex B)
+
+
+def test_a_deeply_nested_hostile_script_is_error_semantic():
+    js = chain()
+    with pytest.raises(VXMLEvent) as e:
+        js.run_script(DIALOG, "{" * 100_000 + "var x = 1;" + "}" * 100_000)
+    assert e.value.name == "error.semantic"
+    js.run_script(DIALOG, "var after = 42;")
+    assert js.eval("after") == 42
