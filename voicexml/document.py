@@ -137,6 +137,12 @@ def _check(root: etree._Element) -> None:
         for a in _REQUIRED.get(tag, ()):
             if el.get(a) is None:
                 raise badfetch(f"<{tag}> at line {el.sourceline} lacks its {a} attribute")
+        if tag == "menu" and el.get("dtmf", "").strip().lower() == "true":
+            # 2.2.1: with implicit keys 1-9, a choice may claim only "*", "#" or "0" for itself.
+            own = [c.get("dtmf", "").strip() for c in el if c.tag == "choice" and c.get("dtmf") is not None]
+            if any(k not in ("*", "#", "0") for k in own):
+                raise badfetch(f"<menu dtmf=\"true\"> at line {el.sourceline} has a choice with its own dtmf key "
+                               f"other than *, # or 0")
         if tag == "grammar":
             continue
         # A <foreach> holds prompt content inside a prompt and executable content elsewhere.

@@ -87,3 +87,42 @@ def test_bare_text_in_a_menu_is_its_prompt(tmp_path):
     events, outcome, _ = converse(write(tmp_path, "m.vxml", body), dtmf("1"))
     assert said(events) == ["Choose:", "For apples, press 1.", "now."]
     assert outcome.value == "a"
+
+
+def test_implicit_dtmf_with_a_choice_claiming_its_own_digit_is_badfetch(tmp_path):
+    # VoiceXML 2.0 2.2.1: with dtmf="true", a choice's own dtmf other than "*", "#" or "0" is error.badfetch.
+    write(tmp_path, "menu.vxml", """
+    <menu dtmf="true">
+      <prompt><enumerate/></prompt>
+      <choice next="#a">alpha</choice>
+      <choice next="#a" dtmf="5">beta</choice>
+    </menu>
+    <form id="a"><block>wrongly entered<exit/></block></form>
+    """)
+    entry = write(tmp_path, "entry.vxml", """
+    <form>
+      <block><goto next="menu.vxml"/></block>
+      <catch event="error.badfetch"><prompt>refused</prompt><exit/></catch>
+    </form>
+    """)
+    events, outcome, _ = converse(entry, dtmf("1"))
+    assert said(events) == ["refused"]
+    assert outcome.status == "exit"
+
+
+def test_implicit_dtmf_keeps_star_pound_and_zero_choices(tmp_path):
+    path = write(tmp_path, "menu.vxml", """
+    <menu dtmf="true">
+      <prompt><enumerate/></prompt>
+      <choice next="#a">alpha</choice>
+      <choice next="#z" dtmf="0">operator</choice>
+      <choice next="#b">beta</choice>
+    </menu>
+    <form id="a"><block><exit expr="'a'"/></block></form>
+    <form id="b"><block><exit expr="'b'"/></block></form>
+    <form id="z"><block><exit expr="'z'"/></block></form>
+    """)
+    events, outcome, _ = converse(path, dtmf("2"))
+    assert said(events) == ["For alpha, press 1. For operator, press 0. For beta, press 2."]
+    assert outcome.value == "b"
+    assert converse(path, dtmf("0"))[1].value == "z"
