@@ -106,3 +106,17 @@ def test_consultation_transfer_disconnects_when_it_connects_and_returns_when_it_
     events, outcome, _ = converse(path, busy, {"input": "transfer", "result": "noanswer"}, connected)
     assert said(events) == ["attempt: busy", "attempt: noanswer", "connected, bye"]
     assert outcome.status == "exit"
+
+
+def test_record_cut_off_by_maxtime_says_so(tmp_path):
+    # 2.3.6: name$.maxtime is true when the recording ended because maxtime was reached (text mode: 400 ms a word).
+    body = """
+    <form>
+      <record name="short" maxtime="1s"/>
+      <record name="long" maxtime="10s"/>
+      <block><prompt><value expr="short$.maxtime"/> <value expr="short$.duration"/>
+        <value expr="long$.maxtime"/> <value expr="long$.duration"/></prompt></block>
+    </form>
+    """
+    events, _, _ = converse(write(tmp_path, "r.vxml", body), voice("one two three four five"), voice("hi there"))
+    assert said(events) == ["true 1000 false 800"]
