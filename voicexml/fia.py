@@ -191,7 +191,7 @@ class FormInterpreter:
 
     def collect_object(self, item: etree._Element) -> None:
         """`<object>`: no platform objects exist here."""
-        raise unsupported("objecttag", f"object {item.get('classid', '')!r} is not supported")
+        raise unsupported("objectname", f"object {item.get('classid', '')!r} is not supported")
 
     def collect_record(self, item: etree._Element) -> None:
         """`<record>`: prompts, record, keep the recording and its shadow variables."""

@@ -72,11 +72,12 @@ def test_submit_reports_and_fetches(tmp_path):
 
 
 def test_object_is_unsupported(tmp_path):
+    # 2.3.5 and 5.2.6: an unsupported object is error.unsupported.objectname, "objectname" being a fixed string.
     body = """
-    <form><catch event="error.unsupported.objecttag"><prompt>no objects</prompt><exit/></catch>
+    <form><catch event="error.unsupported.objectname"><prompt><value expr="_event"/></prompt><exit/></catch>
       <object name="o" classid="builtin://x"/></form>
     """
-    assert said(converse(write(tmp_path, "o.vxml", body))[0]) == ["no objects"]
+    assert said(converse(write(tmp_path, "o.vxml", body))[0]) == ["error.unsupported.objectname"]
 
 
 def test_a_dtmf_key_ends_a_recording_and_is_its_termchar(tmp_path):
