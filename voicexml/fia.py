@@ -183,7 +183,8 @@ class FormInterpreter:
         params = {p.get("name", ""): self.param_value(p) for p in item if p.tag == "param"}
         submit = self.namelist_values(item.get("namelist"))
         ret = self.session.subdialog(uri, params, self.context, self.fetch_hints(item), submit=submit,
-                                     method=(item.get("method") or "get").lower(), audio=self.fetch_audio(item))
+                                     method=(item.get("method") or "get").lower(), audio=self.fetch_audio(item),
+                                     enctype=item.get("enctype") or "application/x-www-form-urlencoded")
         if ret.event:
             raise VXMLEvent(ret.event, ret.message)
         self.js.set(DIALOG, item.get("name", ""), ret.namelist)
