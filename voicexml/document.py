@@ -137,6 +137,10 @@ def _check(root: etree._Element) -> None:
         for a in _REQUIRED.get(tag, ()):
             if el.get(a) is None:
                 raise badfetch(f"<{tag}> at line {el.sourceline} lacks its {a} attribute")
+        if tag == "filled" and el.getparent() is not None and el.getparent().tag in INPUT_ITEMS and \
+                (el.get("mode") is not None or el.get("namelist") is not None):
+            # 2.4: an input item's own <filled> is about that item alone.
+            raise badfetch(f"<filled> at line {el.sourceline} inside an input item may not have mode or namelist")
         if tag == "menu" and el.get("dtmf", "").strip().lower() == "true":
             # 2.2.1: with implicit keys 1-9, a choice may claim only "*", "#" or "0" for itself.
             own = [c.get("dtmf", "").strip() for c in el if c.tag == "choice" and c.get("dtmf") is not None]

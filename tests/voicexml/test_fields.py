@@ -140,3 +140,23 @@ def test_recordutterance_keeps_the_utterance(tmp_path):
     """
     events, _, _ = converse(write(tmp_path, "r.vxml", body), voice("yes please"))
     assert said(events)[-1] == "yes please 10"
+
+
+def test_filled_inside_an_input_item_may_not_have_mode_or_namelist(tmp_path):
+    # VoiceXML 2.0 2.4: in an input item, <filled mode> or <filled namelist> is error.badfetch.
+    for attrs in ('mode="any"', 'namelist="f"'):
+        write(tmp_path, "bad.vxml", f"""
+        <form>
+          <field name="f"><grammar mode="dtmf" root="r"><rule id="r">1</rule></grammar><prompt>key</prompt>
+            <filled {attrs}><prompt>filled ran</prompt></filled>
+          </field>
+        </form>
+        """)
+        entry = write(tmp_path, "entry.vxml", """
+        <form>
+          <block><goto next="bad.vxml"/></block>
+          <catch event="error.badfetch"><prompt>refused</prompt><exit/></catch>
+        </form>
+        """)
+        events, _, _ = converse(entry, dtmf("1"))
+        assert said(events) == ["refused"], attrs
