@@ -32,6 +32,8 @@ class DialogGrammars:
             out += self.item_grammars(item)
             if boolean(item.get("modal", "false")):
                 return out
+        elif item.tag == "transfer":  # input matching these ends a bridged transfer (2.3.7)
+            out += [ActiveGrammar(g, item, "item") for g in self.grammars_of(item)]
         if self.fia.is_menu:
             out += self.choice_grammars(self.fia.dialog)
         elif item.tag != "transfer":

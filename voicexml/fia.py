@@ -229,9 +229,11 @@ class FormInterpreter:
         if ttype not in ("blind", "bridge", "consultation"):
             raise badfetch(f"unknown transfer type {ttype!r}")
         aai = item.get("aai") or (self.js.string(item.get("aaiexpr", "")) if item.get("aaiexpr") else None)
+        audio = item.get("transferaudio")
         req = TransferRequest(dest=dest, type=ttype, connecttimeout_ms=time_ms(item.get("connecttimeout"), 30000),
                               maxtime_ms=time_ms(item.get("maxtime"), 0), aai=aai,
-                              grammars=self.active_grammars(item))
+                              grammars=self.active_grammars(item),
+                              transferaudio=self.doc.resolve(audio) if audio else None)
         res = self.session.platform.transfer(req)
         if res.result.startswith("error."):
             raise VXMLEvent(res.result, f"transfer to {dest} failed")

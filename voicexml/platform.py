@@ -117,6 +117,7 @@ class TransferRequest:
     maxtime_ms: int = 0
     aai: str | None = None
     grammars: Sequence[Any] = ()
+    transferaudio: str | None = None  # absolute URI of what the caller hears while the far end is called
 
 
 @dataclass(frozen=True)

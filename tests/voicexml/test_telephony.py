@@ -121,3 +121,27 @@ def test_record_cut_off_by_maxtime_says_so(tmp_path):
     """
     events, _, _ = converse(write(tmp_path, "r.vxml", body), voice("one two three four five"), voice("hi there"))
     assert said(events) == ["true 1000 false 800"]
+
+
+def test_a_bridged_transfer_listens_to_its_own_grammars_and_names_its_transferaudio(tmp_path):
+    # 2.3.7: the caller ends a bridged transfer with input matching the <transfer>'s grammars; transferaudio is
+    # what the caller hears while the far end is being called.
+    from voicexml import NullPlatform, Session, TransferResult
+
+    class Phone(NullPlatform):
+        def transfer(self, request):  # type: ignore[no-untyped-def]
+            self.request = request
+            return TransferResult("near_end_disconnect", 2000)
+
+    path = write(tmp_path, "t.vxml", """
+    <form>
+      <transfer name="t" dest="tel:+15550100" bridge="true" transferaudio="audio/ring.wav">
+        <grammar mode="dtmf" root="r"><rule id="r">5</rule></grammar>
+      </transfer>
+    </form>
+    """)
+    phone = Phone()
+    Session(phone).run(str(path))
+    own = phone.request.grammars[0]
+    assert own.owner.tag == "transfer" and own.grammar.match("5") is not None
+    assert phone.request.transferaudio == (tmp_path / "audio" / "ring.wav").as_uri()
