@@ -160,3 +160,20 @@ def test_filled_inside_an_input_item_may_not_have_mode_or_namelist(tmp_path):
         """)
         events, _, _ = converse(entry, dtmf("1"))
         assert said(events) == ["refused"], attrs
+
+
+def test_an_approximate_option_is_chosen_by_some_of_its_words(tmp_path):
+    # VoiceXML 2.0 2.3.1.3: <option accept="approximate"> may be said in part; the default is the exact phrase.
+    path = write(tmp_path, "f.vxml", """
+    <form>
+      <field name="acct">
+        <prompt>Which account?</prompt>
+        <option accept="approximate" value="chk">personal checking account</option>
+        <option value="sav">savings account</option>
+        <nomatch><prompt>no</prompt><exit/></nomatch>
+        <filled><prompt><value expr="acct"/></prompt></filled>
+      </field>
+    </form>
+    """)
+    assert said(converse(path, voice("checking"))[0])[-1] == "chk"
+    assert said(converse(path, voice("savings"))[0])[-1] == "no"
