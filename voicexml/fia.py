@@ -278,10 +278,10 @@ class FormInterpreter:
         if result.kind not in modes:
             raise VXMLEvent("nomatch", f"{result.kind} input is not enabled here")
         value = result.value
-        if result.kind == "dtmf" and termchar and value.endswith(termchar):
+        # The termchar alone is kept: a grammar may claim that key (2.2.1 lets a <choice dtmf="#"> do so).
+        lone_termchar = result.kind == "dtmf" and bool(termchar) and value == termchar
+        if result.kind == "dtmf" and termchar and value.endswith(termchar) and not lone_termchar:
             value = value[: -len(termchar)]
-            if not value:
-                raise VXMLEvent("noinput")
         self.recording = None
         if req.recordutterance and result.recording is not None:
             audio = result.recording
@@ -293,6 +293,8 @@ class FormInterpreter:
         if result.kind == "voice":
             hypotheses += [(" ".join(a.value.split()), a.confidence) for a in result.alternatives]
         hit = inputs.match_nbest(result.kind, hypotheses, req.grammars, req.confidencelevel, req.maxnbest)
+        if hit is None and lone_termchar:
+            raise VXMLEvent("noinput")  # the key only ended an empty input
         if hit is None:
             self.session.set_lastresult([self.result_fields(value, None, result.kind, result.confidence)])
             raise VXMLEvent("nomatch")

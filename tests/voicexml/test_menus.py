@@ -126,3 +126,25 @@ def test_implicit_dtmf_keeps_star_pound_and_zero_choices(tmp_path):
     assert said(events) == ["For alpha, press 1. For operator, press 0. For beta, press 2."]
     assert outcome.value == "b"
     assert converse(path, dtmf("0"))[1].value == "z"
+
+
+def test_a_choice_on_the_termchar_key_can_be_chosen(tmp_path):
+    # 2.2.1 lets a choice claim "#" (the default termchar): the key alone selects it; alone and unclaimed it is
+    # still a noinput, and after other keys it still just ends the input.
+    path = write(tmp_path, "menu.vxml", """
+    <menu dtmf="true">
+      <prompt>menu</prompt>
+      <choice next="#a">alpha</choice>
+      <choice next="#back" dtmf="#">back</choice>
+      <noinput><prompt>silence</prompt><reprompt/></noinput>
+    </menu>
+    <form id="a"><block><exit expr="'a'"/></block></form>
+    <form id="back"><block><exit expr="'back'"/></block></form>
+    """)
+    assert converse(path, dtmf("#"))[1].value == "back"
+    assert converse(path, dtmf("1#"))[1].value == "a"
+    field = write(tmp_path, "field.vxml", """
+    <form><field name="n" type="digits"><prompt>n</prompt>
+      <noinput><prompt>silence</prompt><exit/></noinput></field></form>
+    """)
+    assert said(converse(field, dtmf("#"))[0]) == ["n", "silence"]
