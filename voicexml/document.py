@@ -18,7 +18,7 @@ XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 
 # VoiceXML 2.1 elements, and the SSML elements allowed inside prompts.
 VXML_ELEMENTS = frozenset(["assign", "audio", "block", "catch", "choice", "clear", "data", "disconnect", "else", "elseif", "enumerate", "error", "exit", "field", "filled", "foreach", "form", "goto", "grammar", "help", "if", "initial", "link", "log", "mark", "menu", "meta", "metadata", "noinput", "nomatch", "object", "option", "param", "prompt", "property", "record", "reprompt", "return", "script", "submit", "subdialog", "throw", "transfer", "value", "var", "vxml"])
-SSML_ELEMENTS = frozenset(["break", "emphasis", "lexicon", "mark", "p", "paragraph", "phoneme", "prosody", "s", "say-as", "sentence", "sub", "voice"])
+SSML_ELEMENTS = frozenset(["break", "desc", "emphasis", "lexicon", "mark", "p", "paragraph", "phoneme", "prosody", "s", "say-as", "sentence", "sub", "voice"])
 PROMPT_CONTENT = SSML_ELEMENTS | {"audio", "value", "enumerate", "foreach"}
 DIALOGS = ("form", "menu")
 FORM_ITEMS = frozenset(["field", "block", "initial", "subdialog", "object", "record", "transfer"])
