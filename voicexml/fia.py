@@ -268,7 +268,20 @@ class FormInterpreter:
                            maxnbest=_positive_int("maxnbest", self.prop("maxnbest", item)))
         self.prompt_timeout_ms = None
         self.session.steps = 0
-        result: InputResult = self.session.platform.collect(req)
+        # 4.1.5.1: with hotword barge-in, input that matches no grammar is ignored and never a nomatch.
+        hotword = self.prop("bargeintype", item).strip().lower() == "hotword"
+        while True:
+            result: InputResult = self.session.platform.collect(req)
+            hit = self.recognize(req, result, item)
+            if hit is not None:
+                return hit
+            if not hotword:
+                raise VXMLEvent("nomatch")
+
+    def recognize(self, req: InputRequest, result: InputResult, item: etree._Element) -> Hit | None:
+        """Match what the platform heard against the request's grammars; None for a nomatch (then in
+        `lastresult$`); noinput and hangup come back as events."""
+        modes, termchar = req.modes, req.termchar
         self.heard_mark = _mark(result.markname, result.marktime_ms)
         if result.kind in ("noinput", "maxspeechtimeout"):  # silence, or speech longer than maxspeechtimeout
             raise VXMLEvent(result.kind)
@@ -276,7 +289,7 @@ class FormInterpreter:
             self.session.hangup()
             raise VXMLEvent(HANGUP, "the caller hung up")
         if result.kind not in modes:
-            raise VXMLEvent("nomatch", f"{result.kind} input is not enabled here")
+            return None  # a recognizer result, or input in a mode not enabled here
         value = result.value
         # The termchar alone is kept: a grammar may claim that key (2.2.1 lets a <choice dtmf="#"> do so).
         lone_termchar = result.kind == "dtmf" and bool(termchar) and value == termchar
@@ -297,7 +310,6 @@ class FormInterpreter:
             raise VXMLEvent("noinput")  # the key only ended an empty input
         if hit is None:
             self.session.set_lastresult([self.result_fields(value, None, result.kind, result.confidence)])
-            raise VXMLEvent("nomatch")
         return hit
 
     def apply(self, hit: Hit, item: etree._Element) -> None:

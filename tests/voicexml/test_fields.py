@@ -1,7 +1,7 @@
 """Fields: builtin types, options, inline grammars, shadow variables, lastresult$, filled, mixed initiative."""
 from __future__ import annotations
 
-from tests.voicexml.talk import NOINPUT, converse, dtmf, said, voice, write
+from tests.voicexml.talk import NOINPUT, NOMATCH, converse, dtmf, said, voice, write
 
 
 def test_builtin_digits_and_boolean(tmp_path):
@@ -177,3 +177,23 @@ def test_an_approximate_option_is_chosen_by_some_of_its_words(tmp_path):
     """)
     assert said(converse(path, voice("checking"))[0])[-1] == "chk"
     assert said(converse(path, voice("savings"))[0])[-1] == "no"
+
+
+def test_hotword_bargein_ignores_input_that_matches_nothing(tmp_path):
+    # VoiceXML 2.0 4.1.5.1: with bargeintype "hotword", input matching no grammar is ignored: never a nomatch.
+    body = """
+    <form>
+      <property name="bargeintype" value="hotword"/>
+      <field name="f">
+        <prompt>say the word</prompt>
+        <grammar root="r"><rule id="r">operator</rule></grammar>
+        <nomatch><prompt>nomatch</prompt><exit/></nomatch>
+        <filled><prompt>got <value expr="f"/></prompt></filled>
+      </field>
+    </form>
+    """
+    events, _, _ = converse(write(tmp_path, "h.vxml", body), voice("what is this"), NOMATCH, voice("operator"))
+    assert said(events) == ["say the word", "got operator"]
+    assert [e["event"] for e in events].count("listen") == 3
+    speech = write(tmp_path, "s.vxml", body.replace("hotword", "speech"))
+    assert said(converse(speech, voice("what is this"))[0]) == ["say the word", "nomatch"]
