@@ -245,9 +245,10 @@ class FormInterpreter:
             # interpreter disconnected, as a blind one does; only a failed attempt comes back as the outcome.
             raise VXMLEvent("connection.disconnect.transfer", f"{ttype} transfer to {dest}")
         self.js.set(DIALOG, name, res.result)
-        self.js.set(DIALOG, name + "$", {"duration": res.duration_ms / 1000.0,
-                                         "inputmode": "voice" if res.utterance else None,
-                                         "utterance": res.utterance, **self.mark_shadows()})
+        shadow: dict[str, Any] = {"duration": res.duration_ms / 1000.0, **self.mark_shadows()}
+        if res.utterance is not None:  # otherwise undefined: no input ended the transfer (2.3.7)
+            shadow.update(utterance=res.utterance, inputmode=res.inputmode or "voice")
+        self.js.set(DIALOG, name + "$", shadow)
         self.process_filled([item])
 
     # == input =========================================================================================

@@ -126,7 +126,8 @@ class TransferResult:
 
     result: str = "unknown"
     duration_ms: int = 0
-    utterance: str | None = None
+    utterance: str | None = None  # the input that ended the transfer (speech, or DTMF keys), if any
+    inputmode: str | None = None  # "voice" or "dtmf" for that input (voice when only the utterance is given)
 
 
 @runtime_checkable

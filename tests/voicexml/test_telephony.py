@@ -145,3 +145,34 @@ def test_a_bridged_transfer_listens_to_its_own_grammars_and_names_its_transferau
     own = phone.request.grammars[0]
     assert own.owner.tag == "transfer" and own.grammar.match("5") is not None
     assert phone.request.transferaudio == (tmp_path / "audio" / "ring.wav").as_uri()
+
+
+def test_transfer_shadow_variables_say_how_the_caller_ended_it(tmp_path):
+    # 2.3.7: name$.utterance / name$.inputmode are the input that ended the transfer, else undefined.
+    from voicexml import NullPlatform, Session, TransferResult
+
+    class Phone(NullPlatform):
+        def __init__(self, result: TransferResult) -> None:
+            self.result, self.said = result, []
+
+        def transfer(self, request):  # type: ignore[no-untyped-def]
+            return self.result
+
+        def queue_prompt(self, prompt):  # type: ignore[no-untyped-def]
+            self.said.append(prompt.text)
+
+    path = write(tmp_path, "t.vxml", """
+    <form>
+      <transfer name="t" dest="tel:+15550100" bridge="true">
+        <grammar mode="dtmf" root="r"><rule id="r">5</rule></grammar>
+        <filled><prompt><value expr="t"/> <value expr="typeof t$.utterance"/> <value expr="t$.inputmode"/>
+          <value expr="t$.duration"/></prompt></filled>
+      </transfer>
+    </form>
+    """)
+    answered = Phone(TransferResult("far_end_disconnect", 4000))
+    Session(answered).run(str(path))
+    assert answered.said == ["far_end_disconnect undefined undefined 4"]
+    ended = Phone(TransferResult("near_end_disconnect", 1500, utterance="5", inputmode="dtmf"))
+    Session(ended).run(str(path))
+    assert ended.said == ["near_end_disconnect string dtmf 1.5"]
