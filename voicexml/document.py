@@ -50,7 +50,8 @@ _AT_MOST_ONE = {
     "mark": (("name", "nameexpr"),),
 }
 _REQUIRED = {"assign": ("name", "expr"), "var": ("name",), "value": ("expr",), "param": ("name",),
-             "property": ("name", "value"), "foreach": ("array", "item"), "clear": ()}
+             "property": ("name", "value"), "foreach": ("array", "item"), "clear": (), "if": ("cond",),
+             "elseif": ("cond",)}
 
 
 @dataclass
