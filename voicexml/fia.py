@@ -289,8 +289,11 @@ class FormInterpreter:
         if result.kind == "hangup":
             self.session.hangup()
             raise VXMLEvent(HANGUP, "the caller hung up")
+        if result.kind in ("voice", "dtmf") and result.kind not in modes:
+            # 6.3.6: a modality that is off is not listened to, so the caller was not heard at all.
+            raise VXMLEvent("noinput", f"{result.kind} input is not enabled here")
         if result.kind not in modes:
-            return None  # a recognizer result, or input in a mode not enabled here
+            return None  # the recognizer heard something outside every grammar
         value = result.value
         # The termchar alone is kept: a grammar may claim that key (2.2.1 lets a <choice dtmf="#"> do so).
         lone_termchar = result.kind == "dtmf" and bool(termchar) and value == termchar

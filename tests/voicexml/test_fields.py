@@ -197,3 +197,23 @@ def test_hotword_bargein_ignores_input_that_matches_nothing(tmp_path):
     assert [e["event"] for e in events].count("listen") == 3
     speech = write(tmp_path, "s.vxml", body.replace("hotword", "speech"))
     assert said(converse(speech, voice("what is this"))[0]) == ["say the word", "nomatch"]
+
+
+def test_input_in_a_disabled_mode_is_not_heard(tmp_path):
+    # VoiceXML 2.0 6.3.6: with inputmodes "dtmf" the voice modality is off, so speech is not recognised at all
+    # (voice grammars stay active but cannot match): the caller was not heard, a noinput.
+    body = """
+    <property name="inputmodes" value="dtmf"/>
+    <form>
+      <field name="city">
+        <grammar root="r"><rule id="r">chicago</rule></grammar>
+        <grammar mode="dtmf" root="k"><rule id="k">1</rule></grammar>
+        <prompt>city</prompt>
+        <noinput><prompt>noinput</prompt><exit/></noinput>
+        <nomatch><prompt>nomatch</prompt><exit/></nomatch>
+      </field>
+    </form>
+    """
+    assert said(converse(write(tmp_path, "f.vxml", body), voice("chicago"))[0]) == ["city", "noinput"]
+    keys = write(tmp_path, "k.vxml", body.replace('value="dtmf"', 'value="voice"'))
+    assert said(converse(keys, dtmf("1"))[0]) == ["city", "noinput"]
