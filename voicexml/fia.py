@@ -56,6 +56,7 @@ class FormInterpreter:
         self.reprompt = False
         self.suppress_prompts = False
         self.prompt_timeout_ms: int | None = None
+        self.prompt_bargeintype: str | None = None
         self.recording: dict[str, Any] | None = None  # recordutterance's facts about the last input
         self.heard_mark: tuple[str, int] | None = None  # the platform's (markname, marktime) for the last input
         self.exec = Executor(self)
@@ -267,10 +268,11 @@ class FormInterpreter:
                            bargein=self.bargein(item),
                            recordutterance=boolean(self.prop("recordutterance", item)),
                            maxnbest=_positive_int("maxnbest", self.prop("maxnbest", item)))
-        self.prompt_timeout_ms = None
+        # 4.1.5.1: with hotword barge-in (the last prompt's bargeintype, else the property), input that matches
+        # no grammar is ignored and never a nomatch.
+        hotword = (self.prompt_bargeintype or self.prop("bargeintype", item)).strip().lower() == "hotword"
+        self.prompt_timeout_ms = self.prompt_bargeintype = None
         self.session.steps = 0
-        # 4.1.5.1: with hotword barge-in, input that matches no grammar is ignored and never a nomatch.
-        hotword = self.prop("bargeintype", item).strip().lower() == "hotword"
         while True:
             result: InputResult = self.session.platform.collect(req)
             hit = self.recognize(req, result, item)

@@ -217,3 +217,22 @@ def test_input_in_a_disabled_mode_is_not_heard(tmp_path):
     assert said(converse(write(tmp_path, "f.vxml", body), voice("chicago"))[0]) == ["city", "noinput"]
     keys = write(tmp_path, "k.vxml", body.replace('value="dtmf"', 'value="voice"'))
     assert said(converse(keys, dtmf("1"))[0]) == ["city", "noinput"]
+
+
+def test_a_hotword_prompt_makes_its_listen_ignore_unmatched_input(tmp_path):
+    # 4.1.5.1: <prompt bargeintype="hotword">; as with timeout, the last prompt queued decides for the listen.
+    body = """
+    <form>
+      <field name="f">
+        <prompt bargeintype="hotword">say the word</prompt>
+        <grammar root="r"><rule id="r">operator</rule></grammar>
+        <nomatch><prompt>nomatch</prompt><reprompt/></nomatch>
+        <filled><prompt>got <value expr="f"/></prompt></filled>
+      </field>
+    </form>
+    """
+    events, _, _ = converse(write(tmp_path, "h.vxml", body), voice("what is this"), voice("operator"))
+    assert said(events) == ["say the word", "got operator"]
+    plain = write(tmp_path, "p.vxml", body.replace(' bargeintype="hotword"', ""))
+    assert said(converse(plain, voice("what is this"), voice("operator"))[0]) == \
+        ["say the word", "nomatch", "say the word", "got operator"]
