@@ -209,14 +209,14 @@ def test_input_in_a_disabled_mode_is_not_heard(tmp_path):
         <grammar root="r"><rule id="r">chicago</rule></grammar>
         <grammar mode="dtmf" root="k"><rule id="k">1</rule></grammar>
         <prompt>city</prompt>
-        <noinput><prompt>noinput</prompt><exit/></noinput>
+        <noinput><prompt>noinput <value expr="typeof _message"/></prompt><exit/></noinput>
         <nomatch><prompt>nomatch</prompt><exit/></nomatch>
       </field>
     </form>
     """
-    assert said(converse(write(tmp_path, "f.vxml", body), voice("chicago"))[0]) == ["city", "noinput"]
+    assert said(converse(write(tmp_path, "f.vxml", body), voice("chicago"))[0]) == ["city", "noinput undefined"]
     keys = write(tmp_path, "k.vxml", body.replace('value="dtmf"', 'value="voice"'))
-    assert said(converse(keys, dtmf("1"))[0]) == ["city", "noinput"]
+    assert said(converse(keys, dtmf("1"))[0]) == ["city", "noinput undefined"]
 
 
 def test_a_hotword_prompt_makes_its_listen_ignore_unmatched_input(tmp_path):
