@@ -32,6 +32,8 @@ class DialogGrammars:
             out += self.item_grammars(item)
             if boolean(item.get("modal", "false")):
                 return out
+        elif item.tag == "transfer":  # input matching these ends a bridged transfer (2.3.7)
+            out += [ActiveGrammar(g, item, "item") for g in self.grammars_of(item)]
         if self.fia.is_menu:
             out += self.choice_grammars(self.fia.dialog)
         elif item.tag != "transfer":
@@ -179,7 +181,7 @@ def _options(options: list[etree._Element]) -> list[Any]:
         text = choice_text(o)
         value = o.get("value") or text
         if text:
-            out.append(PhraseGrammar("voice", text, value))
+            out.append(PhraseGrammar("voice", text, value, approximate=o.get("accept") == "approximate"))
         if o.get("dtmf"):
             out.append(PhraseGrammar("dtmf", o.get("dtmf", ""), value))
     return out

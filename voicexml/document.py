@@ -18,7 +18,7 @@ XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 
 # VoiceXML 2.1 elements, and the SSML elements allowed inside prompts.
 VXML_ELEMENTS = frozenset(["assign", "audio", "block", "catch", "choice", "clear", "data", "disconnect", "else", "elseif", "enumerate", "error", "exit", "field", "filled", "foreach", "form", "goto", "grammar", "help", "if", "initial", "link", "log", "mark", "menu", "meta", "metadata", "noinput", "nomatch", "object", "option", "param", "prompt", "property", "record", "reprompt", "return", "script", "submit", "subdialog", "throw", "transfer", "value", "var", "vxml"])
-SSML_ELEMENTS = frozenset(["break", "emphasis", "lexicon", "mark", "p", "paragraph", "phoneme", "prosody", "s", "say-as", "sentence", "sub", "voice"])
+SSML_ELEMENTS = frozenset(["break", "desc", "emphasis", "lexicon", "mark", "p", "paragraph", "phoneme", "prosody", "s", "say-as", "sentence", "sub", "voice"])
 PROMPT_CONTENT = SSML_ELEMENTS | {"audio", "value", "enumerate", "foreach"}
 DIALOGS = ("form", "menu")
 VERSIONS = ("2.0", "2.1")  # the required <vxml version> this interpreter runs
@@ -51,7 +51,8 @@ _AT_MOST_ONE = {
     "mark": (("name", "nameexpr"),),
 }
 _REQUIRED = {"assign": ("name", "expr"), "var": ("name",), "value": ("expr",), "param": ("name",),
-             "property": ("name", "value"), "foreach": ("array", "item"), "clear": ()}
+             "property": ("name", "value"), "foreach": ("array", "item"), "clear": (), "if": ("cond",),
+             "elseif": ("cond",)}
 
 
 @dataclass
@@ -140,6 +141,16 @@ def _check(root: etree._Element) -> None:
         for a in _REQUIRED.get(tag, ()):
             if el.get(a) is None:
                 raise badfetch(f"<{tag}> at line {el.sourceline} lacks its {a} attribute")
+        if tag == "filled" and el.getparent() is not None and el.getparent().tag in INPUT_ITEMS and \
+                (el.get("mode") is not None or el.get("namelist") is not None):
+            # 2.4: an input item's own <filled> is about that item alone.
+            raise badfetch(f"<filled> at line {el.sourceline} inside an input item may not have mode or namelist")
+        if tag == "menu" and el.get("dtmf", "").strip().lower() == "true":
+            # 2.2.1: with implicit keys 1-9, a choice may claim only "*", "#" or "0" for itself.
+            own = [c.get("dtmf", "").strip() for c in el if c.tag == "choice" and c.get("dtmf") is not None]
+            if any(k not in ("*", "#", "0") for k in own):
+                raise badfetch(f"<menu dtmf=\"true\"> at line {el.sourceline} has a choice with its own dtmf key "
+                               f"other than *, # or 0")
         if tag == "grammar":
             continue
         # A <foreach> holds prompt content inside a prompt and executable content elsewhere.

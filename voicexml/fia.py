@@ -56,6 +56,7 @@ class FormInterpreter:
         self.reprompt = False
         self.suppress_prompts = False
         self.prompt_timeout_ms: int | None = None
+        self.prompt_bargeintype: str | None = None
         self.recording: dict[str, Any] | None = None  # recordutterance's facts about the last input
         self.heard_mark: tuple[str, int] | None = None  # the platform's (markname, marktime) for the last input
         self.exec = Executor(self)
@@ -183,7 +184,8 @@ class FormInterpreter:
         params = {p.get("name", ""): self.param_value(p) for p in item if p.tag == "param"}
         submit = self.namelist_values(item.get("namelist"))
         ret = self.session.subdialog(uri, params, self.context, self.fetch_hints(item), submit=submit,
-                                     method=(item.get("method") or "get").lower(), audio=self.fetch_audio(item))
+                                     method=(item.get("method") or "get").lower(), audio=self.fetch_audio(item),
+                                     enctype=item.get("enctype") or "application/x-www-form-urlencoded")
         if ret.event:
             raise VXMLEvent(ret.event, ret.message)
         self.js.set(DIALOG, item.get("name", ""), ret.namelist)
@@ -191,7 +193,7 @@ class FormInterpreter:
 
     def collect_object(self, item: etree._Element) -> None:
         """`<object>`: no platform objects exist here."""
-        raise unsupported("objecttag", f"object {item.get('classid', '')!r} is not supported")
+        raise unsupported("objectname", f"object {item.get('classid', '')!r} is not supported")
 
     def collect_record(self, item: etree._Element) -> None:
         """`<record>`: prompts, record, keep the recording and its shadow variables."""
@@ -228,9 +230,11 @@ class FormInterpreter:
         if ttype not in ("blind", "bridge", "consultation"):
             raise badfetch(f"unknown transfer type {ttype!r}")
         aai = item.get("aai") or (self.js.string(item.get("aaiexpr", "")) if item.get("aaiexpr") else None)
+        audio = item.get("transferaudio")
         req = TransferRequest(dest=dest, type=ttype, connecttimeout_ms=time_ms(item.get("connecttimeout"), 30000),
                               maxtime_ms=time_ms(item.get("maxtime"), 0), aai=aai,
-                              grammars=self.active_grammars(item))
+                              grammars=self.active_grammars(item),
+                              transferaudio=self.doc.resolve(audio) if audio else None)
         res = self.session.platform.transfer(req)
         if res.result.startswith("error."):
             raise VXMLEvent(res.result, f"transfer to {dest} failed")
@@ -242,9 +246,10 @@ class FormInterpreter:
             # interpreter disconnected, as a blind one does; only a failed attempt comes back as the outcome.
             raise VXMLEvent("connection.disconnect.transfer", f"{ttype} transfer to {dest}")
         self.js.set(DIALOG, name, res.result)
-        self.js.set(DIALOG, name + "$", {"duration": res.duration_ms / 1000.0,
-                                         "inputmode": "voice" if res.utterance else None,
-                                         "utterance": res.utterance, **self.mark_shadows()})
+        shadow: dict[str, Any] = {"duration": res.duration_ms / 1000.0, **self.mark_shadows()}
+        if res.utterance is not None:  # otherwise undefined: no input ended the transfer (2.3.7)
+            shadow.update(utterance=res.utterance, inputmode=res.inputmode or "voice")
+        self.js.set(DIALOG, name + "$", shadow)
         self.process_filled([item])
 
     # == input =========================================================================================
@@ -263,22 +268,39 @@ class FormInterpreter:
                            bargein=self.bargein(item),
                            recordutterance=boolean(self.prop("recordutterance", item)),
                            maxnbest=_positive_int("maxnbest", self.prop("maxnbest", item)))
-        self.prompt_timeout_ms = None
+        # 4.1.5.1: with hotword barge-in (the last prompt's bargeintype, else the property), input that matches
+        # no grammar is ignored and never a nomatch.
+        hotword = (self.prompt_bargeintype or self.prop("bargeintype", item)).strip().lower() == "hotword"
+        self.prompt_timeout_ms = self.prompt_bargeintype = None
         self.session.steps = 0
-        result: InputResult = self.session.platform.collect(req)
+        while True:
+            result: InputResult = self.session.platform.collect(req)
+            hit = self.recognize(req, result, item)
+            if hit is not None:
+                return hit
+            if not hotword:
+                raise VXMLEvent("nomatch")
+
+    def recognize(self, req: InputRequest, result: InputResult, item: etree._Element) -> Hit | None:
+        """Match what the platform heard against the request's grammars; None for a nomatch (then in
+        `lastresult$`); noinput and hangup come back as events."""
+        modes, termchar = req.modes, req.termchar
         self.heard_mark = _mark(result.markname, result.marktime_ms)
         if result.kind in ("noinput", "maxspeechtimeout"):  # silence, or speech longer than maxspeechtimeout
             raise VXMLEvent(result.kind)
         if result.kind == "hangup":
             self.session.hangup()
             raise VXMLEvent(HANGUP, "the caller hung up")
+        if result.kind in ("voice", "dtmf") and result.kind not in modes:
+            # 6.3.6: a modality that is off is not listened to, so the caller was not heard at all.
+            raise VXMLEvent("noinput")
         if result.kind not in modes:
-            raise VXMLEvent("nomatch", f"{result.kind} input is not enabled here")
+            return None  # the recognizer heard something outside every grammar
         value = result.value
-        if result.kind == "dtmf" and termchar and value.endswith(termchar):
+        # The termchar alone is kept: a grammar may claim that key (2.2.1 lets a <choice dtmf="#"> do so).
+        lone_termchar = result.kind == "dtmf" and bool(termchar) and value == termchar
+        if result.kind == "dtmf" and termchar and value.endswith(termchar) and not lone_termchar:
             value = value[: -len(termchar)]
-            if not value:
-                raise VXMLEvent("noinput")
         self.recording = None
         if req.recordutterance and result.recording is not None:
             audio = result.recording
@@ -290,9 +312,10 @@ class FormInterpreter:
         if result.kind == "voice":
             hypotheses += [(" ".join(a.value.split()), a.confidence) for a in result.alternatives]
         hit = inputs.match_nbest(result.kind, hypotheses, req.grammars, req.confidencelevel, req.maxnbest)
+        if hit is None and lone_termchar:
+            raise VXMLEvent("noinput")  # the key only ended an empty input
         if hit is None:
             self.session.set_lastresult([self.result_fields(value, None, result.kind, result.confidence)])
-            raise VXMLEvent("nomatch")
         return hit
 
     def apply(self, hit: Hit, item: etree._Element) -> None:

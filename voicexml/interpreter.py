@@ -137,12 +137,13 @@ class Session:
 
     def subdialog(self, uri: str, params: dict[str, Any], caller: ExecutionContext,
                   hints: dict[str, float] | None = None, *, submit: dict[str, Any] | None = None,
-                  method: str = "get", audio: FetchAudio | None = None) -> ReturnFromSubdialog:
+                  method: str = "get", enctype: str = "application/x-www-form-urlencoded",
+                  audio: FetchAudio | None = None) -> ReturnFromSubdialog:
         """Run the subdialog at `uri` (fetched with `submit` as its query or body) in a new execution context and
         return what it returned."""
         if caller.depth >= self.settings.max_subdialog_depth:
             raise semantic("subdialogs are nested too deeply")
-        g = GotoDialog(uri, method=method, params=submit or {}, hints=hints or {}, audio=audio)
+        g = GotoDialog(uri, method=method, params=submit or {}, enctype=enctype, hints=hints or {}, audio=audio)
         self.prefetch(g, caller, for_subdialog=True)
         handle = self.js.save_chain()
         try:

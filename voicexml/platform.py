@@ -117,6 +117,7 @@ class TransferRequest:
     maxtime_ms: int = 0
     aai: str | None = None
     grammars: Sequence[Any] = ()
+    transferaudio: str | None = None  # absolute URI of what the caller hears while the far end is called
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,8 @@ class TransferResult:
 
     result: str = "unknown"
     duration_ms: int = 0
-    utterance: str | None = None
+    utterance: str | None = None  # the input that ended the transfer (speech, or DTMF keys), if any
+    inputmode: str | None = None  # "voice" or "dtmf" for that input (voice when only the utterance is given)
 
 
 @runtime_checkable

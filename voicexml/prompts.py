@@ -62,6 +62,7 @@ class Prompts:
         timeout = time_ms(p.get("timeout"), 0) if p.get("timeout") else None
         # the last prompt queued decides the timeout (section 4.1.7); one without the attribute means the property
         self.fia.prompt_timeout_ms = timeout
+        self.fia.prompt_bargeintype = p.get("bargeintype")  # likewise for hotword's effect on the listen
         bargein = boolean(p.get("bargein")) if p.get("bargein") is not None else self.fia.bargein()
         if out.text or out.audio:
             lang = p.get(XML_LANG) or self.fia.doc.root.get(XML_LANG)

@@ -139,9 +139,10 @@ class JsonlPlatform:
             return RecordResult(kind="hangup")
         got = self._input(msg)
         if got.kind == "voice":
-            words = len(got.value.split())
-            return RecordResult(kind="voice", audio=got.value, duration_ms=min(words * 400, request.maxtime_ms),
-                                utterance=got.value, markname=got.markname, marktime_ms=got.marktime_ms)
+            spoken_ms = len(got.value.split()) * 400  # text mode: a word lasts 400 ms
+            return RecordResult(kind="voice", audio=got.value, duration_ms=min(spoken_ms, request.maxtime_ms),
+                                maxtime=spoken_ms >= request.maxtime_ms, utterance=got.value,
+                                markname=got.markname, marktime_ms=got.marktime_ms)
         if got.kind == "dtmf":
             # The first key ends the recording (VoiceXML 2.0 2.3.6): it is the termchar, not the last one typed.
             first = got.value.lstrip()[:1]

@@ -155,3 +155,17 @@ def test_a_path_with_a_fragment_starts_at_that_dialog(tmp_path):
     """)
     events, _, _ = converse(f"{path}#two")
     assert said(events) == ["two"]
+
+
+def test_if_and_elseif_need_their_cond(tmp_path):
+    # VoiceXML 2.0 5.3.4: cond is required on <if> and <elseif>; a document without it is error.badfetch.
+    write(tmp_path, "if.vxml", "<form><block><if><prompt>ran</prompt></if></block></form>")
+    write(tmp_path, "elseif.vxml", "<form><block><if cond=\"false\"><elseif/><prompt>ran</prompt></if></block></form>")
+    path = write(tmp_path, "main.vxml", """
+    <form>
+      <catch event="error.badfetch"><prompt><value expr="_message"/></prompt></catch>
+      <block><goto next="if.vxml"/></block>
+      <block><goto next="elseif.vxml"/></block>
+    </form>""")
+    events, _, _ = converse(path)
+    assert said(events) == ["<if> at line 3 lacks its cond attribute", "<elseif> at line 3 lacks its cond attribute"]

@@ -1,7 +1,7 @@
 """Fields: builtin types, options, inline grammars, shadow variables, lastresult$, filled, mixed initiative."""
 from __future__ import annotations
 
-from tests.voicexml.talk import NOINPUT, converse, dtmf, said, voice, write
+from tests.voicexml.talk import NOINPUT, NOMATCH, converse, dtmf, said, voice, write
 
 
 def test_builtin_digits_and_boolean(tmp_path):
@@ -140,3 +140,99 @@ def test_recordutterance_keeps_the_utterance(tmp_path):
     """
     events, _, _ = converse(write(tmp_path, "r.vxml", body), voice("yes please"))
     assert said(events)[-1] == "yes please 10"
+
+
+def test_filled_inside_an_input_item_may_not_have_mode_or_namelist(tmp_path):
+    # VoiceXML 2.0 2.4: in an input item, <filled mode> or <filled namelist> is error.badfetch.
+    for attrs in ('mode="any"', 'namelist="f"'):
+        write(tmp_path, "bad.vxml", f"""
+        <form>
+          <field name="f"><grammar mode="dtmf" root="r"><rule id="r">1</rule></grammar><prompt>key</prompt>
+            <filled {attrs}><prompt>filled ran</prompt></filled>
+          </field>
+        </form>
+        """)
+        entry = write(tmp_path, "entry.vxml", """
+        <form>
+          <block><goto next="bad.vxml"/></block>
+          <catch event="error.badfetch"><prompt>refused</prompt><exit/></catch>
+        </form>
+        """)
+        events, _, _ = converse(entry, dtmf("1"))
+        assert said(events) == ["refused"], attrs
+
+
+def test_an_approximate_option_is_chosen_by_some_of_its_words(tmp_path):
+    # VoiceXML 2.0 2.3.1.3: <option accept="approximate"> may be said in part; the default is the exact phrase.
+    path = write(tmp_path, "f.vxml", """
+    <form>
+      <field name="acct">
+        <prompt>Which account?</prompt>
+        <option accept="approximate" value="chk">personal checking account</option>
+        <option value="sav">savings account</option>
+        <nomatch><prompt>no</prompt><exit/></nomatch>
+        <filled><prompt><value expr="acct"/></prompt></filled>
+      </field>
+    </form>
+    """)
+    assert said(converse(path, voice("checking"))[0])[-1] == "chk"
+    assert said(converse(path, voice("savings"))[0])[-1] == "no"
+
+
+def test_hotword_bargein_ignores_input_that_matches_nothing(tmp_path):
+    # VoiceXML 2.0 4.1.5.1: with bargeintype "hotword", input matching no grammar is ignored: never a nomatch.
+    body = """
+    <form>
+      <property name="bargeintype" value="hotword"/>
+      <field name="f">
+        <prompt>say the word</prompt>
+        <grammar root="r"><rule id="r">operator</rule></grammar>
+        <nomatch><prompt>nomatch</prompt><exit/></nomatch>
+        <filled><prompt>got <value expr="f"/></prompt></filled>
+      </field>
+    </form>
+    """
+    events, _, _ = converse(write(tmp_path, "h.vxml", body), voice("what is this"), NOMATCH, voice("operator"))
+    assert said(events) == ["say the word", "got operator"]
+    assert [e["event"] for e in events].count("listen") == 3
+    speech = write(tmp_path, "s.vxml", body.replace("hotword", "speech"))
+    assert said(converse(speech, voice("what is this"))[0]) == ["say the word", "nomatch"]
+
+
+def test_input_in_a_disabled_mode_is_not_heard(tmp_path):
+    # VoiceXML 2.0 6.3.6: with inputmodes "dtmf" the voice modality is off, so speech is not recognised at all
+    # (voice grammars stay active but cannot match): the caller was not heard, a noinput.
+    body = """
+    <property name="inputmodes" value="dtmf"/>
+    <form>
+      <field name="city">
+        <grammar root="r"><rule id="r">chicago</rule></grammar>
+        <grammar mode="dtmf" root="k"><rule id="k">1</rule></grammar>
+        <prompt>city</prompt>
+        <noinput><prompt>noinput <value expr="typeof _message"/></prompt><exit/></noinput>
+        <nomatch><prompt>nomatch</prompt><exit/></nomatch>
+      </field>
+    </form>
+    """
+    assert said(converse(write(tmp_path, "f.vxml", body), voice("chicago"))[0]) == ["city", "noinput undefined"]
+    keys = write(tmp_path, "k.vxml", body.replace('value="dtmf"', 'value="voice"'))
+    assert said(converse(keys, dtmf("1"))[0]) == ["city", "noinput undefined"]
+
+
+def test_a_hotword_prompt_makes_its_listen_ignore_unmatched_input(tmp_path):
+    # 4.1.5.1: <prompt bargeintype="hotword">; as with timeout, the last prompt queued decides for the listen.
+    body = """
+    <form>
+      <field name="f">
+        <prompt bargeintype="hotword">say the word</prompt>
+        <grammar root="r"><rule id="r">operator</rule></grammar>
+        <nomatch><prompt>nomatch</prompt><reprompt/></nomatch>
+        <filled><prompt>got <value expr="f"/></prompt></filled>
+      </field>
+    </form>
+    """
+    events, _, _ = converse(write(tmp_path, "h.vxml", body), voice("what is this"), voice("operator"))
+    assert said(events) == ["say the word", "got operator"]
+    plain = write(tmp_path, "p.vxml", body.replace(' bargeintype="hotword"', ""))
+    assert said(converse(plain, voice("what is this"), voice("operator"))[0]) == \
+        ["say the word", "nomatch", "say the word", "got operator"]

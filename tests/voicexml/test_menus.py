@@ -87,3 +87,64 @@ def test_bare_text_in_a_menu_is_its_prompt(tmp_path):
     events, outcome, _ = converse(write(tmp_path, "m.vxml", body), dtmf("1"))
     assert said(events) == ["Choose:", "For apples, press 1.", "now."]
     assert outcome.value == "a"
+
+
+def test_implicit_dtmf_with_a_choice_claiming_its_own_digit_is_badfetch(tmp_path):
+    # VoiceXML 2.0 2.2.1: with dtmf="true", a choice's own dtmf other than "*", "#" or "0" is error.badfetch.
+    write(tmp_path, "menu.vxml", """
+    <menu dtmf="true">
+      <prompt><enumerate/></prompt>
+      <choice next="#a">alpha</choice>
+      <choice next="#a" dtmf="5">beta</choice>
+    </menu>
+    <form id="a"><block>wrongly entered<exit/></block></form>
+    """)
+    entry = write(tmp_path, "entry.vxml", """
+    <form>
+      <block><goto next="menu.vxml"/></block>
+      <catch event="error.badfetch"><prompt>refused</prompt><exit/></catch>
+    </form>
+    """)
+    events, outcome, _ = converse(entry, dtmf("1"))
+    assert said(events) == ["refused"]
+    assert outcome.status == "exit"
+
+
+def test_implicit_dtmf_keeps_star_pound_and_zero_choices(tmp_path):
+    path = write(tmp_path, "menu.vxml", """
+    <menu dtmf="true">
+      <prompt><enumerate/></prompt>
+      <choice next="#a">alpha</choice>
+      <choice next="#z" dtmf="0">operator</choice>
+      <choice next="#b">beta</choice>
+    </menu>
+    <form id="a"><block><exit expr="'a'"/></block></form>
+    <form id="b"><block><exit expr="'b'"/></block></form>
+    <form id="z"><block><exit expr="'z'"/></block></form>
+    """)
+    events, outcome, _ = converse(path, dtmf("2"))
+    assert said(events) == ["For alpha, press 1. For operator, press 0. For beta, press 2."]
+    assert outcome.value == "b"
+    assert converse(path, dtmf("0"))[1].value == "z"
+
+
+def test_a_choice_on_the_termchar_key_can_be_chosen(tmp_path):
+    # 2.2.1 lets a choice claim "#" (the default termchar): the key alone selects it; alone and unclaimed it is
+    # still a noinput, and after other keys it still just ends the input.
+    path = write(tmp_path, "menu.vxml", """
+    <menu dtmf="true">
+      <prompt>menu</prompt>
+      <choice next="#a">alpha</choice>
+      <choice next="#back" dtmf="#">back</choice>
+      <noinput><prompt>silence</prompt><reprompt/></noinput>
+    </menu>
+    <form id="a"><block><exit expr="'a'"/></block></form>
+    <form id="back"><block><exit expr="'back'"/></block></form>
+    """)
+    assert converse(path, dtmf("#"))[1].value == "back"
+    assert converse(path, dtmf("1#"))[1].value == "a"
+    field = write(tmp_path, "field.vxml", """
+    <form><field name="n" type="digits"><prompt>n</prompt>
+      <noinput><prompt>silence</prompt><exit/></noinput></field></form>
+    """)
+    assert said(converse(field, dtmf("#"))[0]) == ["n", "silence"]

@@ -175,3 +175,13 @@ def test_data_dom_has_namespaces_comments_and_owner_documents(tmp_path):
     """
     events, _, _ = converse(write(tmp_path, "d.vxml", body))
     assert said(events) == ["a:list list a urn:acct", "1 2 1 7 true x:v true", "7 note 8 c null ne true true onetwo"]
+
+
+def test_audio_may_carry_an_ssml_desc_which_is_not_spoken(tmp_path):
+    # VoiceXML 2.0 4.1 takes SSML's <desc> (inside <audio>): a description of the audio, not fallback speech.
+    body = """
+    <form><block><prompt>hello <audio src="chime.wav">ding<desc>a chime</desc></audio> there</prompt></block></form>
+    """
+    events, outcome, _ = converse(write(tmp_path, "d.vxml", body))
+    assert outcome.status == "exit"
+    assert said(events) == ["hello ding there"]

@@ -183,6 +183,40 @@ def test_a_recording_is_submitted_as_a_multipart_file(http_root):
     assert b"RIFF....WAVEfmt " in body and b"tel:+15551234" in body
 
 
+def test_a_subdialog_posts_its_namelist_with_its_enctype(http_root):
+    # 2.3.4: <subdialog> takes method and enctype as <submit> does, so a recording can go to it as a file part.
+    folder, base = http_root
+    (folder / "store.vxml").write_text(vxml("""
+    <form><block><var name="id" expr="'m1'"/><return namelist="id"/></block></form>"""))
+    (folder / "voicemail.vxml").write_text(vxml("""
+    <form>
+      <var name="caller" expr="'tel:+15551234'"/>
+      <record name="msg"/>
+      <subdialog name="saved" src="store.vxml" method="post" enctype="multipart/form-data" namelist="msg caller">
+        <filled><prompt>stored <value expr="saved.id"/></prompt></filled>
+      </subdialog>
+    </form>"""))
+    from voicexml import NullPlatform, RecordResult, Session
+
+    class Phone(NullPlatform):
+        def __init__(self) -> None:
+            self.said: list[str] = []
+
+        def queue_prompt(self, prompt):  # type: ignore[no-untyped-def]
+            self.said.append(prompt.text)
+
+        def record(self, request):  # type: ignore[no-untyped-def]
+            return RecordResult(kind="voice", audio=b"RIFF....WAVEfmt ", duration_ms=1200)
+
+    _Handler.posts.clear()
+    phone = Phone()
+    Session(phone).run(f"{base}/voicemail.vxml")
+    assert phone.said == ["stored m1"]
+    path, ctype, body = _Handler.posts[0]
+    assert path == "/store.vxml" and ctype.startswith("multipart/form-data; boundary=")
+    assert b'name="msg"; filename="msg"' in body and b"RIFF....WAVEfmt " in body and b"tel:+15551234" in body
+
+
 def test_a_document_from_the_network_may_not_read_local_files(http_root, tmp_path_factory):
     folder, base = http_root
     secret = tmp_path_factory.mktemp("private") / "secret.js"

@@ -72,11 +72,12 @@ def test_submit_reports_and_fetches(tmp_path):
 
 
 def test_object_is_unsupported(tmp_path):
+    # 2.3.5 and 5.2.6: an unsupported object is error.unsupported.objectname, "objectname" being a fixed string.
     body = """
-    <form><catch event="error.unsupported.objecttag"><prompt>no objects</prompt><exit/></catch>
+    <form><catch event="error.unsupported.objectname"><prompt><value expr="_event"/></prompt><exit/></catch>
       <object name="o" classid="builtin://x"/></form>
     """
-    assert said(converse(write(tmp_path, "o.vxml", body))[0]) == ["no objects"]
+    assert said(converse(write(tmp_path, "o.vxml", body))[0]) == ["error.unsupported.objectname"]
 
 
 def test_a_dtmf_key_ends_a_recording_and_is_its_termchar(tmp_path):
@@ -106,3 +107,72 @@ def test_consultation_transfer_disconnects_when_it_connects_and_returns_when_it_
     events, outcome, _ = converse(path, busy, {"input": "transfer", "result": "noanswer"}, connected)
     assert said(events) == ["attempt: busy", "attempt: noanswer", "connected, bye"]
     assert outcome.status == "exit"
+
+
+def test_record_cut_off_by_maxtime_says_so(tmp_path):
+    # 2.3.6: name$.maxtime is true when the recording ended because maxtime was reached (text mode: 400 ms a word).
+    body = """
+    <form>
+      <record name="short" maxtime="1s"/>
+      <record name="long" maxtime="10s"/>
+      <block><prompt><value expr="short$.maxtime"/> <value expr="short$.duration"/>
+        <value expr="long$.maxtime"/> <value expr="long$.duration"/></prompt></block>
+    </form>
+    """
+    events, _, _ = converse(write(tmp_path, "r.vxml", body), voice("one two three four five"), voice("hi there"))
+    assert said(events) == ["true 1000 false 800"]
+
+
+def test_a_bridged_transfer_listens_to_its_own_grammars_and_names_its_transferaudio(tmp_path):
+    # 2.3.7: the caller ends a bridged transfer with input matching the <transfer>'s grammars; transferaudio is
+    # what the caller hears while the far end is being called.
+    from voicexml import NullPlatform, Session, TransferResult
+
+    class Phone(NullPlatform):
+        def transfer(self, request):  # type: ignore[no-untyped-def]
+            self.request = request
+            return TransferResult("near_end_disconnect", 2000)
+
+    path = write(tmp_path, "t.vxml", """
+    <form>
+      <transfer name="t" dest="tel:+15550100" bridge="true" transferaudio="audio/ring.wav">
+        <grammar mode="dtmf" root="r"><rule id="r">5</rule></grammar>
+      </transfer>
+    </form>
+    """)
+    phone = Phone()
+    Session(phone).run(str(path))
+    own = phone.request.grammars[0]
+    assert own.owner.tag == "transfer" and own.grammar.match("5") is not None
+    assert phone.request.transferaudio == (tmp_path / "audio" / "ring.wav").as_uri()
+
+
+def test_transfer_shadow_variables_say_how_the_caller_ended_it(tmp_path):
+    # 2.3.7: name$.utterance / name$.inputmode are the input that ended the transfer, else undefined.
+    from voicexml import NullPlatform, Session, TransferResult
+
+    class Phone(NullPlatform):
+        def __init__(self, result: TransferResult) -> None:
+            self.result, self.said = result, []
+
+        def transfer(self, request):  # type: ignore[no-untyped-def]
+            return self.result
+
+        def queue_prompt(self, prompt):  # type: ignore[no-untyped-def]
+            self.said.append(prompt.text)
+
+    path = write(tmp_path, "t.vxml", """
+    <form>
+      <transfer name="t" dest="tel:+15550100" bridge="true">
+        <grammar mode="dtmf" root="r"><rule id="r">5</rule></grammar>
+        <filled><prompt><value expr="t"/> <value expr="typeof t$.utterance"/> <value expr="t$.inputmode"/>
+          <value expr="t$.duration"/></prompt></filled>
+      </transfer>
+    </form>
+    """)
+    answered = Phone(TransferResult("far_end_disconnect", 4000))
+    Session(answered).run(str(path))
+    assert answered.said == ["far_end_disconnect undefined undefined 4"]
+    ended = Phone(TransferResult("near_end_disconnect", 1500, utterance="5", inputmode="dtmf"))
+    Session(ended).run(str(path))
+    assert ended.said == ["near_end_disconnect string dtmf 1.5"]
