@@ -163,7 +163,7 @@ class Executor:
         """`<audio>`, `<value>` or `<enumerate>` outside a `<prompt>`: an implicit prompt around it."""
         holder = etree.Element("prompt")
         holder.append(_copy(el))
-        self.fia.queue_prompt(holder)
+        self.fia.queue_prompt(holder, el)
 
     # -- 2.1 --------------------------------------------------------------------------------------------
     def _foreach(self, el: etree._Element, level: int) -> None:

@@ -465,9 +465,9 @@ class FormInterpreter:
         """Prompts with the highest count <= the current item's prompt counter (None: no counts to apply)."""
         return self.prompts.select(container)
 
-    def queue_prompt(self, p: etree._Element) -> None:
-        """Render a `<prompt>` and queue it with the platform."""
-        self.prompts.queue(p)
+    def queue_prompt(self, p: etree._Element, origin: etree._Element | None = None) -> None:
+        """Render a `<prompt>` (made around the element `origin`, when given) and queue it with the platform."""
+        self.prompts.queue(p, origin)
 
     # == helpers for executable content =================================================================
     def prop(self, name: str, item: etree._Element | None = None) -> str:

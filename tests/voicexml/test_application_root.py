@@ -90,6 +90,17 @@ def test_handlers_of_the_root_run_in_a_leaf_and_their_targets_are_the_roots(tmp_
     assert said(events) == ["root caught leaf document", "root after"]
 
 
+def test_audio_in_the_roots_handlers_is_found_beside_the_root(tmp_path):
+    write(tmp_path, "root.vxml", '<catch event="app.beep"><prompt><audio src="sounds/a.wav"/></prompt>'
+                                 '<audio src="sounds/b.wav"/></catch>')
+    (tmp_path / "sub").mkdir()
+    leaf = write(tmp_path, "sub/leaf.vxml", '<form><block><throw event="app.beep"/></block></form>',
+                 application="../root.vxml")
+    events, _, _ = converse(leaf)
+    sounds = (tmp_path / "sounds").as_uri()
+    assert [e["audio"] for e in events if e["event"] == "prompt"] == [[sounds + "/a.wav"], [sounds + "/b.wav"]]
+
+
 def test_an_error_in_a_leafs_declarations_goes_to_the_roots_handler(tmp_path):
     write(tmp_path, "root.vxml", '<error><prompt>root error handler <value expr="_event"/></prompt><exit/></error>')
     leaf = write(tmp_path, "leaf.vxml", '<var name="x" expr="no_such_function()"/><form><block/></form>',
