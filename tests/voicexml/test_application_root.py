@@ -298,3 +298,26 @@ def test_a_subdialog_gets_a_fresh_application_context(tmp_path):
     """, application="root.vxml")
     events, _, _ = converse(main)
     assert said(events) == ["same 0", "other 100", "caller 7"]
+
+
+def test_a_bridged_transfer_listens_to_its_own_grammars_first_and_not_to_the_forms(tmp_path):
+    from voicexml import NullPlatform, Session
+    from voicexml.platform import TransferRequest, TransferResult
+
+    class Operator(NullPlatform):
+        def transfer(self, request: TransferRequest) -> TransferResult:
+            self.owners = [(ag.owner.tag, ag.level) for ag in request.grammars]
+            return TransferResult("near_end_disconnect")
+
+    write(tmp_path, "root.vxml", '<link dtmf="0" next="#top"/><form id="top"><block/></form>')
+    leaf = write(tmp_path, "leaf.vxml", """
+    <form>
+      <grammar mode="dtmf" root="k" xmlns="http://www.w3.org/2001/06/grammar"><rule id="k">5</rule></grammar>
+      <transfer name="t" dest="tel:+15550100" bridge="true">
+        <grammar mode="dtmf" root="s" xmlns="http://www.w3.org/2001/06/grammar"><rule id="s">*</rule></grammar>
+      </transfer>
+    </form>
+    """, application="root.vxml")
+    platform = Operator()
+    Session(platform).run(str(leaf))
+    assert platform.owners == [("transfer", "item"), ("link", "application")]
