@@ -1,6 +1,7 @@
-"""The grammars in scope while a form item collects input: the item's own (grammar elements, builtin types,
-options), the form's or the menu's choices, links out to the application root, universals, and grammars other
-dialogs make document-wide. Compiled grammars are memoised per document."""
+"""The grammars in scope while a form item collects input, in VoiceXML 2.0 3.1.4's order of precedence: the
+item's own (grammar elements, builtin types, options) and links, the form's grammars or the menu's choices and
+links, the document's links and the grammars its dialogs make document-wide, the application root's likewise,
+then the universals. Compiled grammars are memoised per document."""
 from __future__ import annotations
 
 from functools import partial
@@ -26,37 +27,46 @@ class DialogGrammars:
         self.fia = fia
 
     def active(self, item: etree._Element) -> list[ActiveGrammar]:
-        """Grammars in priority order: the item's, the dialog's, links up the scopes, document-scoped ones."""
-        out: list[ActiveGrammar] = []
-        if item.tag == "field":
-            out += self.item_grammars(item)
-            if boolean(item.get("modal", "false")):
-                return out
-        elif item.tag == "transfer":  # input matching these ends a bridged transfer (2.3.7)
-            out += [ActiveGrammar(g, item, "item") for g in self.grammars_of(item)]
+        """The grammars in scope for `item` in VoiceXML 2.0 3.1.4's order of precedence: the item's own and its
+        links; the form's (a menu's choices) and its links; the document's links and the grammars its other
+        dialogs give document scope; the application root's likewise; then the platform's (universals).
+        Within a level, document order. A modal field listens to its own grammars alone."""
+        dialog = self.fia.dialog
+        if item.tag == "field" and boolean(item.get("modal", "false")):
+            return self.item_grammars(item, links=False)
+        out = self.item_grammars(item, links=True) if item is not dialog else []
         if self.fia.is_menu:
-            out += self.choice_grammars(self.fia.dialog)
-        elif item.tag != "transfer":
-            out += [ActiveGrammar(g, self.fia.dialog, "dialog") for g in self.grammars_of(self.fia.dialog)]
-        for scope, level in ((item, "item"), (self.fia.dialog, "dialog"), (self.fia.doc.root, "document"),
-                             (self.fia.context.app.root if self.fia.context.app else None, "application")):
-            if scope is None or (scope is self.fia.dialog and level == "item"):
-                continue
-            for link in scope:
-                if link.tag == "link":
-                    out += [ActiveGrammar(g, link, level) for g in self.grammars_of(link)]
-        out += self.universal_grammars(item)
-        for other in self.fia.doc.dialogs.values():
-            if other is self.fia.dialog:
-                continue
-            if other.tag == "menu" and other.get("scope") == "document":
-                out += self.choice_grammars(other)
-            elif other.tag == "form":
-                doc_scoped = other.get("scope") == "document"
-                for g in other:
-                    if g.tag == "grammar" and (g.get("scope") or ("document" if doc_scoped else "dialog")) == "document":
-                        out.append(ActiveGrammar(self.compile(g), other, "document"))
+            out += self.choice_grammars(dialog, "dialog")
+        else:  # a transfer does not listen to the form's grammars
+            out += self._level(dialog, "dialog", own=item.tag != "transfer")
+        out += self._level(self.fia.doc.root, "document", skip=dialog)
+        root = self.fia.context.root
+        if root is not None:
+            out += self._level(root, "application")
+        return out + self.universal_grammars(item)
+
+    def _level(self, container: etree._Element, level: str, *, own: bool = False,
+               skip: etree._Element | None = None) -> list[ActiveGrammar]:
+        """One level's grammars in document order: links, the container's `<grammar>`s when `own`, and the
+        document-scoped grammars of the dialogs in it (but `skip`)."""
+        out: list[ActiveGrammar] = []
+        for child in container:
+            if child.tag == "link":
+                out += [ActiveGrammar(g, child, level) for g in self.grammars_of(child)]
+            elif child.tag == "grammar" and own:
+                out.append(ActiveGrammar(self.compile(child), container, level))
+            elif child.tag in ("form", "menu") and child is not skip:
+                out += self.document_scoped(child, level)
         return out
+
+    def document_scoped(self, dialog: etree._Element, level: str) -> list[ActiveGrammar]:
+        """The grammars a dialog makes active document-wide: a `scope="document"` menu's choices, and those of a
+        form's grammars whose `scope` (else the form's) is document."""
+        if dialog.tag == "menu":
+            return self.choice_grammars(dialog, level) if dialog.get("scope") == "document" else []
+        default = dialog.get("scope") or "dialog"
+        return [ActiveGrammar(self.compile(g), dialog, level) for g in dialog
+                if g.tag == "grammar" and (g.get("scope") or default) == "document"]
 
     def universal_grammars(self, item: etree._Element) -> list[ActiveGrammar]:
         """The `universals` property's grammars (help, cancel, exit), which throw their events."""
@@ -70,10 +80,16 @@ class DialogGrammars:
                 out.append(ActiveGrammar(g, item, "universal", event=n))
         return out
 
-    def item_grammars(self, item: etree._Element) -> list[ActiveGrammar]:
-        """A field's own grammars: `<grammar>` children, its builtin `type`, its `<option>`s."""
-        out = [ActiveGrammar(g, item, "item") for g in self.grammars_of(item)]
-        ftype = item.get("type")
+    def item_grammars(self, item: etree._Element, *, links: bool) -> list[ActiveGrammar]:
+        """An item's own grammars: its `<grammar>` children (and with `links`, its links' grammars) in document
+        order, then a field's builtin `type` and its `<option>`s."""
+        out: list[ActiveGrammar] = []
+        for child in item:
+            if child.tag == "grammar":
+                out.append(ActiveGrammar(self.compile(child), item, "item"))
+            elif child.tag == "link" and links:
+                out += [ActiveGrammar(g, child, "item") for g in self.grammars_of(child)]
+        ftype = item.get("type") if item.tag == "field" else None
         if ftype:
             out += [ActiveGrammar(g, item, "item") for g in self.fia.cached(
                 item, "builtin", lambda: [inputs.builtin(ftype, mode) for mode in ("voice", "dtmf")])]
@@ -89,7 +105,7 @@ class DialogGrammars:
             gs.append(self.fia.cached(el, "dtmf", lambda: PhraseGrammar("dtmf", el.get("dtmf", ""), el.get("dtmf"))))
         return gs
 
-    def choice_grammars(self, menu: etree._Element) -> list[ActiveGrammar]:
+    def choice_grammars(self, menu: etree._Element, level: str) -> list[ActiveGrammar]:
         """One grammar per choice: its `<grammar>`, or its text (exact or approximate) and its DTMF key."""
         out: list[ActiveGrammar] = []
         for choice, text, dtmf in self.choices(menu):
@@ -106,7 +122,7 @@ class DialogGrammars:
             generated = self.fia.cached(choice, "choice", build)
             if own:
                 generated = [g for g in generated if g.mode == "dtmf"]
-            out += [ActiveGrammar(g, menu, "dialog", choice) for g in own + generated]
+            out += [ActiveGrammar(g, menu, level, choice) for g in own + generated]
         return out
 
     def choices(self, menu: etree._Element) -> list[tuple[etree._Element, str, str | None]]:
@@ -135,8 +151,8 @@ class DialogGrammars:
         _check_type(g)
         src = g.get("src")
         if src is None:
-            source = self.fia.doc.grammar_sources.get(g, g)
-            return inputs.parse(source, base_uri=self.fia.doc.base, fetch=self._fetch)
+            doc = self.fia.document_of(g)  # the application root's grammars are compiled in leaves too
+            return inputs.parse(doc.grammar_sources.get(g, g), base_uri=doc.base, fetch=self._fetch)
         return self._external(src, g)
 
     def _external(self, src: str, g: etree._Element) -> Any:
@@ -144,7 +160,7 @@ class DialogGrammars:
         if src.startswith("builtin:"):
             kind, _, spec = src[len("builtin:"):].partition("/")
             return inputs.builtin(spec, "dtmf" if kind == "dtmf" else "voice")
-        uri, _, rule = self.fia.doc.resolve(src).partition("#")
+        uri, _, rule = self.fia.document_of(g).resolve(src).partition("#")
         hints = self.fia.fetch_hints(g)
         content = self.fia.session.fetch(uri, timeout_s=hints.get("timeout_s"), maxage=hints.get("maxage"),
                                                  maxstale=hints.get("maxstale")).content
@@ -181,7 +197,7 @@ def _options(options: list[etree._Element]) -> list[Any]:
         text = choice_text(o)
         value = o.get("value") or text
         if text:
-            out.append(PhraseGrammar("voice", text, value, approximate=o.get("accept") == "approximate"))
+            out.append(PhraseGrammar("voice", text, value))
         if o.get("dtmf"):
             out.append(PhraseGrammar("dtmf", o.get("dtmf", ""), value))
     return out

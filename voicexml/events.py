@@ -66,6 +66,7 @@ class GotoDialog(ControlTransfer):
     hints: dict[str, float] = field(default_factory=dict)  # fetchtimeout (s), maxage, maxstale from the element
     audio: Any = field(default=None, compare=False)  # a platform.FetchAudio to play while the target is fetched
     local: bool = False  # a fragment-only target: same document, no re-initialisation
+    submit: bool = False  # a `<submit>`: always fetched, so even the application root is initialised afresh
     document: Any = field(default=None, compare=False, repr=False)  # the target, once fetched
     hit: Any = field(default=None, compare=False, repr=False)  # input a document-scoped grammar took along
 

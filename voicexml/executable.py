@@ -107,19 +107,16 @@ class Executor:
         if el.get("nextitem") or el.get("expritem"):
             item = el.get("nextitem") or self.js.string(el.get("expritem", ""))
             raise GotoItem(item)
-        target = el.get("next") or self.js.string(el.get("expr", "''"))
-        local = target.strip().startswith("#")
-        raise GotoDialog(self.fia.resolve_target(target), local=local, hints={} if local else self.fia.fetch_hints(el),
-                         audio=None if local else self.fia.fetch_audio(el))
+        raise self.fia.goto(el.get("next") or self.js.string(el.get("expr", "''")), el)
 
     def _submit(self, el: etree._Element, level: int) -> None:
         target = el.get("next") or self.js.string(el.get("expr", "''"))
-        uri = self.fia.resolve_target(target)
+        uri = self.fia.resolve_target(target, el)
         params = self.fia.namelist_values(el.get("namelist"), default_all=True)
         method = (el.get("method") or "get").lower()
         self.session.platform.submitted(uri, method, params)
         raise GotoDialog(uri, method=method, params=params, hints=self.fia.fetch_hints(el), audio=self.fia.fetch_audio(el),
-                         enctype=el.get("enctype") or "application/x-www-form-urlencoded")
+                         enctype=el.get("enctype") or "application/x-www-form-urlencoded", submit=True)
 
     def _return(self, el: etree._Element, level: int) -> None:
         if not self.fia.context.is_subdialog:
@@ -166,7 +163,7 @@ class Executor:
         """`<audio>`, `<value>` or `<enumerate>` outside a `<prompt>`: an implicit prompt around it."""
         holder = etree.Element("prompt")
         holder.append(_copy(el))
-        self.fia.queue_prompt(holder)
+        self.fia.queue_prompt(holder, el)
 
     # -- 2.1 --------------------------------------------------------------------------------------------
     def _foreach(self, el: etree._Element, level: int) -> None:

@@ -24,6 +24,7 @@ from .properties import boolean, lookup, time_ms
 from .scripting import ANONYMOUS, DIALOG, HANDLER, UNDEFINED
 
 if TYPE_CHECKING:
+    from .document import Document
     from .interpreter import ExecutionContext, Session
 
 MAX_NESTED_EVENTS = 8
@@ -179,7 +180,7 @@ class FormInterpreter:
         """`<subdialog>`: run another dialog in a new context and keep what it returns."""
         self.queue_item_prompts(item)
         src = item.get("src") or self.js.string(item.get("srcexpr", "''"))
-        uri = self.resolve_target(src)
+        uri = self.resolve_target(src, item)
         # <param>s initialise the subdialog's <var>s; the namelist goes to the server with the fetch.
         params = {p.get("name", ""): self.param_value(p) for p in item if p.tag == "param"}
         submit = self.namelist_values(item.get("namelist"))
@@ -330,9 +331,11 @@ class FormInterpreter:
         if ag.owner.tag == "link":
             self.follow(ag.owner)
         if ag.owner is not item and ag.owner is not self.dialog and ag.owner.tag in ("form", "menu"):
-            # A document-scoped grammar of another dialog: go there, and let that dialog take the input.
-            did = next(k for k, v in self.doc.dialogs.items() if v is ag.owner)
-            raise GotoDialog(self.doc.uri + "#" + did, local=True, hit=hit)
+            # A document-scoped grammar of another dialog (of this document or of the application root): go
+            # there, and let that dialog take the input.
+            doc = self.document_of(ag.owner)
+            did = next(k for k, v in doc.dialogs.items() if v is ag.owner)
+            raise GotoDialog(doc.uri + "#" + did, local=doc is self.doc, hit=hit)
         filled: list[etree._Element] = []
         interp = hit.interpretation
         if ag.owner is item and item.tag == "field":
@@ -407,10 +410,7 @@ class FormInterpreter:
     def follow(self, el: etree._Element) -> None:
         """A chosen `<choice>` or matched `<link>`: go to its target or throw its event."""
         if el.get("next") or el.get("expr"):
-            target = el.get("next") or self.js.string(el.get("expr", "''"))
-            local = target.strip().startswith("#")
-            raise GotoDialog(self.resolve_target(target), local=local, hints={} if local else self.fetch_hints(el),
-                             audio=None if local else self.fetch_audio(el))
+            raise self.goto(el.get("next") or self.js.string(el.get("expr", "''")), el)
         name = el.get("event") or self.js.string(el.get("eventexpr", "''"))
         message = el.get("message") or (self.js.string(el.get("messageexpr", "")) if el.get("messageexpr") else "")
         raise VXMLEvent(name, message)
@@ -438,8 +438,7 @@ class FormInterpreter:
         for _ in range(MAX_NESTED_EVENTS):
             counts = self.event_counts.setdefault(item.get("name", "") if item is not None else "", {})
             count_event(counts, ev.name)
-            scopes = [item if item is not self.dialog else None, self.dialog, self.doc.root,
-                      self.context.app.root if self.context.app else None]
+            scopes = [item if item is not self.dialog else None, self.dialog, self.doc.root, self.context.root]
             try:
                 catch = select_catch(ev.name, counts, scopes, self.js.cond)
             except VXMLEvent as inner:  # a catch's cond itself failed
@@ -489,9 +488,9 @@ class FormInterpreter:
         """Prompts with the highest count <= the current item's prompt counter (None: no counts to apply)."""
         return self.prompts.select(container)
 
-    def queue_prompt(self, p: etree._Element) -> None:
-        """Render a `<prompt>` and queue it with the platform."""
-        self.prompts.queue(p)
+    def queue_prompt(self, p: etree._Element, origin: etree._Element | None = None) -> None:
+        """Render a `<prompt>` (made around the element `origin`, when given) and queue it with the platform."""
+        self.prompts.queue(p, origin)
 
     # == helpers for executable content =================================================================
     def prop(self, name: str, item: etree._Element | None = None) -> str:
@@ -500,8 +499,7 @@ class FormInterpreter:
         scope = item if item is not None else self.dialog
         # Property values are literals, so a document's answers never change: memoise them per element.
         return self.cached(scope, "property:" + name, lambda: lookup(
-            name, (item if item is not self.dialog else None, self.dialog, self.doc.root,
-                   self.context.app.root if self.context.app else None)))
+            name, (item if item is not self.dialog else None, self.dialog, self.doc.root, self.context.root)))
 
     def bargein(self, item: etree._Element | None = None) -> bool:
         """The bargein property in effect."""
@@ -513,13 +511,28 @@ class FormInterpreter:
             return self.prompt_timeout_ms
         return time_ms(self.prop("timeout", item), 5000)
 
-    def resolve_target(self, target: str) -> str:
-        """A transition target as an absolute URI; `#id` stays in this document."""
+    def document_of(self, el: etree._Element) -> Document:
+        """The document `el` is in: the application root for the root's links, handlers and dialogs."""
+        app = self.context.app
+        if app is not None and app is not self.doc and el.getroottree().getroot() is app.root:
+            return app
+        return self.doc
+
+    def resolve_target(self, target: str, el: etree._Element) -> str:
+        """A URI written on `el` made absolute against the document holding `el`; `#id` names its dialog."""
         if not target:
             raise badfetch("empty transition target")
+        doc = self.document_of(el)
         if target.startswith("#"):
-            return self.doc.uri.partition("#")[0] + target
-        return self.doc.resolve(target)
+            return doc.uri.partition("#")[0] + target
+        return doc.resolve(target)
+
+    def goto(self, target: str, el: etree._Element) -> GotoDialog:
+        """The transition a `<goto>`, `<link>` or `<choice>` makes to `target`; `#id` in the current document
+        needs no fetch and keeps its variables."""
+        local = target.strip().startswith("#") and self.document_of(el) is self.doc
+        return GotoDialog(self.resolve_target(target, el), local=local, hints={} if local else self.fetch_hints(el),
+                          audio=None if local else self.fetch_audio(el))
 
     def namelist_values(self, namelist: str | None, default_all: bool = False) -> dict[str, Any]:
         """The values of the variables a namelist names (for submit without one: the form's items)."""
@@ -539,7 +552,7 @@ class FormInterpreter:
         src = el.get("src") or (self.js.string(el.get("srcexpr", "")) if el.get("srcexpr") else None)
         if src is None:
             return el.text or ""
-        return self.session.fetch_text(self.doc.resolve(src), el.get("charset"), self.fetch_hints(el))
+        return self.session.fetch_text(self.document_of(el).resolve(src), el.get("charset"), self.fetch_hints(el))
 
     def fetch_hints(self, el: etree._Element) -> dict[str, float]:
         """An element's fetch attributes for the fetcher, else the properties in effect (fetchtimeout,
@@ -564,7 +577,7 @@ class FormInterpreter:
             src = self.prop("fetchaudio")
         if not src.strip():
             return None
-        return FetchAudio(self.doc.resolve(src), time_ms(self.prop("fetchaudiodelay"), 1000),
+        return FetchAudio(self.document_of(el).resolve(src), time_ms(self.prop("fetchaudiodelay"), 1000),
                           time_ms(self.prop("fetchaudiominimum"), 0))
 
     def clear_items(self, names: list[str] | None) -> None:

@@ -50,9 +50,14 @@ class ExecutionContext:
     """The documents an execution context (the session, or one subdialog call) is in."""
 
     doc: Document
-    app: Document | None = None
+    app: Document | None = None  # the application root; a document that names none is its own
     is_subdialog: bool = False
     depth: int = 0
+
+    @property
+    def root(self) -> etree._Element | None:
+        """The application root's `<vxml>` when the root is another document than the current one."""
+        return self.app.root if self.app is not None and self.app is not self.doc else None
 
 
 class Session:
@@ -108,12 +113,12 @@ class Session:
     def run_context(self, ctx: ExecutionContext, fragment: str, params: dict[str, Any] | None) -> None:
         """Run dialogs in `ctx` from `fragment` (or the first) until the context ends or exits."""
         entering: Document | None = ctx.doc
-        hit = None
+        hit, submitted = None, False
         while True:
             try:
                 if entering is not None:
                     doc, entering = entering, None
-                    self.enter_document(ctx, doc)
+                    self.enter_document(ctx, doc, submitted=submitted)
                 dialog = self._dialog(ctx.doc, fragment)
                 FormInterpreter(self, ctx, dialog).run(params, hit)
                 raise ExitSession()  # the dialog ran out of items and named no successor
@@ -126,7 +131,7 @@ class Session:
                         raise SessionFailed(ev) from None
                 fragment = g.uri.partition("#")[2]
                 if not g.local:
-                    entering = g.document
+                    entering, submitted = g.document, g.submit
 
     def _dialog(self, doc: Document, fragment: str) -> etree._Element:
         dialog = doc.dialogs.get(fragment) if fragment else doc.first_dialog
@@ -169,10 +174,11 @@ class Session:
     def prefetch(self, g: GotoDialog, ctx: ExecutionContext, for_subdialog: bool = False) -> None:
         """Load a transition's target (and its application root) before leaving the current dialog."""
         base, _, fragment = g.uri.partition("#")
-        hints = g.hints or {"timeout_s": time_ms(lookup("fetchtimeout", (
-            ctx.doc.root, ctx.app.root if ctx.app else None)), 10000) / 1000}
+        hints = g.hints or {"timeout_s": time_ms(lookup("fetchtimeout", (ctx.doc.root, ctx.root)), 10000) / 1000}
         if g.local or (base == ctx.doc.uri and for_subdialog and not g.params and g.method == "get"):
             doc = ctx.doc
+        elif not for_subdialog and not g.submit and ctx.root is not None and ctx.app and base == ctx.app.uri:
+            doc = ctx.app  # leaf to root by goto, choice or link: the loaded root becomes the leaf (1.5.2)
         else:
             doc = self.load(base, method=g.method, params=g.params, hints=hints, enctype=g.enctype, audio=g.audio)
         if fragment and fragment not in doc.dialogs:
@@ -181,39 +187,44 @@ class Session:
             self.load(doc.application, hints=hints, audio=g.audio)  # fails here, in the caller, when it cannot load
         g.document = doc
 
-    def enter_document(self, ctx: ExecutionContext, doc: Document) -> None:
-        """Make `doc` current: keep or replace the application root and its scope, initialise document scope."""
-        if doc.application is None:
-            if not (ctx.app is not None and doc.uri == ctx.app.uri):
-                ctx.app = None
-                self._new_application(None)
-        elif ctx.app is None or ctx.app.uri != doc.application:
-            ctx.app = self.load(doc.application)
-            if ctx.app.application:
+    def enter_document(self, ctx: ExecutionContext, doc: Document, *, submitted: bool = False) -> None:
+        """Make `doc` current, keeping or initialising the application root's context as VoiceXML 2.0 1.5.2
+        says: kept from the root or a leaf to a leaf of the same root, and from a leaf to its root by `<goto>`,
+        `<choice>` or `<link>`; initialised afresh otherwise (a `<submit>` to the root, root to root even
+        when it is the same document, another application, a subdialog's new context)."""
+        app = ctx.app
+        if doc.application is not None:
+            keep = app is not None and app.uri == doc.application
+        elif app is not None and app is not ctx.doc and app.uri == doc.uri and not submitted:
+            keep, doc = True, app  # from a leaf to its root: the loaded root becomes the leaf
+        else:
+            keep = False
+        if app is None or not keep:
+            app = doc if doc.application is None else self.load(doc.application)
+            if app.application:
                 raise SessionFailed(semantic("an application root document has its own application root"))
-            self._new_application(ctx.app)
-        ctx.doc = doc
-        if ctx.app is not None and doc.uri == ctx.app.uri:
-            # The root document is now the leaf too: its variables already live in application scope, and
-            # document scope is that same scope (running its declarations again would shadow them).
+            self.js.new_scope(APPLICATION)
+            self.js.declare(APPLICATION, "lastresult$")
+        ctx.app, ctx.doc = app, doc
+        if doc is app:
+            # A root document is its own leaf: document scope is application scope ("while executing inside
+            # the application root document document.x is equivalent to application.x", 5.1.2).
             self.js.alias_scope(DOCUMENT, APPLICATION)
+            if not keep:
+                self._initialise(ctx, APPLICATION)
             return
+        if not keep:
+            self._initialise(ExecutionContext(app, app), APPLICATION)
         self.js.new_scope(DOCUMENT)
-        try:
-            self._declarations(doc.root, DOCUMENT, ctx)
-        except VXMLEvent as ev:
-            # Document-level errors are handled by the document's (and root's) catches.
-            FormInterpreter(self, ctx, doc.root).handle_event(ev, None)
+        self._initialise(ctx, DOCUMENT)
 
-    def _new_application(self, app: Document | None) -> None:
-        self.js.new_scope(APPLICATION)
-        self.js.declare(APPLICATION, "lastresult$")
-        if app is not None:
-            ctx = ExecutionContext(app, app)
-            try:
-                self._declarations(app.root, APPLICATION, ctx)
-            except VXMLEvent as ev:
-                FormInterpreter(self, ctx, app.root).handle_event(ev, None)
+    def _initialise(self, ctx: ExecutionContext, level: int) -> None:
+        """The current document's `<var>`, `<script>` and `<data>` in the scope at `level`; an event they throw
+        goes to the document's (and its root's) handlers."""
+        try:
+            self._declarations(ctx.doc.root, level, ctx)
+        except VXMLEvent as ev:
+            FormInterpreter(self, ctx, ctx.doc.root).handle_event(ev, None)
 
     def _declarations(self, root: etree._Element, level: int, ctx: ExecutionContext) -> None:
         fia = None
@@ -275,7 +286,7 @@ class Session:
     def data(self, el: etree._Element, level: int, fia: FormInterpreter) -> None:
         """2.1 `<data>`: fetch XML and bind a read-only DOM to the `name` variable."""
         src = el.get("src") or fia.js.string(el.get("srcexpr", "''"))
-        uri = fia.resolve_target(src)
+        uri = fia.resolve_target(src, el)
         params = fia.namelist_values(el.get("namelist"))
         hints = fia.fetch_hints(el)
         res = self.fetch(uri, fia.fetch_audio(el), method=(el.get("method") or "get").lower(), data=params or None,

@@ -25,6 +25,7 @@ class Prompts:
 
     def __init__(self, fia: FormInterpreter) -> None:
         self.fia = fia
+        self._doc = fia.doc  # the document the prompt being rendered is written in (relative audio URIs)
 
     def queue_item(self, item: etree._Element) -> None:
         """Queue an item's prompts for its prompt counter, with its bare text, audio and values."""
@@ -56,8 +57,9 @@ class Prompts:
         best = max(eligible)
         return {p for n, p in live if n == best}
 
-    def queue(self, p: etree._Element) -> None:
-        """Render a `<prompt>` and queue it with the platform."""
+    def queue(self, p: etree._Element, origin: etree._Element | None = None) -> None:
+        """Render a `<prompt>` (made around `origin`, when given) and queue it with the platform."""
+        self._doc = self.fia.document_of(p if origin is None else origin)
         out = ssml.render(p, self)
         timeout = time_ms(p.get("timeout"), 0) if p.get("timeout") else None
         # the last prompt queued decides the timeout (section 4.1.7); one without the attribute means the property
@@ -65,7 +67,7 @@ class Prompts:
         self.fia.prompt_bargeintype = p.get("bargeintype")  # likewise for hotword's effect on the listen
         bargein = boolean(p.get("bargein")) if p.get("bargein") is not None else self.fia.bargein()
         if out.text or out.audio:
-            lang = p.get(XML_LANG) or self.fia.doc.root.get(XML_LANG)
+            lang = p.get(XML_LANG) or self._doc.root.get(XML_LANG)
             bargeintype = p.get("bargeintype") or self.fia.prop("bargeintype")
             self.fia.session.platform.queue_prompt(
                 Prompt(out.text, tuple(out.audio), bargein, bargeintype, timeout, out.ssml(lang)))
@@ -78,12 +80,12 @@ class Prompts:
         """An `<audio>`'s URI; `ssml.IGNORED` when its expr is undefined (VoiceXML 2.0 section 4.1.3: the element,
         fallback included, is ignored); None when there is none (the fallback plays)."""
         if el.get("src"):
-            return self.fia.doc.resolve(el.get("src", ""))
+            return self._doc.resolve(el.get("src", ""))
         if el.get("expr"):
             v = self.fia.js.eval_or_undefined(el.get("expr", ""))
             if v is UNDEFINED:
                 return ssml.IGNORED
-            return self.fia.doc.resolve(str(v)) if v not in (None, "") else None
+            return self._doc.resolve(str(v)) if v not in (None, "") else None
         return None
 
     def enumerate(self, el: etree._Element, render: Callable[[etree._Element], None]) -> str | None:
