@@ -197,7 +197,7 @@ def _options(options: list[etree._Element]) -> list[Any]:
         text = choice_text(o)
         value = o.get("value") or text
         if text:
-            out.append(PhraseGrammar("voice", text, value))
+            out.append(PhraseGrammar("voice", text, value, approximate=o.get("accept") == "approximate"))
         if o.get("dtmf"):
             out.append(PhraseGrammar("dtmf", o.get("dtmf", ""), value))
     return out

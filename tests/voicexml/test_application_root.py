@@ -218,7 +218,7 @@ def test_a_leaf_naming_the_same_root_by_another_relative_uri_keeps_it_without_ru
 
 
 def test_a_leaf_of_another_root_starts_a_new_application(tmp_path):
-    write(tmp_path, "root1.vxml", '<var name="n" expr="10"/>')
+    write(tmp_path, "root1.vxml", '<var name="n" expr="10"/><var name="only1"/>')
     write(tmp_path, "root2.vxml", '<var name="n" expr="20"/><var name="only2" expr="true"/>')
     write(tmp_path, "b.vxml", '<form><block><prompt><value expr="n"/> <value expr="typeof application.only1"/>'
                               '</prompt></block></form>', application="root2.vxml")
