@@ -23,13 +23,12 @@ import redis.asyncio as aioredis
 
 from bench.routing import build
 from bench.routing_redis import _store, agent_side_inflight, contact_side_inflight, node
-from routing.redis_scripts import SCRIPTS, script_source
+from routing.redis_scripts import SCRIPTS, function_name
 from tests.servers import redis_server
 
 
-def _sha_names() -> dict[str, str]:
-    import hashlib
-    return {hashlib.sha1(script_source(body).encode()).hexdigest(): name for name, body in SCRIPTS.items()}
+def _function_names() -> dict[str, str]:
+    return {function_name(name): name for name in SCRIPTS}
 
 
 async def profile(url: str, side: str, rounds: int, inflight: int) -> None:
@@ -53,13 +52,13 @@ async def profile(url: str, side: str, rounds: int, inflight: int) -> None:
     await admin.config_set("slowlog-log-slower-than", 10_000)
     await admin.aclose()
     decided = result["n"]
-    names = _sha_names()
+    names = _function_names()
     per_script: dict[str, list[int]] = defaultdict(list)
     for entry in log:
         command = entry["command"]
         args = (command.decode(errors="replace") if isinstance(command, bytes) else command).split()
-        if args and args[0].upper() == "EVALSHA":
-            per_script[names.get(args[1], args[1][:8])].append(entry["duration"])
+        if args and args[0].upper() == "FCALL":
+            per_script[names.get(args[1], args[1])].append(entry["duration"])
     print(f"== {side}-side, {decided} decisions ({inflight} in flight), whole run (timed phases and the work "
           f"between them)")
     print(f"  Redis cpu per decision (INFO, whole run): "

@@ -1,8 +1,8 @@
 """`RedisStore`: routing state in Redis, shared by every router process on every machine (`CC_REDIS_URL`).
 
 Same semantics as `MemoryStore` (the contract is `routing.store.Store`). Each transition that must be atomic is
-one Lua script (`routing.redis_scripts`, registered once per store with `register_script`), so router nodes racing
-on one Redis never offer a contact twice nor put an agent over capacity. Keys come from `routing.redis_keys`.
+one Lua function (`routing.redis_scripts`, one library loaded into Redis with `FUNCTION LOAD`, called with `FCALL`),
+so router nodes racing on one Redis never offer a contact twice nor put an agent over capacity. Keys come from `routing.redis_keys`.
 Everything lives in Redis, nothing in the process: a router killed at any point loses no queued contact, and its
 open offers expire through the shared `timers` set that any node's `tick()` pops.
 
@@ -11,7 +11,7 @@ Round trips are the cost of a decision, so two things save them, both invisible 
   buckets and their heads; a new task and the first free agents of its queue). Those reads are answered from the
   snapshot until this store makes its next round trip (and for at most `SNAPSHOT_TTL_S`): they see exactly the
   state right after this client's last command, as if they had run then.
-* Write-behind: counter increments and timers (`incr`, `schedule`) ride inside this store's next script (applied
+* Write-behind: counter increments and timers (`incr`, `schedule`) ride inside this store's next function (applied
   first, in the same atomic step), or go on their own after at most 5 ms. Offer timers never
   wait: `claim` writes them in the same step as the offer, so an offer always expires even if its node dies.
 """
@@ -26,9 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from routing.errors import RoutingError
@@ -48,7 +47,7 @@ from routing.redis_codec import (
     text,
 )
 from routing.redis_keys import Keys, parse_timer_member
-from routing.redis_scripts import FREE_PAGE, SCRIPTS, VIEW_HEADS, script_source
+from routing.redis_scripts import FREE_PAGE, LIBRARY_SOURCE, SCRIPTS, VIEW_HEADS, function_name
 from routing.store import Timer
 
 try:
@@ -61,6 +60,11 @@ SNAPSHOT_TTL_S = 0.02
 WRITE_BEHIND_S = 0.005   # pending counter increments and timers go alone after this, if no command took them
 METRICS_TTL_S = 1.0   # counters read with every agent serve the metrics computed next (at most this stale)
 _FREE_PAGES = (FREE_PAGE, 16, 64, 256, 1024, 1 << 30)   # free agents are read lazily: callers usually stop early
+
+
+def _unloaded(reply: Any) -> bool:
+    """Whether a reply is Redis refusing a call of a function it does not have (the library is not loaded)."""
+    return isinstance(reply, ResponseError) and "Function not found" in str(reply)
 
 
 @dataclass
@@ -89,8 +93,7 @@ class RedisStore:
         self.redis = redis
         self._ended_ttl = str(ended_ttl_s)
         self.keys = Keys(prefix)
-        self._scripts: dict[str, AsyncScript] = {name: redis.register_script(script_source(body))
-                                                 for name, body in SCRIPTS.items()}
+        self._functions = {name: function_name(name) for name in SCRIPTS}
         self._agent = AgentDecoder()
         self._claimed_timers: set[tuple[str, str, float]] = set()   # offer timers `claim` wrote (`schedule`)
         self._pending: list[list[str]] = []         # write-behind operations (see redis_scripts.WRITE_BEHIND)
@@ -119,61 +122,63 @@ class RedisStore:
             await self.redis.aclose()
 
     # ---- round trips ---------------------------------------------------------------------------------------
-    async def _send(self, command: tuple[Any, ...], script: AsyncScript | None = None) -> Any:
+    async def _send(self, command: tuple[Any, ...], function: str | None = None) -> Any:
         """One round trip; an unreachable Redis is RoutingError `store_unavailable`."""
         try:
-            return await self._round_trip(command, script)
+            return await self._round_trip(command, function)
         except (RedisConnectionError, RedisTimeoutError) as e:
             raise RoutingError("store_unavailable", f"the routing store (Redis) is unreachable: {e}") from e
 
-    async def _round_trip(self, command: tuple[Any, ...], script: AsyncScript | None) -> Any:
-        """A script carries the pending write-behind operations as its last argument; a plain command goes after
-        the `flush` script in one pipeline. NOSCRIPT (Redis restarted, or its script cache flushed) loads the
-        script and runs it again: a refused script did nothing."""
+    async def _round_trip(self, command: tuple[Any, ...], function: str | None) -> Any:
+        """A function call carries the pending write-behind operations as its last argument; a plain command goes
+        after the `flush` function in one pipeline."""
         self._snap = None
         self.round_trips += 1
         if self._inflight is not None:
             await self._inflight   # keep this client's writes in order
         pending = self._take_pending()
-        if script is not None:
-            return await self._eval(script, [*command[3:], pending])
-        flush = self._scripts["flush"]
-        if self._wire is not None:   # plain commands too: one pipelined connection, however many are in flight
-            if not pending:
-                return await self._wire.call(*command)
-            done, result = await self._wire.call_all(("EVALSHA", flush.sha, 0, self.keys.prefix, pending), command)
-            if isinstance(done, NoScriptError):
-                await self._eval(flush, [self.keys.prefix, pending])
-                result = await self._wire.call(*command)
-            elif isinstance(done, Exception):
-                log.error("routing write-behind failed: %s", done)
-            if isinstance(result, Exception):
-                raise result
-            return result
+        if function is not None:
+            return await self._fcall(function, [*command[3:], pending])
         if not pending:
-            return await self.redis.execute_command(*command)
-        pipe = self.redis.pipeline(transaction=False)   # one connection: Redis runs them in this order
-        pipe.execute_command("EVALSHA", flush.sha, 0, self.keys.prefix, pending)
-        pipe.execute_command(*command)
-        done, result = await pipe.execute(raise_on_error=False)
-        if isinstance(done, NoScriptError):
-            await flush(keys=[], args=[self.keys.prefix, pending])
-            result = await self.redis.execute_command(*command)
+            return await self._command(command)
+        flush = ("FCALL", self._functions["flush"], 0, self.keys.prefix, pending)
+        if self._wire is not None:   # plain commands too: one pipelined connection, however many are in flight
+            done, result = await self._wire.call_all(flush, command)
+        else:
+            pipe = self.redis.pipeline(transaction=False)   # one connection: Redis runs them in this order
+            pipe.execute_command(*flush)
+            pipe.execute_command(*command)
+            done, result = await pipe.execute(raise_on_error=False)
+        if _unloaded(done):
+            await self._fcall("flush", [self.keys.prefix, pending])
+            result = await self._command(command)
         elif isinstance(done, Exception):
             log.error("routing write-behind failed: %s", done)
         if isinstance(result, Exception):
             raise result
         return result
 
-    async def _eval(self, script: AsyncScript, args: list[Any]) -> Any:
-        """Run a registered script, on the wire when there is one (NOSCRIPT: send its body, which caches it)."""
-        wire = self._wire
-        if wire is None:
-            return await script(keys=[], args=args)
+    async def _command(self, command: tuple[Any, ...]) -> Any:
+        """One command on the wire when there is one, else on redis-py."""
+        if self._wire is not None:
+            return await self._wire.call(*command)
+        return await self.redis.execute_command(*command)
+
+    async def _fcall(self, function: str, args: list[Any]) -> Any:
+        """Call a function of the library. A Redis without it (never loaded, restarted without persistence,
+        FUNCTION FLUSH) refuses the call before running anything: load the library and call again."""
+        command = ("FCALL", self._functions[function], 0, *args)
         try:
-            return await wire.call("EVALSHA", script.sha, 0, *args)
-        except NoScriptError:
-            return await wire.call("EVAL", script.script, 0, *args)
+            return await self._command(command)
+        except ResponseError as e:
+            if not _unloaded(e):
+                raise
+        try:
+            await self._command(("FUNCTION", "LOAD", LIBRARY_SOURCE))
+        except ResponseError as e:
+            if "already exists" not in str(e):   # another call or node loaded it meanwhile
+                raise
+        return await self._command(command)
 
     def _take_pending(self) -> str:
         # the flush timer stays armed (see _flush_alone): cancelling and re-arming it on every round trip
@@ -182,9 +187,8 @@ class RedisStore:
         return json.dumps(pending, separators=(",", ":")) if pending else ""
 
     async def _run(self, name: str, *args: Any) -> Any:
-        """Run a script; its reply is one JSON document (or a plain integer/nil)."""
-        script = self._scripts[name]
-        reply = await self._send(("EVALSHA", script.sha, 0, self.keys.prefix, *args), script)
+        """Call a function; its reply is one JSON document (or a plain integer/nil)."""
+        reply = await self._send(("FCALL", self._functions[name], 0, self.keys.prefix, *args), name)
         return json.loads(reply) if isinstance(reply, (bytes, str)) else reply
 
     def _buffer(self, *operations: list[str]) -> None:
@@ -229,7 +233,7 @@ class RedisStore:
         done = self._inflight = asyncio.get_running_loop().create_future()
         self.round_trips += 1
         try:
-            await self._eval(self._scripts["flush"], [self.keys.prefix, pending])
+            await self._fcall("flush", [self.keys.prefix, pending])
         finally:
             self._inflight = None
             done.set_result(None)
