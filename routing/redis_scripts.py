@@ -20,8 +20,8 @@ FREE_PAGE = 2     # agents in the first page of a free list (the first usually f
 # The helpers every function shares (after `lua_prelude`): in the library they are built once per load, not per call
 _HELPERS = f"local VIEW_HEADS, FREE_PAGE = {VIEW_HEADS}, {FREE_PAGE}\n" + r"""
 -- Agent fields written with `set`/`incr` are kept in the Lua table at once and reach Redis in one HSET per hash
--- (`save`): before a read of a hash with such writes pending (`hmap`) and at the end of every script (see
--- `script_source`).
+-- (`save`): before a read of a hash with such writes pending (`hmap`) and at the end of every function (see
+-- `entry`).
 local DIRTY, DIRTY_KEYS = {}, {}
 local function save()
   for _, k in ipairs(DIRTY_KEYS) do
@@ -148,7 +148,7 @@ local function unindex(id, cfg)
 end
 
 -- Decoded agent configs, by their JSON: a config never changes under the same JSON, so the library keeps them
--- across calls (bounded; scripts only read them) instead of a cjson.decode per agent per call
+-- across calls (bounded; functions only read them) instead of a cjson.decode per agent per call
 local CONFIGS, CONFIG_COUNT = {}, 0
 local function config_of(raw)
   local cfg = CONFIGS[raw]
@@ -170,7 +170,7 @@ end
 -- replies are one JSON string (cjson): one bulk reply instead of two per field, parsed in C by the client
 local function reply(v) return cjson.encode(v) end
 local function task_map(id) return (hmap(key('task', id))) end
--- `a` (optional): the agent's hash as a script holds it, kept in step with its writes: no need to read it again
+-- `a` (optional): the agent's hash as a function holds it, kept in step with its writes: no need to read it again
 -- The agent's tasks are exactly one per unit of load (claim adds both, release, close_task and drop_task remove
 -- both): an agent with no load holds none, and one with a load of 1 that just claimed `claimed` holds just it;
 -- then its set is not read.
@@ -416,7 +416,7 @@ local function first_fit(t)
   return nil
 end
 
--- Redis calls are most of a script's time, so best_for batches what it can: one EXISTS for the agent's preferred
+-- Redis calls are most of a function's time, so best_for batches what it can: one EXISTS for the agent's preferred
 -- buckets (usually empty), one HMGET for the requirements of its buckets the library has not read yet, one for
 -- the ageing of their heads' queues
 local function best_for(a, cfg, now)
@@ -801,7 +801,7 @@ return reply({t = t, v = agent_view(t.agent_id, a, cfg)})
 """
 
 # close_task, then the engine's next decision for the agent in the same step (Router.wrapup_done ->
-# _dispatch_agent: best_for, then claim), so that an agent-side decision is one script.
+# _dispatch_agent: best_for, then claim), so that an agent-side decision is one function call.
 # ARGV: prefix, task id, now, retention seconds, offer id, then (channel, expires_at) pairs
 #   -> {t = closed task, v = agent view after all, c = claimed task; or need = a requirement Lua has no parsed
 #       form of, queue = a queue without config}, or false
@@ -885,7 +885,7 @@ for _, scope in ipairs(redis.call('SMEMBERS', key('counter-scopes'))) do redis.c
 redis.call('DEL', key('counter-scopes'))
 """
 
-# ARGV: prefix (then the write-behind operations, as every script) -> nothing: only applies them
+# ARGV: prefix (then the write-behind operations, as every function) -> nothing: only applies them
 SCRIPTS["flush"] = ""
 
 

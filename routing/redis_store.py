@@ -1,13 +1,14 @@
 """`RedisStore`: routing state in Redis, shared by every router process on every machine (`CC_REDIS_URL`).
 
 Same semantics as `MemoryStore` (the contract is `routing.store.Store`). Each transition that must be atomic is
-one Lua function (`routing.redis_scripts`, one library loaded into Redis with `FUNCTION LOAD`, called with `FCALL`),
-so router nodes racing on one Redis never offer a contact twice nor put an agent over capacity. Keys come from `routing.redis_keys`.
+one Lua function (`routing.redis_scripts`: one library, loaded into Redis with `FUNCTION LOAD`, called with
+`FCALL`), so router nodes racing on one Redis never offer a contact twice nor put an agent over capacity. Keys come
+from `routing.redis_keys`.
 Everything lives in Redis, nothing in the process: a router killed at any point loses no queued contact, and its
 open offers expire through the shared `timers` set that any node's `tick()` pops.
 
 Round trips are the cost of a decision, so two things save them, both invisible to the engine:
-* Snapshots: a write script also returns, from the same atomic step, what the engine reads next (the agent, its
+* Snapshots: a write function also returns, from the same atomic step, what the engine reads next (the agent, its
   buckets and their heads; a new task and the first free agents of its queue). Those reads are answered from the
   snapshot until this store makes its next round trip (and for at most `SNAPSHOT_TTL_S`): they see exactly the
   state right after this client's last command, as if they had run then.
@@ -69,7 +70,7 @@ def _unloaded(reply: Any) -> bool:
 
 @dataclass
 class _Snapshot:
-    """What the last script returned: valid until this store's next round trip, and `until` (monotonic s;
+    """What the last function returned: valid until this store's next round trip, and `until` (monotonic s;
     not the loop's clock: asyncio.get_running_loop() costs a getpid() system call on Python 3.11)."""
     until: float
     agent: AgentRecord | None = None
@@ -246,7 +247,7 @@ class RedisStore:
         return snap
 
     def _remember(self, reply: Mapping[str, Any]) -> _Snapshot:
-        """Keep what a script returned for the reads that follow it."""
+        """Keep what a function returned for the reads that follow it."""
         snap = _Snapshot(time.monotonic() + SNAPSHOT_TTL_S)
         view = reply.get("v")
         if view:
@@ -255,7 +256,7 @@ class RedisStore:
                 snap.queues = view["q"]
             if isinstance(view.get("h"), dict):
                 snap.heads = view["h"]
-        for field_ in ("t", "c"):   # the task the script wrote; the task it claimed (close_and_claim)
+        for field_ in ("t", "c"):   # the task the function wrote; the task it claimed (close_and_claim)
             if reply.get(field_):
                 task = decode_task(reply[field_])
                 assert task is not None
@@ -350,7 +351,7 @@ class RedisStore:
                                 *map(exact, deadlines))
         if not reply["ok"]:
             return False, None
-        if reply.get("need"):   # parsed once for Lua; it travels with this store's next script
+        if reply.get("need"):   # parsed once for Lua; it travels with this store's next function call
             self._buffer(["r", reply["need"], encode_requirement(reply["need"])])
         claimed = self._remember(reply).tasks[task.id]
         task.state = "queued"
@@ -401,7 +402,7 @@ class RedisStore:
     async def active_tasks(self) -> list[TaskRecord]:
         ids = [text(i) for i in await self._send(("ZRANGE", self.keys.key("active"), 0, -1))]
         out: list[TaskRecord] = []
-        for i in range(0, len(ids), 1000):   # bounded script runs: other nodes keep going meanwhile
+        for i in range(0, len(ids), 1000):   # bounded function runs: other nodes keep going meanwhile
             out.extend(t for t in map(decode_task, items(await self._run("read_tasks", *ids[i:i + 1000])))
                        if t is not None)
         return out
@@ -460,7 +461,7 @@ class RedisStore:
         reply = await self._run("close_and_claim", *args)
         if not reply:
             return None
-        if reply.get("need"):   # parsed once for Lua; it travels with this store's next script
+        if reply.get("need"):   # parsed once for Lua; it travels with this store's next function call
             self._buffer(["r", reply["need"], encode_requirement(reply["need"])])
         snap = self._remember(reply)
         closed, agent = snap.tasks[task_id], snap.agent
