@@ -492,39 +492,33 @@ end
 
 # Every function of the store takes one extra, last argument: the store's write-behind operations (JSON, or ""),
 # applied before the function's own work, in the same atomic step; so they cost no round trip of their own.
-#   ["i", scope, counter, value] -> add to the counter (and remember the scope);  ["t", at, kind, ref] -> a timer;
+#   ["c", scope, counter, value, counter, value, ...] -> add to the scope's counters (and remember the scope);
+#   ["t", at, kind, ref] -> a timer;
 #   ["r", requirement, tree] -> the parsed requirement close_and_claim asked for
 WRITE_BEHIND = r"""
 local function write_behind(pending)
   if pending == '' then return end
-  -- a decision increments 3-4 counters of each of two scopes, and decisions in flight share queue scopes: sum
-  -- them per scope and counter here, then one HMGET and one HSET per scope and one SADD in all (instead of an
-  -- HINCRBYFLOAT each). Sums are doubles, as MemoryStore's; %.17g writes a double exactly.
-  local sums, scopes = {}, {}
+  -- counters come summed per scope and counter (`RedisStore.incr`: a decision increments 3-4 counters of each of
+  -- two scopes, and decisions in flight share queue scopes): one HMGET and one HSET per scope and one SADD in all
+  -- (instead of an HINCRBYFLOAT each, which adds in long double). Sums are doubles, as MemoryStore's; %.17g writes
+  -- a double exactly.
+  local scopes = {}
   for _, op in ipairs(cjson.decode(pending)) do
-    if op[1] == 'i' then
-      local scope = sums[op[2]]
-      if not scope then
-        scope = {}
-        sums[op[2]] = scope
-        scopes[#scopes + 1] = op[2]
+    if op[1] == 'c' then
+      local ck, names = key('counters', op[2]), {}
+      for i = 3, #op, 2 do names[#names + 1] = op[i] end
+      local old, flat = redis.call('HMGET', ck, unpack(names)), {}
+      for i, name in ipairs(names) do
+        flat[#flat + 1] = name
+        flat[#flat + 1] = string.format('%.17g', (tonumber(old[i]) or 0) + tonumber(op[2 * i + 2]))
       end
-      scope[op[3]] = (scope[op[3]] or 0) + tonumber(op[4])
+      redis.call('HSET', ck, unpack(flat))
+      scopes[#scopes + 1] = op[2]
     elseif op[1] == 't' then
       add_timer(op[2], op[3], op[4])
     else
       redis.call('HSET', key('requirements'), op[2], op[3])
     end
-  end
-  for _, scope in ipairs(scopes) do
-    local ck, names = key('counters', scope), {}
-    for name, _ in pairs(sums[scope]) do names[#names + 1] = name end
-    local old, flat = redis.call('HMGET', ck, unpack(names)), {}
-    for i, name in ipairs(names) do
-      flat[#flat + 1] = name
-      flat[#flat + 1] = string.format('%.17g', (tonumber(old[i]) or 0) + sums[scope][name])
-    end
-    redis.call('HSET', ck, unpack(flat))
   end
   if #scopes > 0 then redis.call('SADD', key('counter-scopes'), unpack(scopes)) end
 end

@@ -23,6 +23,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
+from itertools import chain
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,7 @@ class RedisStore:
         self._agent = AgentDecoder()
         self._claimed_timers: set[tuple[str, str, float]] = set()   # offer timers `claim` wrote (`schedule`)
         self._pending: list[list[str]] = []         # write-behind operations (see redis_scripts.WRITE_BEHIND)
+        self._sums: dict[str, dict[str, float]] = {}   # write-behind counter increments: scope -> counter -> sum
         self._flush_timer: asyncio.TimerHandle | None = None   # sends pending writes if no command takes them
         self._pending_since = 0.0                   # time.monotonic() when the oldest pending write came
         self._flush_due = 0.0                       # time.monotonic() when the flush timer fires
@@ -185,6 +187,10 @@ class RedisStore:
         # the flush timer stays armed (see _flush_alone): cancelling and re-arming it on every round trip
         # costs more than one spare wake-up every WRITE_BEHIND_S, and cancelled timers pile up in the loop's heap
         pending, self._pending = self._pending, []
+        if self._sums:   # one operation per scope, its counters' increments summed in the order they came
+            pending += [["c", scope, *chain.from_iterable((name, exact(value)) for name, value in sums.items())]
+                        for scope, sums in self._sums.items()]
+            self._sums = {}
         return json.dumps(pending, separators=(",", ":")) if pending else ""
 
     async def _run(self, name: str, *args: Any) -> Any:
@@ -193,10 +199,14 @@ class RedisStore:
         return json.loads(reply) if isinstance(reply, (bytes, str)) else reply
 
     def _buffer(self, *operations: list[str]) -> None:
-        now = time.monotonic()
-        if not self._pending:
-            self._pending_since = now
+        self._arrived()
         self._pending.extend(operations)
+
+    def _arrived(self) -> None:
+        """A write-behind operation is about to be buffered: the oldest pending one's time; the flush timer."""
+        now = time.monotonic()
+        if not self._pending and not self._sums:
+            self._pending_since = now
         # the engine's next command usually takes them along before the timer fires; a timer long overdue
         # belongs to an event loop that is gone (a store used from a new loop): arm one on this loop
         if self._flush_timer is None or now > self._flush_due + 1.0:
@@ -210,7 +220,7 @@ class RedisStore:
 
     def _flush_alone(self) -> None:
         self._flush_timer = None
-        if not self._pending:   # a command took them along
+        if not self._pending and not self._sums:   # a command took them along
             return
         wait = self._pending_since + WRITE_BEHIND_S - time.monotonic()
         if wait > 0:   # those pending now came after the ones this timer was for: their own WRITE_BEHIND_S
@@ -228,7 +238,7 @@ class RedisStore:
 
     async def flush(self) -> None:
         """Send the pending write-behind operations now."""
-        if not self._pending:
+        if not self._pending and not self._sums:
             return
         pending = self._take_pending()
         done = self._inflight = asyncio.get_running_loop().create_future()
@@ -518,11 +528,18 @@ class RedisStore:
 
     # ---- counters ------------------------------------------------------------------------------------------
     async def incr(self, scope: str, values: Mapping[str, float]) -> None:
-        self._buffer(*[["i", scope, name, exact(value)] for name, value in values.items()])
+        # summed here, as Lua summed them before (from 0, in order: the same doubles); the sum is added to the
+        # stored value in the call that carries it
+        self._arrived()
+        sums = self._sums.get(scope)
+        if sums is None:
+            sums = self._sums[scope] = {}
+        for name, value in values.items():
+            sums[name] = sums.get(name, 0) + value
 
     async def counters(self, scope: str) -> dict[str, float]:
         snap = self._fresh()
-        if snap is not None and scope in snap.counters and not self._pending:   # own increments not in it
+        if snap is not None and scope in snap.counters and scope not in self._sums:   # own increments not in it
             return dict(snap.counters[scope])
         raw = await self._send(("HGETALL", self.keys.key("counters", scope)))
         return {text(k): float(v) for k, v in pairs(raw).items()}

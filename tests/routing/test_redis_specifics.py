@@ -116,7 +116,7 @@ async def test_write_behind_rides_with_the_next_command_and_is_seen_by_it(client
 
 async def test_write_behind_sums_like_python_across_decisions(clients):
     one, other = clients
-    values = [0.1, 0.2, 1e-9, 3.0, 1 / 3, 7.25]   # one script takes them all: summed per scope and counter
+    values = [0.1, 0.2, 1e-9, 3.0, 1 / 3, 7.25]   # one call takes them all: summed per scope and counter
     for v in values:
         await one.incr("queue:general", {"talk_s": v, "handled": 1})
         await one.incr("agent:a1", {"talk_s": v})
