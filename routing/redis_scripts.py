@@ -523,8 +523,8 @@ local function write_behind(pending)
   if #scopes > 0 then redis.call('SADD', key('counter-scopes'), unpack(scopes)) end
 end
 
--- every function: ARGV = the prefix, its own arguments, the write-behind; the agent writes it left go at its end.
--- The per-call state is reset first (a function that raised may have left some).
+-- every function: ARGV = the prefix, its own arguments, the write-behind; the agent fields it wrote reach Redis
+-- at its end (`save`). The per-call state is reset first (a function that raised may have left some).
 local function entry(body)
   return function(_, argv)
     P, DIRTY, DIRTY_KEYS = argv[1], {}, {}

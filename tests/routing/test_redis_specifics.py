@@ -172,6 +172,9 @@ async def test_functions_come_back_after_redis_forgets_them(clients, wire):
     assert [t[:3] for t in await other.due(NOW + 7)] == [(NOW + 6, "task", "t1")]
     await one.redis.function_flush()
     assert [t.id for t in await one.waiting(bucket_name("general", "chat", ""), 5)] == ["t0", "t1"]
+    await one.redis.function_flush()   # two nodes find it missing at once: one loads it, the other finds it loaded
+    oldest, ahead = await asyncio.gather(one.oldest_waiting("general"), other.position("t1"))
+    assert (oldest.id if oldest else None, ahead) == ("t0", 1)
 
 
 async def test_ended_tasks_expire(redis_url):
