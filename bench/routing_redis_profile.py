@@ -1,11 +1,11 @@
-"""Where Redis spends its time per routing decision: commands per decision and the scripts' own time.
+"""Where Redis spends its time per routing decision: commands per decision and the store's functions' own time.
 
     python3 bench/routing_redis_profile.py [--url redis://...] [--rounds 640] [--inflight 32] [--side agent]
 
 Builds the scenario of bench/routing_redis.py (1,000 agents, 20 skills, 10,000 waiting) on a redis-server it
 starts, runs the in-flight phases of each side in this process, and prints from Redis itself (INFO commandstats
-and SLOWLOG with every command logged, reset before the timed phases): the commands the scripts ran per decision
-with their time, each script's median time, and Redis's CPU per decision (INFO used_cpu_*, network included).
+and SLOWLOG with every command logged, reset before the timed phases): the commands the functions ran per decision
+with their time, each function's median time, and Redis's CPU per decision (INFO used_cpu_*, network included).
 """
 from __future__ import annotations
 
@@ -23,13 +23,12 @@ import redis.asyncio as aioredis
 
 from bench.routing import build
 from bench.routing_redis import _store, agent_side_inflight, contact_side_inflight, node
-from routing.redis_scripts import SCRIPTS, script_source
+from routing.redis_scripts import SCRIPTS, function_name
 from tests.servers import redis_server
 
 
-def _sha_names() -> dict[str, str]:
-    import hashlib
-    return {hashlib.sha1(script_source(body).encode()).hexdigest(): name for name, body in SCRIPTS.items()}
+def _function_names() -> dict[str, str]:
+    return {function_name(name): name for name in SCRIPTS}
 
 
 async def profile(url: str, side: str, rounds: int, inflight: int) -> None:
@@ -53,23 +52,23 @@ async def profile(url: str, side: str, rounds: int, inflight: int) -> None:
     await admin.config_set("slowlog-log-slower-than", 10_000)
     await admin.aclose()
     decided = result["n"]
-    names = _sha_names()
+    names = _function_names()
     per_script: dict[str, list[int]] = defaultdict(list)
     for entry in log:
         command = entry["command"]
         args = (command.decode(errors="replace") if isinstance(command, bytes) else command).split()
-        if args and args[0].upper() == "EVALSHA":
-            per_script[names.get(args[1], args[1][:8])].append(entry["duration"])
+        if args and args[0].upper() == "FCALL":
+            per_script[names.get(args[1], args[1])].append(entry["duration"])
     print(f"== {side}-side, {decided} decisions ({inflight} in flight), whole run (timed phases and the work "
           f"between them)")
     print(f"  Redis cpu per decision (INFO, whole run): "
           f"{sum(cpu1[k] - cpu0[k] for k in ('used_cpu_sys', 'used_cpu_user')) / decided * 1e6:.0f} us; "
           f"timed phases only: {result['redis_cpu_us']:.0f} us; {result['per_s']:,.0f} decisions/s")
-    print("  scripts: calls per decision, median us, total us per decision")
+    print("  functions: calls per decision, median us, total us per decision")
     for name, durations in sorted(per_script.items(), key=lambda kv: -sum(kv[1])):
         print(f"    {name:<16} {len(durations) / decided:5.2f}  {statistics.median(durations):6.1f}  "
               f"{sum(durations) / decided:6.1f}")
-    print("  commands (inside scripts too): calls per decision, us each, us per decision")
+    print("  commands (inside functions too): calls per decision, us each, us per decision")
     rows = [(k.removeprefix("cmdstat_"), v) for k, v in stats.items()]
     for name, v in sorted(rows, key=lambda kv: -kv[1]["usec"]):
         print(f"    {name:<16} {v['calls'] / decided:6.2f}  {v['usec_per_call']:6.2f}  {v['usec'] / decided:6.1f}")

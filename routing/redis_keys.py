@@ -68,11 +68,12 @@ def sortable(x: float) -> str:
     return f"{bits:016x}"
 
 
-def lua_prelude() -> str:
-    """Lua that defines `key(name, ...)` exactly like `Keys.key`, with the prefix taken from ARGV[1]."""
+def lua_prelude(prefix: str = "ARGV[1]") -> str:
+    """Lua that defines `key(name, ...)` exactly like `Keys.key`, with the prefix `P` taken from the Lua expression
+    `prefix` (a script's ARGV[1]; a function library sets `P` on every call instead)."""
     names = ", ".join(f"['{n}'] = true" for n in LAYOUT)
     return f"""
-local P = ARGV[1]
+local P = {prefix}
 local KNOWN = {{{names}}}
 -- no table for the usual zero to two parts: a script builds ~35 keys, and a table each cost ~0.3 us
 local function key(name, a, b, c, ...)

@@ -1,21 +1,27 @@
-"""The Lua scripts of `RedisStore`: every state transition that must be atomic is one script.
+"""The Lua of `RedisStore`: every state transition that must be atomic is one function of one Redis library.
 
-Redis runs a script to the end before any other command, so each transition below is seen by every router node
-at once. Times travel as the exact strings Python wrote (`repr(float)`) and are stored unchanged: Lua never
-formats a float, so enqueue times and keys survive to the last bit. Scripts read state through `hmap` and keep
-the Lua table in step with what they write, so helpers see the current values.
+Redis runs a function to the end before any other command, so each transition below is seen by every router node
+at once. The store loads the library once (`FUNCTION LOAD`) and calls its functions with `FCALL`: the helpers
+below are built when the library loads, not on every call as a script's are, and the library keeps what never
+goes stale between calls (decoded agent configs by their JSON, parsed requirements). Times travel as the exact
+strings Python wrote (`repr(float)`) and are stored unchanged: Lua never formats a float, so enqueue times and
+keys survive to the last bit. Functions read state through `hmap` and keep the Lua table in step with what they
+write, so helpers see the current values.
 """
 from __future__ import annotations
+
+import hashlib
 
 from routing.redis_keys import lua_prelude
 
 VIEW_HEADS = 1    # tasks per bucket in a snapshot: Router._head reads the head, and more only past exclusions
 FREE_PAGE = 2     # agents in the first page of a free list (the first usually fits; later pages grow)
 
-HELPERS = lua_prelude() + f"local VIEW_HEADS, FREE_PAGE = {VIEW_HEADS}, {FREE_PAGE}\n" + r"""
+# The helpers every function shares (after `lua_prelude`): in the library they are built once per load, not per call
+_HELPERS = f"local VIEW_HEADS, FREE_PAGE = {VIEW_HEADS}, {FREE_PAGE}\n" + r"""
 -- Agent fields written with `set`/`incr` are kept in the Lua table at once and reach Redis in one HSET per hash
--- (`save`): before a read of a hash with such writes pending (`hmap`) and at the end of every script (see
--- `script_source`).
+-- (`save`): before a read of a hash with such writes pending (`hmap`) and at the end of every function (see
+-- `entry`).
 local DIRTY, DIRTY_KEYS = {}, {}
 local function save()
   for _, k in ipairs(DIRTY_KEYS) do
@@ -141,17 +147,30 @@ local function unindex(id, cfg)
   end
 end
 
+-- Decoded agent configs, by their JSON: a config never changes under the same JSON, so the library keeps them
+-- across calls (bounded; functions only read them) instead of a cjson.decode per agent per call
+local CONFIGS, CONFIG_COUNT = {}, 0
+local function config_of(raw)
+  local cfg = CONFIGS[raw]
+  if not cfg then
+    if CONFIG_COUNT >= 10000 then CONFIGS, CONFIG_COUNT = {}, 0 end
+    cfg = cjson.decode(raw)
+    CONFIGS[raw], CONFIG_COUNT = cfg, CONFIG_COUNT + 1
+  end
+  return cfg
+end
+
 local function load_agent(id)
   local ak = key('agent', id)
   local a = hmap(ak)
   if not a.config then return nil end
-  return ak, a, cjson.decode(a.config)
+  return ak, a, config_of(a.config)
 end
 
 -- replies are one JSON string (cjson): one bulk reply instead of two per field, parsed in C by the client
 local function reply(v) return cjson.encode(v) end
 local function task_map(id) return (hmap(key('task', id))) end
--- `a` (optional): the agent's hash as a script holds it, kept in step with its writes: no need to read it again
+-- `a` (optional): the agent's hash as a function holds it, kept in step with its writes: no need to read it again
 -- The agent's tasks are exactly one per unit of load (claim adds both, release, close_task and drop_task remove
 -- both): an agent with no load holds none, and one with a load of 1 that just claimed `claimed` holds just it;
 -- then its set is not read.
@@ -231,7 +250,7 @@ local function agent_view(id, held, cfg, claimed)
   if not ag then return false end
   local a = ag.h
   if a.presence ~= 'available' then return {a = ag} end
-  cfg = held and cfg or cjson.decode(a.config)
+  cfg = held and cfg or config_of(a.config)
   local open = false
   for _, fit in pairs(fits(a, cfg)) do open = open or fit end
   if not open then return {a = ag} end   -- full: the engine reads no bucket for it
@@ -325,6 +344,16 @@ local function matches(e, skills)
   end
   return true
 end
+
+-- Parsed requirements, by expression: the `requirements` hash maps an expression to its one parsed tree and never
+-- changes it, so the library keeps the trees it has read (bounded) instead of an HMGET and a cjson.decode per call
+local TREES, TREE_COUNT = {}, 0
+local function tree_of(req, raw)
+  if TREE_COUNT >= 10000 then TREES, TREE_COUNT = {}, 0 end
+  local tree = cjson.decode(raw)
+  TREES[req], TREE_COUNT = tree, TREE_COUNT + 1
+  return tree
+end
 """
 
 # Router._best_for, line for line, for close_and_claim: the queued task an agent should get next (highest
@@ -371,9 +400,12 @@ local function first_fit(t)
   end
   local req, tree = requirement_of(t.bucket), nil
   if req ~= '' then
-    local raw = redis.call('HGET', key('requirements'), req)
-    if not raw then return false, req end
-    tree = cjson.decode(raw)
+    tree = TREES[req]
+    if not tree then
+      local raw = redis.call('HGET', key('requirements'), req)
+      if not raw then return false, req end
+      tree = tree_of(req, raw)
+    end
   end
   local ids = redis.call('ZRANGE', key('free', t.queue, ch), 0, FIT_SCAN - 1)
   for _, id in ipairs(ids) do
@@ -384,8 +416,9 @@ local function first_fit(t)
   return nil
 end
 
--- Redis calls are most of a script's time, so best_for batches what it can: one EXISTS for the agent's preferred
--- buckets (usually empty), one HMGET for the requirements of its buckets, one for the ageing of their heads' queues
+-- Redis calls are most of a function's time, so best_for batches what it can: one EXISTS for the agent's preferred
+-- buckets (usually empty), one HMGET for the requirements of its buckets the library has not read yet, one for
+-- the ageing of their heads' queues
 local function best_for(a, cfg, now)
   local open, channels = {}, {}
   for ch, _ in pairs(cfg.capacity) do
@@ -410,11 +443,16 @@ local function best_for(a, cfg, now)
       if fit[req] == nil then fit[req] = false; wanted[#wanted + 1] = req end
     end
   end
-  if #wanted > 0 then
-    local trees = redis.call('HMGET', key('requirements'), unpack(wanted))
-    for i, req in ipairs(wanted) do
+  local unread = {}
+  for _, req in ipairs(wanted) do
+    local tree = TREES[req]
+    if tree then fit[req] = matches(tree, cfg.skills) else unread[#unread + 1] = req end
+  end
+  if #unread > 0 then
+    local trees = redis.call('HMGET', key('requirements'), unpack(unread))
+    for i, req in ipairs(unread) do
       if not trees[i] then return false, {need = req} end
-      fit[req] = matches(cjson.decode(trees[i]), cfg.skills)
+      fit[req] = matches(tree_of(req, trees[i]), cfg.skills)
     end
   end
   local heads, queues, seen = {}, {}, {}
@@ -452,53 +490,57 @@ local function best_for(a, cfg, now)
 end
 """
 
-# Every script of the store takes one extra, last argument: the store's write-behind operations (JSON, or ""),
-# applied before the script's own work, in the same atomic step; so they cost no round trip of their own.
-#   ["i", scope, counter, value] -> add to the counter (and remember the scope);  ["t", at, kind, ref] -> a timer;
+# Every function of the store takes one extra, last argument: the store's write-behind operations (JSON, or ""),
+# applied before the function's own work, in the same atomic step; so they cost no round trip of their own.
+#   ["c", scope, counter, value, counter, value, ...] -> add to the scope's counters (and remember the scope);
+#   ["t", at, kind, ref] -> a timer;
 #   ["r", requirement, tree] -> the parsed requirement close_and_claim asked for
 WRITE_BEHIND = r"""
-local WRITE_BEHIND = table.remove(ARGV)
-if WRITE_BEHIND ~= '' then
-  -- a decision increments 3-4 counters of each of two scopes, and decisions in flight share queue scopes: sum
-  -- them per scope and counter here, then one HMGET and one HSET per scope and one SADD in all (instead of an
-  -- HINCRBYFLOAT each). Sums are doubles, as MemoryStore's; %.17g writes a double exactly.
-  local sums, scopes = {}, {}
-  for _, op in ipairs(cjson.decode(WRITE_BEHIND)) do
-    if op[1] == 'i' then
-      local scope = sums[op[2]]
-      if not scope then
-        scope = {}
-        sums[op[2]] = scope
-        scopes[#scopes + 1] = op[2]
+local function write_behind(pending)
+  if pending == '' then return end
+  -- counters come summed per scope and counter (`RedisStore.incr`: a decision increments 3-4 counters of each of
+  -- two scopes, and decisions in flight share queue scopes): one HMGET and one HSET per scope and one SADD in all
+  -- (instead of an HINCRBYFLOAT each, which adds in long double). Sums are doubles, as MemoryStore's; %.17g writes
+  -- a double exactly.
+  local scopes = {}
+  for _, op in ipairs(cjson.decode(pending)) do
+    if op[1] == 'c' then
+      local ck, names = key('counters', op[2]), {}
+      for i = 3, #op, 2 do names[#names + 1] = op[i] end
+      local old, flat = redis.call('HMGET', ck, unpack(names)), {}
+      for i, name in ipairs(names) do
+        flat[#flat + 1] = name
+        flat[#flat + 1] = string.format('%.17g', (tonumber(old[i]) or 0) + tonumber(op[2 * i + 2]))
       end
-      scope[op[3]] = (scope[op[3]] or 0) + tonumber(op[4])
+      redis.call('HSET', ck, unpack(flat))
+      scopes[#scopes + 1] = op[2]
     elseif op[1] == 't' then
       add_timer(op[2], op[3], op[4])
     else
       redis.call('HSET', key('requirements'), op[2], op[3])
     end
   end
-  for _, scope in ipairs(scopes) do
-    local ck, names = key('counters', scope), {}
-    for name, _ in pairs(sums[scope]) do names[#names + 1] = name end
-    local old, flat = redis.call('HMGET', ck, unpack(names)), {}
-    for i, name in ipairs(names) do
-      flat[#flat + 1] = name
-      flat[#flat + 1] = string.format('%.17g', (tonumber(old[i]) or 0) + sums[scope][name])
-    end
-    redis.call('HSET', ck, unpack(flat))
-  end
   if #scopes > 0 then redis.call('SADD', key('counter-scopes'), unpack(scopes)) end
+end
+
+-- every function: ARGV = the prefix, its own arguments, the write-behind; the agent fields it wrote reach Redis
+-- at its end (`save`). The per-call state is reset first (a function that raised may have left some).
+local function entry(body)
+  return function(_, argv)
+    P, DIRTY, DIRTY_KEYS = argv[1], {}, {}
+    write_behind(table.remove(argv))
+    local out = body(argv)
+    save()
+    return out
+  end
 end
 """
 
+# the helpers as a script's prelude (prefix from ARGV[1]), for one-off scripts such as the tests' audit
+HELPERS = lua_prelude() + _HELPERS
+
+# The bodies of the store's functions: each reads its arguments from ARGV (ARGV[1] is the key prefix)
 SCRIPTS: dict[str, str] = {}
-
-
-def script_source(body: str) -> str:
-    """The full Lua of one script of SCRIPTS: helpers, write-behind, the body, then the agent writes it left."""
-    return (HELPERS + (CHOICE if "best_for(" in body or "first_fit(" in body else "") + WRITE_BEHIND + "local function main()\n" + body + "\nend\nlocal out = main()\nsave()\n"
-            "return out\n")
 
 
 # ---- queues ----------------------------------------------------------------------------------------------------
@@ -515,7 +557,7 @@ local id, config, now = ARGV[2], ARGV[3], ARGV[4]
 local ak = key('agent', id)
 local old = redis.call('HGET', ak, 'config')
 if old then
-  unindex(id, cjson.decode(old))
+  unindex(id, config_of(old))
 else
   redis.call('HSET', ak, 'id', id, 'presence', 'offline', 'state', 'offline', 'state_since', now,
              'idle_since', now, 'wrapping', 0, 'offers', 0, 'missed', 0)
@@ -753,7 +795,7 @@ return reply({t = t, v = agent_view(t.agent_id, a, cfg)})
 """
 
 # close_task, then the engine's next decision for the agent in the same step (Router.wrapup_done ->
-# _dispatch_agent: best_for, then claim), so that an agent-side decision is one script.
+# _dispatch_agent: best_for, then claim), so that an agent-side decision is one function call.
 # ARGV: prefix, task id, now, retention seconds, offer id, then (channel, expires_at) pairs
 #   -> {t = closed task, v = agent view after all, c = claimed task; or need = a requirement Lua has no parsed
 #       form of, queue = a queue without config}, or false
@@ -837,5 +879,23 @@ for _, scope in ipairs(redis.call('SMEMBERS', key('counter-scopes'))) do redis.c
 redis.call('DEL', key('counter-scopes'))
 """
 
-# ARGV: prefix (then the write-behind operations, as every script) -> nothing: only applies them
+# ARGV: prefix (then the write-behind operations, as every function) -> nothing: only applies them
 SCRIPTS["flush"] = ""
+
+
+def _library() -> tuple[str, str]:
+    """(name, Lua) of the function library: named by a digest of its code, so that router nodes of different
+    versions on one Redis each call their own functions (as EVALSHA did by script digest)."""
+    body = (lua_prelude("nil") + _HELPERS + CHOICE + WRITE_BEHIND
+            + "".join(f"redis.register_function('{{lib}}_{name}', entry(function(ARGV)\n{code}\nend))\n"
+                      for name, code in SCRIPTS.items()))
+    name = "routing_" + hashlib.sha1(body.encode()).hexdigest()[:16]
+    return name, f"#!lua name={name}\n" + body.replace("{lib}", name)
+
+
+LIBRARY, LIBRARY_SOURCE = _library()
+
+
+def function_name(script: str) -> str:
+    """The name of one of SCRIPTS in the library (what FCALL takes)."""
+    return f"{LIBRARY}_{script}"

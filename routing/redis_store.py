@@ -1,17 +1,18 @@
 """`RedisStore`: routing state in Redis, shared by every router process on every machine (`CC_REDIS_URL`).
 
 Same semantics as `MemoryStore` (the contract is `routing.store.Store`). Each transition that must be atomic is
-one Lua script (`routing.redis_scripts`, registered once per store with `register_script`), so router nodes racing
-on one Redis never offer a contact twice nor put an agent over capacity. Keys come from `routing.redis_keys`.
+one Lua function (`routing.redis_scripts`: one library, loaded into Redis with `FUNCTION LOAD`, called with
+`FCALL`), so router nodes racing on one Redis never offer a contact twice nor put an agent over capacity. Keys come
+from `routing.redis_keys`.
 Everything lives in Redis, nothing in the process: a router killed at any point loses no queued contact, and its
 open offers expire through the shared `timers` set that any node's `tick()` pops.
 
 Round trips are the cost of a decision, so two things save them, both invisible to the engine:
-* Snapshots: a write script also returns, from the same atomic step, what the engine reads next (the agent, its
+* Snapshots: a write function also returns, from the same atomic step, what the engine reads next (the agent, its
   buckets and their heads; a new task and the first free agents of its queue). Those reads are answered from the
   snapshot until this store makes its next round trip (and for at most `SNAPSHOT_TTL_S`): they see exactly the
   state right after this client's last command, as if they had run then.
-* Write-behind: counter increments and timers (`incr`, `schedule`) ride inside this store's next script (applied
+* Write-behind: counter increments and timers (`incr`, `schedule`) ride inside this store's next function (applied
   first, in the same atomic step), or go on their own after at most 5 ms. Offer timers never
   wait: `claim` writes them in the same step as the offer, so an offer always expires even if its node dies.
 """
@@ -23,12 +24,12 @@ import logging
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from routing.errors import RoutingError
@@ -48,7 +49,7 @@ from routing.redis_codec import (
     text,
 )
 from routing.redis_keys import Keys, parse_timer_member
-from routing.redis_scripts import FREE_PAGE, SCRIPTS, VIEW_HEADS, script_source
+from routing.redis_scripts import FREE_PAGE, LIBRARY_SOURCE, SCRIPTS, VIEW_HEADS, function_name
 from routing.store import Timer
 
 try:
@@ -63,9 +64,14 @@ METRICS_TTL_S = 1.0   # counters read with every agent serve the metrics compute
 _FREE_PAGES = (FREE_PAGE, 16, 64, 256, 1024, 1 << 30)   # free agents are read lazily: callers usually stop early
 
 
+def _unloaded(reply: Any) -> bool:
+    """Whether a reply is Redis refusing a call of a function it does not have (the library is not loaded)."""
+    return isinstance(reply, ResponseError) and "Function not found" in str(reply)
+
+
 @dataclass
 class _Snapshot:
-    """What the last script returned: valid until this store's next round trip, and `until` (monotonic s;
+    """What the last function returned: valid until this store's next round trip, and `until` (monotonic s;
     not the loop's clock: asyncio.get_running_loop() costs a getpid() system call on Python 3.11)."""
     until: float
     agent: AgentRecord | None = None
@@ -89,11 +95,11 @@ class RedisStore:
         self.redis = redis
         self._ended_ttl = str(ended_ttl_s)
         self.keys = Keys(prefix)
-        self._scripts: dict[str, AsyncScript] = {name: redis.register_script(script_source(body))
-                                                 for name, body in SCRIPTS.items()}
+        self._functions = {name: function_name(name) for name in SCRIPTS}
         self._agent = AgentDecoder()
         self._claimed_timers: set[tuple[str, str, float]] = set()   # offer timers `claim` wrote (`schedule`)
         self._pending: list[list[str]] = []         # write-behind operations (see redis_scripts.WRITE_BEHIND)
+        self._sums: dict[str, dict[str, float]] = {}   # write-behind counter increments: scope -> counter -> sum
         self._flush_timer: asyncio.TimerHandle | None = None   # sends pending writes if no command takes them
         self._pending_since = 0.0                   # time.monotonic() when the oldest pending write came
         self._flush_due = 0.0                       # time.monotonic() when the flush timer fires
@@ -119,79 +125,88 @@ class RedisStore:
             await self.redis.aclose()
 
     # ---- round trips ---------------------------------------------------------------------------------------
-    async def _send(self, command: tuple[Any, ...], script: AsyncScript | None = None) -> Any:
+    async def _send(self, command: tuple[Any, ...], function: str | None = None) -> Any:
         """One round trip; an unreachable Redis is RoutingError `store_unavailable`."""
         try:
-            return await self._round_trip(command, script)
+            return await self._round_trip(command, function)
         except (RedisConnectionError, RedisTimeoutError) as e:
             raise RoutingError("store_unavailable", f"the routing store (Redis) is unreachable: {e}") from e
 
-    async def _round_trip(self, command: tuple[Any, ...], script: AsyncScript | None) -> Any:
-        """A script carries the pending write-behind operations as its last argument; a plain command goes after
-        the `flush` script in one pipeline. NOSCRIPT (Redis restarted, or its script cache flushed) loads the
-        script and runs it again: a refused script did nothing."""
+    async def _round_trip(self, command: tuple[Any, ...], function: str | None) -> Any:
+        """A function call carries the pending write-behind operations as its last argument; a plain command goes
+        after the `flush` function in one pipeline."""
         self._snap = None
         self.round_trips += 1
         if self._inflight is not None:
             await self._inflight   # keep this client's writes in order
         pending = self._take_pending()
-        if script is not None:
-            return await self._eval(script, [*command[3:], pending])
-        flush = self._scripts["flush"]
-        if self._wire is not None:   # plain commands too: one pipelined connection, however many are in flight
-            if not pending:
-                return await self._wire.call(*command)
-            done, result = await self._wire.call_all(("EVALSHA", flush.sha, 0, self.keys.prefix, pending), command)
-            if isinstance(done, NoScriptError):
-                await self._eval(flush, [self.keys.prefix, pending])
-                result = await self._wire.call(*command)
-            elif isinstance(done, Exception):
-                log.error("routing write-behind failed: %s", done)
-            if isinstance(result, Exception):
-                raise result
-            return result
+        if function is not None:
+            return await self._fcall(function, [*command[3:], pending])
         if not pending:
-            return await self.redis.execute_command(*command)
-        pipe = self.redis.pipeline(transaction=False)   # one connection: Redis runs them in this order
-        pipe.execute_command("EVALSHA", flush.sha, 0, self.keys.prefix, pending)
-        pipe.execute_command(*command)
-        done, result = await pipe.execute(raise_on_error=False)
-        if isinstance(done, NoScriptError):
-            await flush(keys=[], args=[self.keys.prefix, pending])
-            result = await self.redis.execute_command(*command)
+            return await self._command(command)
+        flush = ("FCALL", self._functions["flush"], 0, self.keys.prefix, pending)
+        if self._wire is not None:   # plain commands too: one pipelined connection, however many are in flight
+            done, result = await self._wire.call_all(flush, command)
+        else:
+            pipe = self.redis.pipeline(transaction=False)   # one connection: Redis runs them in this order
+            pipe.execute_command(*flush)
+            pipe.execute_command(*command)
+            done, result = await pipe.execute(raise_on_error=False)
+        if _unloaded(done):
+            await self._fcall("flush", [self.keys.prefix, pending])
+            result = await self._command(command)
         elif isinstance(done, Exception):
             log.error("routing write-behind failed: %s", done)
         if isinstance(result, Exception):
             raise result
         return result
 
-    async def _eval(self, script: AsyncScript, args: list[Any]) -> Any:
-        """Run a registered script, on the wire when there is one (NOSCRIPT: send its body, which caches it)."""
-        wire = self._wire
-        if wire is None:
-            return await script(keys=[], args=args)
+    async def _command(self, command: tuple[Any, ...]) -> Any:
+        """One command on the wire when there is one, else on redis-py."""
+        if self._wire is not None:
+            return await self._wire.call(*command)
+        return await self.redis.execute_command(*command)
+
+    async def _fcall(self, function: str, args: list[Any]) -> Any:
+        """Call a function of the library. A Redis without it (never loaded, restarted without persistence,
+        FUNCTION FLUSH) refuses the call before running anything: load the library and call again."""
+        command = ("FCALL", self._functions[function], 0, *args)
         try:
-            return await wire.call("EVALSHA", script.sha, 0, *args)
-        except NoScriptError:
-            return await wire.call("EVAL", script.script, 0, *args)
+            return await self._command(command)
+        except ResponseError as e:
+            if not _unloaded(e):
+                raise
+        try:
+            await self._command(("FUNCTION", "LOAD", LIBRARY_SOURCE))
+        except ResponseError as e:
+            if "already exists" not in str(e):   # another call or node loaded it meanwhile
+                raise
+        return await self._command(command)
 
     def _take_pending(self) -> str:
         # the flush timer stays armed (see _flush_alone): cancelling and re-arming it on every round trip
         # costs more than one spare wake-up every WRITE_BEHIND_S, and cancelled timers pile up in the loop's heap
         pending, self._pending = self._pending, []
+        if self._sums:   # one operation per scope, its counters' increments summed in the order they came
+            pending += [["c", scope, *chain.from_iterable((name, exact(value)) for name, value in sums.items())]
+                        for scope, sums in self._sums.items()]
+            self._sums = {}
         return json.dumps(pending, separators=(",", ":")) if pending else ""
 
     async def _run(self, name: str, *args: Any) -> Any:
-        """Run a script; its reply is one JSON document (or a plain integer/nil)."""
-        script = self._scripts[name]
-        reply = await self._send(("EVALSHA", script.sha, 0, self.keys.prefix, *args), script)
+        """Call a function; its reply is one JSON document (or a plain integer/nil)."""
+        reply = await self._send(("FCALL", self._functions[name], 0, self.keys.prefix, *args), name)
         return json.loads(reply) if isinstance(reply, (bytes, str)) else reply
 
     def _buffer(self, *operations: list[str]) -> None:
-        now = time.monotonic()
-        if not self._pending:
-            self._pending_since = now
+        self._arrived()
         self._pending.extend(operations)
+
+    def _arrived(self) -> None:
+        """A write-behind operation is about to be buffered: the oldest pending one's time; the flush timer."""
+        now = time.monotonic()
+        if not self._pending and not self._sums:
+            self._pending_since = now
         # the engine's next command usually takes them along before the timer fires; a timer long overdue
         # belongs to an event loop that is gone (a store used from a new loop): arm one on this loop
         if self._flush_timer is None or now > self._flush_due + 1.0:
@@ -205,7 +220,7 @@ class RedisStore:
 
     def _flush_alone(self) -> None:
         self._flush_timer = None
-        if not self._pending:   # a command took them along
+        if not self._pending and not self._sums:   # a command took them along
             return
         wait = self._pending_since + WRITE_BEHIND_S - time.monotonic()
         if wait > 0:   # those pending now came after the ones this timer was for: their own WRITE_BEHIND_S
@@ -223,13 +238,13 @@ class RedisStore:
 
     async def flush(self) -> None:
         """Send the pending write-behind operations now."""
-        if not self._pending:
+        if not self._pending and not self._sums:
             return
         pending = self._take_pending()
         done = self._inflight = asyncio.get_running_loop().create_future()
         self.round_trips += 1
         try:
-            await self._eval(self._scripts["flush"], [self.keys.prefix, pending])
+            await self._fcall("flush", [self.keys.prefix, pending])
         finally:
             self._inflight = None
             done.set_result(None)
@@ -242,7 +257,7 @@ class RedisStore:
         return snap
 
     def _remember(self, reply: Mapping[str, Any]) -> _Snapshot:
-        """Keep what a script returned for the reads that follow it."""
+        """Keep what a function returned for the reads that follow it."""
         snap = _Snapshot(time.monotonic() + SNAPSHOT_TTL_S)
         view = reply.get("v")
         if view:
@@ -251,7 +266,7 @@ class RedisStore:
                 snap.queues = view["q"]
             if isinstance(view.get("h"), dict):
                 snap.heads = view["h"]
-        for field_ in ("t", "c"):   # the task the script wrote; the task it claimed (close_and_claim)
+        for field_ in ("t", "c"):   # the task the function wrote; the task it claimed (close_and_claim)
             if reply.get(field_):
                 task = decode_task(reply[field_])
                 assert task is not None
@@ -346,7 +361,7 @@ class RedisStore:
                                 *map(exact, deadlines))
         if not reply["ok"]:
             return False, None
-        if reply.get("need"):   # parsed once for Lua; it travels with this store's next script
+        if reply.get("need"):   # parsed once for Lua; it travels with this store's next function call
             self._buffer(["r", reply["need"], encode_requirement(reply["need"])])
         claimed = self._remember(reply).tasks[task.id]
         task.state = "queued"
@@ -397,7 +412,7 @@ class RedisStore:
     async def active_tasks(self) -> list[TaskRecord]:
         ids = [text(i) for i in await self._send(("ZRANGE", self.keys.key("active"), 0, -1))]
         out: list[TaskRecord] = []
-        for i in range(0, len(ids), 1000):   # bounded script runs: other nodes keep going meanwhile
+        for i in range(0, len(ids), 1000):   # bounded function runs: other nodes keep going meanwhile
             out.extend(t for t in map(decode_task, items(await self._run("read_tasks", *ids[i:i + 1000])))
                        if t is not None)
         return out
@@ -456,7 +471,7 @@ class RedisStore:
         reply = await self._run("close_and_claim", *args)
         if not reply:
             return None
-        if reply.get("need"):   # parsed once for Lua; it travels with this store's next script
+        if reply.get("need"):   # parsed once for Lua; it travels with this store's next function call
             self._buffer(["r", reply["need"], encode_requirement(reply["need"])])
         snap = self._remember(reply)
         closed, agent = snap.tasks[task_id], snap.agent
@@ -513,11 +528,18 @@ class RedisStore:
 
     # ---- counters ------------------------------------------------------------------------------------------
     async def incr(self, scope: str, values: Mapping[str, float]) -> None:
-        self._buffer(*[["i", scope, name, exact(value)] for name, value in values.items()])
+        # summed here, as Lua summed them before (from 0, in order: the same doubles); the sum is added to the
+        # stored value in the call that carries it
+        self._arrived()
+        sums = self._sums.get(scope)
+        if sums is None:
+            sums = self._sums[scope] = {}
+        for name, value in values.items():
+            sums[name] = sums.get(name, 0) + value
 
     async def counters(self, scope: str) -> dict[str, float]:
         snap = self._fresh()
-        if snap is not None and scope in snap.counters and not self._pending:   # own increments not in it
+        if snap is not None and scope in snap.counters and scope not in self._sums:   # own increments not in it
             return dict(snap.counters[scope])
         raw = await self._send(("HGETALL", self.keys.key("counters", scope)))
         return {text(k): float(v) for k, v in pairs(raw).items()}

@@ -1,9 +1,9 @@
-"""`Wire`: one lean pipelined Redis connection (asyncio Protocol + hiredis) for the store's script round trips.
+"""`Wire`: one lean pipelined Redis connection (asyncio Protocol + hiredis) for the store's function calls.
 
 Why: on a busy or virtualised machine a redis-py asyncio command costs ~75 us of client CPU (connection pool,
 retry wrapper, a Task per write for `socket_timeout`, response callbacks) against ~12 us for the same PING
 written to a transport and parsed by `hiredis.Reader` (the C parser redis-py itself uses). A routing decision is
-2-3 script round trips, so that difference is most of its cost. The wire does only what the store needs: send
+2-3 round trips, so that difference is most of its cost. The wire does only what the store needs: send
 a command (or a few together), get its raw RESP2 reply (bulk strings as bytes, arrays as lists), in order;
 concurrent callers are pipelined (Redis answers in order), so any number of calls in flight share one
 connection (a redis-py pool refuses calls beyond its `max_connections`, 100 by default). What the store does not
@@ -11,8 +11,8 @@ send on it (`scan_iter`, clients it cannot mirror) stays on the redis-py client.
 
 Connection parameters come from the redis-py client's pool (TCP or unix socket; AUTH and SELECT on connect);
 a client it cannot mirror (TLS, Sentinel, a credential provider) gets no wire (`Wire.for_client` returns None)
-and the store keeps using redis-py. Errors are redis-py's (`ConnectionError`, `TimeoutError`, `ResponseError`,
-`NoScriptError`) so callers handle one set. A lost connection fails the calls in flight and is reopened by the
+and the store keeps using redis-py. Errors are redis-py's (`ConnectionError`, `TimeoutError`, `ResponseError`) so
+callers handle one set. A lost connection fails the calls in flight and is reopened by the
 next call; a reply slower than `timeout_s` (redis-py's `socket_timeout`) closes the connection.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import hiredis
 from redis.asyncio.connection import Connection, UnixDomainSocketConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
@@ -64,9 +64,7 @@ class _Protocol(asyncio.Protocol):
             if future.done():   # its caller was cancelled; the reply is dropped, the order is kept
                 continue
             if isinstance(reply, hiredis.ReplyError):
-                message = str(reply)
-                future.set_exception(NoScriptError(message) if message.startswith("NOSCRIPT")
-                                     else ResponseError(message))
+                future.set_exception(ResponseError(str(reply)))
             else:
                 future.set_result(reply)
 

@@ -166,3 +166,46 @@ async def test_past_the_agents_lua_reads_the_engine_decides(redis_url):
         if keys:
             await client.delete(*keys)
         await sides[1].router.store.close()  # type: ignore[attr-defined]
+
+
+async def test_a_changed_agent_config_is_the_one_lua_chooses_with(redis_url):
+    """The function library keeps decoded agent configs between calls: a config changed by `add_agent` must be
+    the one the next Lua choice applies (skills raised: the contact it could not take before is offered)."""
+    clock = Clock()
+    client = aioredis.Redis.from_url(redis_url)
+    prefix = f"fused-{uuid.uuid4().hex[:8]}:"
+    store = RedisStore(client, prefix)
+    claimed: list[bool] = []
+    close_and_claim = store.close_task_and_claim
+
+    async def closed(*args):   # the real method; whether Lua claimed is kept
+        done = await close_and_claim(*args)
+        claimed.append(bool(done and done[2]))
+        return done
+    store.close_task_and_claim = closed  # type: ignore[method-assign]
+    sides = (Side(MemoryStore(), clock), Side(store, clock))
+    try:
+        for side in sides:
+            await side.router.add_queue(QueueConfig("easy"))
+            await side.router.add_queue(QueueConfig("hard", skill_expr="x >= 2"))
+        low = AgentConfig("a", skills={"x": 1}, queues=("easy", "hard"), capacity={"chat": 1})
+        steps: list[tuple] = [("add_agent", low), ("set_agent_state", "a", "available"),
+                              ("enqueue", Task("t0", "easy", "chat")), ("accept", "t0"), ("complete", "t0"),
+                              ("enqueue", Task("hard1", "hard", "chat")), ("wrapup_done", "t0"),   # x=1: not hard1
+                              ("enqueue", Task("t2", "easy", "chat")), ("accept", "t2"), ("complete", "t2"),
+                              ("wrapup_done", "t2"),   # again x=1, and now Lua has the requirement: it decides
+                              ("enqueue", Task("t3", "easy", "chat")), ("accept", "t3"), ("complete", "t3"),
+                              ("add_agent", AgentConfig("a", skills={"x": 3}, queues=("easy", "hard"),
+                                                        capacity={"chat": 1})),
+                              ("wrapup_done", "t3")]   # x=3: hard1
+        for step in steps:
+            clock.advance(1)
+            assert [await side.do(*step) for side in sides] == ["ok", "ok"], step
+        assert [o[:2] for o in sides[1].offers] == [("t0", "a"), ("t2", "a"), ("t3", "a"), ("hard1", "a")]
+        assert sides[0].offers == sides[1].offers
+        assert claimed == [False, False, True]   # the first two found nothing; the last was Lua's choice
+    finally:
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await store.close()

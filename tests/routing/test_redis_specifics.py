@@ -1,5 +1,5 @@
 """What only the Redis store has: exact times in strings, Lua that mirrors routing.model, snapshots answered
-without a round trip, write-behind counters, scripts reloaded after a Redis restart, bounded ended tasks."""
+without a round trip, write-behind counters, functions reloaded after a Redis restart, bounded ended tasks."""
 from __future__ import annotations
 
 import asyncio
@@ -116,7 +116,7 @@ async def test_write_behind_rides_with_the_next_command_and_is_seen_by_it(client
 
 async def test_write_behind_sums_like_python_across_decisions(clients):
     one, other = clients
-    values = [0.1, 0.2, 1e-9, 3.0, 1 / 3, 7.25]   # one script takes them all: summed per scope and counter
+    values = [0.1, 0.2, 1e-9, 3.0, 1 / 3, 7.25]   # one call takes them all: summed per scope and counter
     for v in values:
         await one.incr("queue:general", {"talk_s": v, "handled": 1})
         await one.incr("agent:a1", {"talk_s": v})
@@ -155,16 +155,26 @@ async def test_the_lua_choice_reads_ageing_of_queues_written_before_its_hash(cli
     assert store.round_trips == trips + 1   # Lua chose (it declines a queue it has no ageing of)
 
 
-async def test_scripts_come_back_after_redis_forgets_them(clients):
+@pytest.mark.parametrize("wire", [True, False], ids=["wire", "redis-py"])
+async def test_functions_come_back_after_redis_forgets_them(clients, wire):
     one, other = clients
+    if not wire:
+        one._wire = None   # a client the wire cannot mirror: every call on redis-py
     await one.put_queue(QueueConfig("general"))
     await one.add_task(_task("t0", NOW))
-    await one.schedule(NOW + 1, "task", "t0")                      # pending write-behind script call
-    await one.redis.script_flush()
-    assert await one.add_task(_task("t1", NOW + 2))                # NOSCRIPT inside MULTI: reloaded, re-run
+    await one.schedule(NOW + 1, "task", "t0")                      # pending write-behind, rides the next call
+    await one.redis.function_flush()
+    assert await one.add_task(_task("t1", NOW + 2))                # Function not found: loaded, called again
     assert [t[:3] for t in await other.due(NOW + 5)] == [(NOW + 1, "task", "t0")]
-    await one.redis.script_flush()
+    await one.schedule(NOW + 6, "task", "t1")                      # pending, goes before a plain command
+    await one.redis.function_flush()
+    assert await one.waiting_count("general") == 2                 # the flush function refused: loaded, re-sent
+    assert [t[:3] for t in await other.due(NOW + 7)] == [(NOW + 6, "task", "t1")]
+    await one.redis.function_flush()
     assert [t.id for t in await one.waiting(bucket_name("general", "chat", ""), 5)] == ["t0", "t1"]
+    await one.redis.function_flush()   # two nodes find it missing at once: one loads it, the other finds it loaded
+    oldest, ahead = await asyncio.gather(one.oldest_waiting("general"), other.position("t1"))
+    assert (oldest.id if oldest else None, ahead) == ("t0", 1)
 
 
 async def test_ended_tasks_expire(redis_url):
