@@ -116,8 +116,16 @@ class RedisStore:
         return cls(aioredis.Redis.from_url(url), prefix, **kw)
 
     async def close(self) -> None:
-        """Send what is pending, then close the Redis client's connections."""
+        """Send what is pending, then close the Redis client's connections. A write-behind send already on its
+        way is waited for: closing under it would lose its writes (timers, counters)."""
         try:
+            if self._flush_timer is not None:
+                self._flush_timer.cancel()
+                self._flush_timer = None
+            if self._flushes:
+                await asyncio.gather(*self._flushes)   # each logs its own failure
+            if self._inflight is not None:
+                await self._inflight
             await self.flush()
         finally:
             if self._wire is not None:

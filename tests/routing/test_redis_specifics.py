@@ -106,6 +106,19 @@ async def test_write_behind_reaches_redis_without_another_command(clients):
     assert one.round_trips == trips + 1
 
 
+async def test_close_waits_for_a_write_behind_send_already_on_its_way(redis_url, clients):
+    _, other = clients
+    store = RedisStore(aioredis.Redis.from_url(redis_url), other.keys.prefix)
+    await store.schedule(NOW, "task", "t1")
+    for _ in range(200):                       # until the flush timer's send is on the wire
+        if store._inflight is not None:
+            break
+        await asyncio.sleep(0.001)
+    assert store._inflight is not None
+    await store.close()                        # must not cut that send off (its writes would be lost)
+    assert [t[:3] for t in await other.due(NOW)] == [(NOW, "task", "t1")]
+
+
 async def test_write_behind_rides_with_the_next_command_and_is_seen_by_it(clients):
     one, _ = clients
     await one.incr("agent:a1", {"offered": 1})
