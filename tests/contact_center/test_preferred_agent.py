@@ -7,8 +7,10 @@ import time
 
 import pytest
 
+from contact_center.app import create_app
 from contact_center.keys import ROUTER
 from contact_center.queue_settings import parse_queues
+from tests.contact_center.test_redis_restart import app_redis  # noqa: F401  (a fixture: Redis db of its own)
 from tests.harness import add_user, agent_socket, chat, logged_in, settle
 
 
@@ -93,9 +95,17 @@ async def _alice_twice_then_bob(cc, aiohttp_client):
     return alice_user, bob_user, alice, bob, token
 
 
+@pytest.fixture(params=["memory", "redis"])
+def routing_store(request) -> str:
+    """CC_REDIS_URL of the app: in-memory routing, or Redis (the related agents travel in the task's hash)."""
+    return request.getfixturevalue("app_redis") if request.param == "redis" else ""
+
+
 @pytest.mark.parametrize("cc_settings", [{"preferred_agent_s": 0.0, "queues": parse_queues(
     {"general": {"strategy": "most_related"}})}], indirect=True)
-async def test_a_most_related_queue_offers_the_agent_who_served_the_customer_most(cc, aiohttp_client):
+async def test_a_most_related_queue_offers_the_agent_who_served_the_customer_most(aiohttp_client, cc_settings,
+                                                                                 routing_store):
+    cc = await aiohttp_client(create_app(cc_settings.replace(redis_url=routing_store)))
     alice_user, bob_user, alice, bob, token = await _alice_twice_then_bob(cc, aiohttp_client)
     back, again = await chat(cc, token=token)
     await back.expect("status", state="queued")
