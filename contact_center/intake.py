@@ -18,11 +18,14 @@ from routing import RoutingError, Task
 
 if TYPE_CHECKING:
     from contact_center.domain import Contact, Customer, Event
-    from contact_center.history import History
+    from contact_center.history import AgentRelation, History
     from contact_center.lifecycle import Lifecycle
     from routing import Router
 
 log = logging.getLogger(__name__)
+
+# How many of a customer's related agents a task carries: enough that one is likely free, bounded for every offer.
+RELATED_AGENTS = 10
 
 
 class IntakeError(Exception):
@@ -126,19 +129,25 @@ class Intake:
                     preferred_agent: str | None = None, preferred_for_s: float | None = None,
                     enqueued_at: float | None = None) -> None:
         """Hand a new contact to routing (its queue joins come back through the lifecycle); `preferred_agent`
-        is tried alone for `preferred_for_s` seconds while they are signed in; `enqueued_at` (epoch seconds)
-        keeps the wait of a contact that was queued before a restart.
+        is tried alone for `preferred_for_s` seconds while they are signed in (without one, the customer's agent
+        that `preferred_agent` in the settings names, for `preferred_agent_s`); `enqueued_at` (epoch seconds)
+        keeps the wait of a contact that was queued before a restart. The task's `related_agents` attribute lists
+        the customer's most related agents, best first, for the `most_related` strategy.
 
         A queue that refuses it (closed, full, nobody signed in when it refuses then) closes the contact with a
         `queue.refused` event, and the channel gets IntakeError with routing's code to tell the customer.
         """
         queue = contact.queue or self.settings.default_queue
+        attributes = dict(attributes or {})
+        relations = await self.history.agent_relations(str(contact.customer_id))
+        if relations:
+            attributes.setdefault("related_agents", [r.agent_id for r in relations[:RELATED_AGENTS]])
         if preferred_agent is None and self.settings.preferred_agent_s > 0:
-            preferred_agent = await self._related_agent(contact)
+            preferred_agent = await self._preferred_agent(relations)
             preferred_for_s = self.settings.preferred_agent_s
         try:
             await self.router.enqueue(Task(id=str(contact.id), queue=queue, channel=contact.channel,
-                                           priority=priority, attributes=attributes or {},
+                                           priority=priority, attributes=attributes,
                                            preferred_agent=preferred_agent, preferred_for_s=preferred_for_s,
                                            enqueued_at=enqueued_at))
         except RoutingError as e:
@@ -147,15 +156,14 @@ class Intake:
             await self.history.update_contact(str(contact.id), state="closed")
             raise IntakeError(e.code, f"the queue {queue!r} cannot take the contact now: {e.message}") from e
 
-    async def _related_agent(self, contact: Contact) -> str | None:
-        """The agent who handled most of this customer's contacts, when routing knows them (else None)."""
-        try:
-            related = (await self.history.profile(str(contact.customer_id))).most_related_agent
-        except (LookupError, ValueError):
+    async def _preferred_agent(self, relations: list[AgentRelation]) -> str | None:
+        """The customer's agent the settings prefer (most related or last), when routing knows them (else None)."""
+        if not relations or self.settings.preferred_agent == "none":
             return None
-        if not related or not related.get("agent_id"):
-            return None
-        agent_id = str(related["agent_id"])
+        if self.settings.preferred_agent == "last":
+            agent_id = max(relations, key=lambda r: r.last_contact_id).agent_id
+        else:
+            agent_id = relations[0].agent_id
         try:
             await self.router.agent_stats(agent_id)   # a removed or non-routable user: no preference
         except RoutingError:

@@ -31,6 +31,8 @@ NESTED = ("routing", "queues")  # TOML tables, not environment variables
 # The settings file when no `--config` is given: set once for the server and the shell, every command reads the
 # same file (`user add` checks the server's skill catalogue and queues without repeating `--config`).
 CONFIG_ENV = "CC_CONFIG"
+# Whom a returning customer's contact waits for: who handled most of their contacts, the last one, or nobody.
+PREFERRED_AGENTS = ("most_related", "last", "none")
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
@@ -65,9 +67,13 @@ class Settings:
     chat_abandon_s: float = _f(60.0, "CC_CHAT_ABANDON_S",
                                "Seconds a waiting chat customer whose socket is gone may take to come back before "
                                "the chat counts as abandoned.")
+    preferred_agent: str = _f("most_related", "CC_PREFERRED_AGENT",
+                              "The agent a returning customer's new contact waits for: `most_related` (who handled "
+                              "most of their contacts), `last` (who handled the newest of them, any channel) or "
+                              "`none`.")
     preferred_agent_s: float = _f(30.0, "CC_PREFERRED_AGENT_S",
-                                  "Seconds a returning customer's new contact waits for the agent who handled most "
-                                  "of their contacts (when signed in) before any agent may take it; 0 = off.")
+                                  "Seconds a returning customer's new contact waits for its preferred agent "
+                                  "(`CC_PREFERRED_AGENT`, when signed in) before any agent may take it; 0 = off.")
     agent_grace_s: float = _f(15.0, "CC_AGENT_GRACE_S",
                               "Seconds an agent whose last desktop socket closed stays in their state (a reload) "
                               "before routing sets them offline.")
@@ -145,6 +151,8 @@ class Settings:
         for name in ("offer_timeout_s", "max_message_chars"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{_env(name)} must be positive, not {getattr(self, name)}")
+        if self.preferred_agent not in PREFERRED_AGENTS:
+            raise SettingsError(f"CC_PREFERRED_AGENT must be most_related, last or none, not {self.preferred_agent!r}")
         if self.preferred_agent_s < 0:
             raise SettingsError(f"CC_PREFERRED_AGENT_S must not be negative, not {self.preferred_agent_s}")
         if self.agent_grace_s < 0:

@@ -38,7 +38,7 @@ from contact_center.history import customers as cust
 from contact_center.history.codes import USER_EXISTS
 from contact_center.history.db import Database, DatabaseSettings
 from contact_center.history.models import contacts, events, users
-from contact_center.history.profile import Profile, compute_profile
+from contact_center.history.profile import AgentRelation, Profile, agent_relations, compute_profile
 from contact_center.history.writer import GroupCommitWriter, NewEvent
 from contact_center.identity import IdentityRules, normalise
 
@@ -192,6 +192,12 @@ class History:
             ids = await cust.family(conn, customer_id)
             customer = await cust.load(conn, ids[0])
             return await compute_profile(conn, customer, ids, utcnow())
+
+    async def agent_relations(self, customer_id: str) -> list[AgentRelation]:
+        """The agents who handled the customer's contacts, most related first (the profile's order); one query,
+        an empty list for an unknown customer (routing asks it for every new contact)."""
+        async with self.db.read() as conn:
+            return await agent_relations(conn, convert.parse_id(customer_id, "customer"))
 
     # -- contacts and events ----------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """Contacts and append-only events: durability, idempotency, group commit, timeline paging; both databases."""
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -180,6 +181,30 @@ async def test_profile_figures(history):
     p = await history.profile(ann.id)
     assert (p.value, p.value_source) == (950.5, "attribute")
     assert p.to_json()["channels"] == {"chat": 3}
+
+
+async def test_agent_relations_rank_agents_as_the_profile_does(history):
+    ann = await history.identify("phone", "+14155550100")
+    # (agent, seconds from opened to closed; None = still open), oldest contact first
+    for agent_id, seconds in [("a", 100), ("b", 30), ("c", 300), ("b", 30), ("e", 100), ("d", None), (None, 5)]:
+        c = await history.open_contact(ann.id, "chat", "general")
+        if agent_id:
+            await history.update_contact(c.id, state="assigned", agent_id=agent_id)
+        if seconds is not None:
+            await history.update_contact(c.id, state="closed", closed_at=c.created_at + timedelta(seconds=seconds))
+    relations = await history.agent_relations(ann.id)
+    # most contacts, then the longer handling time, then the newer contact (e before a: both 100 s, e newer)
+    assert [r.agent_id for r in relations] == ["b", "c", "e", "a", "d"]
+    assert [(r.contacts, r.handled_s) for r in relations] == [(2, 60.0), (1, 300.0), (1, 100.0), (1, 100.0),
+                                                               (1, 0.0)]
+    assert max(relations, key=lambda r: r.last_contact_id).agent_id == "d"   # the last agent
+    profile = await history.profile(ann.id)
+    assert profile.most_related_agent == {"agent_id": "b", "contacts": 2, "handled_s": 60.0, "username": None}
+    ben = await history.identify("email", "ben@example.com")
+    await history.update_contact((await history.open_contact(ben.id, "email", "general")).id, agent_id="f")
+    await history.merge_customers(ann.id, ben.id)
+    assert [r.agent_id for r in await history.agent_relations(ben.id)] == ["b", "c", "e", "a", "f", "d"]
+    assert await history.agent_relations("424242") == []
 
 
 async def test_list_contacts_newest_first_and_ping(history, contact):

@@ -27,10 +27,21 @@ def test_environment_beats_file(tmp_path):
     ({"CC_OFFER_TIMEOUT_S": "-1"}, "CC_OFFER_TIMEOUT_S"),
     ({"CC_PHONE_REGION": "XX"}, "CC_PHONE_REGION"),
     ({"CC_PHONE_REGION": "us"}, "CC_PHONE_REGION"),
+    ({"CC_PREFERRED_AGENT": "favourite"}, "CC_PREFERRED_AGENT"),
 ])
 def test_bad_values_name_the_setting(env, name):
     with pytest.raises(SettingsError, match=name):
         Settings.load(env)
+
+
+def test_the_preferred_agent_is_read_from_the_file_and_the_environment(tmp_path):
+    f = tmp_path / "cc.toml"
+    f.write_text('preferred_agent = "last"\n')
+    assert Settings.load({}).preferred_agent == "most_related"
+    assert Settings.load({}, config_file=f).preferred_agent == "last"
+    assert Settings.load({"CC_PREFERRED_AGENT": "none"}, config_file=f).preferred_agent == "none"
+    with pytest.raises(SettingsError, match="CC_PREFERRED_AGENT must be most_related, last or none, not 'Last'"):
+        Settings.load({"CC_PREFERRED_AGENT": "Last"})
 
 
 def test_unknown_key_in_file_is_refused(tmp_path):
