@@ -76,14 +76,19 @@ class ErlangA:
         if self.agents < 1 or self.arrival_rate <= 0 or self.aht <= 0 or self.patience <= 0:
             raise ValueError("agents >= 1 and positive rates are required")
         mu, theta, lam, n = 1.0 / self.aht, 1.0 / self.patience, self.arrival_rate, self.agents
-        weights = [1.0]
+        # Log weights: beyond ~700 Erlangs the plain ones (A^k / k!) overflow to inf, and inf never falls below
+        # the tail, so the loop would never end.
+        logs = [0.0]
+        peak = 0.0
         k = 0
         while True:
             k += 1
             death = min(k, n) * mu + max(k - n, 0) * theta
-            weights.append(weights[-1] * lam / death)
-            if k > n and weights[-1] < self.tail * sum(weights) and lam < death:
+            logs.append(logs[-1] + math.log(lam / death))
+            peak = max(peak, logs[-1])
+            if k > n and logs[-1] < peak + math.log(self.tail) and lam < death:
                 break
+        weights = [math.exp(x - peak) for x in logs]
         total = sum(weights)
         object.__setattr__(self, "_pi", [w / total for w in weights])
 

@@ -52,3 +52,16 @@ def test_erlang_a_service_level_matches_tagged_chain_limits():
     a = ErlangA(20, 0.1, 180, patience=60)
     assert a.service_level(0) == pytest.approx(1 - a.p_wait, abs=1e-9)
     assert a.service_level(3000) == pytest.approx(1 - a.p_abandon, abs=1e-6)
+
+
+@pytest.mark.parametrize("rate, p_wait, p_abandon, asa, sl20", [
+    (5.0, 0.000533648, 6.56184e-06, 0.000778366, 0.999993438),
+    (5.8, 0.861661453, 0.0441324149, 5.34452249, 0.955103769)])
+def test_erlang_a_with_a_thousand_agents(rate, p_wait, p_abandon, asa, sl20):
+    """900 and 1,044 Erlangs (AHT 180 s, patience 120 s): the chain's weights A^k / k! exceed a float. Expected
+    values from Mandelbaum & Zeltyn's closed forms (1F1 by mpmath) and the tagged chain by a matrix exponential."""
+    a = ErlangA(1000, rate, 180, patience=120)
+    assert a.p_wait == pytest.approx(p_wait, rel=1e-6)
+    assert a.p_abandon == pytest.approx(p_abandon, rel=1e-5)
+    assert a.asa == pytest.approx(asa, rel=1e-6)
+    assert a.service_level(20) == pytest.approx(sl20, abs=1e-8)
