@@ -79,6 +79,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     config = SimulationConfig(agents=args.agents, arrival_rate=args.arrival_rate, aht_s=args.aht,
                               patience_s=args.patience, hours=args.hours, seed=args.seed,
                               sl_threshold_s=args.sl_threshold, handle_time=args.handle_time)
+    try:
+        config.validate()
+    except ValueError as e:
+        print(f"contact-center simulate: {e}", file=sys.stderr)
+        return 2
     result = simulate(config)
     if args.json:
         print(json.dumps(result.as_dict()))

@@ -23,6 +23,7 @@ from routing.memory_store import MemoryStore
 from routing.model import AgentConfig, QueueConfig, RouterSettings, RoutingEvent, Task
 
 _BATCHES = 10
+MAX_CONTACTS = 5_000_000   # about 15 minutes of wall time and 3.5 GB (every contact is kept to the end)
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,30 @@ class SimulationConfig:
     warmup_hours: float | None = None     # None = 10% of `hours`
 
     def validate(self) -> None:
-        """Raise ValueError on a config that cannot run."""
-        if self.agents < 1 or self.arrival_rate <= 0 or self.aht_s <= 0 or self.hours <= 0:
-            raise ValueError("agents >= 1 and positive arrival rate, AHT and hours are required")
-        if self.patience_s is not None and self.patience_s <= 0:
-            raise ValueError("patience must be positive")
+        """Raise ValueError, saying which input, on a config that cannot run or has no Erlang steady state."""
+        if not isinstance(self.agents, int) or self.agents < 1:
+            raise ValueError(f"agents must be a whole number >= 1, got {self.agents!r}")
+        for name, value in (("arrival rate", self.arrival_rate), ("AHT", self.aht_s), ("hours", self.hours),
+                            ("patience", self.patience_s), ("lognormal sigma", self.lognormal_sigma)):
+            if value is not None and not (math.isfinite(value) and value > 0):   # nan would run forever
+                raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        for name, value in (("service-level threshold", self.sl_threshold_s), ("warm-up hours", self.warmup_hours)):
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         if self.handle_time not in ("exponential", "lognormal"):
             raise ValueError(f"unknown handle-time distribution {self.handle_time!r}")
+        load = self.arrival_rate * self.aht_s
+        if self.patience_s is None and load >= self.agents:
+            raise ValueError(f"offered load {load:g} Erlangs >= {self.agents} agents and nobody abandons: the queue "
+                             "grows without end, there is no steady state (Erlang C needs load < agents); "
+                             "add agents or give a patience")
+        contacts = self.arrival_rate * 3600.0 * (self.hours + self._warmup_hours)
+        if contacts > MAX_CONTACTS:
+            raise ValueError(f"about {contacts:,.0f} contacts to simulate, more than {MAX_CONTACTS:,}: fewer hours")
+
+    @property
+    def _warmup_hours(self) -> float:
+        return self.hours * 0.1 if self.warmup_hours is None else self.warmup_hours
 
 
 @dataclass(frozen=True)
@@ -65,7 +83,7 @@ class SimulationResult:
     simulated_hours: float
     wall_s: float
     # What queueing theory predicts for the same parameters (Erlang C, or Erlang A with patience); None where
-    # it does not apply (lognormal handle times, or an overloaded queue without abandonment).
+    # it does not apply (lognormal handle times).
     erlang_service_level: float | None = None
     erlang_asa_s: float | None = None
     erlang_abandonment_rate: float | None = None
@@ -85,8 +103,6 @@ def erlang_prediction(config: SimulationConfig) -> dict[str, float | None]:
         return {"erlang_service_level": a.service_level(config.sl_threshold_s), "erlang_asa_s": a.asa,
                 "erlang_abandonment_rate": a.p_abandon, "erlang_occupancy": a.occupancy}
     c = ErlangC(config.agents, config.arrival_rate, config.aht_s)
-    if c.traffic >= c.agents:
-        return {}
     return {"erlang_service_level": c.service_level(config.sl_threshold_s), "erlang_asa_s": c.asa,
             "erlang_abandonment_rate": 0.0, "erlang_occupancy": c.occupancy}
 
@@ -118,7 +134,7 @@ async def simulate_async(config: SimulationConfig) -> SimulationResult:
 
     offers: list[RoutingEvent] = []
     router.subscribe(lambda e: offers.append(e) if e.type == "offer.made" else None)
-    warmup = 3600.0 * (config.hours * 0.1 if config.warmup_hours is None else config.warmup_hours)
+    warmup = 3600.0 * config._warmup_hours
     end = warmup + 3600.0 * config.hours
     # simulation events: (time, seq, kind, task id)
     events: list[tuple[float, int, str, str]] = []

@@ -6,12 +6,14 @@ Tolerances: the simulator reports batch-means standard errors (10 batches); we a
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from contact_center.cli import main
 from routing.erlang import ErlangA, ErlangC
 from routing.simulation import SimulationConfig, simulate
 
@@ -52,9 +54,33 @@ def test_lognormal_handle_times_keep_the_mean():
     assert result.occupancy == pytest.approx(0.4, abs=0.03)
 
 
-def test_bad_config_is_refused():
+@pytest.mark.parametrize("change", [
+    {"agents": 0}, {"agents": -2}, {"arrival_rate": 0}, {"arrival_rate": -1}, {"arrival_rate": math.nan},
+    {"arrival_rate": math.inf}, {"aht_s": 0}, {"aht_s": math.nan}, {"hours": 0}, {"hours": math.inf},
+    {"hours": math.nan}, {"patience_s": 0}, {"patience_s": math.nan}, {"sl_threshold_s": -5},
+    {"sl_threshold_s": math.nan}, {"warmup_hours": -1}, {"lognormal_sigma": math.nan},
+    {"hours": 1e6},                                   # 1.8 billion contacts: refused, not hours of running
+    {"arrival_rate": 0.05}, {"arrival_rate": 0.2}])   # load 100 % and 400 % of 3 agents, nobody abandons
+def test_bad_config_is_refused(change):
+    config = SimulationConfig(**{"agents": 3, "arrival_rate": 0.5 / 60 * 3, "aht_s": 60, **change})
     with pytest.raises(ValueError):
-        simulate(SimulationConfig(agents=0, arrival_rate=1, aht_s=1))
+        config.validate()
+
+
+def test_overload_with_abandonment_is_accepted():
+    SimulationConfig(agents=3, arrival_rate=0.2, aht_s=60, patience_s=30).validate()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--agents", "0"], "agents"), (["--arrival-rate", "-1"], "arrival rate"), (["--aht", "0"], "AHT"),
+    (["--hours", "-1"], "hours"), (["--patience", "0"], "patience"), (["--sl-threshold", "-5"], "threshold"),
+    (["--arrival-rate", "0.1"], "steady state")])
+def test_cli_refuses_bad_input_with_a_message(args, message, capsys):
+    base = {"--agents": "3", "--arrival-rate": "0.02", "--aht": "60", "--hours": "1"}
+    base.update(dict(zip(args[::2], args[1::2])))
+    assert main(["simulate", *[x for kv in base.items() for x in kv]]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and message in out.err and out.err.startswith("contact-center simulate: ")
 
 
 def test_cli_prints_json():
@@ -73,5 +99,3 @@ def test_result_carries_the_erlang_prediction_where_it_applies():
     with_patience = simulate(SimulationConfig(**base, patience_s=30))
     assert with_patience.erlang_abandonment_rate == pytest.approx(ErlangA(2, 0.01, 60, 30).p_abandon)
     assert simulate(SimulationConfig(**base, handle_time="lognormal")).erlang_asa_s is None
-    overloaded = simulate(SimulationConfig(agents=1, arrival_rate=0.02, aht_s=60, hours=0.2))
-    assert overloaded.erlang_service_level is None
