@@ -85,11 +85,13 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         print(f"contact-center simulate: {e}", file=sys.stderr)
         return 2
     result = simulate(config)
+    figures = result.as_dict()
     if args.json:
-        print(json.dumps(result.as_dict()))
+        print(json.dumps(figures, allow_nan=False))
     else:
-        for key, value in result.as_dict().items():
-            print(f"{key:>24}: {value}")
+        width = max(map(len, figures))
+        for key, value in figures.items():
+            print(f"{key:>{width}}: {value}")
     return 0
 
 

@@ -69,22 +69,28 @@ class SimulationConfig:
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """Figures of the measured contacts (Erlang C/A comparable) and the run's cost."""
+    """Figures of the measured contacts (Erlang C/A comparable) and the run's cost. Rates are per offered
+    (queued) contact; each `*_se` is a batch-means standard error, None with too few contacts for batches."""
     offered: int
     answered: int
     abandoned: int
-    service_level: float                  # answered within the threshold / offered
-    service_level_se: float
-    asa_s: float                          # mean wait of answered contacts
-    asa_s_se: float
+    service_level: float                  # left the queue (answered or abandoned) within the threshold / offered
+    service_level_se: float | None
+    service_level_answered: float         # answered within the threshold / offered
+    service_level_answered_se: float | None
+    asa_s: float | None                   # mean wait of answered contacts; None when nobody was answered
+    asa_s_se: float | None
     abandonment_rate: float
+    abandonment_rate_se: float | None
     occupancy: float                      # the engine's agent occupancy over the measured window
+    occupancy_se: float | None
     decisions: int                        # offers the engine made (whole run)
     simulated_hours: float
     wall_s: float
     # What queueing theory predicts for the same parameters (Erlang C, or Erlang A with patience); None where
     # it does not apply (lognormal handle times).
     erlang_service_level: float | None = None
+    erlang_service_level_answered: float | None = None
     erlang_asa_s: float | None = None
     erlang_abandonment_rate: float | None = None
     erlang_occupancy: float | None = None
@@ -98,13 +104,14 @@ def erlang_prediction(config: SimulationConfig) -> dict[str, float | None]:
     """Erlang C (or A, with patience) figures for a simulation config; empty when the model does not apply."""
     if config.handle_time != "exponential":
         return {}
+    t = config.sl_threshold_s
     if config.patience_s is not None:
         a = ErlangA(config.agents, config.arrival_rate, config.aht_s, config.patience_s)
-        return {"erlang_service_level": a.service_level(config.sl_threshold_s), "erlang_asa_s": a.asa,
-                "erlang_abandonment_rate": a.p_abandon, "erlang_occupancy": a.occupancy}
+        return {"erlang_service_level": a.service_level(t), "erlang_service_level_answered": a.service_level_answered(t),
+                "erlang_asa_s": a.asa, "erlang_abandonment_rate": a.p_abandon, "erlang_occupancy": a.occupancy}
     c = ErlangC(config.agents, config.arrival_rate, config.aht_s)
-    return {"erlang_service_level": c.service_level(config.sl_threshold_s), "erlang_asa_s": c.asa,
-            "erlang_abandonment_rate": 0.0, "erlang_occupancy": c.occupancy}
+    return {"erlang_service_level": c.service_level(t), "erlang_service_level_answered": c.service_level(t),
+            "erlang_asa_s": c.asa, "erlang_abandonment_rate": 0.0, "erlang_occupancy": c.occupancy}
 
 
 def _handle_time(config: SimulationConfig, rng: random.Random) -> float:
@@ -136,6 +143,9 @@ async def simulate_async(config: SimulationConfig) -> SimulationResult:
     router.subscribe(lambda e: offers.append(e) if e.type == "offer.made" else None)
     warmup = 3600.0 * config._warmup_hours
     end = warmup + 3600.0 * config.hours
+    # occupancy is read from the engine at these instants: the measured window cut in _BATCHES equal batches
+    boundaries = [warmup + (end - warmup) * i / _BATCHES for i in range(_BATCHES + 1)]
+    snapshots: list[tuple[float, float]] = []
     # simulation events: (time, seq, kind, task id)
     events: list[tuple[float, int, str, str]] = []
     seq = 0
@@ -145,38 +155,36 @@ async def simulate_async(config: SimulationConfig) -> SimulationResult:
         seq += 1
         heapq.heappush(events, (at, seq, kind, ref))
 
-    arrived_at: dict[str, float] = {}
-    waits: dict[str, float] = {}          # measured, answered: wait
-    abandoned: set[str] = set()
-    decisions = 0
-    push(rng.expovariate(config.arrival_rate), "arrival", "")
-    n = 0
-    snapshot: dict[str, float] | None = None
-
-    async def occupancy_figures() -> dict[str, float]:
+    async def busy_and_available() -> tuple[float, float]:
         busy = avail = 0.0
         for stats in await router.agent_stats():
             times = stats["time_in_state_s"]
             busy += times.get("busy", 0.0) + times.get("wrapup", 0.0)
             avail += times.get("available", 0.0)
-        return {"busy": busy, "available": avail}
+        return busy, avail
 
+    arrived_at: dict[str, float] = {}
+    waits: dict[str, float] = {}          # answered: wait
+    left_after: dict[str, float] = {}     # answered or abandoned: time in queue
+    decisions = 0
+    push(rng.expovariate(config.arrival_rate), "arrival", "")
+    n = 0
     while events:
         next_timer = await router.store.next_due()
+        upcoming = events[0][0] if next_timer is None else min(next_timer, events[0][0])
+        if len(snapshots) < len(boundaries) and upcoming >= boundaries[len(snapshots)]:
+            now[0] = boundaries[len(snapshots)]   # nothing happens before it any more: the clock never goes back
+            snapshots.append(await busy_and_available())
+            continue
         if next_timer is not None and next_timer <= events[0][0]:
             now[0] = max(now[0], next_timer)
             await router.tick()
             continue
         at, _, kind, ref = heapq.heappop(events)
-        if snapshot is None and at >= warmup:
-            now[0] = warmup
-            snapshot = await occupancy_figures()
-        if kind == "arrival" and at > end:
-            now[0] = end
-            final = await occupancy_figures()
-            continue   # stop arrivals; drain what is queued
         now[0] = at
         if kind == "arrival":
+            if at > end:
+                continue   # stop arrivals; drain what is queued
             n += 1
             task_id = f"c{n}"
             arrived_at[task_id] = at
@@ -191,39 +199,41 @@ async def simulate_async(config: SimulationConfig) -> SimulationResult:
             task = await router.store.get_task(ref)
             if task is not None and task.state == "queued":
                 await router.abandon(ref)
-                if arrived_at[ref] >= warmup:
-                    abandoned.add(ref)
+                left_after[ref] = at - arrived_at[ref]
         while offers:   # every agent answers at once: accept, then talk for a handle time
             offer = offers.pop(0)
             decisions += 1
             assignment = await router.accept(offer.offer_id or "", offer.agent_id or "")
-            if arrived_at[assignment.task_id] >= warmup:
-                waits[assignment.task_id] = assignment.waited_s
+            waits[assignment.task_id] = left_after[assignment.task_id] = assignment.waited_s
             push(now[0] + _handle_time(config, rng), "done", assignment.task_id)
 
-    measured = sorted((t for t, a in arrived_at.items() if a >= warmup), key=arrived_at.__getitem__)
-    offered = len(measured)
-    sl = _fraction([1.0 if waits.get(t, math.inf) <= config.sl_threshold_s else 0.0 for t in measured])
-    answered_waits = [waits[t] for t in measured if t in waits]
-    busy = final["busy"] - (snapshot or {}).get("busy", 0.0)
-    available = final["available"] - (snapshot or {}).get("available", 0.0)
+    measured = [t for t, a in arrived_at.items() if a >= warmup]   # in arrival order (dicts keep it)
+    t = config.sl_threshold_s
+    sl = _mean_se([float(left_after[c] <= t) for c in measured])
+    sl_answered = _mean_se([float(waits.get(c, math.inf) <= t) for c in measured])
+    asa = _mean_se([waits[c] for c in measured if c in waits])
+    abandoned = [float(c not in waits) for c in measured]
+    occupancy = _mean_se([(b1 - b0) / ((b1 - b0) + (a1 - a0))
+                          for (b0, a0), (b1, a1) in zip(snapshots, snapshots[1:])])
     return SimulationResult(
-        offered=offered, answered=len(answered_waits), abandoned=len(abandoned),
-        service_level=sl[0], service_level_se=sl[1],
-        asa_s=_fraction(answered_waits)[0], asa_s_se=_fraction(answered_waits)[1],
-        abandonment_rate=len(abandoned) / offered if offered else 0.0,
-        occupancy=busy / (busy + available) if busy + available else 0.0,
+        offered=len(measured), answered=len(measured) - int(sum(abandoned)), abandoned=int(sum(abandoned)),
+        service_level=sl[0] or 0.0, service_level_se=sl[1],
+        service_level_answered=sl_answered[0] or 0.0, service_level_answered_se=sl_answered[1],
+        asa_s=asa[0], asa_s_se=asa[1],
+        abandonment_rate=_mean_se(abandoned)[0] or 0.0, abandonment_rate_se=_mean_se(abandoned)[1],
+        occupancy=occupancy[0] or 0.0, occupancy_se=occupancy[1],
         decisions=decisions, simulated_hours=config.hours, wall_s=time.perf_counter() - wall,
         **erlang_prediction(config))
 
 
-def _fraction(values: list[float]) -> tuple[float, float]:
-    """Mean and its batch-means standard error (consecutive batches absorb the autocorrelation)."""
+def _mean_se(values: list[float]) -> tuple[float | None, float | None]:
+    """Mean (None without values) and its batch-means standard error (None with fewer values than batches):
+    consecutive batches absorb the autocorrelation."""
     if not values:
-        return 0.0, 0.0
+        return None, None
     mean = sum(values) / len(values)
     size = len(values) // _BATCHES
-    if size < 2:
-        return mean, math.inf
+    if size < 1:
+        return mean, None
     batches = [sum(values[i * size:(i + 1) * size]) / size for i in range(_BATCHES)]
     return mean, statistics.stdev(batches) / math.sqrt(_BATCHES)
