@@ -210,12 +210,13 @@ async def simulate_async(config: SimulationConfig) -> SimulationResult:
             waits[assignment.task_id] = left_after[assignment.task_id] = assignment.waited_s
             push(now[0] + _handle_time(config, rng), "done", assignment.task_id)
 
-    measured = [t for t, a in arrived_at.items() if a >= warmup]   # in arrival order (dicts keep it)
-    t = config.sl_threshold_s
-    sl = _mean_se([float(left_after[c] <= t) for c in measured])
-    sl_answered = _mean_se([float(waits.get(c, math.inf) <= t) for c in measured])
+    measured = [c for c, a in arrived_at.items() if a >= warmup]   # in arrival order (dicts keep it)
+    threshold = config.sl_threshold_s
+    sl = _mean_se([float(left_after[c] <= threshold) for c in measured])
+    sl_answered = _mean_se([float(waits.get(c, math.inf) <= threshold) for c in measured])
     asa = _mean_se([waits[c] for c in measured if c in waits])
     abandoned = [float(c not in waits) for c in measured]
+    abandonment = _mean_se(abandoned)
     occupancy = _mean_se([(b1 - b0) / ((b1 - b0) + (a1 - a0))
                           for (b0, a0), (b1, a1) in zip(snapshots, snapshots[1:])])
     return SimulationResult(
@@ -223,7 +224,7 @@ async def simulate_async(config: SimulationConfig) -> SimulationResult:
         service_level=sl[0] or 0.0, service_level_se=sl[1],
         service_level_answered=sl_answered[0] or 0.0, service_level_answered_se=sl_answered[1],
         asa_s=asa[0], asa_s_se=asa[1],
-        abandonment_rate=_mean_se(abandoned)[0] or 0.0, abandonment_rate_se=_mean_se(abandoned)[1],
+        abandonment_rate=abandonment[0] or 0.0, abandonment_rate_se=abandonment[1],
         occupancy=occupancy[0] or 0.0, occupancy_se=occupancy[1],
         decisions=decisions, simulated_hours=config.hours, wall_s=time.perf_counter() - wall,
         **erlang_prediction(config))
