@@ -25,8 +25,10 @@ def agrees(value, se, expected):
     return se is not None and abs(value - expected) <= T_999 * se
 
 
+# Near full load waits come in rare long spells: batch means of ASA are skewed and 10 hours at 95 % landed up to 5.5
+# standard errors low on 1 of 12 other seeds; 40 hours stayed within 4 on all 12.
 @pytest.mark.parametrize("agents, occupancy, hours", [(10, 0.50, 20), (20, 0.70, 12), (20, 0.85, 12),
-                                                      (30, 0.95, 10)])
+                                                      (30, 0.95, 40)])
 def test_simulation_agrees_with_erlang_c(agents, occupancy, hours):
     aht = 60.0
     rate = occupancy * agents / aht
