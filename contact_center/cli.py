@@ -148,11 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arrival-rate", type=float, required=True, help="contacts per second")
     p.add_argument("--aht", type=float, required=True, help="mean handle time, seconds")
     p.add_argument("--patience", type=float, help="mean patience (exponential), seconds; enables abandonment")
-    p.add_argument("--hours", type=float, default=8.0)
+    p.add_argument("--hours", type=float, default=8.0, help="hours of measured arrivals, after a warm-up of 10 %%")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--sl-threshold", type=float, default=20.0, help="service-level threshold, seconds")
     p.add_argument("--handle-time", choices=("exponential", "lognormal"), default="exponential")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON object (fields: docs/routing.md, the simulator)")
     p.set_defaults(func=_cmd_simulate)
     return parser
 
