@@ -85,12 +85,19 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     config = SimulationConfig(agents=args.agents, arrival_rate=args.arrival_rate, aht_s=args.aht,
                               patience_s=args.patience, hours=args.hours, seed=args.seed,
                               sl_threshold_s=args.sl_threshold, handle_time=args.handle_time)
+    try:
+        config.validate()
+    except ValueError as e:
+        print(f"contact-center simulate: {e}", file=sys.stderr)
+        return 2
     result = simulate(config)
+    figures = result.as_dict()
     if args.json:
-        print(json.dumps(result.as_dict()))
+        print(json.dumps(figures, allow_nan=False))
     else:
-        for key, value in result.as_dict().items():
-            print(f"{key:>24}: {value}")
+        width = max(map(len, figures))
+        for key, value in figures.items():
+            print(f"{key:>{width}}: {value}")
     return 0
 
 
@@ -148,11 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arrival-rate", type=float, required=True, help="contacts per second")
     p.add_argument("--aht", type=float, required=True, help="mean handle time, seconds")
     p.add_argument("--patience", type=float, help="mean patience (exponential), seconds; enables abandonment")
-    p.add_argument("--hours", type=float, default=8.0)
+    p.add_argument("--hours", type=float, default=8.0, help="hours of measured arrivals, after a warm-up of 10 %%")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--sl-threshold", type=float, default=20.0, help="service-level threshold, seconds")
     p.add_argument("--handle-time", choices=("exponential", "lognormal"), default="exponential")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON object (fields: docs/routing.md, the simulator)")
     p.set_defaults(func=_cmd_simulate)
     return parser
 

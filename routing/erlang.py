@@ -50,7 +50,7 @@ class ErlangC:
         return erlang_c(self.agents, self.traffic)
 
     def service_level(self, t: float) -> float:
-        """P(wait <= t) = 1 - C e^{-(N - A) t / AHT}."""
+        """P(wait <= t) = 1 - C e^{-(N - A) t / AHT} (nobody abandons: answered and left the queue are one)."""
         if self.traffic >= self.agents:
             return 0.0
         return 1.0 - self.p_wait * math.exp(-(self.agents - self.traffic) * t / self.aht)
@@ -76,14 +76,19 @@ class ErlangA:
         if self.agents < 1 or self.arrival_rate <= 0 or self.aht <= 0 or self.patience <= 0:
             raise ValueError("agents >= 1 and positive rates are required")
         mu, theta, lam, n = 1.0 / self.aht, 1.0 / self.patience, self.arrival_rate, self.agents
-        weights = [1.0]
+        # Log weights: beyond ~700 Erlangs the plain ones (A^k / k!) overflow to inf, and inf never falls below
+        # the tail, so the loop would never end.
+        logs = [0.0]
+        peak = 0.0
         k = 0
         while True:
             k += 1
             death = min(k, n) * mu + max(k - n, 0) * theta
-            weights.append(weights[-1] * lam / death)
-            if k > n and weights[-1] < self.tail * sum(weights) and lam < death:
+            logs.append(logs[-1] + math.log(lam / death))
+            peak = max(peak, logs[-1])
+            if k > n and logs[-1] < peak + math.log(self.tail) and lam < death:
                 break
+        weights = [math.exp(x - peak) for x in logs]
         total = sum(weights)
         object.__setattr__(self, "_pi", [w / total for w in weights])
 
@@ -137,13 +142,22 @@ class ErlangA:
         return sum(min(k, self.agents) * p for k, p in enumerate(self._chain)) / self.agents
 
     def service_level(self, t: float) -> float:
-        """Fraction of arrivals answered within t (uniformization of the tagged-customer chain)."""
+        """Fraction of arrivals that left the queue (answered or abandoned) within t: P(W <= t), Amazon Connect's
+        service level and the engine's `service_level`."""
+        return self._within(t)[1]
+
+    def service_level_answered(self, t: float) -> float:
+        """Fraction of arrivals answered within t (the engine's `service_level_answered`)."""
+        return self._within(t)[0]
+
+    def _within(self, t: float) -> tuple[float, float]:
+        """(answered within t, left the queue within t), by uniformisation of the tagged-customer chain."""
         waiting = self._chain[self.agents:]
         jmax = len(waiting) - 1
         uni = self._rates(jmax)[1]
         # probability mass per j ahead; absorbed "served" mass accumulates in `served`
         mass = list(waiting)
-        served_by_steps = [0.0]
+        by_steps = [(0.0, sum(mass))]   # (served, still queued) after n steps
         served = 0.0
         poisson_mean = uni * t
         steps = int(poisson_mean + 10.0 * math.sqrt(poisson_mean) + 20)
@@ -159,11 +173,12 @@ class ErlangA:
                     new[j - 1] += p * r / uni
                 new[j] += p * (1.0 - q / uni)
             mass = new
-            served_by_steps.append(served)
-        # P(served by t) = sum_n Poisson(n; uni t) * P(served within n steps)
-        total = 0.0
-        for n, value in enumerate(served_by_steps):   # Poisson weights in log space: no underflow
-            if value:
-                total += value * math.exp(n * math.log(poisson_mean) - poisson_mean - math.lgamma(n + 1)
-                                          if poisson_mean > 0 else (0.0 if n == 0 else -math.inf))
-        return (1.0 - self.p_wait) + total
+            by_steps.append((served, sum(mass)))
+        # P(... by t) = sum_n Poisson(n; uni t) * P(... within n steps); Poisson weights in log space: no underflow
+        answered = queued = 0.0
+        for n, (s, left) in enumerate(by_steps):
+            weight = (math.exp(n * math.log(poisson_mean) - poisson_mean - math.lgamma(n + 1)) if poisson_mean > 0
+                      else float(n == 0))
+            answered += s * weight
+            queued += left * weight
+        return (1.0 - self.p_wait) + answered, 1.0 - queued
