@@ -142,13 +142,14 @@ class ErlangA:
         return sum(min(k, self.agents) * p for k, p in enumerate(self._chain)) / self.agents
 
     def service_level(self, t: float) -> float:
-        """Fraction of arrivals that left the queue (answered or abandoned) within t: P(W <= t), Amazon Connect's
-        service level and the engine's `service_level`."""
-        return self._within(t)[1]
-
-    def service_level_answered(self, t: float) -> float:
-        """Fraction of arrivals answered within t (the engine's `service_level_answered`)."""
+        """Fraction of arrivals answered within t (the simulator's `service_level`; the engine's
+        `service_level_answered`)."""
         return self._within(t)[0]
+
+    def service_level_removed(self, t: float) -> float:
+        """Fraction of arrivals that left the queue (answered or abandoned) within t: P(W <= t), Amazon Connect's
+        service level (the engine's queue metric `service_level`; the simulator's `service_level_removed`)."""
+        return self._within(t)[1]
 
     def _within(self, t: float) -> tuple[float, float]:
         """(answered within t, left the queue within t), by uniformisation of the tagged-customer chain."""

@@ -76,10 +76,10 @@ class SimulationResult:
     offered: int
     answered: int
     abandoned: int
-    service_level: float                  # left the queue (answered or abandoned) within the threshold / offered
+    service_level: float                  # answered within the threshold / offered (the simulate figure)
     service_level_se: float | None
-    service_level_answered: float         # answered within the threshold / offered
-    service_level_answered_se: float | None
+    service_level_removed: float          # left the queue (answered or abandoned) within the threshold / offered:
+    service_level_removed_se: float | None   # Amazon Connect's, the engine's queue metric `service_level`
     asa_s: float | None                   # mean wait of answered contacts; None when nobody was answered
     asa_s_se: float | None
     abandonment_rate: float
@@ -92,7 +92,7 @@ class SimulationResult:
     # What queueing theory predicts for the same parameters (Erlang C, or Erlang A with patience); None where
     # it does not apply (lognormal handle times).
     erlang_service_level: float | None = None
-    erlang_service_level_answered: float | None = None
+    erlang_service_level_removed: float | None = None
     erlang_asa_s: float | None = None
     erlang_abandonment_rate: float | None = None
     erlang_occupancy: float | None = None
@@ -110,10 +110,10 @@ def erlang_prediction(config: SimulationConfig) -> dict[str, float | None]:
     if config.patience_s is not None:
         a = ErlangA(config.agents, config.arrival_rate, config.aht_s, config.patience_s)
         return {"erlang_service_level": a.service_level(t),
-                "erlang_service_level_answered": a.service_level_answered(t), "erlang_asa_s": a.asa,
+                "erlang_service_level_removed": a.service_level_removed(t), "erlang_asa_s": a.asa,
                 "erlang_abandonment_rate": a.p_abandon, "erlang_occupancy": a.occupancy}
     c = ErlangC(config.agents, config.arrival_rate, config.aht_s)
-    return {"erlang_service_level": c.service_level(t), "erlang_service_level_answered": c.service_level(t),
+    return {"erlang_service_level": c.service_level(t), "erlang_service_level_removed": c.service_level(t),
             "erlang_asa_s": c.asa, "erlang_abandonment_rate": 0.0, "erlang_occupancy": c.occupancy}
 
 
@@ -221,8 +221,8 @@ async def simulate_async(config: SimulationConfig) -> SimulationResult:
                           for (b0, a0), (b1, a1) in zip(snapshots, snapshots[1:])])
     return SimulationResult(
         offered=len(measured), answered=len(measured) - int(sum(abandoned)), abandoned=int(sum(abandoned)),
-        service_level=sl[0] or 0.0, service_level_se=sl[1],
-        service_level_answered=sl_answered[0] or 0.0, service_level_answered_se=sl_answered[1],
+        service_level=sl_answered[0] or 0.0, service_level_se=sl_answered[1],
+        service_level_removed=sl[0] or 0.0, service_level_removed_se=sl[1],
         asa_s=asa[0], asa_s_se=asa[1],
         abandonment_rate=abandonment[0] or 0.0, abandonment_rate_se=abandonment[1],
         occupancy=occupancy[0] or 0.0, occupancy_se=occupancy[1],

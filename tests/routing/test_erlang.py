@@ -45,14 +45,14 @@ def test_erlang_a_is_consistent_with_littles_law_and_mm1_m():
     # M/M/1+M with mu = theta is M/M/infinity-like: states are Poisson(lambda/mu)
     b = ErlangA(1, 1.0, 1.0, patience=1.0)
     assert b.p_wait == pytest.approx(1 - math.exp(-1.0), rel=1e-9)
-    assert 0 < b.service_level_answered(0.5) < b.service_level_answered(5.0) <= 1 - b.p_abandon + 1e-9
+    assert 0 < b.service_level(0.5) < b.service_level(5.0) <= 1 - b.p_abandon + 1e-9
 
 
 def test_erlang_a_service_level_matches_tagged_chain_limits():
     a = ErlangA(20, 0.1, 180, patience=60)
-    assert a.service_level(0) == a.service_level_answered(0) == pytest.approx(1 - a.p_wait, abs=1e-9)
-    assert a.service_level_answered(3000) == pytest.approx(1 - a.p_abandon, abs=1e-6)
-    assert a.service_level(3000) == pytest.approx(1.0, abs=1e-9)   # by then everyone has left the queue
+    assert a.service_level_removed(0) == a.service_level(0) == pytest.approx(1 - a.p_wait, abs=1e-9)
+    assert a.service_level(3000) == pytest.approx(1 - a.p_abandon, abs=1e-6)
+    assert a.service_level_removed(3000) == pytest.approx(1.0, abs=1e-9)   # by then everyone has left the queue
 
 
 @pytest.mark.parametrize("t, answered, left", [(10, 0.814001269, 0.848488543), (30, 0.901195550, 0.963377593)])
@@ -60,10 +60,10 @@ def test_erlang_a_service_levels_answered_and_left_the_queue(t, answered, left):
     """The engine's two service levels (answered within t / queued, and Amazon Connect's answered or abandoned
     within t / queued) against the tagged-customer chain solved by a matrix exponential (scipy, out of tree)."""
     a = ErlangA(20, 0.1, 180, patience=60)
-    assert a.service_level_answered(t) == pytest.approx(answered, abs=1e-8)
-    assert a.service_level(t) == pytest.approx(left, abs=1e-8)
+    assert a.service_level(t) == pytest.approx(answered, abs=1e-8)
+    assert a.service_level_removed(t) == pytest.approx(left, abs=1e-8)
     # who left the queue within t and was not answered abandoned within t: at rate theta while still waiting
-    assert a.service_level(t) - a.service_level_answered(t) < a.p_abandon
+    assert a.service_level_removed(t) - a.service_level(t) < a.p_abandon
 
 
 @pytest.mark.parametrize("rate, p_wait, p_abandon, asa, sl20, left20", [
@@ -76,5 +76,5 @@ def test_erlang_a_with_a_thousand_agents(rate, p_wait, p_abandon, asa, sl20, lef
     assert a.p_wait == pytest.approx(p_wait, rel=1e-6)
     assert a.p_abandon == pytest.approx(p_abandon, rel=1e-5)
     assert a.asa == pytest.approx(asa, rel=1e-6)
-    assert a.service_level_answered(20) == pytest.approx(sl20, abs=1e-8)
-    assert a.service_level(20) == pytest.approx(left20, abs=1e-8)
+    assert a.service_level(20) == pytest.approx(sl20, abs=1e-8)
+    assert a.service_level_removed(20) == pytest.approx(left20, abs=1e-8)

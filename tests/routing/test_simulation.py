@@ -36,7 +36,7 @@ def test_simulation_agrees_with_erlang_c(agents, occupancy, hours):
                                        sl_threshold_s=10.0))
     theory = ErlangC(agents, rate, aht)
     assert result.abandoned == 0 and result.answered == result.offered > 1000
-    assert result.service_level == result.service_level_answered
+    assert result.service_level_removed == result.service_level
     assert agrees(result.service_level, result.service_level_se, theory.service_level(10.0))
     assert agrees(result.asa_s, result.asa_s_se, theory.asa)
     assert agrees(result.occupancy, result.occupancy_se, theory.occupancy)
@@ -53,8 +53,8 @@ def test_simulation_agrees_with_erlang_a(agents, load, patience, hours):
     assert result.abandoned > 0
     # Amazon Connect's service level counts a contact abandoned within the threshold as removed in time
     assert agrees(result.service_level, result.service_level_se, theory.service_level(10.0))
-    assert agrees(result.service_level_answered, result.service_level_answered_se,
-                  theory.service_level_answered(10.0))
+    assert agrees(result.service_level_removed, result.service_level_removed_se,
+                  theory.service_level_removed(10.0))
     assert agrees(result.asa_s, result.asa_s_se, theory.asa)
     assert agrees(result.abandonment_rate, result.abandonment_rate_se, theory.p_abandon)
     assert agrees(result.occupancy, result.occupancy_se, theory.occupancy)
@@ -106,7 +106,7 @@ def test_cli_prints_json():
                           "0.02", "--aht", "60", "--hours", "2", "--json"], cwd=ROOT, capture_output=True,
                          text=True, check=True, timeout=60)
     figures = _strict_json(out.stdout)
-    assert {"offered", "answered", "abandoned", "service_level", "service_level_answered", "asa_s",
+    assert {"offered", "answered", "abandoned", "service_level", "service_level_removed", "asa_s",
             "abandonment_rate", "occupancy", "wall_s"} <= set(figures)
     assert figures["offered"] == figures["answered"] > 100
     assert figures["erlang_occupancy"] == pytest.approx(0.02 * 60 / 3)
@@ -117,7 +117,7 @@ def test_cli_json_of_a_run_too_short_for_batches_is_still_json(capsys):
     assert main(["simulate", "--agents", "3", "--arrival-rate", "0.02", "--aht", "60", "--hours", "0.05",
                  "--json"]) == 0
     figures = _strict_json(capsys.readouterr().out)
-    assert figures["offered"] < 10 and figures["service_level_se"] is None and figures["asa_s_se"] is None
+    assert figures["offered"] < 10 and figures["service_level_removed_se"] is None and figures["asa_s_se"] is None
 
 
 def test_result_carries_the_erlang_prediction_where_it_applies():
