@@ -12,6 +12,7 @@ from typing import ClassVar
 import pytest
 
 from tests.voicexml.talk import converse, said, vxml, write
+from voicexml import NullPlatform, RecordResult, Session
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,6 +153,19 @@ def test_subdialog_namelist_goes_to_the_server_and_params_to_its_vars(http_root)
     assert "/sub.vxml?acct=A+7" in _Handler.hits
 
 
+class _RecordingPhone(NullPlatform):
+    """A platform that hears every prompt's text and answers every `<record>` with a short WAV."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def queue_prompt(self, prompt):  # type: ignore[no-untyped-def]
+        self.said.append(prompt.text)
+
+    def record(self, request):  # type: ignore[no-untyped-def]
+        return RecordResult(kind="voice", audio=b"RIFF....WAVEfmt ", duration_ms=1200)
+
+
 def test_a_recording_is_submitted_as_a_multipart_file(http_root):
     folder, base = http_root
     (folder / "saved.vxml").write_text(vxml("<form><block><prompt>saved</prompt></block></form>"))
@@ -161,20 +175,8 @@ def test_a_recording_is_submitted_as_a_multipart_file(http_root):
       <block><submit next="saved.vxml" method="post" enctype="multipart/form-data" namelist="msg caller"/></block>
       <var name="caller" expr="'tel:+15551234'"/>
     </form>"""))
-    from voicexml import NullPlatform, RecordResult, Session
-
-    class Phone(NullPlatform):
-        def __init__(self) -> None:
-            self.said: list[str] = []
-
-        def queue_prompt(self, prompt):  # type: ignore[no-untyped-def]
-            self.said.append(prompt.text)
-
-        def record(self, request):  # type: ignore[no-untyped-def]
-            return RecordResult(kind="voice", audio=b"RIFF....WAVEfmt ", duration_ms=1200)
-
     _Handler.posts.clear()
-    phone = Phone()
+    phone = _RecordingPhone()
     Session(phone).run(f"{base}/voicemail.vxml")
     assert phone.said == ["leave a message", "saved"]
     path, ctype, body = _Handler.posts[0]
@@ -196,20 +198,8 @@ def test_a_subdialog_posts_its_namelist_with_its_enctype(http_root):
         <filled><prompt>stored <value expr="saved.id"/></prompt></filled>
       </subdialog>
     </form>"""))
-    from voicexml import NullPlatform, RecordResult, Session
-
-    class Phone(NullPlatform):
-        def __init__(self) -> None:
-            self.said: list[str] = []
-
-        def queue_prompt(self, prompt):  # type: ignore[no-untyped-def]
-            self.said.append(prompt.text)
-
-        def record(self, request):  # type: ignore[no-untyped-def]
-            return RecordResult(kind="voice", audio=b"RIFF....WAVEfmt ", duration_ms=1200)
-
     _Handler.posts.clear()
-    phone = Phone()
+    phone = _RecordingPhone()
     Session(phone).run(f"{base}/voicemail.vxml")
     assert phone.said == ["stored m1"]
     path, ctype, body = _Handler.posts[0]
