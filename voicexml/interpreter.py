@@ -31,6 +31,7 @@ class SessionSettings:
     local_uri: str = ""
     remote_uri: str = ""
     protocol: str = "text"
+    lang: str = "en-US"  # the platform's language (1.5.1): a prompt's xml:lang when its document names none
     inbound: bool = True  # the remote party placed the call: session.connection.originator is connection.remote
 
 

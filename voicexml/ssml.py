@@ -48,11 +48,12 @@ class Rendered:
         """The spoken text with whitespace normalised."""
         return _SPACE.sub(" ", "".join(self.parts)).strip()
 
-    def ssml(self, lang: str | None = None) -> str:
-        """The prompt as an SSML 1.0 `<speak>` document (values substituted), for a TTS engine."""
-        attrs = f' xml:lang="{escape(lang)}"' if lang else ""
+    def ssml(self, lang: str) -> str:
+        """The prompt as an SSML 1.0 `<speak>` document (values substituted), for a TTS engine; SSML 1.0 3.1.1
+        requires its `xml:lang`."""
         body = _SPACE.sub(" ", "".join(self.markup)).strip()
-        return f'<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis"{attrs}>{body}</speak>'
+        return (f'<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis"'
+                f' xml:lang="{escape(lang, {chr(34): "&quot;"})}">{body}</speak>')
 
 
 def spoken_form(text: str, interpret_as: str | None, fmt: str | None = None) -> str:
