@@ -37,6 +37,7 @@ _ONE_OF = {
     "audio": ("src", "expr"),
     "script": ("src", "srcexpr", None),
     "data": ("src", "srcexpr"),
+    "mark": ("name", "nameexpr"),  # 2.1 section 4
 }
 # Attributes of which at most one may be given (section by section of VoiceXML 2.0/2.1).
 _AT_MOST_ONE = {
@@ -48,7 +49,6 @@ _AT_MOST_ONE = {
     "transfer": (("aai", "aaiexpr"), ("bridge", "type")),
     "param": (("expr", "value"),),
     "grammar": (("src", "srcexpr"),),
-    "mark": (("name", "nameexpr"),),
 }
 _REQUIRED = {"assign": ("name", "expr"), "var": ("name",), "value": ("expr",), "param": ("name",),
              "property": ("name", "value"), "foreach": ("array", "item"), "clear": (), "if": ("cond",),

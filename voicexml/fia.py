@@ -266,6 +266,10 @@ class FormInterpreter:
                            termtimeout_ms=time_ms(self.prop("termtimeout", item), 0),
                            termchar=termchar, confidencelevel=_float(self.prop("confidencelevel", item), 0.5),
                            maxspeechtimeout_ms=time_ms(self.prop("maxspeechtimeout", item), 60000),
+                           completetimeout_ms=time_ms(self.prop("completetimeout", item), 1000),
+                           incompletetimeout_ms=time_ms(self.prop("incompletetimeout", item), 1000),
+                           sensitivity=_float(self.prop("sensitivity", item), 0.5),
+                           speedvsaccuracy=_float(self.prop("speedvsaccuracy", item), 0.5),
                            bargein=self.bargein(item),
                            recordutterance=boolean(self.prop("recordutterance", item)),
                            maxnbest=_positive_int("maxnbest", self.prop("maxnbest", item)))

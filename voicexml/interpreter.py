@@ -31,6 +31,8 @@ class SessionSettings:
     local_uri: str = ""
     remote_uri: str = ""
     protocol: str = "text"
+    lang: str = "en-US"  # the platform's language (1.5.1): a prompt's xml:lang when its document names none
+    inbound: bool = True  # the remote party placed the call: session.connection.originator is connection.remote
 
 
 @dataclass
@@ -243,8 +245,10 @@ class Session:
         s = self.settings
         connection = {"local": {"uri": s.local_uri}, "remote": {"uri": s.remote_uri},
                       "protocol": {"name": s.protocol, "version": "1.0", s.protocol: {}},
-                      "redirect": [], "aai": None, "originator": None}
-        self.js.set(SESSION, "connection", connection)
+                      "redirect": [], "aai": None}
+        # 5.1.4: originator is a reference to the local or the remote object, not a copy
+        self.js.set_expr(SESSION, "connection", f"(function(c){{ c.originator = c.{'remote' if s.inbound else 'local'};"
+                                                f" return c; }})({json.dumps(connection)})")
         self.js.set(SESSION, "telephone", {"ani": s.remote_uri, "dnis": s.local_uri})
         for k, v in self.variables.items():
             check_name(k)

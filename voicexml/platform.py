@@ -39,6 +39,10 @@ class InputRequest:
     termchar: str = "#"
     confidencelevel: float = 0.5
     maxspeechtimeout_ms: int = 60000
+    completetimeout_ms: int = 1000  # silence that ends an utterance some grammar already accepts
+    incompletetimeout_ms: int = 1000  # silence that ends an utterance no grammar accepts yet
+    sensitivity: float = 0.5  # 0.0 (least sensitive to quiet input) to 1.0
+    speedvsaccuracy: float = 0.5  # 0.0 (fastest recognition) to 1.0 (best accuracy)
     bargein: bool = True
     recordutterance: bool = False  # 2.1: keep the caller's utterance as audio in InputResult.recording
     maxnbest: int = 1  # how many recognition hypotheses the interpreter can use (the maxnbest property)

@@ -67,7 +67,7 @@ class Prompts:
         self.fia.prompt_bargeintype = p.get("bargeintype")  # likewise for hotword's effect on the listen
         bargein = boolean(p.get("bargein")) if p.get("bargein") is not None else self.fia.bargein()
         if out.text or out.audio:
-            lang = p.get(XML_LANG) or self._doc.root.get(XML_LANG)
+            lang = p.get(XML_LANG) or self._doc.root.get(XML_LANG) or self.fia.session.settings.lang
             bargeintype = p.get("bargeintype") or self.fia.prop("bargeintype")
             self.fia.session.platform.queue_prompt(
                 Prompt(out.text, tuple(out.audio), bargein, bargeintype, timeout, out.ssml(lang)))

@@ -48,11 +48,12 @@ class Rendered:
         """The spoken text with whitespace normalised."""
         return _SPACE.sub(" ", "".join(self.parts)).strip()
 
-    def ssml(self, lang: str | None = None) -> str:
-        """The prompt as an SSML 1.0 `<speak>` document (values substituted), for a TTS engine."""
-        attrs = f' xml:lang="{escape(lang)}"' if lang else ""
+    def ssml(self, lang: str) -> str:
+        """The prompt as an SSML 1.0 `<speak>` document (values substituted), for a TTS engine; SSML 1.0 3.1.1
+        requires its `xml:lang`."""
         body = _SPACE.sub(" ", "".join(self.markup)).strip()
-        return f'<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis"{attrs}>{body}</speak>'
+        return (f'<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis"'
+                f' xml:lang="{escape(lang, {chr(34): "&quot;"})}">{body}</speak>')
 
 
 def spoken_form(text: str, interpret_as: str | None, fmt: str | None = None) -> str:
@@ -227,9 +228,44 @@ def _digits(text: str, fmt: str) -> str | None:
     return " ".join(_ONES[int(ch)] for ch in text if ch.isdigit()) if any(c.isdigit() for c in text) else None
 
 
+# VoiceXML 2.0 Appendix P: `interpret-as="vxml:TYPE"` speaks a builtin grammar's value in its return format.
+
+def _vxml_boolean(text: str, fmt: str) -> str | None:
+    return {"true": "yes", "false": "no"}.get(text.lower())
+
+
+def _vxml_date(text: str, fmt: str) -> str | None:
+    """yyyymmdd, `?` for what the caller did not say: "????0303" -> "March third"."""
+    if not re.fullmatch(r"[\d?]{4}[\d?]{2}[\d?]{2}", text):
+        return None
+    y, m, d = text[:4], text[4:6], text[6:]
+    if any("?" in f and f.strip("?") for f in (y, m, d)) or (m == "??" and d != "??"):
+        return None
+    if m != "??" and not 1 <= int(m) <= 12 or d != "??" and not 1 <= int(d) <= 31:
+        return None
+    words = ([_MONTHS[int(m) - 1]] if m != "??" else []) + ([ordinal_words(int(d))] if d != "??" else [])
+    return " ".join(words + ([_year_words(int(y))] if y != "????" else [])) or None
+
+
+def _vxml_time(text: str, fmt: str) -> str | None:
+    """hhmm and a (am), p (pm), h (24-hour clock) or ? (not said): "0330p" -> "three thirty p m"."""
+    m = re.fullmatch(r"(\d\d)(\d\d)([aph?])", text.lower())
+    if not m:
+        return None
+    half = m.group(3)
+    return _time(f"{int(m.group(1))}:{m.group(2)}{half if half in 'ap' else ''}", "")
+
+
+def _vxml_currency(text: str, fmt: str) -> str | None:
+    """An ISO 4217 code and an amount ("USD12.34"), or the amount alone when no currency was said."""
+    return _currency(text, fmt) if re.match(r"[A-Za-z]{3}", text) else _number(text, "")
+
+
 SAY_AS: dict[str, Callable[[str, str], str | None]] = {
     "number": _number, "cardinal": _number, "ordinal": _ordinal, "date": _date, "time": _time,
     "currency": _currency, "telephone": _telephone, "phone": _telephone, "digits": _digits,
+    "vxml:boolean": _vxml_boolean, "vxml:date": _vxml_date, "vxml:time": _vxml_time, "vxml:currency": _vxml_currency,
+    "vxml:number": _number, "vxml:digits": _digits, "vxml:phone": _telephone,
 }
 """`interpret-as` value -> renderer (text, format) -> words or None; extend it to speak another kind."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import IO, Any
 
 from .platform import (
@@ -23,6 +23,10 @@ from .platform import (
 _DTMF = re.compile(r"^[0-9*#A-Da-d]+$")
 TRANSFER_RESULTS = frozenset(("busy", "noanswer", "network_busy", "near_end_disconnect", "far_end_disconnect",
                               "network_disconnect", "maxtime_disconnect", "unknown", "hangup"))
+# `listen` fields beyond the protocol's, with the defaults they are left out at
+_RECOGNIZER = {f.name: f.default for f in fields(InputRequest)
+               if f.name in ("maxnbest", "completetimeout_ms", "incompletetimeout_ms", "maxspeechtimeout_ms",
+                             "sensitivity", "speedvsaccuracy")}
 
 
 class JsonlPlatform:
@@ -73,7 +77,8 @@ class JsonlPlatform:
 
     def collect(self, request: InputRequest) -> InputResult:
         """`listen`, then one input line."""
-        extra = {"maxnbest": request.maxnbest} if request.maxnbest > 1 else {}
+        # the recognizer's settings, each only when the document changed it (older callers see no new fields)
+        extra = {k: getattr(request, k) for k in _RECOGNIZER if getattr(request, k) != _RECOGNIZER[k]}
         self._emit("listen", modes=list(request.modes), grammars=len(request.grammars),
                    timeout_ms=request.timeout_ms, **extra)
         msg = self._read()

@@ -45,6 +45,8 @@ def test_attributes_that_exclude_each_other(tmp_path):
         "prompt_if.vxml": "<form><block><prompt>a <if cond=\"true\">b</if></prompt></block></form>",
         "prompt_foreach.vxml": "<var name=\"a\" expr=\"[1]\"/><form><block><prompt><foreach item=\"x\" array=\"a\">"
                                "<throw event=\"x\"/></foreach></prompt></block></form>",
+        "mark.vxml": "<form><block><prompt>a <mark/></prompt></block></form>",  # 2.1 4: name or nameexpr
+        "mark_both.vxml": "<form><block><prompt>a <mark name=\"m\" nameexpr=\"'m'\"/></prompt></block></form>",
     }
     for name, body in cases.items():
         write(tmp_path, name, body)

@@ -75,6 +75,25 @@ def test_prompts_carry_well_formed_ssml_for_a_tts_engine(tmp_path):
     assert "now & later" in "".join(speak.itertext())
 
 
+def test_ssml_always_names_its_language(tmp_path):
+    """SSML 1.0 3.1.1 requires xml:lang on <speak>: the prompt's, else the document's, else the platform's."""
+    from voicexml import NullPlatform, Session, SessionSettings
+
+    got = []
+
+    class Tts(NullPlatform):
+        def queue_prompt(self, prompt):  # type: ignore[no-untyped-def]
+            got.append(prompt.ssml)
+
+    lang = 'xml:lang="{}"'.format
+    path = write(tmp_path, "t.vxml", "<form><block><prompt>hello</prompt></block></form>")
+    Session(Tts()).run(str(path))
+    Session(Tts(), SessionSettings(lang="de-DE")).run(str(path))
+    path.write_text(path.read_text().replace("<vxml ", '<vxml xml:lang="fr-CA" '))
+    Session(Tts(), SessionSettings(lang="de-DE")).run(str(path))
+    assert [lang("en-US") in got[0], lang("de-DE") in got[1], lang("fr-CA") in got[2]] == [True, True, True]
+
+
 def test_foreach_evaluates_its_array_once_and_nests(tmp_path):
     body = """
     <var name="calls" expr="0"/>

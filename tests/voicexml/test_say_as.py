@@ -51,3 +51,33 @@ def test_say_as_in_a_prompt_uses_format_and_value(tmp_path):
     """
     events, _, _ = converse(write(tmp_path, "s.vxml", body))
     assert said(events) == ["Due December twenty fifth twenty twenty four, two dollars and fifty cents."]
+
+
+@pytest.mark.parametrize("text, interpret_as, spoken", [
+    ("????0303", "vxml:date", "March third"),
+    ("20240315", "vxml:date", "March fifteenth twenty twenty four"),
+    ("2024????", "vxml:date", "twenty twenty four"),
+    ("2024??15", "vxml:date", "2024??15"),  # a day without its month is not a date
+    ("0330p", "vxml:time", "three thirty p m"),
+    ("1500h", "vxml:time", "fifteen hundred"),
+    ("0345?", "vxml:time", "three forty five"),
+    ("USD12.34", "vxml:currency", "twelve dollars and thirty four cents"),
+    ("9.99", "vxml:currency", "nine point nine nine"),
+    ("true", "vxml:boolean", "yes"),
+    ("false", "vxml:boolean", "no"),
+    ("-12.5", "vxml:number", "minus twelve point five"),
+    ("0123", "vxml:digits", "zero one two three"),
+    ("8005551212x42", "vxml:phone", "eight zero zero five five five one two one two, extension four two"),
+])
+def test_builtin_types_as_say_as_kinds(text, interpret_as, spoken):
+    """Appendix P: a builtin grammar's value is spoken with `interpret-as="vxml:TYPE"` in its return format."""
+    assert spoken_form(text, interpret_as) == spoken
+
+
+def test_vxml_say_as_speaks_a_field_value(tmp_path):
+    path = write(tmp_path, "d.vxml", """
+    <form><field name="when" type="date"><filled>
+      <prompt>You said <say-as interpret-as="vxml:date"><value expr="when"/></say-as></prompt>
+    </filled></field></form>""")
+    events, _, _ = converse(path, {"input": "voice", "utterance": "march third"})
+    assert said(events) == ["You said March third"]

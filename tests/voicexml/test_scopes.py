@@ -105,6 +105,18 @@ def test_session_variables(tmp_path):
     assert said(events) == ["tel:+15551234 text"]
 
 
+def test_connection_originator_is_the_party_that_placed_the_call(tmp_path):
+    """5.1.4: session.connection.originator references connection.local or connection.remote."""
+    from voicexml import SessionSettings
+    body = """<form><block><prompt><value expr="session.connection.originator == session.connection.remote"/>
+      <value expr="session.connection.originator.uri"/></prompt></block></form>"""
+    path = write(tmp_path, "s.vxml", body)
+    events, _, _ = converse(path, settings=SessionSettings(remote_uri="tel:+15551234"))
+    assert said(events) == ["true tel:+15551234"]
+    events, _, _ = converse(path, settings=SessionSettings(local_uri="tel:+1800", inbound=False))
+    assert said(events) == ["false tel:+1800"]
+
+
 def test_the_root_document_as_the_leaf_keeps_application_variables(tmp_path):
     write(tmp_path, "root.vxml", """
     <var name="visits" expr="0"/>

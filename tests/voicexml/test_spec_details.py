@@ -42,3 +42,24 @@ def test_record_termchar_is_undefined_unless_a_key_ended_it(tmp_path):
     </record></form>"""
     events, _, _ = converse(write(tmp_path, "r.vxml", body), {"input": "voice", "utterance": "hello"})
     assert logs(events) == ["undefined"]
+
+
+def test_recognizer_properties_reach_the_platform(tmp_path):
+    """6.3.2: completetimeout, incompletetimeout, maxspeechtimeout, sensitivity and speedvsaccuracy are the
+    recognizer's settings, from the innermost scope that sets them; the listen event carries changed ones."""
+    path = write(tmp_path, "p.vxml", """
+    <property name="sensitivity" value="0.8"/>
+    <form>
+      <field name="f" type="digits">
+        <property name="completetimeout" value="300ms"/><property name="incompletetimeout" value="2s"/>
+        <property name="speedvsaccuracy" value="0.2"/><property name="maxspeechtimeout" value="10s"/>
+      </field>
+      <field name="g" type="digits"/>
+    </form>""")
+    events, _, _ = converse(path, {"input": "dtmf", "digits": "1"}, {"input": "dtmf", "digits": "2"})
+    listens = [e for e in events if e["event"] == "listen"]
+    assert listens[0] == {"event": "listen", "modes": ["voice", "dtmf"], "grammars": 2, "timeout_ms": 5000,
+                          "maxspeechtimeout_ms": 10000, "completetimeout_ms": 300, "incompletetimeout_ms": 2000,
+                          "sensitivity": 0.8, "speedvsaccuracy": 0.2}
+    assert listens[1] == {"event": "listen", "modes": ["voice", "dtmf"], "grammars": 2, "timeout_ms": 5000,
+                          "sensitivity": 0.8}
