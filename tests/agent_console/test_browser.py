@@ -14,7 +14,7 @@ from playwright.async_api import WebSocketRoute, expect
 
 from contact_center.intake import Inbound, IntakeError
 from contact_center.keys import HISTORY, INTAKE, SOCKETS
-from contact_center.queue_settings import parse_queues
+from contact_center.queue_settings import parse_queues, parse_routing
 from tests import browser as harness
 from tests.browser import (
     PASSWORD,
@@ -408,6 +408,49 @@ async def test_an_agent_going_away_picks_a_reason_that_the_board_shows_with_the_
     await expect(picker).to_have_value("break")
     await expect(agent_row.locator(".badge")).to_have_text("Away · break", timeout=WAIT_MS)
     assert agent.errors == [] and board.errors == [] and agent.dialogs == []
+
+
+@pytest.mark.parametrize("overrides", [{"routing": parse_routing({"offer_timeout_s": {"chat": 1},
+                                                                  "max_missed_offers": 1})}])
+async def test_a_reconnect_keeps_the_away_routing_set_and_its_reason(server, browser):
+    await start_chat(browser, server, "Rosalind")
+    agent = await open_page(browser, "about:blank")
+    desk = agent.page
+    sockets: list[WebSocketRoute] = []
+
+    async def route(ws: WebSocketRoute) -> None:  # passes everything through, counting the desktop's sockets
+        sockets.append(ws)
+        ws.connect_to_server()
+
+    await desk.route_web_socket(re.compile(r".*/ws/agent$"), route)
+    await desk.goto(f"{server.url}/login?next=/")
+    await desk.get_by_label("Username").fill("alice")
+    await desk.get_by_label("Password").fill(PASSWORD)
+    await desk.get_by_role("button", name="Log in").click()
+    await desk.locator("#state-switch").get_by_text("Available").click()
+    await expect(desk.locator("#offers .offer")).to_contain_text("Rosalind")
+    picker = desk.get_by_label("Away reason")  # the offer runs out unanswered: routing pauses alice
+    await expect(picker.locator("option:checked")).to_have_text("Missed offers")
+    await expect(desk.locator("#state-away")).to_be_checked()
+
+    for ws in list(server.app[SOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"test drop")
+    for _ in range(WAIT_MS // 100):  # until the desktop is back on a new socket
+        if len(sockets) == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert len(sockets) == 2
+    await expect(desk.locator("#connection")).to_be_hidden()
+
+    # The server still has routing's away with its reason: the reconnected desktop did not overwrite it.
+    board = await log_in(browser, server, "/supervisor", "sam")
+    agent_row = board.page.locator("#agents tbody tr").filter(has=board.page.get_by_role("rowheader", name="alice"))
+    await expect(agent_row.locator(".badge")).to_have_text("Away · missed offers")
+    await expect(picker.locator("option:checked")).to_have_text("Missed offers")
+    await expect(desk.locator("#state-away")).to_be_checked()
+    await picker.select_option("lunch")  # until the agent acts
+    await expect(agent_row.locator(".badge")).to_have_text("Away · lunch")
+    assert agent.errors == [] and board.errors == []
 
 
 @pytest.mark.parametrize("overrides", [{"queues": parse_queues({"vip": {"max_length": 0, "overflow": "general"},
