@@ -1,5 +1,5 @@
 // The agent desktop: state switch, offers with a countdown, concurrent conversations as tabs, over /ws/agent.
-import { api, requireLogin, setupHeader, toast, showConnection, toLogin, el } from "./common.js";
+import { api, requireLogin, setupHeader, toast, showConnection, toLogin, el, reasonLabel } from "./common.js";
 import { ReconnectingSocket, socketUrl } from "/static/common/reconnect.js";
 import { Conversation, channelName, customerName } from "./conversation.js";
 
@@ -26,9 +26,6 @@ let ticker = null;
 const baseTitle = document.title;
 
 // ---- agent state -----------------------------------------------------------------------------------------
-
-const reasonLabel = (reason) => (reason ? reason[0].toUpperCase() + reason.slice(1).replaceAll("_", " ")
-  : "No reason given");
 
 function setReasons(reasons) {
   reasonPicker.replaceChildren(...reasons.map((reason) => {

@@ -391,8 +391,17 @@ async def test_an_agent_going_away_picks_a_reason_that_the_board_shows_with_the_
     await expect(agent_row.locator(".badge")).to_have_text("Away · lunch", timeout=WAIT_MS)
     await expect(agent_row.locator(".since")).to_have_text(re.compile(r"^for 0:\d\d$"))
 
-    # The supervisor's away (no reason) shows as such on the desktop; the agent then says why.
-    await page.get_by_label("Set the state of alice").select_option("away")
+    # The board's Change menu offers the same reasons; the desktop follows with the supervisor's.
+    change = page.get_by_label("Set the state of alice")
+    await expect(change.locator("optgroup[label=Away] option")).to_have_text(
+        ["Away · Break", "Away · Lunch", "Away · Meeting", "Away · Training", "Away · Other"])
+    await change.select_option(label="Away · Meeting")
+    await expect(agent_row.locator(".badge")).to_have_text("Away · meeting", timeout=WAIT_MS)
+    await expect(picker).to_have_value("meeting", timeout=WAIT_MS)
+    # An away without a reason (the API allows it) shows as such on the desktop; the agent then says why.
+    alice = next(a for a in (await (await page.request.get(f"{server.url}/api/agents")).json())["items"]
+                 if a["username"] == "alice")
+    await page.request.post(f"{server.url}/api/agents/{alice['id']}/state", data={"state": "away"})
     await expect(agent_row.locator(".badge")).to_have_text("Away", timeout=WAIT_MS)
     await expect(picker.locator("option:checked")).to_have_text("No reason given", timeout=WAIT_MS)
     await picker.select_option("training")
