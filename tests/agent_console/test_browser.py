@@ -126,6 +126,16 @@ async def test_chat_flows_from_the_customer_page_to_the_agent_desktop_and_back(s
     await expect(previous.locator(".prev-event", has_text="Order located; ships tomorrow.")).to_have_count(1)
     await expect(previous.locator(".prev-event").nth(1)).to_contain_text("You")  # alice wrote it
 
+    # Routing's attributes of the new offer (alice is the customer's related agent) stay in the history, and the
+    # desktop shows none of them as if they were customer data.
+    contact_id = (await panel.get_attribute("id")).removeprefix("panel-")
+    _, events = await server.app[HISTORY].get_contact(contact_id)
+    alice = await server.app[HISTORY].get_user_by_username("alice")
+    offered = [e.data["attributes"] for e in events if "attributes" in (e.data or {})]
+    assert offered and all(a["related_agents"] == [str(alice.id)] for a in offered)
+    for shown in (panel, desk.locator("#offers")):
+        assert "related" not in (await shown.inner_text()).lower()
+
     for watched in (customer, agent):
         assert watched.dialogs == [] and watched.errors == []
 
