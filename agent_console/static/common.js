@@ -50,6 +50,10 @@ export async function requireLogin() {
   }
 }
 
+/** An away reason as people read it ("missed_offers" -> "Missed offers"); none given says so. */
+export const reasonLabel = (reason) => (reason ? reason[0].toUpperCase() + reason.slice(1).replaceAll("_", " ")
+  : "No reason given");
+
 /** Create an element with a class and text content (never markup). */
 export function el(tag, className, text) {
   const node = document.createElement(tag);

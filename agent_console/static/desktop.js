@@ -1,5 +1,5 @@
 // The agent desktop: state switch, offers with a countdown, concurrent conversations as tabs, over /ws/agent.
-import { api, requireLogin, setupHeader, toast, showConnection, toLogin, el } from "./common.js";
+import { api, requireLogin, setupHeader, toast, showConnection, toLogin, el, reasonLabel } from "./common.js";
 import { ReconnectingSocket, socketUrl } from "/static/common/reconnect.js";
 import { Conversation, channelName, customerName } from "./conversation.js";
 
@@ -19,15 +19,13 @@ const conversations = new Map(); // contact_id -> Conversation
 let active = null;
 let desiredState = "offline";
 let desiredReason = null; // why the agent is away: one of the server's away_reasons, or null
+let greeted = true; // false from a socket's opening until the server's first state on it
 let me = null; // the logged-in user
 let socket = null;
 let ticker = null;
 const baseTitle = document.title;
 
 // ---- agent state -----------------------------------------------------------------------------------------
-
-const reasonLabel = (reason) => (reason ? reason[0].toUpperCase() + reason.slice(1).replaceAll("_", " ")
-  : "No reason given");
 
 function setReasons(reasons) {
   reasonPicker.replaceChildren(...reasons.map((reason) => {
@@ -50,8 +48,10 @@ function showState(state, reason = null) {
     other.value = "";
     other.disabled = true;
     reasonPicker.prepend(other);
+    other.selected = true; // not `value = ""`: Chrome then selects nothing when the away comes while available
+    return;
   }
-  reasonPicker.value = reason ?? "";
+  reasonPicker.value = reason;
 }
 
 const choosable = (reason) => [...reasonPicker.options].some((o) => o.value === reason && !o.disabled);
@@ -286,7 +286,16 @@ tabs.addEventListener("keydown", (ev) => {
 function onMessage(msg) {
   switch (msg.type) {
     case "state":
-      desiredState = msg.state; // the server's word, e.g. a supervisor's change; see onopen for reconnects
+      if (!greeted) {
+        greeted = true;
+        // The server's state is the truth (an away routing set keeps its reason); only when it lost us (the
+        // socket stayed down past its grace, or it restarted) does the desktop ask again for what the agent had.
+        if (msg.state === "offline" && desiredState !== "offline") {
+          sendState();
+          break;
+        }
+      }
+      desiredState = msg.state; // the server's word, e.g. a supervisor's change
       desiredReason = msg.reason ?? null;
       showState(msg.state, desiredReason);
       break;
@@ -352,8 +361,7 @@ async function main() {
       showConnection("");
       // The server greets a new socket with every offer still open; one answered on the lost socket may be gone.
       for (const id of [...offers.keys()]) removeOffer(id);
-      // After a dropped socket the server may have set us offline: ask again for what the agent chose.
-      if (desiredState !== "offline") sendState();
+      greeted = false; // the greeting's state says whether the server still has ours
     },
     onmessage: onMessage,
     onstate(s) {

@@ -1,5 +1,5 @@
 // The supervisor board: queues and agents from the public API, refreshed every few seconds.
-import { api, requireLogin, setupHeader, el, formatDuration, toLogin } from "./common.js";
+import { api, requireLogin, setupHeader, el, formatDuration, toLogin, reasonLabel } from "./common.js";
 
 const REFRESH_MS = 3000;
 const $ = (id) => document.getElementById(id);
@@ -94,8 +94,15 @@ function renderQueues(items) {
 }
 
 const agentRows = new Map(); // agent id -> the cells of its row, updated in place so focus and reading stay put
-const SETTABLE = [["", "Set state…"], ["available", "Available"], ["away", "Away"], ["offline", "Offline"]];
+let awayReasons = []; // the settings' [routing] away_reasons, from /api/me
 const count = (v) => (Array.isArray(v) ? v.length : Number(v) || 0);
+
+function stateOption(state, label, reason = "") {
+  const option = el("option", "", label);
+  option.value = state;
+  if (reason) option.dataset.reason = reason;
+  return option;
+}
 
 function agentRow(agent) {
   const name = agent.name || agent.username || agent.id;
@@ -111,16 +118,25 @@ function agentRow(agent) {
   const offers = cell("", "num");
   const select = el("select", "state-select");
   select.setAttribute("aria-label", `Set the state of ${name}`);
-  for (const [value, label] of SETTABLE) {
-    const option = el("option", "", label);
-    option.value = value;
-    select.append(option);
+  select.append(stateOption("", "Set state…"), stateOption("available", "Available"));
+  // Away says why, as on the desktop: one choice per reason of the list (away alone when the list is empty).
+  if (awayReasons.length) {
+    const away = el("optgroup");
+    away.label = "Away";
+    away.append(...awayReasons.map((reason) => stateOption("away", `Away · ${reasonLabel(reason)}`, reason)));
+    select.append(away);
+  } else {
+    select.append(stateOption("away", "Away"));
   }
+  select.append(stateOption("offline", "Offline"));
   select.addEventListener("change", async () => {
     if (!select.value) return;
+    const state = select.value;
+    const { reason } = select.selectedOptions[0].dataset;
     select.disabled = true;
     try {
-      await api(`/api/agents/${encodeURIComponent(agent.id)}/state`, { method: "POST", body: { state: select.value } });
+      await api(`/api/agents/${encodeURIComponent(agent.id)}/state`,
+                { method: "POST", body: reason ? { state, reason } : { state } });
       await refresh();
     } catch (err) {
       $("board-error").textContent = `Could not change the state of ${name}: ${err.message}`;
@@ -221,6 +237,7 @@ document.addEventListener("visibilitychange", () => {
 async function main() {
   const me = await requireLogin();
   setupHeader(me.user);
+  awayReasons = me.away_reasons ?? [];
   refresh();
 }
 

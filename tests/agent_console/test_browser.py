@@ -14,7 +14,7 @@ from playwright.async_api import WebSocketRoute, expect
 
 from contact_center.intake import Inbound, IntakeError
 from contact_center.keys import HISTORY, INTAKE, SOCKETS
-from contact_center.queue_settings import parse_queues
+from contact_center.queue_settings import parse_queues, parse_routing
 from tests import browser as harness
 from tests.browser import (
     PASSWORD,
@@ -125,6 +125,16 @@ async def test_chat_flows_from_the_customer_page_to_the_agent_desktop_and_back(s
     await expect(previous.locator(".prev-event")).to_have_count(7)  # 3 in, 2 out, the note, the wrap-up
     await expect(previous.locator(".prev-event", has_text="Order located; ships tomorrow.")).to_have_count(1)
     await expect(previous.locator(".prev-event").nth(1)).to_contain_text("You")  # alice wrote it
+
+    # Routing's attributes of the new offer (alice is the customer's related agent) stay in the history, and the
+    # desktop shows none of them as if they were customer data.
+    contact_id = (await panel.get_attribute("id")).removeprefix("panel-")
+    _, events = await server.app[HISTORY].get_contact(contact_id)
+    alice = await server.app[HISTORY].get_user_by_username("alice")
+    offered = [e.data["attributes"] for e in events if "attributes" in (e.data or {})]
+    assert offered and all(a["related_agents"] == [str(alice.id)] for a in offered)
+    for shown in (panel, desk.locator("#offers")):
+        assert "related" not in (await shown.inner_text()).lower()
 
     for watched in (customer, agent):
         assert watched.dialogs == [] and watched.errors == []
@@ -391,8 +401,17 @@ async def test_an_agent_going_away_picks_a_reason_that_the_board_shows_with_the_
     await expect(agent_row.locator(".badge")).to_have_text("Away · lunch", timeout=WAIT_MS)
     await expect(agent_row.locator(".since")).to_have_text(re.compile(r"^for 0:\d\d$"))
 
-    # The supervisor's away (no reason) shows as such on the desktop; the agent then says why.
-    await page.get_by_label("Set the state of alice").select_option("away")
+    # The board's Change menu offers the same reasons; the desktop follows with the supervisor's.
+    change = page.get_by_label("Set the state of alice")
+    await expect(change.locator("optgroup[label=Away] option")).to_have_text(
+        ["Away · Break", "Away · Lunch", "Away · Meeting", "Away · Training", "Away · Other"])
+    await change.select_option(label="Away · Meeting")
+    await expect(agent_row.locator(".badge")).to_have_text("Away · meeting", timeout=WAIT_MS)
+    await expect(picker).to_have_value("meeting", timeout=WAIT_MS)
+    # An away without a reason (the API allows it) shows as such on the desktop; the agent then says why.
+    alice = next(a for a in (await (await page.request.get(f"{server.url}/api/agents")).json())["items"]
+                 if a["username"] == "alice")
+    await page.request.post(f"{server.url}/api/agents/{alice['id']}/state", data={"state": "away"})
     await expect(agent_row.locator(".badge")).to_have_text("Away", timeout=WAIT_MS)
     await expect(picker.locator("option:checked")).to_have_text("No reason given", timeout=WAIT_MS)
     await picker.select_option("training")
@@ -408,6 +427,49 @@ async def test_an_agent_going_away_picks_a_reason_that_the_board_shows_with_the_
     await expect(picker).to_have_value("break")
     await expect(agent_row.locator(".badge")).to_have_text("Away · break", timeout=WAIT_MS)
     assert agent.errors == [] and board.errors == [] and agent.dialogs == []
+
+
+@pytest.mark.parametrize("overrides", [{"routing": parse_routing({"offer_timeout_s": {"chat": 1},
+                                                                  "max_missed_offers": 1})}])
+async def test_a_reconnect_keeps_the_away_routing_set_and_its_reason(server, browser):
+    await start_chat(browser, server, "Rosalind")
+    agent = await open_page(browser, "about:blank")
+    desk = agent.page
+    sockets: list[WebSocketRoute] = []
+
+    async def route(ws: WebSocketRoute) -> None:  # passes everything through, counting the desktop's sockets
+        sockets.append(ws)
+        ws.connect_to_server()
+
+    await desk.route_web_socket(re.compile(r".*/ws/agent$"), route)
+    await desk.goto(f"{server.url}/login?next=/")
+    await desk.get_by_label("Username").fill("alice")
+    await desk.get_by_label("Password").fill(PASSWORD)
+    await desk.get_by_role("button", name="Log in").click()
+    await desk.locator("#state-switch").get_by_text("Available").click()
+    await expect(desk.locator("#offers .offer")).to_contain_text("Rosalind")
+    picker = desk.get_by_label("Away reason")  # the offer runs out unanswered: routing pauses alice
+    await expect(picker.locator("option:checked")).to_have_text("Missed offers")
+    await expect(desk.locator("#state-away")).to_be_checked()
+
+    for ws in list(server.app[SOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"test drop")
+    for _ in range(WAIT_MS // 100):  # until the desktop is back on a new socket
+        if len(sockets) == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert len(sockets) == 2
+    await expect(desk.locator("#connection")).to_be_hidden()
+
+    # The server still has routing's away with its reason: the reconnected desktop did not overwrite it.
+    board = await log_in(browser, server, "/supervisor", "sam")
+    agent_row = board.page.locator("#agents tbody tr").filter(has=board.page.get_by_role("rowheader", name="alice"))
+    await expect(agent_row.locator(".badge")).to_have_text("Away · missed offers")
+    await expect(picker.locator("option:checked")).to_have_text("Missed offers")
+    await expect(desk.locator("#state-away")).to_be_checked()
+    await picker.select_option("lunch")  # until the agent acts
+    await expect(agent_row.locator(".badge")).to_have_text("Away · lunch")
+    assert agent.errors == [] and board.errors == []
 
 
 @pytest.mark.parametrize("overrides", [{"queues": parse_queues({"vip": {"max_length": 0, "overflow": "general"},
