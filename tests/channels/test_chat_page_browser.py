@@ -71,22 +71,26 @@ async def test_a_lost_ack_is_resent_after_reconnect_without_a_duplicate(server, 
     assert customer.errors == [] and agent.errors == []
 
 
-async def test_the_widget_embeds_in_another_site(server, browser):
-    # The customer's own site: another origin that only adds the embed script.
+async def another_site(html: str) -> tuple[web.AppRunner, str]:
+    """A customer's own web site on another origin serving `html` at /: (its runner, to clean up; its URL)."""
     host = web.Application()
-    html = (f'<!doctype html><title>Shop</title><h1>Shop</h1>'
-            f'<script src="{server.url}/static/chat/embed.js" data-label="Talk to us" defer></script>')
 
-    async def shop_page(request: web.Request) -> web.Response:
+    async def page(request: web.Request) -> web.Response:
         return web.Response(text=html, content_type="text/html")
 
-    host.router.add_get("/", shop_page)
+    host.router.add_get("/", page)
     runner = web.AppRunner(host)
     await runner.setup()
-    site = web.TCPSite(runner, "localhost", 0)
-    await site.start()
+    await web.TCPSite(runner, "localhost", 0).start()
+    return runner, f"http://localhost:{runner.addresses[0][1]}/"
+
+
+async def test_the_widget_embeds_in_another_site(server, browser):
+    # The customer's own site: another origin that only adds the embed script.
+    runner, url = await another_site(f'<!doctype html><title>Shop</title><h1>Shop</h1><script '
+                                     f'src="{server.url}/static/chat/embed.js" data-label="Talk to us" defer></script>')
     try:
-        shop = await open_page(browser, f"http://localhost:{runner.addresses[0][1]}/")
+        shop = await open_page(browser, url)
         page = shop.page
         launcher = page.get_by_role("button", name="Talk to us")
         await expect(launcher).to_have_attribute("aria-expanded", "false")
@@ -149,19 +153,10 @@ async def test_a_message_the_server_refuses_is_marked_with_its_reason(server, br
 
 @pytest.mark.parametrize("overrides", [{"queues": parse_queues({"billing": {"overflow": "general"}})}])
 async def test_the_widget_asks_for_the_queue_its_site_names(server, browser):
-    host = web.Application()
-    html = (f'<!doctype html><title>Billing help</title><h1>Billing help</h1>'
-            f'<script src="{server.url}/static/chat/embed.js" data-queue="billing" defer></script>')
-
-    async def help_page(request: web.Request) -> web.Response:
-        return web.Response(text=html, content_type="text/html")
-
-    host.router.add_get("/", help_page)
-    runner = web.AppRunner(host)
-    await runner.setup()
-    await web.TCPSite(runner, "localhost", 0).start()
+    runner, url = await another_site(f'<!doctype html><title>Billing help</title><h1>Billing help</h1><script '
+                                     f'src="{server.url}/static/chat/embed.js" data-queue="billing" defer></script>')
     try:
-        site = await open_page(browser, f"http://localhost:{runner.addresses[0][1]}/")
+        site = await open_page(browser, url)
         await site.page.get_by_role("button", name="Chat with us").click()
         frame = site.page.frame_locator("#cc-chat-frame")
         await frame.get_by_label("Your name").fill("Bill")
