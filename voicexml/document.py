@@ -24,6 +24,11 @@ DIALOGS = ("form", "menu")
 VERSIONS = ("2.0", "2.1")  # the required <vxml version> this interpreter runs
 FORM_ITEMS = frozenset(["field", "block", "initial", "subdialog", "object", "record", "transfer"])
 INPUT_ITEMS = frozenset(["field", "initial", "subdialog", "object", "record", "transfer"])
+# Elements whose content is executable (5.3), and elements that are never executable content.
+EXECUTABLE_CONTAINERS = frozenset(["block", "filled", "catch", "error", "help", "noinput", "nomatch", "if", "foreach"])
+NOT_EXECUTABLE = FORM_ITEMS | frozenset(DIALOGS) | frozenset(["vxml", "choice", "grammar", "link", "catch", "error",
+                                                               "help", "noinput", "nomatch", "filled", "option", "param",
+                                                               "property", "meta", "metadata"])
 
 # Attributes of which exactly one is required (a document breaking this is an error.badfetch).
 _ONE_OF = {
@@ -145,6 +150,12 @@ def _check(root: etree._Element) -> None:
                 (el.get("mode") is not None or el.get("namelist") is not None):
             # 2.4: an input item's own <filled> is about that item alone.
             raise badfetch(f"<filled> at line {el.sourceline} inside an input item may not have mode or namelist")
+        if not in_prompt and el.getparent() is not None:
+            parent = el.getparent().tag
+            if parent in EXECUTABLE_CONTAINERS and (tag in NOT_EXECUTABLE or (tag in ("else", "elseif") and parent != "if")):
+                # 5.3: a handler, <filled>, <block>, <if> or <foreach> holds executable content only; found at
+                # load, not when it would run (a handler would catch its own error.badfetch again and again).
+                raise badfetch(f"<{tag}> at line {el.sourceline} is not executable content, so not allowed in <{parent}>")
         if tag == "menu" and el.get("dtmf", "").strip().lower() == "true":
             # 2.2.1: with implicit keys 1-9, a choice may claim only "*", "#" or "0" for itself.
             own = [c.get("dtmf", "").strip() for c in el if c.tag == "choice" and c.get("dtmf") is not None]

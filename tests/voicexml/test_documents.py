@@ -60,6 +60,32 @@ def test_attributes_that_exclude_each_other(tmp_path):
     assert said(events) == ["bad"] * len(cases)
 
 
+def test_handlers_blocks_and_ifs_hold_executable_content_only(tmp_path):
+    # 5.3: a form item, dialog, handler, <filled> or stray <else> inside executable content is a bad document,
+    # thrown where it was fetched (not each time the handler would run it).
+    cases = {
+        "catch_subdialog.vxml": "<form><catch event=\"e\"><subdialog name=\"s\" src=\"x.vxml\"/></catch>"
+                                "<block><throw event=\"e\"/></block></form>",
+        "block_field.vxml": "<form><block><field name=\"f\" type=\"digits\"/></block></form>",
+        "filled_form.vxml": "<form><field name=\"f\" type=\"digits\"><filled><form id=\"g\"/></filled></field></form>",
+        "if_catch.vxml": "<form><block><if cond=\"true\"><catch event=\"x\"/></if></block></form>",
+        "block_else.vxml": "<form><block><else/></block></form>",
+        "nomatch_grammar.vxml": "<form><field name=\"f\" type=\"digits\"><nomatch><grammar>a</grammar></nomatch>"
+                                "</field></form>",
+    }
+    for name, body in cases.items():
+        write(tmp_path, name, body)
+    checks = "".join(f'<block><goto next="{n}"/></block>' for n in cases)
+    path = write(tmp_path, "main.vxml", f"""
+    <form>
+      <catch event="error.badfetch"><prompt>bad</prompt></catch>
+      {checks}
+      <block><prompt>end</prompt></block>
+    </form>""")
+    events, _, _ = converse(path)
+    assert said(events) == ["bad"] * len(cases) + ["end"]
+
+
 def test_foreach_holds_executable_content_outside_prompts_and_prompt_content_inside(tmp_path):
     path = write(tmp_path, "a.vxml", """
     <var name="a" expr="['x', 'y']"/>
