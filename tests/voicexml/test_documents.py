@@ -32,6 +32,22 @@ def test_unknown_element_and_missing_next(tmp_path):
     assert outcome.status == "exit"
 
 
+def assert_each_is_badfetch(tmp_path, cases: dict[str, str]) -> None:
+    """Each document of `cases` (file name -> body) is refused as error.badfetch where a <goto> fetches it,
+    and the session goes on after each."""
+    for name, body in cases.items():
+        write(tmp_path, name, body)
+    checks = "".join(f'<block><goto next="{n}"/></block>' for n in cases)
+    path = write(tmp_path, "main.vxml", f"""
+    <form>
+      <catch event="error.badfetch"><prompt>bad</prompt></catch>
+      {checks}
+      <block><prompt>end</prompt></block>
+    </form>""")
+    events, _, _ = converse(path)
+    assert said(events) == ["bad"] * len(cases) + ["end"]
+
+
 def test_attributes_that_exclude_each_other(tmp_path):
     cases = {
         "exit.vxml": "<form><block><exit expr=\"1\" namelist=\"x\"/></block></form>",
@@ -48,16 +64,7 @@ def test_attributes_that_exclude_each_other(tmp_path):
         "mark.vxml": "<form><block><prompt>a <mark/></prompt></block></form>",  # 2.1 4: name or nameexpr
         "mark_both.vxml": "<form><block><prompt>a <mark name=\"m\" nameexpr=\"'m'\"/></prompt></block></form>",
     }
-    for name, body in cases.items():
-        write(tmp_path, name, body)
-    checks = "".join(f'<block><goto next="{n}"/></block>' for n in cases)
-    path = write(tmp_path, "main.vxml", f"""
-    <form>
-      <catch event="error.badfetch"><prompt>bad</prompt></catch>
-      {checks}
-    </form>""")
-    events, _, _ = converse(path)
-    assert said(events) == ["bad"] * len(cases)
+    assert_each_is_badfetch(tmp_path, cases)
 
 
 def test_handlers_blocks_and_ifs_hold_executable_content_only(tmp_path):
@@ -73,17 +80,7 @@ def test_handlers_blocks_and_ifs_hold_executable_content_only(tmp_path):
         "nomatch_grammar.vxml": "<form><field name=\"f\" type=\"digits\"><nomatch><grammar>a</grammar></nomatch>"
                                 "</field></form>",
     }
-    for name, body in cases.items():
-        write(tmp_path, name, body)
-    checks = "".join(f'<block><goto next="{n}"/></block>' for n in cases)
-    path = write(tmp_path, "main.vxml", f"""
-    <form>
-      <catch event="error.badfetch"><prompt>bad</prompt></catch>
-      {checks}
-      <block><prompt>end</prompt></block>
-    </form>""")
-    events, _, _ = converse(path)
-    assert said(events) == ["bad"] * len(cases) + ["end"]
+    assert_each_is_badfetch(tmp_path, cases)
 
 
 def test_foreach_holds_executable_content_outside_prompts_and_prompt_content_inside(tmp_path):
