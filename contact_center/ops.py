@@ -44,14 +44,7 @@ async def metrics(request: web.Request) -> web.Response:
     router = app[ROUTER]
     try:
         m.update_queues(await router.queue_stats())
-        agents = await router.agent_stats()
-        rows = list(agents.values() if isinstance(agents, dict) else agents)
-        counts: dict[str, int] = {}
-        for row in rows:
-            state = str(row.get("state", "offline")) if isinstance(row, dict) else "offline"
-            counts[state] = counts.get(state, 0) + 1
-        m.update_agents(counts)
-        m.update_agent_figures([r for r in rows if isinstance(r, dict)])
+        m.update_agents(await router.agent_stats())
     except Exception:  # the counters are still worth serving when routing stats fail
         log.exception("could not read routing stats for /metrics")
     return web.Response(body=m.render(), headers={"Content-Type": CONTENT_TYPE})

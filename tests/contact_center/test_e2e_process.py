@@ -113,7 +113,7 @@ async def test_a_chat_from_cli_made_users_to_the_history_and_through_a_crash(tmp
             resp = await alice.get(f"{url}/api/customers/{started['customer_id']}")
             assert resp.status == 403 and (await resp.json())["error"]["code"] == "not_your_customer"
             metrics = await (await sam.get(f"{url}/metrics")).text()
-            assert 'cc_queue_asa_s{queue="general"}' in metrics
+            assert 'cc_queue_asa_seconds{queue="general"}' in metrics
 
             # a second chat waits in the queue (alice is away) when the server is killed
             await agent.send_json({"type": "state", "state": "away"})

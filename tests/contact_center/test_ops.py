@@ -5,6 +5,7 @@ import re
 
 from aiohttp import web
 from openapi_spec_validator import validate
+from prometheus_client.parser import text_string_to_metric_families
 
 from contact_center.keys import HISTORY
 from tests.harness import add_user, agent_socket, chat, logged_in
@@ -96,19 +97,32 @@ async def test_metrics_show_queue_figures_and_each_agents_state(cc, aiohttp_clie
     await agent.expect("assigned")
 
     text = await (await cc.get("/metrics")).text()
-    samples = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
-               for line in text.splitlines() if line and not line.startswith("#")}
-    for name in ("asa_s", "aht_s", "abandonment_rate", "occupancy"):
-        assert f'cc_queue_{name}{{queue="general"}}' in samples, name
-    assert samples['cc_queue_abandonment_rate{queue="general"}'] == 0.0
-    assert samples['cc_queue_asa_s{queue="general"}'] >= 0.0
-    figures = {name: samples[f'cc_queue_{name}{{queue="general"}}']
-               for name in ("queued", "answered", "abandoned", "service_level", "service_level_answered")}
-    assert figures == {"queued": 2.0, "answered": 2.0, "abandoned": 0.0, "service_level": 1.0,
-                       "service_level_answered": 1.0}
+    families = {f.name: f for f in text_string_to_metric_families(text)}   # valid Prometheus text format
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families.values() for s in f.samples}
+
+    def value(name, **labels):
+        return samples[(name, tuple(sorted(labels.items())))]
+
+    general = {"queue": "general"}
+    for name in ("asa_seconds", "aht_seconds", "abandonment_ratio", "occupancy_ratio", "longest_wait_seconds",
+                 "estimated_wait_seconds"):
+        assert ("cc_queue_" + name, tuple(general.items())) in samples, name
+    assert value("cc_queue_abandonment_ratio", **general) == 0.0
+    assert value("cc_queue_asa_seconds", **general) >= 0.0
+    assert {name: value(f"cc_queue_{name}", **general)
+            for name in ("queued_total", "answered_total", "abandoned_total", "service_level_ratio",
+                         "service_level_answered_ratio")} == {
+        "queued_total": 2.0, "answered_total": 2.0, "abandoned_total": 0.0, "service_level_ratio": 1.0,
+        "service_level_answered_ratio": 1.0}
+    assert families["cc_queue_queued"].type == "counter" and families["cc_agent_handled"].type == "counter"
     assert "answered or abandoned within the threshold" in text   # the help says what service_level is
-    assert samples['cc_agent_state{agent="alice",state="busy"}'] == 1.0
-    assert samples['cc_agent_state{agent="alice",state="available"}'] == 0.0
-    assert samples['cc_agent_load{agent="alice"}'] == 1.0
-    assert samples['cc_agent_handled{agent="alice"}'] == 1.0
-    assert samples['cc_agents{state="busy"}'] == 1.0
+    assert value("cc_agent_state", agent="alice", state="busy") == 1.0
+    assert value("cc_agent_state", agent="alice", state="available") == 0.0
+    assert value("cc_agent_load", agent="alice") == 1.0
+    assert value("cc_agent_handled_total", agent="alice") == 1.0
+    assert value("cc_agents", state="busy") == 1.0
+    # Prometheus's naming conventions: times in seconds, counts that only grow are counters (_total)
+    for family in families.values():
+        assert not re.search(r"_s$|_rate$", family.name), family.name
+        if family.type == "counter":
+            assert all(s.name == family.name + "_total" for s in family.samples), family.name
