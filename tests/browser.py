@@ -116,7 +116,8 @@ async def start_chat(browser: Browser, server: Server, name: str, email: str = "
     if email:
         await page.get_by_label("Email").fill(email)
     await page.get_by_role("button", name="Start chat").click()
-    await expect(page.locator("#status")).to_have_text(f"You are number {position} in the queue", timeout=WAIT_MS)
+    await expect(page.locator("#status")).to_have_text(re.compile(rf"^You are number {position} in the queue\b"),
+                                                       timeout=WAIT_MS)
     return customer
 
 

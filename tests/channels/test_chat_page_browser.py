@@ -12,10 +12,11 @@ from aiohttp import web
 from playwright.async_api import WebSocketRoute, expect
 
 from contact_center.keys import HISTORY
-from contact_center.queue_settings import parse_queues
+from contact_center.queue_settings import RoutingConfig, parse_queues
 from tests import browser as harness
 from tests.browser import (
     WAIT_MS,
+    assigned_chat,
     customer_says,
     log_in,
     open_page,
@@ -168,3 +169,16 @@ async def test_the_widget_asks_for_the_queue_its_site_names(server, browser):
         assert site.errors == []
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.parametrize("overrides", [{"routing": RoutingConfig(capacity={"chat": 1})}])
+async def test_a_waiting_customer_is_told_the_expected_wait(server, browser):
+    first, agent = await assigned_chat(browser, server, "Ada")   # alice holds her one chat: busy, she can serve
+    customer = await open_page(browser, f"{server.url}/chat")
+    await customer.page.get_by_label("Your name").fill("Grace")
+    await customer.page.get_by_role("button", name="Start chat").click()
+    # routing's estimate: (0 ahead + 1) x AHT / 1 agent serving, the AHT being RouterSettings.default_aht_s (300 s)
+    # while the queue has handled no contact yet
+    await expect(customer.page.locator("#status")).to_have_text(
+        "You are number 1 in the queue. Expected wait: about 5 minutes", timeout=WAIT_MS)
+    assert first.errors == agent.errors == customer.errors == []

@@ -38,7 +38,7 @@ const storage = {
 
 function freshState(name = "", email = "") {
   return { token: null, contactId: null, name, email, messages: [], status: null, position: null,
-           agentName: null, ended: false };
+           estimatedWait: null, agentName: null, ended: false };
 }
 
 let state = { ...freshState(), ...(storage.load() ?? {}) };
@@ -107,12 +107,21 @@ function renderMessage(m) {
   if (stick || m.from === "customer") els.messages.scrollTop = els.messages.scrollHeight;
 }
 
+// The server's estimate (seconds), absent when nobody can serve the queue: told in whole minutes.
+function waitText(seconds) {
+  if (seconds == null) return "";
+  if (seconds < 60) return ". Expected wait: under a minute";
+  const minutes = Math.round(seconds / 60);
+  return `. Expected wait: about ${minutes} minute${minutes === 1 ? "" : "s"}`;
+}
+
 function renderStatus() {
   let text = "";
   if (state.ended) text = "This chat has ended";
   else if (state.status === "assigned") text = "An agent has joined";
   else if (state.status === "queued") {
-    text = state.position ? `You are number ${state.position} in the queue` : "Waiting for an agent…";
+    text = state.position ? `You are number ${state.position} in the queue${waitText(state.estimatedWait)}`
+      : "Waiting for an agent…";
   } else text = started ? "Waiting for an agent…" : "Connecting…";
   if (els.status.textContent !== text) els.status.textContent = text;
   els.subtitle.textContent = state.agentName && !state.ended
@@ -205,6 +214,7 @@ function onStarted(msg) {
     // The earlier chat had closed on the server: this is a new conversation with the same customer.
     state.status = null;
     state.position = null;
+    state.estimatedWait = null;
     state.agentName = null;
     addSystem("New conversation");
   }
@@ -269,6 +279,7 @@ function onStatus(msg) {
   const previous = state.status;
   state.status = msg.state;
   state.position = msg.position ?? null;
+  state.estimatedWait = msg.estimated_wait_s ?? null;
   if (msg.agent_name) state.agentName = msg.agent_name;
   if (msg.state === "assigned" && previous !== "assigned") addSystem("An agent has joined");
   if (msg.state === "closed" && !state.ended) {
