@@ -82,10 +82,13 @@ def _cmd_customer_merge(args: argparse.Namespace) -> int:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from routing.simulation import SimulationConfig, simulate
 
+    sigma = {} if args.lognormal_sigma is None else {"lognormal_sigma": args.lognormal_sigma}
     config = SimulationConfig(agents=args.agents, arrival_rate=args.arrival_rate, aht_s=args.aht,
                               patience_s=args.patience, hours=args.hours, seed=args.seed,
-                              sl_threshold_s=args.sl_threshold, handle_time=args.handle_time)
+                              sl_threshold_s=args.sl_threshold, handle_time=args.handle_time, **sigma)
     try:
+        if sigma and args.handle_time != "lognormal":
+            raise ValueError("--lognormal-sigma shapes lognormal handle times: give --handle-time lognormal")
         config.validate()
     except ValueError as e:
         print(f"contact-center simulate: {e}", file=sys.stderr)
@@ -150,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("other", help="id of the customer merged into it")
     p.set_defaults(func=_cmd_customer_merge)
 
+    from routing.simulation import SimulationConfig   # routing only, not the web stack
+
     p = sub.add_parser("simulate", help="drive the routing engine with a virtual clock (compare with Erlang C/A)")
     p.add_argument("--agents", type=int, required=True)
     p.add_argument("--arrival-rate", type=float, required=True, help="contacts per second")
@@ -158,7 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hours", type=float, default=8.0, help="hours of measured arrivals, after a warm-up of 10 %%")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--sl-threshold", type=float, default=20.0, help="service-level threshold, seconds")
-    p.add_argument("--handle-time", choices=("exponential", "lognormal"), default="exponential")
+    p.add_argument("--handle-time", choices=("exponential", "lognormal"), default="exponential",
+                   help="distribution of handle times, both with mean --aht (default: exponential, Erlang's)")
+    p.add_argument("--lognormal-sigma", type=float, metavar="SIGMA",
+                   help=f"spread of lognormal handle times: sigma of their logarithm (default "
+                        f"{SimulationConfig.lognormal_sigma}; squared coefficient of variation e^(sigma^2) - 1)")
     p.add_argument("--json", action="store_true", help="one JSON object (fields: docs/routing.md, the simulator)")
     p.set_defaults(func=_cmd_simulate)
     return parser

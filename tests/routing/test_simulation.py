@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +65,46 @@ def test_lognormal_handle_times_keep_the_mean():
     result = simulate(SimulationConfig(agents=5, arrival_rate=0.02, aht_s=100, hours=20, seed=5,
                                        handle_time="lognormal"))
     assert result.occupancy == pytest.approx(0.4, abs=0.03)
+
+
+def pollaczek_khinchine_wait(load, aht, sigma):
+    """Mean wait in M/G/1 with lognormal handle times: load E[S^2] / (2 (1 - load) E[S]), E[S^2] = AHT^2 e^sigma^2."""
+    return load * aht * math.exp(sigma * sigma) / (2 * (1 - load))
+
+
+@pytest.mark.parametrize("sigma, hours", [(1.2, 200), (0.0, 100)])   # 0: every handle time is the AHT (M/D/1)
+def test_lognormal_handle_times_have_their_spread(sigma, hours):
+    """One agent: Pollaczek-Khinchine gives the exact mean wait for any handle-time law, and it differs from
+    the exponential's (M/M/1: load AHT / (1 - load)) unless the squared CV e^sigma^2 - 1 is 1."""
+    load, aht = 0.5, 10.0
+    result = simulate(SimulationConfig(agents=1, arrival_rate=load / aht, aht_s=aht, hours=hours, seed=7,
+                                       handle_time="lognormal", lognormal_sigma=sigma))
+    assert agrees(result.asa_s, result.asa_s_se, pollaczek_khinchine_wait(load, aht, sigma))
+    assert not agrees(result.asa_s, result.asa_s_se, load * aht / (1 - load))
+
+
+def test_cli_takes_the_lognormal_spread(capsys):
+    assert main(["simulate", "--agents", "1", "--arrival-rate", "0.05", "--aht", "10", "--hours", "100",
+                 "--seed", "7", "--handle-time", "lognormal", "--lognormal-sigma", "0", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert agrees(figures["asa_s"], figures["asa_s_se"], pollaczek_khinchine_wait(0.5, 10.0, 0.0))
+    assert main(["simulate", "--agents", "1", "--arrival-rate", "0.05", "--aht", "10",
+                 "--lognormal-sigma", "1"]) == 2   # a spread of exponential handle times means nothing
+    assert "--handle-time lognormal" in capsys.readouterr().err
+
+
+def test_a_seed_gives_the_same_figures_in_every_process():
+    def run(seed, hash_seed):
+        out = subprocess.run([sys.executable, "-m", "contact_center", "simulate", "--agents", "4", "--arrival-rate",
+                              "0.05", "--aht", "60", "--patience", "90", "--hours", "3", "--seed", str(seed),
+                              "--handle-time", "lognormal", "--json"], cwd=ROOT, capture_output=True, text=True,
+                             check=True, timeout=60, env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        figures = json.loads(out.stdout)
+        del figures["wall_s"]
+        return figures
+    first = run(5, "1")
+    assert first["abandoned"] > 0 and run(5, "2") == first
+    assert run(6, "1") != first
 
 
 @pytest.mark.parametrize("change", [
