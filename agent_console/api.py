@@ -36,18 +36,32 @@ def _stats_rows(stats: Any) -> list[dict[str, Any]]:
     return [s if isinstance(s, dict) else getattr(s, "__dict__", {}) for s in stats]
 
 
-async def agent_status(router: Any, agent_id: str) -> dict[str, Any]:
-    """An agent's `state` (the presence they chose), `activity` (routing's derived state), the `reason` of an
-    away (or of routing's own change: `missed_offers`, `disconnected`) and since when the activity holds
-    (`state_since`, ISO 8601); offline when routing does not know them."""
+# routing's real-time figures of an agent (docs/routing.md, "Metrics") that GET /api/agents carries.
+AGENT_FIGURES = ("load", "capacity", "offered", "accepted", "rejected", "timeouts", "missed_in_a_row", "handled",
+                 "aht_s", "occupancy", "time_in_state_s")
+
+
+async def _agent_stats(router: Any, agent_id: str) -> dict[str, Any] | None:
     try:
-        stats = await router.agent_stats(agent_id)
+        return await router.agent_stats(agent_id)
     except RoutingError:
+        return None
+
+
+def _status(stats: dict[str, Any] | None) -> dict[str, Any]:
+    if stats is None:
         return {"state": "offline", "activity": "offline", "reason": None, "state_since": None}
     since = stats.get("state_since")
     return {"state": str(stats.get("presence", "offline")), "activity": str(stats.get("state", "offline")),
             "reason": stats.get("reason"),
             "state_since": datetime.fromtimestamp(since, UTC).isoformat().replace("+00:00", "Z") if since else None}
+
+
+async def agent_status(router: Any, agent_id: str) -> dict[str, Any]:
+    """An agent's `state` (the presence they chose), `activity` (routing's derived state), the `reason` of an
+    away (or of routing's own change: `missed_offers`, `disconnected`) and since when the activity holds
+    (`state_since`, ISO 8601); offline when routing does not know them."""
+    return _status(await _agent_stats(router, agent_id))
 
 
 def check_presence(settings: Settings, state: Any, reason: Any) -> tuple[str, str | None]:
@@ -187,7 +201,8 @@ async def contact(request: web.Request) -> web.Response:
 
 
 async def agents(request: web.Request) -> web.Response:
-    """GET /api/agents: every agent with live state, connection and current contacts (supervisors, admins)."""
+    """GET /api/agents: every agent with live state, connection, current contacts and routing's real-time figures
+    (supervisors, admins)."""
     await require_role(request, *SUPERVISORS)
     app = request.app
     lifecycle = app[LIFECYCLE]
@@ -196,11 +211,13 @@ async def agents(request: web.Request) -> web.Response:
         if user.role != "agent":
             continue
         uid = str(user.id)
-        status = await agent_status(app[ROUTER], uid)
+        stats = await _agent_stats(app[ROUTER], uid)
+        status = _status(stats)
+        figures = {k: stats[k] for k in AGENT_FIGURES} if stats else {}
         items.append({"id": uid, "username": user.username, **status, "presence": status["state"],
                       "connected": app[HUB].listeners(agent_topic(uid)) > 0,
                       "contacts": lifecycle.contacts_of(uid),
-                      "offers": [o.offer_id for o in lifecycle.offers_for(uid)]})
+                      "offers": [o.offer_id for o in lifecycle.offers_for(uid)], **figures})
     return web.json_response({"items": items})
 
 

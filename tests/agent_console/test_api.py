@@ -16,6 +16,27 @@ async def test_queues_show_live_figures(cc, aiohttp_client):
     assert general["longest_wait_s"] >= 0 and "service_level" in general
 
 
+async def test_agents_show_live_figures(cc, aiohttp_client):
+    await add_user(cc, "alice")
+    await add_user(cc, "sam", role="supervisor")
+    alice = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
+    sam = await logged_in(aiohttp_client, cc, "sam")
+    _customer, started = await chat(cc)
+    await alice.send({"type": "accept", "offer_id": (await alice.expect("offer"))["offer_id"]})
+    await alice.expect("assigned")
+    await alice.send({"type": "wrapup", "contact_id": started["contact_id"], "disposition": "done"})
+    await alice.expect("closed", contact_id=started["contact_id"])
+    _second, _ = await chat(cc, name="Second")
+    await alice.send({"type": "accept", "offer_id": (await alice.expect("offer"))["offer_id"]})
+    await alice.expect("assigned")
+
+    row = next(a for a in (await (await sam.get("/api/agents")).json())["items"] if a["username"] == "alice")
+    assert row["activity"] == "busy" and row["load"] == {"chat": 1} and row["capacity"]["chat"] >= 1
+    assert (row["offered"], row["accepted"], row["rejected"], row["timeouts"], row["handled"]) == (2, 2, 0, 0, 1)
+    assert row["missed_in_a_row"] == 0 and row["aht_s"] >= 0 and 0 < row["occupancy"] <= 1
+    assert row["time_in_state_s"]["busy"] > 0
+
+
 async def test_customer_search_and_timeline_paging(cc, aiohttp_client):
     await add_user(cc, "sam", role="supervisor")
     http = await logged_in(aiohttp_client, cc, "sam")
