@@ -126,3 +126,14 @@ async def test_metrics_show_queue_figures_and_each_agents_state(cc, aiohttp_clie
         assert not re.search(r"_s$|_rate$", family.name), family.name
         if family.type == "counter":
             assert all(s.name == family.name + "_total" for s in family.samples), family.name
+
+
+async def test_metrics_leave_out_a_figure_routing_no_longer_has(cc, aiohttp_client):
+    await add_user(cc, "alice")
+    alice = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
+    wait = 'cc_queue_estimated_wait_seconds{queue="general"}'
+    assert f"{wait} 0.0" in await (await cc.get("/metrics")).text()   # alice is free: no wait
+    await alice.send({"type": "state", "state": "away"})
+    await alice.expect("state", state="away")
+    # nobody can serve the queue: routing has no estimate, and the last one must not be shown as current
+    assert wait not in await (await cc.get("/metrics")).text()
