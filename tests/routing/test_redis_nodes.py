@@ -1,6 +1,7 @@
 """Router processes sharing one real Redis: three nodes racing (one SIGKILLed half way), and a node SIGKILLed and
-taken over after a Redis restart. Each node is `python -m tests.routing.redis_node` (see there); the checks read the final Redis
-state, atomic audits taken while the nodes ran, and the nodes' event logs."""
+taken over after Redis itself was SIGKILLed and restarted from its AOF. Each node is `python -m
+tests.routing.redis_node` (see there); the checks read the final Redis state, atomic audits taken while the nodes
+ran, and the nodes' event logs."""
 from __future__ import annotations
 
 import asyncio
@@ -151,11 +152,13 @@ async def test_sigkilled_router_is_taken_over_after_a_redis_restart(tmp_path):
         store = RedisStore(aioredis.Redis.from_url(url))
         assert await audit(store) == []
         before = await store.active_tasks()
+        redis_pid = (await store.redis.info("server"))["process_id"]
         await store.close()
+        os.kill(redis_pid, signal.SIGKILL)   # Redis itself crashes too: only its AOF (appendfsync always) is left
     offered = {t.id for t in before if t.state == "offered"}
     assert len(offered) == 3 and len(before) > 300
 
-    with redis_server(appendonly=True, directory=str(data)) as url:   # Redis itself restarted from its AOF
+    with redis_server(appendonly=True, directory=str(data)) as url:   # Redis restarted from its AOF
         taker = await node("recover", "--url", url, "--seconds", "90", "--log", str(tmp_path / "recover.jsonl"))
         out, _ = await asyncio.wait_for(taker.communicate(), 180)   # generous: a loaded 2-core machine
         assert taker.returncode == 0
