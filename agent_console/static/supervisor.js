@@ -68,13 +68,14 @@ function renderQueues(items) {
       cell(formatDuration(q.asa_s), "num"),
       cell(formatDuration(q.aht_s), "num"),
       cell(q.handled ?? 0, "num"),
-      cell(pct(q.abandonment_rate), "num"));
+      cell(pct(q.abandonment_rate), "num"),
+      cell(pct(q.occupancy), "num"));
     return tr;
   });
   if (!rows.length) {
     const tr = el("tr");
     const td = el("td", "empty", "No queues yet.");
-    td.colSpan = 10;
+    td.colSpan = 11;
     tr.append(td);
     rows.push(tr);
   }

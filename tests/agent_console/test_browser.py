@@ -358,6 +358,11 @@ async def test_supervisor_board_shows_queues_and_agents(server, browser):
     await expect(agent_row.locator(".badge")).to_have_text("Available", timeout=WAIT_MS)
     await expect(agent.page.locator("#state-available")).to_be_checked(timeout=WAIT_MS)
     await expect(agent.page.locator("#offers .offer")).to_contain_text("Barbara", timeout=WAIT_MS)
+    # Occupancy (the last column): once alice holds the chat, nearly all of her time since she became available
+    occupancy = queue_row.locator("td").last
+    await expect(page.locator("#queues thead th").last).to_have_text("Occupancy")
+    await agent.page.locator("#offers .offer").get_by_role("button", name="Accept").click()
+    await expect(occupancy).to_have_text(re.compile(r"^(9\d|100)%$"), timeout=3 * WAIT_MS)
 
     # An agent who opens the board sees the queues but is told the agents are for supervisors.
     await agent.page.goto(f"{server.url}/supervisor")
