@@ -117,6 +117,9 @@ function agentRow(agent) {
   const desktop = cell("");
   const contacts = cell("", "num");
   const offers = cell("", "num");
+  const handled = cell("", "num");
+  const aht = cell("", "num");
+  const occupancy = cell("", "num");
   const select = el("select", "state-select");
   select.setAttribute("aria-label", `Set the state of ${name}`);
   select.append(stateOption("", "Set state…"), stateOption("available", "Available"));
@@ -148,8 +151,8 @@ function agentRow(agent) {
   });
   const action = el("td");
   action.append(select);
-  tr.append(th, stateCell, desktop, contacts, offers, action);
-  return { tr, name, badge, since, desktop, contacts, offers };
+  tr.append(th, stateCell, desktop, contacts, offers, handled, aht, occupancy, action);
+  return { tr, name, badge, since, desktop, contacts, offers, handled, aht, occupancy };
 }
 
 // "Away · lunch": what the agent chose and why (a reason of the settings' list, or routing's own, e.g. missed_offers).
@@ -185,6 +188,10 @@ function renderAgents(items) {
     row.desktop.className = a.connected === false && a.state !== "offline" ? "warn" : "muted";
     row.contacts.textContent = String(count(a.contacts));
     row.offers.textContent = String(count(a.offers));
+    // routing's real-time figures of the agent (absent for one routing does not know yet)
+    row.handled.textContent = String(a.handled ?? 0);
+    row.aht.textContent = a.aht_s === null || a.aht_s === undefined ? "–" : formatDuration(a.aht_s);
+    row.occupancy.textContent = pct(a.occupancy);
   }
   for (const [id, row] of agentRows) {
     if (!seen.has(id)) {

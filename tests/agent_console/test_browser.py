@@ -363,6 +363,10 @@ async def test_supervisor_board_shows_queues_and_agents(server, browser):
     await expect(page.locator("#queues thead th").last).to_have_text("Occupancy")
     await agent.page.locator("#offers .offer").get_by_role("button", name="Accept").click()
     await expect(occupancy).to_have_text(re.compile(r"^(9\d|100)%$"), timeout=3 * WAIT_MS)
+    # and alice's own occupancy in her row (the column titled so), from routing's figures of her
+    titles = [t.strip() for t in await page.locator("#agents thead th").all_text_contents()]
+    agent_occupancy = agent_row.locator("td").nth(titles.index("Occupancy") - 1)  # cells after the row header
+    await expect(agent_occupancy).to_have_text(re.compile(r"^(9\d|100)%$"), timeout=3 * WAIT_MS)
 
     # An agent who opens the board sees the queues but is told the agents are for supervisors.
     await agent.page.goto(f"{server.url}/supervisor")
