@@ -709,10 +709,12 @@ class Router:
         if step.queue is not None and step.queue != queue.name:
             target = await self._queue(step.queue)
             requirement = step.skill_expr if step.skill_expr is not None else target.skill_expr
+            # a preferred-agent hold outlives the move, as it outlives a widening: the task stays reserved
             moved = await self._move(task, queue=target.name, step=0, queued_at=now, priority=priority,
                                      requirement=requirement, key=task.enqueued_at - priority *
                                      target.priority_weight_s,
-                                     bucket=bucket_name(target.name, task.channel, requirement))
+                                     bucket=task.bucket if task.preferred_until else
+                                     bucket_name(target.name, task.channel, requirement))
             if moved is None:
                 return
             await self.store.incr("queue:" + queue.name, {"transferred_out": 1})

@@ -13,6 +13,7 @@ import pytest
 
 from routing import (
     AgentConfig,
+    EscalationStep,
     OfferRecord,
     QueueConfig,
     Router,
@@ -572,6 +573,32 @@ async def test_contract_preferred_agent_bounds_and_rejects_and_abandon_revokes(s
         [("offer.revoked", "abandoned"), ("task.abandoned", None)]
     assert (await router.store.get_agent("pref")).load.get("email", 0) == 0
 
+
+async def test_contract_an_escalation_to_another_queue_keeps_the_preferred_agent_hold(store_factory):
+    """A step moving the task to another queue during the preferred-agent hold keeps it reserved for that agent
+    until the hold ends (as a widening step does), then it joins the new queue."""
+    clock = Clock(NOW)
+    router = Router(await store_factory(), clock=clock)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("other"))
+    await router.add_queue(QueueConfig("general", escalation=(EscalationStep(after_s=5, queue="other"),)))
+    await router.add_agent(AgentConfig("pref", queues=("general",)))
+    await router.set_agent_state("pref", "away", "break")
+    await router.add_agent(AgentConfig("ot", queues=("other",)))
+    await router.set_agent_state("ot", "available")
+    await router.enqueue(Task("t1", "general", "chat", preferred_agent="pref", preferred_for_s=20))
+    clock.advance(6)
+    await router.tick()
+    task = await router.get_task("t1")
+    assert (task.queue, task.state, task.bucket) == ("other", "queued", "a\x1fpref\x1fchat")
+    clock.advance(14)
+    await router.tick()
+    task = await router.get_task("t1")
+    assert (task.queue, task.state, task.agent_id) == ("other", "offered", "ot")
+    escalated = [(e.queue, e.data.get("from_queue"), e.data.get("reason")) for e in events
+                 if e.type == "task.escalated"]
+    assert escalated == [("other", "general", None), ("other", None, "preferred_agent_timeout")]
 
 _FAIL_ONCE: set[str] = set()
 
