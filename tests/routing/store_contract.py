@@ -279,6 +279,21 @@ async def test_contract_free_agents_longest_idle_first(store_factory):
     assert await store.signed_in("general") == 3
 
 
+async def test_contract_free_agents_keep_idle_order_through_config_changes_and_ties(store_factory):
+    """Longest idle first, equal idle times by id; an agent whose new config adds a queue joins that queue's
+    free list at its idle place, not behind agents idle for less long."""
+    store = await store_factory()
+    await store.put_queue(QueueConfig("general"))
+    await store.put_queue(QueueConfig("other"))
+    await store.put_agent(AgentConfig("old", queues=("other",)), NOW)
+    await store.set_presence("old", "available", None, NOW)
+    for agent_id in ("z", "y"):
+        await store.put_agent(AgentConfig(agent_id), NOW)
+        await store.set_presence(agent_id, "available", None, NOW + 10)
+    assert [a.id async for a in store.free_agents("general", "chat")] == ["y", "z"]
+    await store.put_agent(AgentConfig("old", queues=("other", "general")), NOW + 20)
+    assert [a.id async for a in store.free_agents("general", "chat")] == ["old", "y", "z"]
+
 async def test_contract_free_agents_fewest_held_then_longest_idle(store_factory):
     """Free lists order by contacts held (fewest first), then longest idle, exactly alike in both stores."""
     store = await store_factory()

@@ -1,12 +1,13 @@
 """Agent-selection strategies: each registered function picks as documented; the registry is extensible."""
 from __future__ import annotations
 
+import collections
 import itertools
 import random
 
 import pytest
 
-from routing import AgentConfig, QueueConfig, RoutingError, Task, register_strategy
+from routing import AgentConfig, MemoryStore, QueueConfig, RoutingError, Task, register_strategy
 from routing.model import AgentRecord, free_score
 from tests.routing.conftest import add_agents, make_router
 
@@ -57,6 +58,38 @@ async def test_random_is_seeded_and_spreads(clock, store):
     for i in range(6):
         await router.enqueue(Task(f"t{i}", "general", "chat"))
     assert len({await offered_to(router, f"t{i}") for i in range(6)}) >= 2
+
+
+async def served_in_turn(router, clock, n):
+    """Who gets each of n contacts arriving one at a time, each handled before the next comes."""
+    chosen = []
+    for i in range(n):
+        await router.enqueue(Task(f"s{i}", "general", "chat"))
+        task = await router.get_task(f"s{i}")
+        chosen.append(task.agent_id)
+        await router.accept(task.offer_id, task.agent_id)
+        clock.advance(1)
+        await router.complete(task.id)
+        await router.wrapup_done(task.id)
+    return chosen
+
+
+@pytest.mark.parametrize("strategy", ["longest_idle", "least_occupied", "best_skill", "round_robin", "random",
+                                      "most_related"])
+async def test_every_strategy_shares_work_fairly_and_repeats_with_its_seed(clock, store, strategy):
+    """Three equal agents share 90 contacts: each strategy spreads them (random: within its seed's luck, the
+    others exactly), and the same seed makes the same choices on a MemoryStore."""
+    runs = []
+    for home in (store, MemoryStore()):
+        clock.now = 1_700_000_000.0
+        router = await make_router(clock, home, strategy=strategy)
+        await add_agents(router, "c", "a", "b", capacity={"chat": 1})
+        runs.append(await served_in_turn(router, clock, 90))
+    assert runs[0] == runs[1]
+    shares = sorted(collections.Counter(runs[0]).values())
+    assert shares == [30, 30, 30] if strategy != "random" else len(shares) == 3 and 20 <= shares[0] <= shares[2] <= 40
+    if strategy == "round_robin":
+        assert runs[0][:6] == ["a", "b", "c", "a", "b", "c"]
 
 
 async def test_most_related_reads_the_task_attributes(clock, store):
