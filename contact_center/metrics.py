@@ -106,7 +106,7 @@ class Metrics:
 
 
 class _QueueCounts(Collector):
-    """Refusals and overflows per queue as Prometheus counters, read from routing's counters (which live in the
+    """Refusals, overflows and escalation transfers per queue as Prometheus counters, read from routing's counters (which live in the
     routing store, so they outlast a restart with Redis routing, as the queue gauges do; a reset of routing's
     counters reads as a counter reset, which rate() allows for)."""
 
@@ -118,6 +118,8 @@ class _QueueCounts(Collector):
                                       "(queue_full, queue_closed, queue_empty).", labels=["queue", "reason"])
         overflowed = CounterMetricFamily("cc_queue_overflowed", "Contacts that overflowed out of the queue, by "
                                          "target queue (to=\"\": none, the contact ended).", labels=["queue", "to"])
+        transferred = CounterMetricFamily("cc_queue_transferred_out", "Contacts an escalation step moved from "
+                                          "the queue to another queue.", labels=["queue"])
         for row in self.rows:
             name = str(row.get("name") or row.get("queue"))
             codes = row.get("refused") or {}
@@ -129,5 +131,7 @@ class _QueueCounts(Collector):
                 targets[""] = ended
             for to, n in targets.items():
                 overflowed.add_metric([name, to], n)
+            transferred.add_metric([name], row.get("transferred_out") or 0)
         yield refused
         yield overflowed
+        yield transferred
