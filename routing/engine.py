@@ -719,7 +719,7 @@ class Router:
                 return
             await self.store.incr("queue:" + queue.name, {"transferred_out": 1})
             self._emit("task.escalated", task.id, target.name, at=now, step=applied, from_queue=queue.name,
-                       requirement=requirement)
+                       requirement=requirement, priority=priority)
             await self._entered(moved, target, now)
             return
         requirement = step.skill_expr if step.skill_expr is not None else task.requirement

@@ -58,13 +58,16 @@ async def test_skill_requirement_and_widening_escalation(clock, store):
     await router.tick()
     task = await router.get_task("t1")
     assert (task.state, task.agent_id, task.requirement) == ("offered", "junior", "billing >= 1")
-    assert ("task.escalated", "t1", None) in types(router)
+    escalated = [e for e in router.events if e.type == "task.escalated"]
+    assert [(e.task_id, e.queue, e.at, dict(e.data)) for e in escalated] == \
+        [("t1", "general", clock.now, {"step": 0, "requirement": "billing >= 1", "priority": 0})]
 
 
 async def test_escalation_moves_to_another_queue_keeping_its_age(clock, store):
     router = await make_router(clock, store)
     await router.add_queue(QueueConfig("backup"))   # a target first, then the queue that sends to it
-    await router.add_queue(QueueConfig("general", escalation=(EscalationStep(after_s=60, queue="backup"),)))
+    await router.add_queue(QueueConfig("general", escalation=(EscalationStep(after_s=60, queue="backup",
+                                                                             priority_boost=2),)))
     await add_agents(router, "b1", queues=("backup",), available=False, capacity={"chat": 1})
     await router.enqueue(Task("t1", "general", "chat"))
     clock.advance(10)
@@ -72,7 +75,10 @@ async def test_escalation_moves_to_another_queue_keeping_its_age(clock, store):
     clock.advance(50)
     await router.tick()
     assert (await router.get_task("t1")).queue == "backup"
-    assert await serve_next(router, "b1") == "t1"   # it arrived first
+    escalated = [e for e in router.events if e.type == "task.escalated"]
+    assert [(e.task_id, e.queue, dict(e.data)) for e in escalated] == \
+        [("t1", "backup", {"step": 0, "from_queue": "general", "requirement": "", "priority": 2})]
+    assert await serve_next(router, "b1") == "t1"   # it arrived first and is 2 points up
     stats = await router.queue_stats("general")
     assert stats["transferred_out"] == 1
 
