@@ -615,6 +615,31 @@ async def test_contract_an_escalation_to_another_queue_keeps_the_preferred_agent
                  if e.type == "task.escalated"]
     assert escalated == [("other", "general", None), ("other", None, "preferred_agent_timeout")]
 
+async def test_contract_an_ended_hold_reserves_nothing_before_its_timer(store_factory):
+    """A preferred-agent hold that has ended, its timer not handled yet, no longer reserves the task: the agent
+    freeing up meanwhile is not offered it (an offer the next tick would revoke); the tick puts it in its queue."""
+    clock = Clock(NOW)
+    router = Router(await store_factory(), clock=clock)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("general"))
+    await router.add_agent(AgentConfig("pref", capacity={"chat": 1}))
+    await router.set_agent_state("pref", "available")
+    await router.enqueue(Task("busy", "general", "chat"))
+    await router.accept((await router.get_task("busy")).offer_id, "pref")
+    await router.enqueue(Task("t1", "general", "chat", preferred_agent="pref", preferred_for_s=20))
+    await router.complete("busy")
+    clock.advance(21)
+    await router.wrapup_done("busy")
+    assert (await router.get_task("t1")).state == "queued"
+    await router.set_agent_state("pref", "away")
+    await router.set_agent_state("pref", "available")
+    assert (await router.get_task("t1")).state == "queued"
+    await router.tick()
+    assert [(e.type, e.agent_id, e.data.get("reason")) for e in events if e.task_id == "t1"] == [
+        ("task.queued", None, None), ("task.escalated", None, "preferred_agent_timeout"),
+        ("offer.made", "pref", None)]
+
 _FAIL_ONCE: set[str] = set()
 
 
