@@ -102,8 +102,8 @@ async def check(router: Router, open_offers: dict[str, str], kept: dict[tuple[st
             if kind == "q" and (task.queue not in agent.config.queues
                                 or not parse_skill_expr(requirement).matches(agent.config.skills)):
                 continue
-            if task.excluded.get(agent.id, 0.0) > now:
-                continue
+            if task.excluded.get(agent.id, 0.0) > now or (task.preferred_until and now >= task.preferred_until):
+                continue   # excluded after a miss, or its ended hold is waiting for its timer
             assert not can_take(agent, channel), (task, agent)
 
 
