@@ -180,7 +180,7 @@ class Router:
             for offer in await self.store.offers_of(agent_id):
                 await self._release(offer.id, "offer.revoked", missed=False, exclude_s=0.0, reason="agent_" + state)
         if state == "offline":     # nobody waits for an agent who left: their reserved tasks join their queues
-            for channel in agent.config.capacity:
+            for channel in sorted(agent.config.capacity):   # by name: a RedisStore config comes back sorted
                 for task in await self.store.waiting(preferred_bucket(agent_id, channel), 1_000_000):
                     await self._end_preference(task, "preferred_agent_offline")
         if state == "available":

@@ -640,6 +640,22 @@ async def test_contract_an_ended_hold_reserves_nothing_before_its_timer(store_fa
         ("task.queued", None, None), ("task.escalated", None, "preferred_agent_timeout"),
         ("offer.made", "pref", None)]
 
+async def test_contract_an_agent_going_offline_releases_reserved_tasks_channel_by_channel(store_factory):
+    """The tasks held for an agent who goes offline join their queues channel by channel, by channel name,
+    whatever order the agent's capacity was given in (a store may keep it in its own order)."""
+    clock = Clock(NOW)
+    router = Router(await store_factory(), clock=clock)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("general"))
+    await router.add_agent(AgentConfig("pref", capacity={"voice": 1, "email": 1, "chat": 1}))
+    await router.set_agent_state("pref", "away")
+    for task_id, channel in (("v", "voice"), ("e", "email"), ("c", "chat")):
+        await router.enqueue(Task(task_id, "general", channel, preferred_agent="pref", preferred_for_s=60))
+    await router.set_agent_state("pref", "offline")
+    assert [(e.task_id, e.data["reason"]) for e in events if e.type == "task.escalated"] == \
+        [("c", "preferred_agent_offline"), ("e", "preferred_agent_offline"), ("v", "preferred_agent_offline")]
+
 _FAIL_ONCE: set[str] = set()
 
 
