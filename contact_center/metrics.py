@@ -106,9 +106,9 @@ class Metrics:
 
 
 class _QueueCounts(Collector):
-    """Refusals, overflows and escalation transfers per queue as Prometheus counters, read from routing's counters (which live in the
-    routing store, so they outlast a restart with Redis routing, as the queue gauges do; a reset of routing's
-    counters reads as a counter reset, which rate() allows for)."""
+    """Refusals, overflows and escalation transfers per queue as Prometheus counters, read from routing's
+    counters (which live in the routing store, so they outlast a restart with Redis routing, as the queue gauges
+    do; a reset of routing's counters reads as a counter reset, which rate() allows for)."""
 
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
@@ -118,8 +118,8 @@ class _QueueCounts(Collector):
                                       "(queue_full, queue_closed, queue_empty).", labels=["queue", "reason"])
         overflowed = CounterMetricFamily("cc_queue_overflowed", "Contacts that overflowed out of the queue, by "
                                          "target queue (to=\"\": none, the contact ended).", labels=["queue", "to"])
-        transferred = CounterMetricFamily("cc_queue_transferred_out", "Contacts an escalation step moved from "
-                                          "the queue to another queue.", labels=["queue"])
+        transferred = CounterMetricFamily("cc_queue_transferred_out", "Contacts an escalation step moved "
+                                          "from the queue to another queue.", labels=["queue"])
         for row in self.rows:
             name = str(row.get("name") or row.get("queue"))
             codes = row.get("refused") or {}

@@ -330,7 +330,8 @@ class Router:
     def _eligible(self, task: TaskRecord, agent: AgentRecord, now: float) -> bool:
         # a preferred-agent hold that has ended reserves the task no more, though its timer (which puts it in
         # its queue) may not have been handled yet: offered now, the offer would be revoked at the next tick
-        return task.excluded.get(agent.id, 0.0) <= now and not (task.preferred_until and now >= task.preferred_until)
+        ended_hold = task.preferred_until and now >= task.preferred_until
+        return task.excluded.get(agent.id, 0.0) <= now and not ended_hold
 
     async def _dispatch_task(self, task_id: str, _retries: int = 0) -> bool:
         """Offer a queued task to the best free agent that fits it, if any."""

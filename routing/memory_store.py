@@ -48,10 +48,10 @@ class MemoryStore:
         # queue -> heap of (queued_at, id), lazily cleaned: removal is free, peeking skips stale entries
         self._oldest: dict[str, list[tuple[float, str]]] = {}
         # Free lists, per (queue, channel): the agents that can take it, fewest held then longest idle
-        # (model.free_score), ties by id. Those holding nothing come first, in a dict kept in (idle_since, id)
-        # order: they mostly enter it when their last contact ends or they become available, which is when
-        # idle_since is set, so the common case (one call at a time) is an O(1) append (`_free_add`). The others
-        # are sorted by (free_score, id).
+        # (model.free_score), ties by id. Those holding nothing come first, in a dict kept in
+        # (idle_since, id) order: they mostly enter it when their last contact ends or they become available,
+        # which is when idle_since is set, so the common case (one call at a time) is an O(1) append
+        # (`_free_add`). The others are sorted by (free_score, id).
         self._free: dict[tuple[str, str], dict[str, None]] = {}
         self._free_held: dict[tuple[str, str], SortedList] = {}
         # agent -> (its free_score, None while it holds nothing; the free lists it is in)
@@ -145,9 +145,9 @@ class MemoryStore:
             self._free_at.pop(agent_id, None)
 
     def _free_add(self, key: tuple[str, str], agent: AgentRecord) -> None:
-        """Put an agent holding nothing in a free list at its (idle_since, id) place, as RedisStore's sorted set
-        orders it: an append, unless it belongs before the last one (a config change adding a queue or channel
-        to an agent idle for a while, an idle-time tie with a smaller id); then the list is rebuilt in order."""
+        """Put an agent holding nothing in a free list at its (idle_since, id) place, as RedisStore's sorted
+        set orders it: an append, unless it belongs before the last one (a config change adding a queue or
+        channel to an agent idle for a while, an idle-time tie with a smaller id); then the list is rebuilt."""
         entries = self._free.get(key)
         if entries:
             last = self._agents[next(reversed(entries))]

@@ -2,8 +2,9 @@
 
 Two router nodes share one store and take turns, on MemoryStore and on RedisStore (the check reads the state
 through the store protocol). No task offered twice at once, no agent over capacity, every task in exactly one
-state (and, when queued, in exactly one bucket; held for its preferred agent exactly while the hold is on), agent loads equal to the contacts they hold, and no free agent left idle next to a task it
-could take (the matching invariant), whatever the order of operations and failures.
+state (and, when queued, in exactly one bucket; held for its preferred agent exactly while the hold is on),
+agent loads equal to the contacts they hold, and no free agent left idle next to a task it could take (the
+matching invariant), whatever the order of operations and failures.
 """
 from __future__ import annotations
 

@@ -87,7 +87,10 @@ async def test_every_strategy_shares_work_fairly_and_repeats_with_its_seed(clock
         runs.append(await served_in_turn(router, clock, 90))
     assert runs[0] == runs[1]
     shares = sorted(collections.Counter(runs[0]).values())
-    assert shares == [30, 30, 30] if strategy != "random" else len(shares) == 3 and 20 <= shares[0] <= shares[2] <= 40
+    if strategy == "random":   # fair within its seed's luck
+        assert len(shares) == 3 and 20 <= shares[0] <= shares[2] <= 40
+    else:
+        assert shares == [30, 30, 30]
     if strategy == "round_robin":
         assert runs[0][:6] == ["a", "b", "c", "a", "b", "c"]
 
