@@ -100,6 +100,8 @@ class _RoutingFigures(Collector):
                                       "(queue_full, queue_closed, queue_empty).", labels=["queue", "reason"])
         overflowed = CounterMetricFamily("cc_queue_overflowed", "Contacts that overflowed out of the queue, by "
                                          "target queue (to=\"\": none, the contact ended).", labels=["queue", "to"])
+        transferred = CounterMetricFamily("cc_queue_transferred_out", "Contacts an escalation step moved "
+                                          "from the queue to another queue.", labels=["queue"])
         for row in self.queues:
             name = str(row["name"])
             for families in (gauges, counts):
@@ -115,10 +117,12 @@ class _RoutingFigures(Collector):
                 targets[""] = ended
             for to, n in targets.items():
                 overflowed.add_metric([name, to], n)
+            transferred.add_metric([name], row.get("transferred_out") or 0)
         yield from gauges.values()
         yield from counts.values()
         yield refused
         yield overflowed
+        yield transferred
 
     def _agent_figures(self) -> Iterator[Metric]:
         by_state = GaugeMetricFamily("cc_agents", "Agents by routing state.", labels=["state"])

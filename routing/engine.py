@@ -180,7 +180,7 @@ class Router:
             for offer in await self.store.offers_of(agent_id):
                 await self._release(offer.id, "offer.revoked", missed=False, exclude_s=0.0, reason="agent_" + state)
         if state == "offline":     # nobody waits for an agent who left: their reserved tasks join their queues
-            for channel in agent.config.capacity:
+            for channel in sorted(agent.config.capacity):   # by name: a RedisStore config comes back sorted
                 for task in await self.store.waiting(preferred_bucket(agent_id, channel), 1_000_000):
                     await self._end_preference(task, "preferred_agent_offline")
         if state == "available":
@@ -328,7 +328,10 @@ class Router:
 
     # ---- matching ------------------------------------------------------------------------------------------
     def _eligible(self, task: TaskRecord, agent: AgentRecord, now: float) -> bool:
-        return task.excluded.get(agent.id, 0.0) <= now
+        # a preferred-agent hold that has ended reserves the task no more, though its timer (which puts it in
+        # its queue) may not have been handled yet: offered now, the offer would be revoked at the next tick
+        ended_hold = task.preferred_until and now >= task.preferred_until
+        return task.excluded.get(agent.id, 0.0) <= now and not ended_hold
 
     async def _dispatch_task(self, task_id: str, _retries: int = 0) -> bool:
         """Offer a queued task to the best free agent that fits it, if any."""
@@ -709,15 +712,17 @@ class Router:
         if step.queue is not None and step.queue != queue.name:
             target = await self._queue(step.queue)
             requirement = step.skill_expr if step.skill_expr is not None else target.skill_expr
+            # a preferred-agent hold outlives the move, as it outlives a widening: the task stays reserved
             moved = await self._move(task, queue=target.name, step=0, queued_at=now, priority=priority,
                                      requirement=requirement, key=task.enqueued_at - priority *
                                      target.priority_weight_s,
-                                     bucket=bucket_name(target.name, task.channel, requirement))
+                                     bucket=task.bucket if task.preferred_until else
+                                     bucket_name(target.name, task.channel, requirement))
             if moved is None:
                 return
             await self.store.incr("queue:" + queue.name, {"transferred_out": 1})
             self._emit("task.escalated", task.id, target.name, at=now, step=applied, from_queue=queue.name,
-                       requirement=requirement)
+                       requirement=requirement, priority=priority)
             await self._entered(moved, target, now)
             return
         requirement = step.skill_expr if step.skill_expr is not None else task.requirement

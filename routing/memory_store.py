@@ -48,9 +48,10 @@ class MemoryStore:
         # queue -> heap of (queued_at, id), lazily cleaned: removal is free, peeking skips stale entries
         self._oldest: dict[str, list[tuple[float, str]]] = {}
         # Free lists, per (queue, channel): the agents that can take it, fewest held then longest idle
-        # (model.free_score). Those holding nothing come first, in a dict: they enter it when their last contact
-        # ends or they become available, which is when idle_since is set, so insertion order is idle order and
-        # the common case (one call at a time) stays O(1). The others are sorted by (free_score, id).
+        # (model.free_score), ties by id. Those holding nothing come first, in a dict kept in
+        # (idle_since, id) order: they mostly enter it when their last contact ends or they become available,
+        # which is when idle_since is set, so the common case (one call at a time) is an O(1) append
+        # (`_free_add`). The others are sorted by (free_score, id).
         self._free: dict[tuple[str, str], dict[str, None]] = {}
         self._free_held: dict[tuple[str, str], SortedList] = {}
         # agent -> (its free_score, None while it holds nothing; the free lists it is in)
@@ -132,7 +133,7 @@ class MemoryStore:
                 self._free_held[key].remove((old_score, agent_id))
         for key in lists if moved else lists - old_lists:
             if score is None:
-                self._free.setdefault(key, {})[agent_id] = None
+                self._free_add(key, agent)
             else:
                 entries = self._free_held.get(key)
                 if entries is None:
@@ -142,6 +143,21 @@ class MemoryStore:
             self._free_at[agent_id] = (score, lists)
         else:
             self._free_at.pop(agent_id, None)
+
+    def _free_add(self, key: tuple[str, str], agent: AgentRecord) -> None:
+        """Put an agent holding nothing in a free list at its (idle_since, id) place, as RedisStore's sorted
+        set orders it: an append, unless it belongs before the last one (a config change adding a queue or
+        channel to an agent idle for a while, an idle-time tie with a smaller id); then the list is rebuilt."""
+        entries = self._free.get(key)
+        if entries:
+            last = self._agents[next(reversed(entries))]
+            if (agent.idle_since, agent.id) < (last.idle_since, last.id):
+                ordered = sorted([*entries, agent.id], key=lambda i: (self._agents[i].idle_since, i))
+                self._free[key] = dict.fromkeys(ordered)   # a new dict: a reader iterating the old one is safe
+                return
+        else:
+            entries = self._free[key] = {}
+        entries[agent.id] = None
 
     def _bucket_add(self, task: TaskRecord) -> None:
         self._buckets.setdefault(task.bucket, SortedList()).add(_entry(task))

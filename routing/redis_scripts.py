@@ -368,16 +368,23 @@ local function requirement_of(b)
   return third and string.sub(b, third + 1) or ''
 end
 
--- Router._head: the first task of a bucket the agent is not excluded from (x:<agent> > now), read as much as
--- the choice needs (queue, priority, enqueued_at)
+-- Router._head: the first task of a bucket the agent is not excluded from (x:<agent> > now) nor, in a preferred
+-- agent's bucket, held past its hold's end (its timer not handled yet), read as much as the choice needs
+-- (queue, priority, enqueued_at)
 local function head_for(b, agent_id, now)
   local bk, start, size = key('bucket', b), 0, 1
+  local held = not is_queue_bucket(b)
   while true do
     local members = redis.call('ZRANGE', bk, start, start + size - 1)
     for _, m in ipairs(members) do
       local id = string.sub(m, 17)
-      local f = redis.call('HMGET', key('task', id), 'queue', 'priority', 'enqueued_at', 'x:' .. agent_id)
-      if not f[4] or tonumber(f[4]) <= now then return id, f[1], tonumber(f[2]), tonumber(f[3]) end
+      local f = held and redis.call('HMGET', key('task', id), 'queue', 'priority', 'enqueued_at', 'x:' .. agent_id,
+                                    'preferred_until')
+                or redis.call('HMGET', key('task', id), 'queue', 'priority', 'enqueued_at', 'x:' .. agent_id)
+      local hold = held and tonumber(f[5] or '0') or 0
+      if (not f[4] or tonumber(f[4]) <= now) and not (hold > 0 and now >= hold) then
+        return id, f[1], tonumber(f[2]), tonumber(f[3])
+      end
     end
     if #members < size then return nil end
     start, size = start + size, size * 16

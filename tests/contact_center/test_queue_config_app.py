@@ -1,6 +1,7 @@
 """The settings file's queues and routing at work in the whole app: who is offered what, and what the API shows."""
 from __future__ import annotations
 
+import asyncio
 import tomllib
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 
 from contact_center.business_hours import DAYS
 from contact_center.intake import Inbound, IntakeError
-from contact_center.keys import HISTORY, INTAKE, ROUTER, SETTINGS
+from contact_center.keys import HISTORY, INTAKE, LIFECYCLE, ROUTER, SETTINGS
 from contact_center.ops import openapi_document
 from contact_center.queue_settings import parse_queues, parse_routing
 from contact_center.staffing import register_agent
@@ -342,3 +343,34 @@ async def test_refusals_and_overflows_are_counted_per_queue(cc, aiohttp_client):
     assert 'cc_queue_refused_total{queue="staffed",reason="queue_empty"} 1.0' in metrics
     assert 'cc_queue_overflowed_total{queue="vip",to="general"} 2.0' in metrics
     assert "# TYPE cc_queue_refused_total counter" in metrics
+
+
+ESCALATION = configured("""
+[queues.backup]
+[queues.billing]
+skills = "billing >= 3"
+escalation = [{after_s = 0.2, skills = "billing >= 1"}, {after_s = 0.4, queue = "backup", priority_boost = 1}]
+""")
+
+
+@pytest.mark.parametrize("cc_settings", [ESCALATION], indirect=True)
+async def test_escalation_steps_reach_the_history_the_api_and_the_metrics(cc, aiohttp_client):
+    app = cc.server.app
+    await add_user(cc, "sam", role="supervisor")
+    sam = await logged_in(aiohttp_client, cc, "sam")
+    contact, _event, _new = await app[INTAKE].receive(sms("+14155550190", queue="billing"))
+    for _ in range(60):   # both steps, on routing's own timers (the real clock)
+        if (await app[ROUTER].get_task(contact.id)).queue == "backup":
+            break
+        await asyncio.sleep(0.05)
+    await app[LIFECYCLE].drain()
+    body = await (await sam.get(f"/api/contacts/{contact.id}")).json()
+    steps = [(e["data"]["queue"], e["data"]["step"], e["data"]["requirement"], e["data"].get("from_queue"))
+             for e in body["events"] if e["type"] == "queue.escalated"]
+    assert steps == [("billing", 0, "billing >= 1", None), ("backup", 1, "", "billing")]
+    assert body["contact"]["queue"] == "backup"
+    queues = {q["name"]: q for q in (await (await sam.get("/api/queues")).json())["items"]}
+    assert (queues["billing"]["transferred_out"], queues["backup"]["queued"]) == (1, 1)
+    metrics = await (await cc.get("/metrics")).text()
+    assert 'cc_queue_transferred_out_total{queue="billing"} 1.0' in metrics
+    assert 'cc_queue_transferred_out_total{queue="backup"} 0.0' in metrics

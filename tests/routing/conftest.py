@@ -1,9 +1,12 @@
-"""Routing test helpers: a virtual clock and a router on a MemoryStore that records its events."""
+"""Routing test helpers: a virtual clock, a fresh store of each kind and a router that records its events."""
 from __future__ import annotations
 
-import pytest
+import uuid
 
-from routing import AgentConfig, MemoryStore, QueueConfig, Router, RouterSettings
+import pytest
+import redis.asyncio as aioredis
+
+from routing import AgentConfig, MemoryStore, QueueConfig, RedisStore, Router, RouterSettings
 
 
 class Clock:
@@ -22,6 +25,25 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request):
+    """A fresh, empty store, once of each kind: the engine's semantics are the same in both homes."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    client = aioredis.Redis.from_url(request.getfixturevalue("redis_url"))
+    prefix = f"sem-{uuid.uuid4().hex[:12]}:"
+    store = RedisStore(client, prefix=prefix)
+    try:
+        yield store
+    finally:
+        await store.close()
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
 
 
 async def make_router(clock: Clock, store=None, settings: RouterSettings | None = None,

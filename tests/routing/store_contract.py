@@ -13,6 +13,7 @@ import pytest
 
 from routing import (
     AgentConfig,
+    EscalationStep,
     OfferRecord,
     QueueConfig,
     Router,
@@ -277,6 +278,21 @@ async def test_contract_free_agents_longest_idle_first(store_factory):
     assert (await store.get_agent("b")).reason == "lunch"
     assert await store.signed_in("general") == 3
 
+
+async def test_contract_free_agents_keep_idle_order_through_config_changes_and_ties(store_factory):
+    """Longest idle first, equal idle times by id; an agent whose new config adds a queue joins that queue's
+    free list at its idle place, not behind agents idle for less long."""
+    store = await store_factory()
+    await store.put_queue(QueueConfig("general"))
+    await store.put_queue(QueueConfig("other"))
+    await store.put_agent(AgentConfig("old", queues=("other",)), NOW)
+    await store.set_presence("old", "available", None, NOW)
+    for agent_id in ("z", "y"):
+        await store.put_agent(AgentConfig(agent_id), NOW)
+        await store.set_presence(agent_id, "available", None, NOW + 10)
+    assert [a.id async for a in store.free_agents("general", "chat")] == ["y", "z"]
+    await store.put_agent(AgentConfig("old", queues=("other", "general")), NOW + 20)
+    assert [a.id async for a in store.free_agents("general", "chat")] == ["old", "y", "z"]
 
 async def test_contract_free_agents_fewest_held_then_longest_idle(store_factory):
     """Free lists order by contacts held (fewest first), then longest idle, exactly alike in both stores."""
@@ -572,6 +588,73 @@ async def test_contract_preferred_agent_bounds_and_rejects_and_abandon_revokes(s
         [("offer.revoked", "abandoned"), ("task.abandoned", None)]
     assert (await router.store.get_agent("pref")).load.get("email", 0) == 0
 
+
+async def test_contract_an_escalation_to_another_queue_keeps_the_preferred_agent_hold(store_factory):
+    """A step moving the task to another queue during the preferred-agent hold keeps it reserved for that agent
+    until the hold ends (as a widening step does), then it joins the new queue."""
+    clock = Clock(NOW)
+    router = Router(await store_factory(), clock=clock)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("other"))
+    await router.add_queue(QueueConfig("general", escalation=(EscalationStep(after_s=5, queue="other"),)))
+    await router.add_agent(AgentConfig("pref", queues=("general",)))
+    await router.set_agent_state("pref", "away", "break")
+    await router.add_agent(AgentConfig("ot", queues=("other",)))
+    await router.set_agent_state("ot", "available")
+    await router.enqueue(Task("t1", "general", "chat", preferred_agent="pref", preferred_for_s=20))
+    clock.advance(6)
+    await router.tick()
+    task = await router.get_task("t1")
+    assert (task.queue, task.state, task.bucket) == ("other", "queued", "a\x1fpref\x1fchat")
+    clock.advance(14)
+    await router.tick()
+    task = await router.get_task("t1")
+    assert (task.queue, task.state, task.agent_id) == ("other", "offered", "ot")
+    escalated = [(e.queue, e.data.get("from_queue"), e.data.get("reason")) for e in events
+                 if e.type == "task.escalated"]
+    assert escalated == [("other", "general", None), ("other", None, "preferred_agent_timeout")]
+
+async def test_contract_an_ended_hold_reserves_nothing_before_its_timer(store_factory):
+    """A preferred-agent hold that has ended, its timer not handled yet, no longer reserves the task: the agent
+    freeing up meanwhile is not offered it (an offer the next tick would revoke); the tick puts it in its queue."""
+    clock = Clock(NOW)
+    router = Router(await store_factory(), clock=clock)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("general"))
+    await router.add_agent(AgentConfig("pref", capacity={"chat": 1}))
+    await router.set_agent_state("pref", "available")
+    await router.enqueue(Task("busy", "general", "chat"))
+    await router.accept((await router.get_task("busy")).offer_id, "pref")
+    await router.enqueue(Task("t1", "general", "chat", preferred_agent="pref", preferred_for_s=20))
+    await router.complete("busy")
+    clock.advance(21)
+    await router.wrapup_done("busy")
+    assert (await router.get_task("t1")).state == "queued"
+    await router.set_agent_state("pref", "away")
+    await router.set_agent_state("pref", "available")
+    assert (await router.get_task("t1")).state == "queued"
+    await router.tick()
+    assert [(e.type, e.agent_id, e.data.get("reason")) for e in events if e.task_id == "t1"] == [
+        ("task.queued", None, None), ("task.escalated", None, "preferred_agent_timeout"),
+        ("offer.made", "pref", None)]
+
+async def test_contract_an_agent_going_offline_releases_reserved_tasks_channel_by_channel(store_factory):
+    """The tasks held for an agent who goes offline join their queues channel by channel, by channel name,
+    whatever order the agent's capacity was given in (a store may keep it in its own order)."""
+    clock = Clock(NOW)
+    router = Router(await store_factory(), clock=clock)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("general"))
+    await router.add_agent(AgentConfig("pref", capacity={"voice": 1, "email": 1, "chat": 1}))
+    await router.set_agent_state("pref", "away")
+    for task_id, channel in (("v", "voice"), ("e", "email"), ("c", "chat")):
+        await router.enqueue(Task(task_id, "general", channel, preferred_agent="pref", preferred_for_s=60))
+    await router.set_agent_state("pref", "offline")
+    assert [(e.task_id, e.data["reason"]) for e in events if e.type == "task.escalated"] == \
+        [("c", "preferred_agent_offline"), ("e", "preferred_agent_offline"), ("v", "preferred_agent_offline")]
 
 _FAIL_ONCE: set[str] = set()
 

@@ -5,8 +5,8 @@ from routing import EVENT_TYPES, Task
 from tests.routing.conftest import add_agents, make_router
 
 
-async def test_full_life_of_a_contact_in_order(clock):
-    router = await make_router(clock, wrapup_s=5)
+async def test_full_life_of_a_contact_in_order(clock, store):
+    router = await make_router(clock, store, wrapup_s=5)
     await add_agents(router, "a1", "a2", capacity={"voice": 1})
     router.events.clear()
     await router.enqueue(Task("t1", "general", "voice", attributes={"customer": "c1"}))
@@ -42,8 +42,8 @@ async def test_full_life_of_a_contact_in_order(clock):
     assert router.events[0].to_json()["type"] == "task.queued"
 
 
-async def test_a_broken_subscriber_does_not_break_routing(clock):
-    router = await make_router(clock)
+async def test_a_broken_subscriber_does_not_break_routing(clock, store):
+    router = await make_router(clock, store)
 
     def broken(event):
         raise RuntimeError("listener bug")
@@ -53,8 +53,8 @@ async def test_a_broken_subscriber_does_not_break_routing(clock):
     assert record.state == "offered"
 
 
-async def test_unsubscribe(clock):
-    router = await make_router(clock)
+async def test_unsubscribe(clock, store):
+    router = await make_router(clock, store)
     seen = []
     unsubscribe = router.subscribe(seen.append)
     await add_agents(router, "a1")

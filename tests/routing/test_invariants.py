@@ -1,13 +1,19 @@
 """Property-based: random operation sequences keep the routing invariants.
 
-Two router nodes share one store and take turns. No task offered twice at once, no agent over capacity, every task in exactly one state (and, when queued, in
-exactly one bucket), agent loads equal to the contacts they hold, and no free agent left idle next to a task it
-could take (the matching invariant), whatever the order of operations and failures.
+Two router nodes share one store and take turns, on MemoryStore and on RedisStore (the check reads the state
+through the store protocol). No task offered twice at once, no agent over capacity, every task in exactly one
+state (and, when queued, in exactly one bucket; held for its preferred agent exactly while the hold is on),
+agent loads equal to the contacts they hold, and no free agent left idle next to a task it could take (the
+matching invariant), whatever the order of operations and failures.
 """
 from __future__ import annotations
 
 import asyncio
+import collections
+import uuid
+from collections.abc import Awaitable, Callable
 
+import redis.asyncio as aioredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,14 +22,16 @@ from routing import (
     EscalationStep,
     MemoryStore,
     QueueConfig,
+    RedisStore,
     Router,
     RouterSettings,
     RoutingError,
     Task,
     can_take,
 )
-from routing.model import TASK_STATES, parse_bucket
+from routing.model import TASK_STATES, parse_bucket, preferred_bucket
 from routing.skills import parse_skill_expr
+from routing.store import Store
 from tests.routing.conftest import Clock
 
 AGENTS = ["a0", "a1", "a2", "a3"]
@@ -42,58 +50,75 @@ op = st.one_of(
     st.tuples(st.just("complete"), st.integers(0, 50)),
     st.tuples(st.just("wrapup_done"), st.integers(0, 50)),
     st.tuples(st.just("abandon"), st.integers(0, 50)),
-    st.tuples(st.just("wait"), st.sampled_from([0.5, 5.0, 12.0, 31.0])),
+    st.tuples(st.just("wait"), st.sampled_from([0.5, 2.0, 5.0, 12.0, 21.0, 31.0])),
 )
 
 
 async def check(router: Router, open_offers: dict[str, str], kept: dict[tuple[str, str], int]) -> None:
-    """`kept`: contacts an agent held beyond a capacity lowered under it (it keeps them; it gets no new one)."""
-    store: MemoryStore = router.store  # type: ignore[assignment]
+    """`kept`: contacts an agent held beyond a capacity lowered under it (it keeps them; it gets no new one).
+    Read through the store protocol only, so the same check audits MemoryStore and RedisStore."""
+    store = router.store
     now = router.clock()
-    tasks = list(store._tasks.values())
+    tasks = await store.active_tasks()
+    agents = await store.list_agents()
+    buckets = [b for q in QUEUES for b in await store.buckets(q)]
+    buckets += [preferred_bucket(a.id, ch) for a in agents for ch in CHANNELS]
+    places: collections.Counter[str] = collections.Counter()
+    for bucket in buckets:
+        for task in await store.waiting(bucket, 1_000_000):
+            assert task.bucket == bucket, (task, bucket)
+            places[task.id] += 1
     held: dict[tuple[str, str], int] = {}
     for task in tasks:
         assert task.state in TASK_STATES
-        in_buckets = sum(1 for entries in store._buckets.values() for e in entries if e[2] == task.id)
-        assert in_buckets == (1 if task.state == "queued" else 0), task
+        assert places.pop(task.id, 0) == (1 if task.state == "queued" else 0), task
+        if task.state == "queued":   # held for a preferred agent exactly while the hold is on
+            assert (parse_bucket(task.bucket)[0] == "a") == bool(task.preferred_until), task
         if task.state == "offered":
             offer = await store.get_offer(task.offer_id)
             assert offer is not None and offer.task_id == task.id and open_offers[task.id] == offer.id
         if task.state in ("offered", "assigned", "wrapup"):
             held[(task.agent_id, task.channel)] = held.get((task.agent_id, task.channel), 0) + 1
-    assert len(store._offers) == sum(1 for t in tasks if t.state == "offered")
-    for agent in await store.list_agents():
+    assert not places, f"ended tasks left in a bucket: {places}"
+    offers = 0
+    for agent in agents:
         for channel, cap in agent.config.capacity.items():
             load = agent.load.get(channel, 0)
             assert load == held.get((agent.id, channel), 0)
             assert load <= max(cap, kept.get((agent.id, channel), 0))
             if (agent.id, channel) in kept:
                 kept[(agent.id, channel)] = min(kept[(agent.id, channel)], load)
-        assert agent.offers == sum(1 for o in store._offers.values() if o.agent_id == agent.id)
+        mine = await store.offers_of(agent.id)
+        assert agent.offers == len(mine) and all(o.agent_id == agent.id for o in mine)
+        offers += len(mine)
+    assert offers == sum(1 for t in tasks if t.state == "offered")
     # matching invariant: nobody free next to a task they could take
     for task in tasks:
         if task.state != "queued":
             continue
         kind, owner, channel, requirement = parse_bucket(task.bucket)
-        for agent in await store.list_agents():
+        for agent in agents:
             if kind == "a" and agent.id != owner:
                 continue
             if kind == "q" and (task.queue not in agent.config.queues
                                 or not parse_skill_expr(requirement).matches(agent.config.skills)):
                 continue
-            if task.excluded.get(agent.id, 0.0) > now:
-                continue
+            if task.excluded.get(agent.id, 0.0) > now or (task.preferred_until and now >= task.preferred_until):
+                continue   # excluded after a miss, or its ended hold is waiting for its timer
             assert not can_take(agent, channel), (task, agent)
 
 
-async def run(ops, strategy: str = "longest_idle") -> None:
+async def run(ops, strategy: str, make_store: Callable[[], Awaitable[Store]]) -> None:
+    """Play `ops` on two router nodes, each with its own `make_store()` client of one shared state."""
     clock = Clock()
-    router = Router(MemoryStore(), clock=clock, settings=RouterSettings(max_missed_offers=2,
-                                                                        reject_cooldown_s=6.0), seed=1)
+    router = Router(await make_store(), clock=clock, settings=RouterSettings(max_missed_offers=2,
+                                                                             reject_cooldown_s=6.0), seed=1)
     await router.add_queue(QueueConfig("general", max_wait_s=60, wrapup_s=10, strategy=strategy))
+    # both kinds of escalation step, the second during the 8 s preferred-agent holds of the tasks
     await router.add_queue(QueueConfig("billing", skill_expr="billing >= 2", overflow="general", max_length=3,
                                        ageing_per_s=0.2,
-                                       escalation=(EscalationStep(after_s=5, skill_expr="billing >= 1"),)))
+                                       escalation=(EscalationStep(after_s=2, skill_expr="billing >= 1"),
+                                                   EscalationStep(after_s=4, queue="general", priority_boost=1))))
     open_offers: dict[str, str] = {}
     seen_ids: list[str] = []
     terminal: set[str] = set()
@@ -112,7 +137,7 @@ async def run(ops, strategy: str = "longest_idle") -> None:
             terminal.add(event.task_id)
     router.subscribe(watch)
     # a second router node on the same store: operations alternate between the two
-    other = Router(router.store, clock=clock, settings=router.settings, seed=2)
+    other = Router(await make_store(), clock=clock, settings=router.settings, seed=2)
     for config in await router.store.list_queues():
         await other.add_queue(config)
     other.subscribe(watch)
@@ -143,8 +168,12 @@ async def run(ops, strategy: str = "longest_idle") -> None:
                     offer = await router.store.get_offer(open_offers[task_id])
                     await getattr(router, kind)(offer.id, offer.agent_id)
             elif kind in ("complete", "wrapup_done", "abandon"):
-                if seen_ids:
-                    await getattr(router, kind)(seen_ids[step[1] % len(seen_ids)])
+                # mostly a task in the state the call is for, so that calls succeed often; else any task
+                wanted = {"complete": "assigned", "wrapup_done": "wrapup", "abandon": "queued"}[kind]
+                fitting = [t.id for t in await router.store.active_tasks() if t.state == wanted]
+                pool = fitting if fitting and step[1] % 4 else seen_ids
+                if pool:
+                    await getattr(router, kind)(pool[step[1] % len(pool)])
             elif kind == "wait":
                 clock.advance(step[1])
                 await router.tick()
@@ -153,10 +182,43 @@ async def run(ops, strategy: str = "longest_idle") -> None:
         await check(router, open_offers, kept)
 
 
+SCENARIO = (st.lists(agent_op, min_size=2, max_size=4), st.lists(op, min_size=20, max_size=80),
+            st.sampled_from(["longest_idle", "least_occupied", "best_skill", "round_robin", "random",
+                             "most_related"]))
+
+
+def staffed(setup, ops):
+    """A staffed start (agents configured and available) makes the interesting interleavings likely."""
+    return setup + [("state", a, "available") for a in AGENTS] + ops
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(agent_op, min_size=2, max_size=4), st.lists(op, min_size=1, max_size=60),
-       st.sampled_from(["longest_idle", "least_occupied", "best_skill", "round_robin", "random",
-                        "most_related"]))
+@given(*SCENARIO)
 def test_random_operations_keep_invariants(setup, ops, strategy):
-    # a staffed start (agents configured and available) makes the interesting interleavings likely
-    asyncio.run(run(setup + [("state", a, "available") for a in AGENTS] + ops, strategy))
+    store = MemoryStore()
+
+    async def same_store() -> Store:
+        return store
+    asyncio.run(run(staffed(setup, ops), strategy, same_store))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(*SCENARIO)
+def test_random_operations_keep_invariants_on_redis(redis_url, setup, ops, strategy):
+    """The same, on RedisStore: each router node its own client of one Redis state (a fresh prefix per case)."""
+    async def scenario() -> None:
+        prefix = f"inv-{uuid.uuid4().hex[:12]}:"
+        stores: list[RedisStore] = []
+
+        async def new_client() -> Store:
+            stores.append(RedisStore(aioredis.Redis.from_url(redis_url), prefix=prefix))
+            return stores[-1]
+        try:
+            await run(staffed(setup, ops), strategy, new_client)
+        finally:
+            keys = [k async for k in stores[0].redis.scan_iter(match=prefix + "*")]
+            if keys:
+                await stores[0].redis.delete(*keys)
+            for store in stores:
+                await store.close()
+    asyncio.run(scenario())

@@ -11,8 +11,8 @@ def last_offer(router, task_id):
     return [e for e in router.events if e.type == "offer.made" and e.task_id == task_id][-1]
 
 
-async def test_queue_figures(clock):
-    router = await make_router(clock, sl_threshold_s=20)
+async def test_queue_figures(clock, store):
+    router = await make_router(clock, store, sl_threshold_s=20)
     await add_agents(router, "a1", capacity={"voice": 1})
     await router.enqueue(Task("fast", "general", "voice"))          # answered at 5 s: within 20 s
     await router.enqueue(Task("slow", "general", "voice"))          # answered at 100 s
@@ -41,8 +41,8 @@ async def test_queue_figures(clock):
     assert stats["waiting"] == 0 and stats["agents_available"] == 0
 
 
-async def test_agent_figures_and_occupancy(clock):
-    router = await make_router(clock)
+async def test_agent_figures_and_occupancy(clock, store):
+    router = await make_router(clock, store)
     await add_agents(router, "a1", capacity={"voice": 1})
     clock.advance(30)                                                 # 30 s available
     await router.enqueue(Task("t1", "general", "voice"))
@@ -59,8 +59,8 @@ async def test_agent_figures_and_occupancy(clock):
     assert (stats["handled"], stats["aht_s"], stats["accepted"], stats["offered"]) == (1, 70.0, 1, 1)
 
 
-async def test_a_voice_contact_blocks_chats_until_it_is_done(clock):
-    router = await make_router(clock)
+async def test_a_voice_contact_blocks_chats_until_it_is_done(clock, store):
+    router = await make_router(clock, store)
     await add_agents(router, "a1", capacity={"voice": 1, "chat": 2})
     await router.enqueue(Task("call", "general", "voice"))
     await router.accept(last_offer(router, "call").offer_id, "a1")
@@ -72,8 +72,8 @@ async def test_a_voice_contact_blocks_chats_until_it_is_done(clock):
     assert (await router.get_task("chat")).agent_id == "a1"
 
 
-async def test_chats_up_to_capacity_and_a_call_only_without_them(clock):
-    router = await make_router(clock)
+async def test_chats_up_to_capacity_and_a_call_only_without_them(clock, store):
+    router = await make_router(clock, store)
     await add_agents(router, "a1", capacity={"voice": 1, "chat": 2})
     for i in range(3):
         await router.enqueue(Task(f"c{i}", "general", "chat"))

@@ -11,8 +11,8 @@ def offer_of(router, task_id):
     return [e for e in router.events if e.type == "offer.made" and e.task_id == task_id][-1]
 
 
-async def test_enqueue_offers_longest_idle_agent_at_once(clock):
-    router = await make_router(clock)
+async def test_enqueue_offers_longest_idle_agent_at_once(clock, store):
+    router = await make_router(clock, store)
     await add_agents(router, "a1")
     clock.advance(5)
     await add_agents(router, "a2")
@@ -22,8 +22,8 @@ async def test_enqueue_offers_longest_idle_agent_at_once(clock):
     assert event.data["expires_at"] == clock.now + 30.0 and event.queue == "general"
 
 
-async def test_accept_assigns_and_complete_wrapup_frees(clock):
-    router = await make_router(clock)
+async def test_accept_assigns_and_complete_wrapup_frees(clock, store):
+    router = await make_router(clock, store)
     await add_agents(router, "a1", capacity={"voice": 1})
     await router.enqueue(Task("t1", "general", "voice"))
     clock.advance(4)
@@ -45,8 +45,8 @@ async def test_accept_assigns_and_complete_wrapup_frees(clock):
         ("task.assigned", "t1", "a1"), ("task.wrapup", "t1", "a1"), ("task.wrapped_up", "t1", "a1")]
 
 
-async def test_reject_reoffers_to_next_agent_and_not_back_during_cooldown(clock):
-    router = await make_router(clock)
+async def test_reject_reoffers_to_next_agent_and_not_back_during_cooldown(clock, store):
+    router = await make_router(clock, store)
     await add_agents(router, "a1", "a2")
     await router.enqueue(Task("t1", "general", "chat"))
     await router.reject(offer_of(router, "t1").offer_id, "a1")
@@ -58,8 +58,8 @@ async def test_reject_reoffers_to_next_agent_and_not_back_during_cooldown(clock)
     assert (await router.get_task("t1")).state == "offered"
 
 
-async def test_timeout_reoffers_and_autopause_after_n_misses(clock):
-    router = await make_router(clock, settings=RouterSettings(max_missed_offers=2, reject_cooldown_s=1))
+async def test_timeout_reoffers_and_autopause_after_n_misses(clock, store):
+    router = await make_router(clock, store, settings=RouterSettings(max_missed_offers=2, reject_cooldown_s=1))
     await add_agents(router, "a1")
     for i in range(3):
         await router.enqueue(Task(f"t{i}", "general", "chat"))
@@ -74,8 +74,8 @@ async def test_timeout_reoffers_and_autopause_after_n_misses(clock):
     assert (await router.agent_stats("a1"))["missed_in_a_row"] == 0
 
 
-async def test_accept_errors_leave_state_intact(clock):
-    router = await make_router(clock)
+async def test_accept_errors_leave_state_intact(clock, store):
+    router = await make_router(clock, store)
     await add_agents(router, "a1", "a2")
     await router.enqueue(Task("t1", "general", "chat"))
     offer_id = offer_of(router, "t1").offer_id
@@ -97,8 +97,8 @@ async def test_accept_errors_leave_state_intact(clock):
     assert err.value.code == "offer_expired"
 
 
-async def test_abandon_queued_and_offered(clock):
-    router = await make_router(clock)
+async def test_abandon_queued_and_offered(clock, store):
+    router = await make_router(clock, store)
     await add_agents(router, "a1", capacity={"voice": 1})
     await router.enqueue(Task("t1", "general", "voice"))
     await router.enqueue(Task("t2", "general", "voice"))
@@ -119,8 +119,8 @@ async def test_abandon_queued_and_offered(clock):
     assert (stats["abandoned"], stats["abandonment_rate"]) == (1, 0.5)
 
 
-async def test_going_away_revokes_open_offers(clock):
-    router = await make_router(clock)
+async def test_going_away_revokes_open_offers(clock, store):
+    router = await make_router(clock, store)
     await add_agents(router, "a1", "a2")
     await router.enqueue(Task("t1", "general", "chat"))
     await router.set_agent_state("a1", "away", reason="lunch")
@@ -135,8 +135,8 @@ def test_a_timer_lease_must_be_positive():
         assert err.value.code == "bad_settings"
 
 
-async def test_bad_agent_config_is_refused(clock):
-    router = await make_router(clock)
+async def test_bad_agent_config_is_refused(clock, store):
+    router = await make_router(clock, store)
     for config, code in [(AgentConfig("a", capacity={"chat": 0}), "bad_capacity"),
                          (AgentConfig("a", capacity={"fax": 1}), "unknown_channel"),
                          (AgentConfig("a", queues=("nope",)), "unknown_queue"),

@@ -18,8 +18,8 @@ async def serve_next(router, agent_id):
     return offered.task_id
 
 
-async def test_highest_priority_first_then_longest_waiting(clock):
-    router = await make_router(clock)
+async def test_highest_priority_first_then_longest_waiting(clock, store):
+    router = await make_router(clock, store)
     await add_agents(router, "a1", available=False, capacity={"voice": 1})
     for task_id, priority in [("low1", 0), ("high1", 5), ("low2", 0), ("high2", 5), ("mid", 2)]:
         await router.enqueue(Task(task_id, "general", "voice", priority=priority))
@@ -28,8 +28,8 @@ async def test_highest_priority_first_then_longest_waiting(clock):
     assert order == ["high1", "high2", "mid", "low1", "low2"]
 
 
-async def test_ageing_lets_old_low_priority_tasks_overtake(clock):
-    router = await make_router(clock, ageing_per_s=0.1)   # 10 s of waiting = one priority point
+async def test_ageing_lets_old_low_priority_tasks_overtake(clock, store):
+    router = await make_router(clock, store, ageing_per_s=0.1)   # 10 s of waiting = one priority point
     await add_agents(router, "a1", available=False, capacity={"voice": 1})
     await router.enqueue(Task("old", "general", "voice", priority=0))
     clock.advance(30)
@@ -38,8 +38,8 @@ async def test_ageing_lets_old_low_priority_tasks_overtake(clock):
     assert await serve_next(router, "a1") == "old"
 
 
-async def test_agent_across_queues_takes_highest_effective_priority(clock):
-    router = await make_router(clock)
+async def test_agent_across_queues_takes_highest_effective_priority(clock, store):
+    router = await make_router(clock, store)
     await router.add_queue(QueueConfig("vip", ageing_per_s=1.0))
     await add_agents(router, "a1", available=False, queues=("general", "vip"), capacity={"chat": 1})
     await router.enqueue(Task("g", "general", "chat", priority=3))
@@ -48,8 +48,8 @@ async def test_agent_across_queues_takes_highest_effective_priority(clock):
     assert await serve_next(router, "a1") == "v"
 
 
-async def test_skill_requirement_and_widening_escalation(clock):
-    router = await make_router(clock, skill_expr="billing >= 4",
+async def test_skill_requirement_and_widening_escalation(clock, store):
+    router = await make_router(clock, store, skill_expr="billing >= 4",
                                escalation=(EscalationStep(after_s=30, skill_expr="billing >= 1"),))
     await add_agents(router, "junior", skills={"billing": 2})
     await router.enqueue(Task("t1", "general", "chat"))
@@ -58,13 +58,16 @@ async def test_skill_requirement_and_widening_escalation(clock):
     await router.tick()
     task = await router.get_task("t1")
     assert (task.state, task.agent_id, task.requirement) == ("offered", "junior", "billing >= 1")
-    assert ("task.escalated", "t1", None) in types(router)
+    escalated = [e for e in router.events if e.type == "task.escalated"]
+    assert [(e.task_id, e.queue, e.at, dict(e.data)) for e in escalated] == \
+        [("t1", "general", clock.now, {"step": 0, "requirement": "billing >= 1", "priority": 0})]
 
 
-async def test_escalation_moves_to_another_queue_keeping_its_age(clock):
-    router = await make_router(clock)
+async def test_escalation_moves_to_another_queue_keeping_its_age(clock, store):
+    router = await make_router(clock, store)
     await router.add_queue(QueueConfig("backup"))   # a target first, then the queue that sends to it
-    await router.add_queue(QueueConfig("general", escalation=(EscalationStep(after_s=60, queue="backup"),)))
+    await router.add_queue(QueueConfig("general", escalation=(EscalationStep(after_s=60, queue="backup",
+                                                                             priority_boost=2),)))
     await add_agents(router, "b1", queues=("backup",), available=False, capacity={"chat": 1})
     await router.enqueue(Task("t1", "general", "chat"))
     clock.advance(10)
@@ -72,14 +75,17 @@ async def test_escalation_moves_to_another_queue_keeping_its_age(clock):
     clock.advance(50)
     await router.tick()
     assert (await router.get_task("t1")).queue == "backup"
-    assert await serve_next(router, "b1") == "t1"   # it arrived first
+    escalated = [e for e in router.events if e.type == "task.escalated"]
+    assert [(e.task_id, e.queue, dict(e.data)) for e in escalated] == \
+        [("t1", "backup", {"step": 0, "from_queue": "general", "requirement": "", "priority": 2})]
+    assert await serve_next(router, "b1") == "t1"   # it arrived first and is 2 points up
     stats = await router.queue_stats("general")
     assert stats["transferred_out"] == 1
 
 
-async def waiting_for_pref(clock):
+async def waiting_for_pref(clock, store):
     """A router where t1 waits (up to 20 s) for the away agent `pref` while `other` is free."""
-    router = await make_router(clock)
+    router = await make_router(clock, store)
     await add_agents(router, "other")
     await add_agents(router, "pref", available=False)
     await router.set_agent_state("pref", "away")
@@ -88,22 +94,22 @@ async def waiting_for_pref(clock):
     return router
 
 
-async def test_preferred_agent_then_fallback(clock):
-    router = await waiting_for_pref(clock)
+async def test_preferred_agent_then_fallback(clock, store):
+    router = await waiting_for_pref(clock, store)
     clock.advance(20)
     await router.tick()
     assert (await router.get_task("t1")).agent_id == "other"
 
 
-async def test_preferred_agent_gets_it_when_free(clock):
-    router = await waiting_for_pref(clock)
+async def test_preferred_agent_gets_it_when_free(clock, store):
+    router = await waiting_for_pref(clock, store)
     clock.advance(5)
     await router.set_agent_state("pref", "available")
     assert (await router.get_task("t1")).agent_id == "pref"
 
 
-async def test_a_reject_by_the_preferred_agent_ends_the_preference_at_once(clock):
-    router = await waiting_for_pref(clock)
+async def test_a_reject_by_the_preferred_agent_ends_the_preference_at_once(clock, store):
+    router = await waiting_for_pref(clock, store)
     await router.set_agent_state("other", "away")
     await router.set_agent_state("pref", "available")
     offer = (await router.get_task("t1")).offer_id
@@ -115,9 +121,9 @@ async def test_a_reject_by_the_preferred_agent_ends_the_preference_at_once(clock
     assert (await router.get_task("t1")).agent_id == "other"   # at once, not after the 20 s
 
 
-async def test_preferred_for_s_bounds_an_open_offer_of_the_preferred_agent(clock):
+async def test_preferred_for_s_bounds_an_open_offer_of_the_preferred_agent(clock, store):
     """An email offer lasts 120 s, the preference 20 s: at 20 s the offer is revoked and the queue takes over."""
-    router = await make_router(clock)
+    router = await make_router(clock, store)
     await add_agents(router, "pref", "other", capacity={"email": 1})
     await router.set_agent_state("other", "away")
     await router.enqueue(Task("t1", "general", "email", preferred_agent="pref", preferred_for_s=20))
@@ -139,8 +145,8 @@ async def test_preferred_for_s_bounds_an_open_offer_of_the_preferred_agent(clock
     assert err.value.code == "offer_closed"
 
 
-async def test_max_wait_overflows_or_ends(clock):
-    router = await make_router(clock, max_wait_s=30, overflow="spill",
+async def test_max_wait_overflows_or_ends(clock, store):
+    router = await make_router(clock, store, max_wait_s=30, overflow="spill",
                                targets=(QueueConfig("spill", max_wait_s=10),))
     await router.enqueue(Task("t1", "general", "email"))
     clock.advance(30)
@@ -153,8 +159,8 @@ async def test_max_wait_overflows_or_ends(clock):
     assert [(e.queue, e.data["to"]) for e in overflows] == [("general", "spill"), ("spill", None)]
 
 
-async def test_max_length_overflow_and_refusal(clock):
-    router = await make_router(clock, max_length=1, overflow="spill", targets=(QueueConfig("spill", max_length=1),))
+async def test_max_length_overflow_and_refusal(clock, store):
+    router = await make_router(clock, store, max_length=1, overflow="spill", targets=(QueueConfig("spill", max_length=1),))
     await router.enqueue(Task("t1", "general", "sms"))
     record = await router.enqueue(Task("t2", "general", "sms"))
     assert record.queue == "spill"
@@ -164,8 +170,8 @@ async def test_max_length_overflow_and_refusal(clock):
     assert await router.store.get_task("t3") is None
 
 
-async def test_business_hours_and_empty_queue_rules(clock):
-    router = await make_router(clock, business_hours=lambda now: False)
+async def test_business_hours_and_empty_queue_rules(clock, store):
+    router = await make_router(clock, store, business_hours=lambda now: False)
     with pytest.raises(RoutingError) as err:
         await router.enqueue(Task("t1", "general", "chat"))
     assert err.value.code == "queue_closed"
@@ -178,8 +184,8 @@ async def test_business_hours_and_empty_queue_rules(clock):
     assert (await router.enqueue(Task("t1", "general", "chat"))).state == "queued"
 
 
-async def test_unknown_things_are_refused(clock):
-    router = await make_router(clock, settings=RouterSettings(skills=frozenset({"billing"})))
+async def test_unknown_things_are_refused(clock, store):
+    router = await make_router(clock, store, settings=RouterSettings(skills=frozenset({"billing"})))
     cases = [(router.enqueue(Task("t", "nope", "chat")), "unknown_queue"),
              (router.enqueue(Task("t", "general", "fax")), "unknown_channel"),
              (router.enqueue(Task("t", "general", "chat", preferred_agent="ghost")), "unknown_agent"),
@@ -196,10 +202,10 @@ async def test_unknown_things_are_refused(clock):
     assert await router.store.active_tasks() == [] and await router.store.list_agents() == []
 
 
-async def test_queue_configs_that_cannot_work_are_refused(clock):
+async def test_queue_configs_that_cannot_work_are_refused(clock, store):
     """Unknown overflow / escalation targets and non-finite or negative times are refused at add_queue, before
     a timer could meet them; nothing is stored."""
-    router = await make_router(clock)
+    router = await make_router(clock, store)
     nan, inf = float("nan"), float("inf")
     cases = [(QueueConfig("q", max_length=0, overflow="nope"), "unknown_queue"),
              (QueueConfig("q", escalation=(EscalationStep(5, queue="nope"),)), "unknown_queue"),
@@ -228,12 +234,12 @@ async def test_queue_configs_that_cannot_work_are_refused(clock):
                                        escalation=(EscalationStep(5, queue="spill"),)))
 
 
-async def test_bad_task_and_agent_input_is_a_routing_error(clock):
+async def test_bad_task_and_agent_input_is_a_routing_error(clock, store):
     """Bad input is a RoutingError with a code, never a plain exception nor silently accepted; nothing changes."""
     def closing_hook_fails(now: float) -> bool:
         raise ZeroDivisionError("a bug in the hook")
 
-    router = await make_router(clock)
+    router = await make_router(clock, store)
     await router.add_queue(QueueConfig("broken", business_hours=closing_hook_fails))
     await add_agents(router, "a1")
     nan = float("nan")
@@ -261,8 +267,8 @@ async def test_bad_task_and_agent_input_is_a_routing_error(clock):
     assert record.state == "offered"
 
 
-async def test_voice_blocks_other_channels_and_capacity_per_channel(clock):
-    router = await make_router(clock)
+async def test_voice_blocks_other_channels_and_capacity_per_channel(clock, store):
+    router = await make_router(clock, store)
     await add_agents(router, "a1", capacity={"voice": 1, "chat": 2})
     for i in range(3):
         await router.enqueue(Task(f"c{i}", "general", "chat"))
@@ -276,8 +282,8 @@ async def test_voice_blocks_other_channels_and_capacity_per_channel(clock):
     assert (await router.get_task("c3")).agent_id == "a2"               # not a3: the call blocks its chats
 
 
-async def test_wrapup_timer_frees_agent(clock):
-    router = await make_router(clock, wrapup_s=15)
+async def test_wrapup_timer_frees_agent(clock, store):
+    router = await make_router(clock, store, wrapup_s=15)
     await add_agents(router, "a1", capacity={"voice": 1})
     await router.enqueue(Task("t1", "general", "voice"))
     offer = [e for e in router.events if e.type == "offer.made"][-1]
@@ -289,8 +295,8 @@ async def test_wrapup_timer_frees_agent(clock):
     assert (await router.agent_stats("a1"))["state"] == "available"
 
 
-async def test_estimated_wait_and_position(clock):
-    router = await make_router(clock)
+async def test_estimated_wait_and_position(clock, store):
+    router = await make_router(clock, store)
     await add_agents(router, "a1", "a2", capacity={"voice": 1})
     for i in range(6):
         await router.enqueue(Task(f"t{i}", "general", "voice"))
@@ -314,8 +320,8 @@ async def test_estimated_wait_and_position(clock):
     assert (await router.queue_stats("general"))["agents_serving"] == 2
 
 
-async def test_preferred_agent_going_offline_releases_the_task_at_once(clock):
-    router = await make_router(clock)
+async def test_preferred_agent_going_offline_releases_the_task_at_once(clock, store):
+    router = await make_router(clock, store)
     await add_agents(router, "other", available=False)
     await router.set_agent_state("other", "away")
     await add_agents(router, "pref", available=False)
@@ -329,8 +335,8 @@ async def test_preferred_agent_going_offline_releases_the_task_at_once(clock):
     assert reasons == ["preferred_agent_offline"]
 
 
-async def test_refusal_after_an_overflow_leaves_no_trace(clock):
-    router = await make_router(clock, max_length=0, overflow="night",
+async def test_refusal_after_an_overflow_leaves_no_trace(clock, store):
+    router = await make_router(clock, store, max_length=0, overflow="night",
                                targets=(QueueConfig("night", business_hours=lambda now: False),))
     with pytest.raises(RoutingError) as err:
         await router.enqueue(Task("t1", "general", "chat"))
