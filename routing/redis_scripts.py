@@ -196,6 +196,22 @@ end
 
 local function is_queue_bucket(bucket) return string.sub(bucket, 1, 1) == 'q' end
 
+-- A bucket member (redis_codec.bucket_member): 16 hex digits of enqueued_at and the id (what orders ties), then
+-- NUL and what the choice reads of a head: priority SEP enqueued_at SEP 1 if the task has exclusions SEP queue.
+-- A member written by an older library ends at the id: its task hash has those fields.
+local function member_id(m)
+  local z = string.find(m, '\0', 17, true)
+  return string.sub(m, 17, (z or 0) - 1)
+end
+local function member_of(t)
+  local excluded = '0'
+  for f, _ in pairs(t) do
+    if string.byte(f, 1) == 120 and string.byte(f, 2) == 58 then excluded = '1'; break end   -- 'x:'
+  end
+  return string.sub(t.m, 1, 16) .. t.id .. '\0' .. t.priority .. SEP .. t.enqueued_at .. SEP .. excluded .. SEP
+    .. t.queue
+end
+
 local function bucket_add(t)
   redis.call('ZADD', key('bucket', t.bucket), t.key, t.m)
   redis.call('ZADD', key('queued', t.queue), t.queued_at, t.id)
@@ -237,7 +253,7 @@ local function preferred_bucket(id, ch) return 'a' .. SEP .. id .. SEP .. ch end
 local function heads(b)
   local out = {}
   for _, m in ipairs(redis.call('ZRANGE', key('bucket', b), 0, VIEW_HEADS - 1)) do
-    out[#out + 1] = task_map(string.sub(m, 17))
+    out[#out + 1] = task_map(member_id(m))
   end
   return out
 end
@@ -369,15 +385,27 @@ local function requirement_of(b)
 end
 
 -- Router._head: the first task of a bucket the agent is not excluded from (x:<agent> > now), read as much as
--- the choice needs (queue, priority, enqueued_at)
+-- the choice needs (queue, priority, enqueued_at): from the member itself, and the task hash only for a task
+-- with exclusions (its `x:<agent>`) or a member written by an older library (see member_of)
 local function head_for(b, agent_id, now)
   local bk, start, size = key('bucket', b), 0, 1
   while true do
     local members = redis.call('ZRANGE', bk, start, start + size - 1)
     for _, m in ipairs(members) do
-      local id = string.sub(m, 17)
-      local f = redis.call('HMGET', key('task', id), 'queue', 'priority', 'enqueued_at', 'x:' .. agent_id)
-      if not f[4] or tonumber(f[4]) <= now then return id, f[1], tonumber(f[2]), tonumber(f[3]) end
+      local z = string.find(m, '\0', 17, true)
+      if z then
+        local id = string.sub(m, 17, z - 1)
+        local s1 = string.find(m, SEP, z + 1, true)
+        local s2 = string.find(m, SEP, s1 + 1, true)
+        local until_ = string.byte(m, s2 + 1) == 49 and redis.call('HGET', key('task', id), 'x:' .. agent_id)
+        if not until_ or tonumber(until_) <= now then
+          return id, string.sub(m, s2 + 3), tonumber(string.sub(m, z + 1, s1 - 1)), tonumber(string.sub(m, s1 + 1, s2 - 1))
+        end
+      else
+        local id = string.sub(m, 17)
+        local f = redis.call('HMGET', key('task', id), 'queue', 'priority', 'enqueued_at', 'x:' .. agent_id)
+        if not f[4] or tonumber(f[4]) <= now then return id, f[1], tonumber(f[2]), tonumber(f[3]) end
+      end
     end
     if #members < size then return nil end
     start, size = start + size, size * 16
@@ -657,7 +685,7 @@ return reply(out)
 SCRIPTS["read_bucket"] = r"""
 local members = redis.call('ZRANGE', key('bucket', ARGV[2]), 0, tonumber(ARGV[3]) - 1)
 local out = {}
-for _, m in ipairs(members) do out[#out + 1] = task_map(string.sub(m, 17)) end
+for _, m in ipairs(members) do out[#out + 1] = task_map(member_id(m)) end
 return reply(out)
 """
 
@@ -699,10 +727,12 @@ local tk = key('task', ARGV[2])
 local t = hmap(tk)
 if t.state ~= 'queued' then return false end
 bucket_remove(t)
-redis.call('HSET', tk, 'queue', ARGV[3], 'bucket', ARGV[4], 'key', ARGV[5], 'requirement', ARGV[6],
-           'queued_at', ARGV[7], 'step', ARGV[8], 'priority', ARGV[9], 'preferred_until', ARGV[10])
 t.queue, t.bucket, t.key, t.requirement, t.queued_at, t.step, t.priority, t.preferred_until =
   ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+t.m = member_of(t)
+redis.call('HSET', tk, 'queue', t.queue, 'bucket', t.bucket, 'key', t.key, 'requirement', t.requirement,
+           'queued_at', t.queued_at, 'step', t.step, 'priority', t.priority, 'preferred_until', t.preferred_until,
+           'm', t.m)
 bucket_add(t)
 return reply({t = t})
 """
@@ -762,9 +792,11 @@ local o = hmap(key('offer', ARGV[2]))
 if not o.id then return false end
 offer_remove(o)
 local tk = key('task', o.task_id)
-redis.call('HSET', tk, 'state', 'queued', 'x:' .. o.agent_id, ARGV[5])
-redis.call('HDEL', tk, 'offer_id', 'agent_id')
 local t = hmap(tk)
+t.state, t['x:' .. o.agent_id], t.offer_id, t.agent_id = 'queued', ARGV[5], nil, nil
+t.m = member_of(t)   -- now with exclusions
+redis.call('HSET', tk, 'state', 'queued', 'x:' .. o.agent_id, ARGV[5], 'm', t.m)
+redis.call('HDEL', tk, 'offer_id', 'agent_id')
 bucket_add(t)
 local ak, a, cfg = load_agent(o.agent_id)
 incr(ak, a, 'offers', -1)
