@@ -132,10 +132,11 @@ end
 -- (its load may have moved); of the others, only those it fitted `before` (what `fits` said before the change;
 -- nil: any) hold it (the free lists hold exactly the agents that fit), so only those need a ZREM
 local function index_free(id, a, cfg, before)
-  local now, score = fits(a, cfg), free_score(a)
+  local now, score = fits(a, cfg), nil
   for _, q in ipairs(cfg.queues) do
     for ch, fit in pairs(now) do
       if fit then
+        score = score or free_score(a)
         redis.call('ZADD', key('free', q, ch), score, id)
       elseif not before or before[ch] then
         redis.call('ZREM', key('free', q, ch), id)
@@ -172,6 +173,12 @@ local function config_of(raw)
   if not cfg then
     if CONFIG_COUNT >= 10000 then CONFIGS, CONFIG_COUNT = {}, 0 end
     cfg = cjson.decode(raw)
+    -- what the choice derives from a config, derived once (AgentConfig's JSON has no `_` keys): its channels in
+    -- order, and whether its skills meet a requirement, by requirement (filled by best_for)
+    local channels = {}
+    for ch, _ in pairs(cfg.capacity) do channels[#channels + 1] = ch end
+    table.sort(channels)
+    cfg._channels, cfg._fit = channels, {['']= true}
     CONFIGS[raw], CONFIG_COUNT = cfg, CONFIG_COUNT + 1
   end
   return cfg
@@ -295,7 +302,9 @@ local function agent_view(id, held, cfg, claimed)
   if a.presence ~= 'available' then return {a = ag} end
   cfg = held and cfg or config_of(a.config)
   local open = false
-  for _, fit in pairs(fits(a, cfg)) do open = open or fit end
+  for ch, _ in pairs(cfg.capacity) do
+    if can_take(a, cfg, ch) then open = true; break end
+  end
   if not open then return {a = ag} end   -- full: the engine reads no bucket for it
   local qs, hs = {}, {}
   for _, q in ipairs(cfg.queues) do
@@ -480,11 +489,10 @@ end
 -- buckets the library has not read yet, one for the ageing of their heads' queues
 local function best_for(a, cfg, now)
   local open, channels = {}, {}
-  for ch, _ in pairs(cfg.capacity) do
+  for _, ch in ipairs(cfg._channels) do
     if can_take(a, cfg, ch) then open[ch] = true; channels[#channels + 1] = ch end
   end
   if #channels == 0 then return nil end
-  table.sort(channels)
   local buckets, preferred = {}, {}
   for _, ch in ipairs(channels) do preferred[#preferred + 1] = key('bucket', preferred_bucket(a.id, ch)) end
   if redis.call('EXISTS', unpack(preferred)) > 0 then
@@ -506,13 +514,10 @@ local function best_for(a, cfg, now)
       for _, b in ipairs(of[q] or {}) do buckets[#buckets + 1] = b end
     end
   end
-  local fit, wanted = {[''] = true}, {}
+  local fit, wanted = cfg._fit, {}   -- kept with the config: a requirement's tree and the skills never change
   for _, b in ipairs(buckets) do
     local p = parts_of(b)
-    if open[p.channel] and p.queue then
-      local req = p.requirement
-      if fit[req] == nil then fit[req] = false; wanted[#wanted + 1] = req end
-    end
+    if open[p.channel] and p.queue and fit[p.requirement] == nil then wanted[#wanted + 1] = p.requirement end
   end
   local unread = {}
   for _, req in ipairs(wanted) do
