@@ -190,8 +190,9 @@ class Router:
     async def enqueue(self, task: Task) -> TaskRecord:
         """Queue a task; it is offered at once when an agent fits. Refusals raise RoutingError
         (`queue_closed`, `queue_empty`, `queue_full`, `duplicate_task`, ...)."""
-        if not isinstance(task, Task) or not isinstance(task.id, str) or not task.id:
-            raise RoutingError("bad_task", "enqueue takes a Task with a non-empty string id")
+        # no NUL: the Redis store's bucket members end the id with one, so that ties sort by id on both stores
+        if not isinstance(task, Task) or not isinstance(task.id, str) or not task.id or "\0" in task.id:
+            raise RoutingError("bad_task", "enqueue takes a Task with a non-empty string id without NUL")
         if task.channel not in self.settings.channels:
             raise RoutingError("unknown_channel", f"unknown channel {task.channel!r}")
         if not is_priority(task.priority):

@@ -72,6 +72,15 @@ def encode_requirement(requirement: str) -> str:
     return json.dumps(_requirement_tree(parse_skill_expr(requirement)), separators=(",", ":"))
 
 
+def bucket_member(task: TaskRecord) -> str:
+    """The task's member in its bucket: 16 hex digits of `enqueued_at` and the id order ties (by bytes, as
+    `MemoryStore` by (enqueued_at, id): ids hold no NUL), then NUL and what the Lua choice reads of a head without
+    its hash: priority, enqueued_at, whether the task has exclusions (then it reads them), queue (`member_of` in
+    routing/redis_scripts.py writes the same)."""
+    return (f"{sortable(task.enqueued_at)}{task.id}\0{int(task.priority)}\x1f{exact(task.enqueued_at)}"
+            f"\x1f{1 if task.excluded else 0}\x1f{task.queue}")
+
+
 def encode_task(task: TaskRecord) -> str:
     """A queued task's hash as one JSON object of strings (exact: no number goes through Lua)."""
     try:
@@ -82,7 +91,7 @@ def encode_task(task: TaskRecord) -> str:
               "attributes", attributes, "requirement", task.requirement, "enqueued_at", exact(task.enqueued_at),
               "queued_at", exact(task.queued_at), "key", exact(task.key), "bucket", task.bucket, "state", "queued",
               "preferred_until", exact(task.preferred_until), "step", str(task.step),
-              "m", sortable(task.enqueued_at) + task.id]
+              "m", bucket_member(task)]
     if task.preferred_agent is not None:
         fields += ["preferred_agent", task.preferred_agent]
     for agent_id, until in task.excluded.items():

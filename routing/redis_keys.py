@@ -25,7 +25,9 @@ LAYOUT = {
             "(contacts held * 1e10 + idle_since)",
     "signed-in": "SET per queue: agents serving it that are not offline",
     "task": "HASH per task: TaskRecord fields, m (its bucket member), x:<agent> (excluded until)",
-    "bucket": "ZSET per waiting bucket: member = sortable(enqueued_at) + task id, scored by key",
+    "bucket": "ZSET per waiting bucket, scored by key: member = sortable(enqueued_at) + task id, then NUL and what "
+              "the Lua choice reads of a head (redis_codec.bucket_member: priority, enqueued_at, has exclusions, "
+              "queue)",
     "buckets": "SET per queue: its non-empty queue buckets",
     "queued": "ZSET per queue: queued task ids scored by queued_at",
     "active": "ZSET of task ids not yet closed/abandoned/overflowed, scored by enqueued_at",

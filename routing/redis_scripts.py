@@ -54,11 +54,28 @@ local function incr(k, m, field, by)
   set(k, m, field, tostring(num(m[field]) + by))
 end
 
--- sum(agent.load.values()): the load fields are `l:<channel>` (string.byte: no substring to intern per field)
+-- The load fields of an agent are `l:<channel>`. The library keeps, by field name, whether a field is one (a table
+-- look-up instead of two string.byte calls per field in every loop over an agent) and each channel's field name
+-- (no concatenation to intern per use); both are bounded by the few field and channel names there are.
+local IS_LOAD, LOADS = {}, {}
+local function learn_load(f)
+  local yes = string.byte(f, 1) == 108 and string.byte(f, 2) == 58
+  IS_LOAD[f] = yes
+  return yes
+end
+local function load_field(ch)
+  local f = LOADS[ch]
+  if not f then f = 'l:' .. ch; LOADS[ch] = f end
+  return f
+end
+
+-- sum(agent.load.values())
 local function held_of(a)
   local held = 0
   for f, v in pairs(a) do
-    if string.byte(f, 1) == 108 and string.byte(f, 2) == 58 then held = held + tonumber(v) end
+    local yes = IS_LOAD[f]
+    if yes == nil then yes = learn_load(f) end
+    if yes then held = held + tonumber(v) end
   end
   return held
 end
@@ -67,16 +84,16 @@ end
 local function can_take(a, cfg, ch)
   if a.presence ~= 'available' then return false end
   local cap = cfg.capacity[ch] or 0
-  if num(a['l:' .. ch]) >= cap then return false end
+  local own = load_field(ch)
+  if num(a[own]) >= cap then return false end
   for _, b in ipairs(cfg.blocking) do
     if b == ch then
-      local own = 'l:' .. ch
       for f, held in pairs(a) do
-        if string.byte(f, 1) == 108 and string.byte(f, 2) == 58 and f ~= own and tonumber(held) > 0 then
-          return false
-        end
+        local yes = IS_LOAD[f]
+        if yes == nil then yes = learn_load(f) end
+        if yes and f ~= own and tonumber(held) > 0 then return false end
       end
-    elseif num(a['l:' .. b]) > 0 then
+    elseif num(a[load_field(b)]) > 0 then
       return false
     end
   end
@@ -115,10 +132,11 @@ end
 -- (its load may have moved); of the others, only those it fitted `before` (what `fits` said before the change;
 -- nil: any) hold it (the free lists hold exactly the agents that fit), so only those need a ZREM
 local function index_free(id, a, cfg, before)
-  local now, score = fits(a, cfg), free_score(a)
+  local now, score = fits(a, cfg), nil
   for _, q in ipairs(cfg.queues) do
     for ch, fit in pairs(now) do
       if fit then
+        score = score or free_score(a)
         redis.call('ZADD', key('free', q, ch), score, id)
       elseif not before or before[ch] then
         redis.call('ZREM', key('free', q, ch), id)
@@ -155,6 +173,12 @@ local function config_of(raw)
   if not cfg then
     if CONFIG_COUNT >= 10000 then CONFIGS, CONFIG_COUNT = {}, 0 end
     cfg = cjson.decode(raw)
+    -- what the choice derives from a config, derived once (AgentConfig's JSON has no `_` keys): its channels in
+    -- order, and whether its skills meet a requirement, by requirement (filled by best_for)
+    local channels = {}
+    for ch, _ in pairs(cfg.capacity) do channels[#channels + 1] = ch end
+    table.sort(channels)
+    cfg._channels, cfg._fit = channels, {['']= true}
     CONFIGS[raw], CONFIG_COUNT = cfg, CONFIG_COUNT + 1
   end
   return cfg
@@ -187,7 +211,7 @@ end
 -- `defer`: the caller indexes it once after more changes, with what `fits` said before, which this returns)
 local function free_one(ak, a, cfg, ch, now, defer)
   local before = fits(a, cfg)
-  incr(ak, a, 'l:' .. ch, -1)
+  incr(ak, a, load_field(ch), -1)
   set(ak, a, 'idle_since', now)
   restate(ak, a, now)
   if not defer then index_moved(a.id, a, cfg, before) end
@@ -195,6 +219,22 @@ local function free_one(ak, a, cfg, ch, now, defer)
 end
 
 local function is_queue_bucket(bucket) return string.sub(bucket, 1, 1) == 'q' end
+
+-- A bucket member (redis_codec.bucket_member): 16 hex digits of enqueued_at and the id (what orders ties), then
+-- NUL and what the choice reads of a head: priority SEP enqueued_at SEP 1 if the task has exclusions SEP queue.
+-- A member written by an older library ends at the id: its task hash has those fields.
+local function member_id(m)
+  local z = string.find(m, '\0', 17, true)
+  return string.sub(m, 17, (z or 0) - 1)
+end
+local function member_of(t)
+  local excluded = '0'
+  for f, _ in pairs(t) do
+    if string.byte(f, 1) == 120 and string.byte(f, 2) == 58 then excluded = '1'; break end   -- 'x:'
+  end
+  return string.sub(t.m, 1, 16) .. t.id .. '\0' .. t.priority .. SEP .. t.enqueued_at .. SEP .. excluded .. SEP
+    .. t.queue
+end
 
 local function bucket_add(t)
   redis.call('ZADD', key('bucket', t.bucket), t.key, t.m)
@@ -225,19 +265,29 @@ local function offer_remove(o)
   redis.call('ZREM', key('timers'), o.timer)
 end
 
--- bucket names are routing.model.bucket_name / preferred_bucket: kind SEP owner SEP channel [SEP requirement]
-local function bucket_channel(b)
-  local first = string.find(b, SEP, 1, true)
-  local second = string.find(b, SEP, first + 1, true)
-  local third = string.find(b, SEP, second + 1, true)
-  return string.sub(b, second + 1, (third or 0) - 1)
+-- bucket names are routing.model.bucket_name / preferred_bucket: kind SEP owner SEP channel [SEP requirement];
+-- the library keeps their parts (bounded): a name never changes meaning, and a choice reads each several times
+local PARTS, PARTS_COUNT = {}, 0
+local function parts_of(b)
+  local p = PARTS[b]
+  if not p then
+    if PARTS_COUNT >= 10000 then PARTS, PARTS_COUNT = {}, 0 end
+    local first = string.find(b, SEP, 1, true)
+    local second = string.find(b, SEP, first + 1, true)
+    local third = string.find(b, SEP, second + 1, true)
+    p = {owner = string.sub(b, first + 1, second - 1), channel = string.sub(b, second + 1, (third or 0) - 1),
+         requirement = third and string.sub(b, third + 1) or '', queue = string.byte(b, 1) == 113}   -- 'q'
+    PARTS[b], PARTS_COUNT = p, PARTS_COUNT + 1
+  end
+  return p
 end
+local function bucket_channel(b) return parts_of(b).channel end
 local function preferred_bucket(id, ch) return 'a' .. SEP .. id .. SEP .. ch end
 
 local function heads(b)
   local out = {}
   for _, m in ipairs(redis.call('ZRANGE', key('bucket', b), 0, VIEW_HEADS - 1)) do
-    out[#out + 1] = task_map(string.sub(m, 17))
+    out[#out + 1] = task_map(member_id(m))
   end
   return out
 end
@@ -252,7 +302,9 @@ local function agent_view(id, held, cfg, claimed)
   if a.presence ~= 'available' then return {a = ag} end
   cfg = held and cfg or config_of(a.config)
   local open = false
-  for _, fit in pairs(fits(a, cfg)) do open = open or fit end
+  for ch, _ in pairs(cfg.capacity) do
+    if can_take(a, cfg, ch) then open = true; break end
+  end
   if not open then return {a = ag} end   -- full: the engine reads no bucket for it
   local qs, hs = {}, {}
   for _, q in ipairs(cfg.queues) do
@@ -293,7 +345,7 @@ local function claim_task(tk, t, offer_id, ak, a, cfg, q, ch, made_at, expires_a
   bucket_remove(t)
   t.state, t.offer_id, t.agent_id = 'offered', offer_id, agent_id
   redis.call('HSET', tk, 'state', 'offered', 'offer_id', offer_id, 'agent_id', agent_id)
-  incr(ak, a, 'l:' .. ch, 1)
+  incr(ak, a, load_field(ch), 1)
   incr(ak, a, 'offers', 1)
   redis.call('SADD', key('agent-tasks', agent_id), t.id)
   redis.call('HSET', key('offer', offer_id), 'id', offer_id, 'task_id', t.id, 'agent_id', agent_id,
@@ -307,10 +359,19 @@ local function claim_task(tk, t, offer_id, ak, a, cfg, q, ch, made_at, expires_a
 end
 
 -- the end of a task's wrap-up: it is closed (readable for `ttl` seconds more) and its agent frees one unit
--- (`defer`, `before`: see free_one)
-local function close(task_id, now, ttl, defer)
+-- (`defer`, `before`: see free_one). `brief`: read (and return) only what the close and Router.wrapup_done need
+-- of the task (CLOSED: a whole task hash is ~20 fields to turn into Lua strings, and into JSON for the reply)
+local CLOSED = {'state', 'agent_id', 'channel', 'queue', 'assigned_at', 'ended_at'}
+local function close(task_id, now, ttl, defer, brief)
   local tk = key('task', task_id)
-  local t = hmap(tk)
+  local t
+  if brief then
+    local f = redis.call('HMGET', tk, unpack(CLOSED))
+    t = {id = task_id}
+    for i, name in ipairs(CLOSED) do t[name] = f[i] end
+  else
+    t = hmap(tk)
+  end
   if t.state ~= 'wrapup' then return false end
   t.state, t.closed_at = 'closed', now
   redis.call('HSET', tk, 'state', 'closed', 'closed_at', now)
@@ -361,29 +422,36 @@ end
 # returns nil (none), or false and a reason when it cannot decide as the engine would (a requirement not yet
 # parsed for Lua, a queue without config): the engine then decides itself.
 CHOICE = r"""
-local function requirement_of(b)
-  local first = string.find(b, SEP, 1, true)
-  local second = string.find(b, SEP, first + 1, true)
-  local third = string.find(b, SEP, second + 1, true)
-  return third and string.sub(b, third + 1) or ''
-end
+local function requirement_of(b) return parts_of(b).requirement end
 
 -- Router._head: the first task of a bucket the agent is not excluded from (x:<agent> > now) nor, in a preferred
--- agent's bucket, held past its hold's end (its timer not handled yet), read as much as the choice needs
--- (queue, priority, enqueued_at)
+-- agent's bucket, held past its hold's end (its timer not handled yet), read as much as the choice needs (queue,
+-- priority, enqueued_at): from the member itself, and the task hash only for a task with exclusions (its
+-- `x:<agent>`), in a preferred agent's bucket (its `preferred_until`) or of a member written by an older library
+-- (see member_of)
 local function head_for(b, agent_id, now)
   local bk, start, size = key('bucket', b), 0, 1
   local held = not is_queue_bucket(b)
   while true do
     local members = redis.call('ZRANGE', bk, start, start + size - 1)
     for _, m in ipairs(members) do
-      local id = string.sub(m, 17)
-      local f = held and redis.call('HMGET', key('task', id), 'queue', 'priority', 'enqueued_at', 'x:' .. agent_id,
-                                    'preferred_until')
-                or redis.call('HMGET', key('task', id), 'queue', 'priority', 'enqueued_at', 'x:' .. agent_id)
-      local hold = held and tonumber(f[5] or '0') or 0
-      if (not f[4] or tonumber(f[4]) <= now) and not (hold > 0 and now >= hold) then
-        return id, f[1], tonumber(f[2]), tonumber(f[3])
+      local z = string.find(m, '\0', 17, true)
+      if z and not held then
+        local id = string.sub(m, 17, z - 1)
+        local s1 = string.find(m, SEP, z + 1, true)
+        local s2 = string.find(m, SEP, s1 + 1, true)
+        local until_ = string.byte(m, s2 + 1) == 49 and redis.call('HGET', key('task', id), 'x:' .. agent_id)
+        if not until_ or tonumber(until_) <= now then
+          return id, string.sub(m, s2 + 3), tonumber(string.sub(m, z + 1, s1 - 1)), tonumber(string.sub(m, s1 + 1, s2 - 1))
+        end
+      else
+        local id = member_id(m)
+        local f = redis.call('HMGET', key('task', id), 'queue', 'priority', 'enqueued_at', 'x:' .. agent_id,
+                             'preferred_until')
+        local hold = held and tonumber(f[5] or '0') or 0
+        if (not f[4] or tonumber(f[4]) <= now) and not (hold > 0 and now >= hold) then
+          return id, f[1], tonumber(f[2]), tonumber(f[3])
+        end
       end
     end
     if #members < size then return nil end
@@ -424,31 +492,39 @@ local function first_fit(t)
 end
 
 -- Redis calls are most of a function's time, so best_for batches what it can: one EXISTS for the agent's preferred
--- buckets (usually empty), one HMGET for the requirements of its buckets the library has not read yet, one for
--- the ageing of their heads' queues
+-- buckets (usually empty), one SUNION for the bucket lists of its queues, one HMGET for the requirements of its
+-- buckets the library has not read yet, one for the ageing of their heads' queues
 local function best_for(a, cfg, now)
   local open, channels = {}, {}
-  for ch, _ in pairs(cfg.capacity) do
+  for _, ch in ipairs(cfg._channels) do
     if can_take(a, cfg, ch) then open[ch] = true; channels[#channels + 1] = ch end
   end
   if #channels == 0 then return nil end
-  table.sort(channels)
   local buckets, preferred = {}, {}
   for _, ch in ipairs(channels) do preferred[#preferred + 1] = key('bucket', preferred_bucket(a.id, ch)) end
   if redis.call('EXISTS', unpack(preferred)) > 0 then
     for _, ch in ipairs(channels) do buckets[#buckets + 1] = preferred_bucket(a.id, ch) end
   end
-  for _, q in ipairs(cfg.queues) do
-    local bs = redis.call('SMEMBERS', key('buckets', q))
-    table.sort(bs)
-    for _, b in ipairs(bs) do buckets[#buckets + 1] = b end
-  end
-  local fit, wanted = {[''] = true}, {}
-  for _, b in ipairs(buckets) do
-    if open[bucket_channel(b)] and is_queue_bucket(b) then
-      local req = requirement_of(b)
-      if fit[req] == nil then fit[req] = false; wanted[#wanted + 1] = req end
+  if #cfg.queues > 0 then
+    -- the engine's order: queues in the agent's order, each one's buckets by name (a queue bucket names its queue)
+    local lists, of = {}, {}
+    for i, q in ipairs(cfg.queues) do lists[i] = key('buckets', q) end
+    local union = redis.call('SUNION', unpack(lists))
+    table.sort(union)
+    for _, b in ipairs(union) do
+      local q = parts_of(b).owner
+      local l = of[q]
+      if not l then l = {}; of[q] = l end
+      l[#l + 1] = b
     end
+    for _, q in ipairs(cfg.queues) do
+      for _, b in ipairs(of[q] or {}) do buckets[#buckets + 1] = b end
+    end
+  end
+  local fit, wanted = cfg._fit, {}   -- kept with the config: a requirement's tree and the skills never change
+  for _, b in ipairs(buckets) do
+    local p = parts_of(b)
+    if open[p.channel] and p.queue and fit[p.requirement] == nil then wanted[#wanted + 1] = p.requirement end
   end
   local unread = {}
   for _, req in ipairs(wanted) do
@@ -464,8 +540,9 @@ local function best_for(a, cfg, now)
   end
   local heads, queues, seen = {}, {}, {}
   for _, b in ipairs(buckets) do
-    local ok = open[bucket_channel(b)]
-    if ok and is_queue_bucket(b) then ok = fit[requirement_of(b)] end
+    local p = parts_of(b)
+    local ok = open[p.channel]
+    if ok and p.queue then ok = fit[p.requirement] end
     if ok then
       local id, q, priority, at = head_for(b, a.id, now)
       if id then
@@ -664,7 +741,7 @@ return reply(out)
 SCRIPTS["read_bucket"] = r"""
 local members = redis.call('ZRANGE', key('bucket', ARGV[2]), 0, tonumber(ARGV[3]) - 1)
 local out = {}
-for _, m in ipairs(members) do out[#out + 1] = task_map(string.sub(m, 17)) end
+for _, m in ipairs(members) do out[#out + 1] = task_map(member_id(m)) end
 return reply(out)
 """
 
@@ -706,10 +783,12 @@ local tk = key('task', ARGV[2])
 local t = hmap(tk)
 if t.state ~= 'queued' then return false end
 bucket_remove(t)
-redis.call('HSET', tk, 'queue', ARGV[3], 'bucket', ARGV[4], 'key', ARGV[5], 'requirement', ARGV[6],
-           'queued_at', ARGV[7], 'step', ARGV[8], 'priority', ARGV[9], 'preferred_until', ARGV[10])
 t.queue, t.bucket, t.key, t.requirement, t.queued_at, t.step, t.priority, t.preferred_until =
   ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+t.m = member_of(t)
+redis.call('HSET', tk, 'queue', t.queue, 'bucket', t.bucket, 'key', t.key, 'requirement', t.requirement,
+           'queued_at', t.queued_at, 'step', t.step, 'priority', t.priority, 'preferred_until', t.preferred_until,
+           'm', t.m)
 bucket_add(t)
 return reply({t = t})
 """
@@ -769,9 +848,11 @@ local o = hmap(key('offer', ARGV[2]))
 if not o.id then return false end
 offer_remove(o)
 local tk = key('task', o.task_id)
-redis.call('HSET', tk, 'state', 'queued', 'x:' .. o.agent_id, ARGV[5])
-redis.call('HDEL', tk, 'offer_id', 'agent_id')
 local t = hmap(tk)
+t.state, t['x:' .. o.agent_id], t.offer_id, t.agent_id = 'queued', ARGV[5], nil, nil
+t.m = member_of(t)   -- now with exclusions
+redis.call('HSET', tk, 'state', 'queued', 'x:' .. o.agent_id, ARGV[5], 'm', t.m)
+redis.call('HDEL', tk, 'offer_id', 'agent_id')
 bucket_add(t)
 local ak, a, cfg = load_agent(o.agent_id)
 incr(ak, a, 'offers', -1)
@@ -804,12 +885,13 @@ return reply({t = t, v = agent_view(t.agent_id, a, cfg)})
 # close_task, then the engine's next decision for the agent in the same step (Router.wrapup_done ->
 # _dispatch_agent: best_for, then claim), so that an agent-side decision is one function call.
 # ARGV: prefix, task id, now, retention seconds, offer id, then (channel, expires_at) pairs
-#   -> {t = closed task, v = agent view after all, c = claimed task; or need = a requirement Lua has no parsed
+#   -> {t = closed task (only id, closed_at and the CLOSED fields), v = agent view after all, c = claimed task;
+#       or need = a requirement Lua has no parsed
 #       form of, queue = a queue without config}, or false
 SCRIPTS["close_and_claim"] = r"""
 local now = ARGV[3]
 -- the free lists change once, for both steps: a busy agent that takes its next contact at once never enters them
-local t, ak, a, cfg, before = close(ARGV[2], now, ARGV[4], true)
+local t, ak, a, cfg, before = close(ARGV[2], now, ARGV[4], true, true)
 if not t then return false end
 local out = {t = t}
 if a.presence == 'available' then

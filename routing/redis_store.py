@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -67,6 +67,16 @@ _FREE_PAGES = (FREE_PAGE, 16, 64, 256, 1024, 1 << 30)   # free agents are read l
 def _unloaded(reply: Any) -> bool:
     """Whether a reply is Redis refusing a call of a function it does not have (the library is not loaded)."""
     return isinstance(reply, ResponseError) and "Function not found" in str(reply)
+
+
+class Closed(NamedTuple):
+    """What `Router.wrapup_done` reads of the task `close_task_and_claim` closed: not the whole record, which
+    would cost the atomic step a read of every field of the task and the reply its JSON."""
+    id: str
+    queue: str
+    agent_id: str
+    assigned_at: float | None
+    ended_at: float | None
 
 
 @dataclass
@@ -467,12 +477,13 @@ class RedisStore:
         return self._remember(reply).tasks.get(task_id) if reply else None
 
     async def close_task_and_claim(self, task_id: str, now: float, offer_id: str, expires_at: Mapping[str, float]
-                                   ) -> tuple[TaskRecord, AgentRecord, tuple[TaskRecord, OfferRecord] | None] | None:
+                                   ) -> tuple[Closed, AgentRecord, tuple[TaskRecord, OfferRecord] | None] | None:
         """`close_task`, then in the same atomic step the engine's next decision for the agent (the choice of
         `Router._best_for` at `now`, mirrored in Lua) claimed as offer `offer_id` expiring at `expires_at[channel]`.
-        Returns (closed task, the agent right after the close, (task, offer) claimed or None), or None as
-        `close_task`. No claim does not mean nothing to claim: Lua declines what it cannot decide exactly as the
-        engine (a requirement it meets for the first time), and the engine then decides as after `close_task`."""
+        Returns (what `Closed` holds of the closed task, the agent right after the close, (task, offer) claimed or
+        None), or None as `close_task`. No claim does not mean nothing to claim: Lua declines what it cannot decide
+        exactly as the engine (a requirement it meets for the first time), and the engine then decides as after
+        `close_task`."""
         args = [task_id, exact(now), self._ended_ttl, offer_id]
         for channel, at in expires_at.items():
             args += [channel, exact(at)]
@@ -481,8 +492,11 @@ class RedisStore:
             return None
         if reply.get("need"):   # parsed once for Lua; it travels with this store's next function call
             self._buffer(["r", reply["need"], encode_requirement(reply["need"])])
+        t = reply.pop("t")   # not a whole task: not one for the snapshot
+        closed = Closed(t["id"], t["queue"], t["agent_id"], float(t["assigned_at"]) if t["assigned_at"] else None,
+                        float(t["ended_at"]) if t["ended_at"] else None)
         snap = self._remember(reply)
-        closed, agent = snap.tasks[task_id], snap.agent
+        agent = snap.agent
         assert agent is not None
         if not reply.get("c"):
             return closed, agent, None

@@ -243,7 +243,8 @@ async def test_bad_task_and_agent_input_is_a_routing_error(clock, store):
     await router.add_queue(QueueConfig("broken", business_hours=closing_hook_fails))
     await add_agents(router, "a1")
     nan = float("nan")
-    cases = [(router.enqueue(Task("t", "general", "chat", priority=10**400)), "bad_task"),
+    cases = [(router.enqueue(Task("t\0", "general", "chat")), "bad_task"),
+             (router.enqueue(Task("t", "general", "chat", priority=10**400)), "bad_task"),
              (router.enqueue(Task("t", "general", "chat", priority=-10**7)), "bad_task"),
              (router.enqueue(Task("t", "general", "chat", priority=1.5)), "bad_task"),  # type: ignore[arg-type]
              (router.enqueue(Task("t", "general", "chat", preferred_agent="a1",

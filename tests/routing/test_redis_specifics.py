@@ -8,7 +8,18 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from routing import AgentConfig, OfferRecord, QueueConfig, RedisStore, Router, RoutingError, Task, TaskRecord
+from routing import (
+    AgentConfig,
+    MemoryStore,
+    OfferRecord,
+    QueueConfig,
+    RedisStore,
+    Router,
+    RouterSettings,
+    RoutingError,
+    Task,
+    TaskRecord,
+)
 from routing.model import bucket_name, parse_bucket, preferred_bucket
 from routing.redis_keys import Keys, lua_prelude, sortable
 from routing.redis_scripts import HELPERS
@@ -48,6 +59,89 @@ async def test_times_and_attributes_survive_bit_for_bit(clients):
 def test_bucket_members_sort_like_the_times():
     times = [-5.5, -0.0, 0.0, 1e-300, 1.0, 1_700_000_000.0, 1_700_000_000.0000002, 1e300]
     assert sorted(times, key=sortable) == sorted(times)
+
+
+async def test_bucket_members_tie_by_id_as_in_memory(clients):
+    """A member carries the head's fields after the id and a NUL: an id another id begins with still comes first."""
+    store, _ = clients
+    memory = MemoryStore()
+    ids = ["a\x01", "a b", "a", "b", "a\x1f", "ab"]
+    for task_id in ids:
+        assert await store.add_task(_task(task_id, NOW))
+        assert await memory.add_task(_task(task_id, NOW))
+    bucket = bucket_name("general", "chat", "")
+    assert [t.id for t in await store.waiting(bucket, 10)] == [t.id for t in await memory.waiting(bucket, 10)]
+    assert [t.id for t in await memory.waiting(bucket, 10)] == sorted(ids)
+
+
+async def _as_older_members(store: RedisStore) -> int:
+    """Rewrite every bucket member as a library before members carried the head wrote it (16 hex digits and the
+    id, nothing after); how many it rewrote."""
+    client, n = store.redis, 0
+    async for key in client.scan_iter(match=store.keys.key("bucket", "*")):
+        for member, score in await client.zrange(key, 0, -1, withscores=True):
+            old = member.split(b"\0")[0]
+            if old != member:
+                await client.zrem(key, member)
+                await client.zadd(key, {old: score})
+                await client.hset(store.keys.key("task", old[16:].decode()), "m", old)
+                n += 1
+    return n
+
+
+@pytest.mark.parametrize("older", [False, True], ids=["members", "older-members"])
+async def test_the_lua_choice_reads_heads_from_members_and_older_members(clients, older):
+    """The Lua choice reads priority, enqueue time and queue from a head's member, the task hash only for its
+    exclusions; members written by an older library (no head in them) are read from the task hash. Either way
+    the offers are MemoryStore's."""
+    async def run(store, rewrite) -> tuple[list[tuple[str | None, str | None]], int, int]:
+        clock = Clock(NOW)
+        router = Router(store, clock=clock, settings=RouterSettings(reject_cooldown_s=60.0))
+        offers: list[tuple[str | None, str | None]] = []
+        router.subscribe(lambda e: offers.append((e.task_id, e.agent_id)) if e.type == "offer.made" else None)
+        await router.add_queue(QueueConfig("q"))
+        await router.add_queue(QueueConfig("r", ageing_per_s=1.0))
+        for agent_id in ("a", "b"):
+            await router.add_agent(AgentConfig(agent_id, queues=("q", "r"), capacity={"chat": 1}))
+            await router.set_agent_state(agent_id, "available")
+
+        async def accept(agent_id: str) -> None:
+            (offer,) = await store.offers_of(agent_id)
+            await router.accept(offer.id, agent_id)
+
+        for task_id, agent_id in (("t1", "a"), ("t2", "b")):
+            await router.enqueue(Task(task_id, "q", "chat"))
+            await accept(agent_id)
+        await router.enqueue(Task("y", "r", "chat"))
+        clock.advance(1.0)
+        await router.enqueue(Task("x", "q", "chat", priority=2))
+        await router.enqueue(Task("z", "q", "chat", priority=9))
+        for task_id in ("t1", "t2"):
+            await router.complete(task_id)
+        clock.advance(3.0)
+        rewritten = await rewrite()
+        await router.wrapup_done("t1")   # a: z (9) before y (0 + 4 s x 1.0) before x (2)
+        (offer,) = await store.offers_of("a")
+        await router.reject(offer.id, "a")   # z waits again, not for a: a gets y
+        await accept("a")
+        await router.complete("y")
+        rewritten += await rewrite()
+        lua = 0
+        for task_id in ("y", "t2"):   # a: z is first in q but excludes a: x; then b: z
+            trips = getattr(store, "round_trips", 0)
+            await router.wrapup_done(task_id)
+            lua += getattr(store, "round_trips", 0) == trips + 1   # Lua chose (one call: close, choose, claim)
+        return offers, rewritten, lua
+
+    async def nothing() -> int:
+        return 0
+
+    store, _ = clients
+    expected = [("t1", "a"), ("t2", "b"), ("z", "a"), ("y", "a"), ("x", "a"), ("z", "b")]
+    assert (await run(MemoryStore(), nothing))[0] == expected
+    offers, rewritten, lua = await run(store, (lambda: _as_older_members(store)) if older else nothing)
+    assert offers == expected
+    assert lua == 2 and rewritten >= (4 if older else 0)
 
 
 async def test_lua_reads_bucket_names_like_routing_model(clients):
