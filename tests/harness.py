@@ -124,6 +124,19 @@ async def chat(cc: TestClient, name: str = "Ada", email: str | None = None,
     return sock, await sock.expect("started")
 
 
+async def handle_one_then_hold_another(cc: TestClient, agent: Socket) -> None:
+    """The agent (an available desktop socket) serves one chat to the end and holds a second: routing then has
+    figures of every kind for it and its queue (offered, accepted, handled, AHT, busy time)."""
+    _customer, started = await chat(cc)
+    await agent.send({"type": "accept", "offer_id": (await agent.expect("offer"))["offer_id"]})
+    await agent.expect("assigned")
+    await agent.send({"type": "wrapup", "contact_id": started["contact_id"], "disposition": "done"})
+    await agent.expect("closed", contact_id=started["contact_id"])
+    await chat(cc, name="Second")
+    await agent.send({"type": "accept", "offer_id": (await agent.expect("offer"))["offer_id"]})
+    await agent.expect("assigned")
+
+
 async def agent_socket(client: TestClient, state: str | None = "available") -> Socket:
     """A logged-in agent's desktop socket, set to `state`."""
     sock = Socket(await client.ws_connect("/ws/agent"))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from contact_center.keys import HISTORY
-from tests.harness import PASSWORD, add_user, agent_socket, chat, logged_in, settle
+from tests.harness import PASSWORD, add_user, agent_socket, chat, handle_one_then_hold_another, logged_in, settle
 
 
 async def test_queues_show_live_figures(cc, aiohttp_client):
@@ -21,14 +21,7 @@ async def test_agents_show_live_figures(cc, aiohttp_client):
     await add_user(cc, "sam", role="supervisor")
     alice = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
     sam = await logged_in(aiohttp_client, cc, "sam")
-    _customer, started = await chat(cc)
-    await alice.send({"type": "accept", "offer_id": (await alice.expect("offer"))["offer_id"]})
-    await alice.expect("assigned")
-    await alice.send({"type": "wrapup", "contact_id": started["contact_id"], "disposition": "done"})
-    await alice.expect("closed", contact_id=started["contact_id"])
-    _second, _ = await chat(cc, name="Second")
-    await alice.send({"type": "accept", "offer_id": (await alice.expect("offer"))["offer_id"]})
-    await alice.expect("assigned")
+    await handle_one_then_hold_another(cc, alice)
 
     row = next(a for a in (await (await sam.get("/api/agents")).json())["items"] if a["username"] == "alice")
     assert row["activity"] == "busy" and row["load"] == {"chat": 1} and row["capacity"]["chat"] >= 1

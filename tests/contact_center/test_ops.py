@@ -8,7 +8,7 @@ from openapi_spec_validator import validate
 from prometheus_client.parser import text_string_to_metric_families
 
 from contact_center.keys import HISTORY
-from tests.harness import add_user, agent_socket, chat, logged_in
+from tests.harness import add_user, agent_socket, chat, handle_one_then_hold_another, logged_in
 
 
 async def test_healthz_is_ok_when_the_database_answers(cc):
@@ -87,14 +87,7 @@ async def test_openapi_describes_every_route(cc):
 async def test_metrics_show_queue_figures_and_each_agents_state(cc, aiohttp_client):
     await add_user(cc, "alice")
     agent = await agent_socket(await logged_in(aiohttp_client, cc, "alice"))
-    _customer, started = await chat(cc)
-    await agent.send({"type": "accept", "offer_id": (await agent.expect("offer"))["offer_id"]})
-    await agent.expect("assigned")
-    await agent.send({"type": "wrapup", "contact_id": started["contact_id"], "disposition": "done"})
-    await agent.expect("closed", contact_id=started["contact_id"])
-    _second, _ = await chat(cc, name="Second")
-    await agent.send({"type": "accept", "offer_id": (await agent.expect("offer"))["offer_id"]})
-    await agent.expect("assigned")
+    await handle_one_then_hold_another(cc, agent)
 
     text = await (await cc.get("/metrics")).text()
     families = {f.name: f for f in text_string_to_metric_families(text)}   # valid Prometheus text format
