@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("other", help="id of the customer merged into it")
     p.set_defaults(func=_cmd_customer_merge)
 
-    from routing.simulation import SimulationConfig   # routing only, not the web stack
+    from routing.simulation import SimulationConfig  # routing only, not the web stack
 
     p = sub.add_parser("simulate", help="drive the routing engine with a virtual clock (compare with Erlang C/A)")
     p.add_argument("--agents", type=int, required=True)

@@ -21,10 +21,10 @@ _QUEUE_GAUGES = {
     "waiting": ("cc_queue_waiting", "Contacts waiting in the queue."),
     "longest_wait_s": ("cc_queue_longest_wait_seconds", "Time the longest-waiting contact has waited."),
     "agents_available": ("cc_queue_agents_available", "Agents available to the queue."),
-    "service_level": ("cc_queue_service_level_ratio", "Service level as Amazon Connect defines it: contacts "
-                      "answered or abandoned within the threshold / contacts queued."),
-    "service_level_answered": ("cc_queue_service_level_answered_ratio", "Contacts answered within the "
-                               "service-level threshold / contacts queued (Erlang C's P(wait <= threshold))."),
+    "service_level": ("cc_queue_service_level_ratio", ("Service level as Amazon Connect defines it: contacts "
+                      "answered or abandoned within the threshold / contacts queued.")),
+    "service_level_answered": ("cc_queue_service_level_answered_ratio", ("Contacts answered within the "
+                               "service-level threshold / contacts queued (Erlang C's P(wait <= threshold)).")),
     "estimated_wait_s": ("cc_queue_estimated_wait_seconds", "Estimated wait of a contact joining now."),
     "asa_s": ("cc_queue_asa_seconds", "Average speed of answer: mean wait of answered contacts."),
     "aht_s": ("cc_queue_aht_seconds", "Average handle time: mean talk plus wrap-up of handled contacts."),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import itertools
 import math
 import random
 import statistics
@@ -218,7 +219,7 @@ async def simulate_async(config: SimulationConfig) -> SimulationResult:
     abandoned = [float(c not in waits) for c in measured]
     abandonment = _mean_se(abandoned)
     occupancy = _mean_se([(b1 - b0) / ((b1 - b0) + (a1 - a0))
-                          for (b0, a0), (b1, a1) in zip(snapshots, snapshots[1:])])
+                          for (b0, a0), (b1, a1) in itertools.pairwise(snapshots)])
     return SimulationResult(
         offered=len(measured), answered=len(measured) - int(sum(abandoned)), abandoned=int(sum(abandoned)),
         service_level=sl_answered[0] or 0.0, service_level_se=sl_answered[1],

@@ -2,8 +2,15 @@
 from __future__ import annotations
 
 from contact_center.keys import HISTORY
-from tests.harness import (PASSWORD, add_user, agent_socket, chat, handle_one_then_hold_another, logged_in,
-                           settle)
+from tests.harness import (
+    PASSWORD,
+    add_user,
+    agent_socket,
+    chat,
+    handle_one_then_hold_another,
+    logged_in,
+    settle,
+)
 
 
 async def test_queues_show_live_figures(cc, aiohttp_client):

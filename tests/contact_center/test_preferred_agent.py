@@ -119,7 +119,7 @@ async def test_a_most_related_queue_offers_the_agent_who_served_the_customer_mos
 
 @pytest.mark.parametrize("cc_settings", [{"preferred_agent": "last", "preferred_agent_s": 1.0}], indirect=True)
 async def test_the_last_agent_is_preferred_over_the_most_related_one(cc, aiohttp_client):
-    alice_user, bob_user, alice, bob, token = await _alice_twice_then_bob(cc, aiohttp_client)
+    _alice_user, bob_user, alice, bob, token = await _alice_twice_then_bob(cc, aiohttp_client)
     # bob is now the longest idle: make alice the one longest idle routing would choose
     await _set(bob, "away")
     await _set(bob, "available")

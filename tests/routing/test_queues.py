@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from routing import AgentConfig, EscalationStep, QueueConfig, RouterSettings, RoutingError, Task
-from tests.routing.conftest import add_agents, make_router, types
+from tests.routing.conftest import add_agents, make_router
 
 
 async def serve_next(router, agent_id):
