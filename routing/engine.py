@@ -13,7 +13,6 @@ import math
 import random
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from contextlib import aclosing
 from typing import Any
@@ -46,7 +45,6 @@ from routing.strategies import StrategyContext, get_strategy, longest_idle
 
 log = logging.getLogger(__name__)
 Subscriber = Callable[[RoutingEvent], None]
-_TOMBSTONES = 50_000   # recently closed offers remembered to tell "expired" from "not found"
 _SCAN = 16             # bucket entries read at once when looking past excluded tasks
 # A claim is only lost when another router node changed that task or agent meanwhile (progress elsewhere), so
 # retrying is safe; several nodes racing for the same bucket heads lose many in a row (the Redis race tests).
@@ -82,7 +80,6 @@ class Router:
         self._memory: dict[str, object] = {}
         self._node = uuid.uuid4().hex[:8]
         self._ids = itertools.count(1)
-        self._closed_offers: OrderedDict[str, str] = OrderedDict()
         # agent -> (state, state_since, presence, when last announced, reason)
         self._agent_seen: dict[str, tuple[str, float, str, float, str | None]] = {}
         self._store_accounts_time = bool(getattr(self.store, "accounts_state_time", False))
@@ -455,17 +452,13 @@ class Router:
         # no agent.state here: an offer raises both the load and the open offers, so the derived state stays
 
     # ---- offers --------------------------------------------------------------------------------------------
-    def _tombstone(self, offer_id: str, outcome: str) -> None:
-        self._closed_offers[offer_id] = outcome
-        if len(self._closed_offers) > _TOMBSTONES:
-            self._closed_offers.popitem(last=False)
-
     async def _open_offer(self, offer_id: str, agent_id: str) -> OfferRecord:
         await self._agent(agent_id)
         offer = await self.store.get_offer(offer_id) if isinstance(offer_id, str) else None
         if offer is None:
-            outcome = self._closed_offers.get(offer_id)
-            if outcome == "offer.timeout":
+            # the store remembers how it closed, whichever node closed it (or before this node started)
+            outcome = await self.store.closed_offer(offer_id) if isinstance(offer_id, str) else None
+            if outcome == "timeout":
                 raise RoutingError("offer_expired", f"offer {offer_id!r} has expired")
             if outcome is not None:
                 raise RoutingError("offer_closed", f"offer {offer_id!r} is no longer open ({outcome})")
@@ -485,7 +478,6 @@ class Router:
         task = await self.store.accept(offer_id, now)
         if task is None:
             raise RoutingError("offer_closed", f"offer {offer_id!r} is no longer open")
-        self._tombstone(offer_id, "offer.accepted")
         queue = await self._queue(task.queue)
         waited = now - task.queued_at
         in_sl = 1 if waited <= queue.sl_threshold_s else 0
@@ -512,11 +504,11 @@ class Router:
             # the end of the cool-down, scheduled before the release: a store that writes timers behind sends it
             # with the release itself, so a node dying right after cannot strand the task (an extra is harmless)
             await self.store.schedule(now + exclude_s, "task", task_id)
-        released = await self.store.release(offer_id, now, missed=missed, exclude_until=now + exclude_s)
+        released = await self.store.release(offer_id, now, missed=missed, exclude_until=now + exclude_s,
+                                            outcome=event.removeprefix("offer."))
         if released is None:
             return
         _, task, agent = released
-        self._tombstone(offer_id, event)
         counter = {"offer.rejected": "rejected", "offer.timeout": "timeouts"}.get(event)
         if counter:
             await self.store.incr("agent:" + agent.id, {counter: 1})
@@ -600,7 +592,6 @@ class Router:
         await self.store.incr("queue:" + before.queue, {"abandoned": 1, "abandoned_in_sl": in_sl,
                                                         "abandon_wait_s": waited})
         if offer is not None:   # the open offer is withdrawn with it, as any other
-            self._tombstone(offer.id, "task.abandoned")
             self._emit("offer.revoked", task_id, before.queue, offer.agent_id, offer.id, at=now, reason="abandoned")
         self._emit("task.abandoned", task_id, before.queue, offer.agent_id if offer else None,
                    offer.id if offer else None, at=now, waited_s=waited, was=before.state)

@@ -149,7 +149,7 @@ async def test_contract_voice_is_offered_only_to_an_agent_holding_nothing_else(s
     assert not can_take(agent, "voice") and can_take(agent, "chat")
     assert [a.id async for a in store.free_agents("general", "voice")] == []
     assert not await store.claim("v", _offer("ov", "v", "a1", "voice"))
-    await store.release("oc", NOW + 1, missed=False, exclude_until=0)
+    await store.release("oc", NOW + 1, missed=False, exclude_until=0, outcome="rejected")
     assert [a.id async for a in store.free_agents("general", "voice")] == ["a1"]
     assert await store.claim("v", _offer("ov", "v", "a1", "voice"))
 
@@ -160,13 +160,14 @@ async def test_contract_release_restores_order(store_factory):
     for i in range(3):
         await store.add_task(_task(f"t{i}", NOW + i))
     assert await store.claim("t0", _offer("o0", "t0", "a1"))
-    released = await store.release("o0", NOW + 50, missed=True, exclude_until=NOW + 60)
+    released = await store.release("o0", NOW + 50, missed=True, exclude_until=NOW + 60, outcome="timeout")
     assert released is not None
     offer, task, agent = released
     assert (offer.id, task.state, agent.missed, agent.load["chat"]) == ("o0", "queued", 1, 0)
     assert task.excluded == {"a1": NOW + 60}
     assert [t.id for t in await store.waiting(bucket_name("general", "chat", ""), 5)] == ["t0", "t1", "t2"]
-    assert await store.release("o0", NOW + 51, missed=True, exclude_until=0) is None
+    assert await store.release("o0", NOW + 51, missed=True, exclude_until=0, outcome="timeout") is None
+    assert await store.closed_offer("o0") == "timeout"
 
 
 async def test_contract_accept_end_close(store_factory):
@@ -174,7 +175,9 @@ async def test_contract_accept_end_close(store_factory):
     await _agent(store, "a1")
     await store.add_task(_task("t1", NOW))
     await store.claim("t1", _offer("o1", "t1", "a1"))
+    assert await store.closed_offer("o1") is None   # open
     task = await store.accept("o1", NOW + 3)
+    assert await store.closed_offer("o1") == "accepted"
     assert (task.state, task.agent_id, task.assigned_at) == ("assigned", "a1", NOW + 3)
     assert await store.accept("o1", NOW + 4) is None
     assert (await store.get_agent("a1")).state == "busy"
@@ -197,6 +200,7 @@ async def test_contract_drop_queued_and_offered(store_factory):
     assert (before.state, offer) == ("queued", None)
     before, offer = await store.drop_task("t2", "abandoned", NOW + 6)
     assert (before.state, offer.id) == ("offered", "o2")
+    assert await store.closed_offer("o2") == "abandoned"
     assert (await store.get_agent("a1")).load["chat"] == 0
     assert (await store.get_task("t2")).state == "abandoned"
     assert await store.drop_task("t2", "abandoned", NOW + 7) is None
@@ -271,7 +275,7 @@ async def test_contract_free_agents_longest_idle_first(store_factory):
     assert [a.id async for a in store.free_agents("general", "chat")] == ["a", "b", "c"]
     await store.add_task(_task("t", NOW))
     await store.claim("t", _offer("o", "t", "a", "voice" if False else "chat"))
-    await store.release("o", NOW + 10, missed=False, exclude_until=0)
+    await store.release("o", NOW + 10, missed=False, exclude_until=0, outcome="rejected")
     assert [a.id async for a in store.free_agents("general", "chat")] == ["b", "c", "a"]
     await store.set_presence("b", "away", "lunch", NOW + 11)
     assert [a.id async for a in store.free_agents("general", "chat")] == ["c", "a"]
@@ -305,7 +309,7 @@ async def test_contract_free_agents_fewest_held_then_longest_idle(store_factory)
         await store.add_task(_task(f"t{i}", NOW))
         assert await store.claim(f"t{i}", _offer(f"o{i}", f"t{i}", agent_id))
     assert [a.id async for a in store.free_agents("general", "chat")] == ["c", "a", "b"]
-    await store.release("o0", NOW + 10, missed=False, exclude_until=0)
+    await store.release("o0", NOW + 10, missed=False, exclude_until=0, outcome="rejected")
     assert [a.id async for a in store.free_agents("general", "chat")] == ["c", "a", "b"]
     await store.add_task(_task("t2", NOW))
     assert await store.claim("t2", _offer("o2", "t2", "c"))
@@ -778,6 +782,45 @@ async def test_contract_a_new_away_reason_is_an_agent_state_event(store_factory)
     seen = [(e.data["presence"], e.data["reason"]) for e in events if e.type == "agent.state"]
     assert seen == [("offline", None), ("away", "break"), ("away", "lunch")]
     assert (await router.agent_stats("a1"))["reason"] == "lunch"
+
+
+async def test_contract_an_offer_timed_out_by_another_node_is_expired_everywhere(store_factory):
+    """Why an offer closed is in the store, not in the node that closed it: node A's offer, timed out by node B's
+    tick, answers `offer_expired` on A (and on a node started later); other endings answer `offer_closed`."""
+    clock = Clock(NOW)
+    a = Router(await store_factory(), clock=clock)
+    b = Router(await store_factory(), clock=clock)
+    made: dict[str, tuple[str, str]] = {}   # task -> (offer, agent) of its latest offer, made on either node
+    for node in (a, b):
+        node.subscribe(lambda e: made.update({e.task_id: (e.offer_id, e.agent_id)}) if e.type == "offer.made"
+                       else None)
+        await node.add_queue(QueueConfig("general"))
+    await a.add_agent(AgentConfig("a1"))
+    await a.set_agent_state("a1", "available")
+    await a.enqueue(Task("t1", "general", "chat"))
+    timed_out = made["t1"]
+    clock.advance(31)
+    assert await b.tick() >= 1                          # B times out the offer A made
+    later = Router(await store_factory(), clock=clock)  # a node (re)started after the timeout
+    for node in (a, later):
+        with pytest.raises(RoutingError) as err:
+            await node.accept(*timed_out)
+        assert err.value.code == "offer_expired"
+    await a.enqueue(Task("t2", "general", "chat"))      # to a1 (in a cool-down for t1 only)
+    rejected = made["t2"]
+    await b.reject(*rejected)
+    clock.advance(11)                                   # after the cool-downs: t1 or t2 offered to a1 again
+    await b.tick()
+    queued = {t.id for t in await a.store.active_tasks() if t.state == "offered"}
+    abandoned = made[queued.pop()]
+    await b.abandon((await a.store.get_offer(abandoned[0])).task_id)
+    for closed in (rejected, abandoned):
+        with pytest.raises(RoutingError) as err:
+            await a.accept(*closed)
+        assert err.value.code == "offer_closed"
+    with pytest.raises(RoutingError) as err:
+        await a.accept("never-made", "a1")
+    assert err.value.code == "offer_not_found"
 
 
 # Every contract test, for `from tests.routing.store_contract import *` in a store's test module.
