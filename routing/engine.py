@@ -204,7 +204,10 @@ class Router:
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
         if not isinstance(task.attributes, Mapping):
             raise RoutingError("bad_task", "attributes must be a mapping")
-        queue, hops = await self._target_queue(await self._queue(task.queue), now)
+        queue, hops, refusal = await self._target_queue(await self._queue(task.queue), now)
+        if refusal is not None:   # counted by the queue whose rule refused, as Connect counts per queue
+            await self.store.incr("queue:" + queue.name, {"refused:" + refusal.code: 1})
+            raise refusal
         record = TaskRecord(id=task.id, queue=queue.name, channel=task.channel, priority=task.priority,
                             attributes=dict(task.attributes), requirement=queue.skill_expr, enqueued_at=since,
                             queued_at=since, preferred_agent=task.preferred_agent)
@@ -232,9 +235,7 @@ class Router:
             added = await self.store.add_task(record)
         if not added:
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
-        for full in hops:   # queues it overflowed past because they were full
-            await self.store.incr("queue:" + full.name, {"overflowed": 1, "overflowed_to:" + str(full.overflow): 1})
-            self._emit("task.overflowed", task.id, full.name, at=now, reason="max_length", to=full.overflow)
+        await self._passed(task.id, hops, now)
         await self._entered(record, queue, now, schedule=fused is None)
         if claimed is not None:   # what _dispatch_task would have offered, already claimed
             await self.store.incr("agent:" + claimed[1].agent_id, {"offered": 1})
@@ -245,11 +246,13 @@ class Router:
         await self._dispatch_task(record.id)
         return await self.store.get_task(record.id) or record   # fresh: it may already be offered
 
-    async def _target_queue(self, queue: QueueConfig, now: float) -> tuple[QueueConfig, list[QueueConfig]]:
-        """Apply business hours, the empty-queue rule and max length, following overflow targets: the queue to
-        join and the full queues passed on the way (nothing is changed here but the refusing queue's
-        `refused:<code>` counter)."""
-        seen = set()
+    async def _target_queue(self, queue: QueueConfig, now: float, came_from: str | None = None
+                            ) -> tuple[QueueConfig, list[QueueConfig], RoutingError | None]:
+        """Apply business hours, the empty-queue rule and max length to a contact entering `queue` (a new one, or
+        one moved from `came_from`), following overflow targets but never back to a queue passed already (nor
+        to `came_from`), so a cycle ends. Returns the queue that takes it, or the one that refused it with the
+        refusal, and the full queues passed on the way; changes nothing (the caller counts what took effect)."""
+        seen = {came_from} if came_from is not None else set()
         hops: list[QueueConfig] = []
         while True:
             seen.add(queue.name)
@@ -259,14 +262,21 @@ class Router:
                 if queue.when_empty == "refuse" and await self.store.signed_in(queue.name) == 0:
                     raise RoutingError("queue_empty", f"no agent is signed in for queue {queue.name!r}")
                 if queue.max_length is None or await self.store.waiting_count(queue.name) < queue.max_length:
-                    return queue, hops
+                    return queue, hops, None
                 if queue.overflow is None or queue.overflow in seen:
                     raise RoutingError("queue_full", f"queue {queue.name!r} is full")
-            except RoutingError as e:   # counted by the queue whose rule refused, as Connect counts per queue
-                await self.store.incr("queue:" + queue.name, {"refused:" + e.code: 1})
-                raise
+            except RoutingError as e:
+                if e.code == "store_unavailable":   # not the queue's answer
+                    raise
+                return queue, hops, e
             hops.append(queue)
             queue = await self._queue(queue.overflow)
+
+    async def _passed(self, task_id: str, hops: list[QueueConfig], now: float) -> None:
+        """Count and announce the full queues a contact passed for their overflow queues (max length)."""
+        for full in hops:
+            await self.store.incr("queue:" + full.name, {"overflowed": 1, "overflowed_to:" + str(full.overflow): 1})
+            self._emit("task.overflowed", task_id, full.name, at=now, reason="max_length", to=full.overflow)
 
     @staticmethod
     def _open(queue: QueueConfig, now: float) -> bool:
@@ -700,51 +710,71 @@ class Router:
         applied = task.step   # read before the move: a MemoryStore record changes under us, a RedisStore one not
         step = queue.escalation[applied]
         priority = task.priority + step.priority_boost
+        refused: tuple[QueueConfig, RoutingError] | None = None
         if step.queue is not None and step.queue != queue.name:
-            target = await self._queue(step.queue)
-            requirement = step.skill_expr if step.skill_expr is not None else target.skill_expr
-            # a preferred-agent hold outlives the move, as it outlives a widening: the task stays reserved
-            moved = await self._move(task, queue=target.name, step=0, queued_at=now, priority=priority,
-                                     requirement=requirement, key=task.enqueued_at - priority *
-                                     target.priority_weight_s,
-                                     bucket=task.bucket if task.preferred_until else
-                                     bucket_name(target.name, task.channel, requirement))
-            if moved is None:
+            # the target's rules apply as to a newcomer: a full target sends the contact on to its overflow
+            target, hops, refusal = await self._target_queue(await self._queue(step.queue), now, queue.name)
+            if refusal is None:
+                requirement = (step.skill_expr if step.skill_expr is not None and target.name == step.queue
+                               else target.skill_expr)
+                # a preferred-agent hold outlives the move, as it outlives a widening: the task stays reserved
+                moved = await self._move(task, queue=target.name, step=0, queued_at=now, priority=priority,
+                                         requirement=requirement, key=task.enqueued_at - priority *
+                                         target.priority_weight_s,
+                                         bucket=task.bucket if task.preferred_until else
+                                         bucket_name(target.name, task.channel, requirement))
+                if moved is None:
+                    return
+                await self.store.incr("queue:" + queue.name, {"transferred_out": 1})
+                self._emit("task.escalated", task.id, step.queue, at=now, step=applied, from_queue=queue.name,
+                           requirement=requirement, priority=priority)
+                await self._passed(task.id, hops, now)
+                await self._entered(moved, target, now)
                 return
-            await self.store.incr("queue:" + queue.name, {"transferred_out": 1})
-            self._emit("task.escalated", task.id, target.name, at=now, step=applied, from_queue=queue.name,
-                       requirement=requirement, priority=priority)
-            await self._entered(moved, target, now)
-            return
-        requirement = step.skill_expr if step.skill_expr is not None else task.requirement
+            # refused: the contact stays where it is (Connect keeps a contact whose transfer meets a queue at
+            # capacity in its queue); the step is done, its boost applies, its requirement was for the target
+            refused = target, refusal
+        requirement = step.skill_expr if step.skill_expr is not None and refused is None else task.requirement
         moved = await self._move(task, step=task.step + 1, priority=priority, requirement=requirement,
                                  key=task.enqueued_at - priority * queue.priority_weight_s,
                                  bucket=task.bucket if task.preferred_until else
                                  bucket_name(queue.name, task.channel, requirement))
         if moved is None:
             return
+        if refused is not None:
+            await self.store.incr("queue:" + refused[0].name, {"refused:" + refused[1].code: 1})
         self._emit("task.escalated", task.id, queue.name, at=now, step=applied, requirement=requirement,
-                   priority=priority)
+                   priority=priority, **({"refused": refused[1].code, "refused_by": refused[0].name} if refused
+                                         else {}))
         for at in self._deadlines(moved, queue)[:1] if moved.step < len(queue.escalation) else []:
             await self.store.schedule(at, "task", task.id)
 
     async def _overflow(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
         # counted only by the node whose move or drop took effect: a timer handled twice counts once
+        target, refusal = queue, None
         if queue.overflow is not None and queue.overflow != queue.name:
-            target = await self._queue(queue.overflow)
-            moved = await self._move(task, queue=target.name, step=0, queued_at=now,
-                                     requirement=target.skill_expr, preferred_until=0.0,
-                                     key=task.enqueued_at - task.priority * target.priority_weight_s,
-                                     bucket=bucket_name(target.name, task.channel, target.skill_expr))
-            if moved is not None:
-                await self.store.incr("queue:" + queue.name, {"overflowed": 1, "overflowed_to:" + target.name: 1})
-                self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait", to=target.name)
-                await self._entered(moved, target, now)
-            return
+            # the target's rules apply as to a newcomer: a full target sends the contact on to its overflow
+            target, hops, refusal = await self._target_queue(await self._queue(queue.overflow), now, queue.name)
+            if refusal is None:
+                moved = await self._move(task, queue=target.name, step=0, queued_at=now,
+                                         requirement=target.skill_expr, preferred_until=0.0,
+                                         key=task.enqueued_at - task.priority * target.priority_weight_s,
+                                         bucket=bucket_name(target.name, task.channel, target.skill_expr))
+                if moved is not None:
+                    await self.store.incr("queue:" + queue.name, {"overflowed": 1,
+                                                                  "overflowed_to:" + queue.overflow: 1})
+                    self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait", to=queue.overflow)
+                    await self._passed(task.id, hops, now)
+                    await self._entered(moved, target, now)
+                return
+        # nowhere to go, or refused there: the contact ends here (with the refusal, counted where it refused)
         if await self.store.drop_task(task.id, "overflowed", now) is not None:
             await self.store.incr("queue:" + queue.name, {"overflowed": 1})
+            if refusal is not None:
+                await self.store.incr("queue:" + target.name, {"refused:" + refusal.code: 1})
             self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait", to=None,
-                       waited_s=now - task.queued_at)
+                       waited_s=now - task.queued_at, refused=refusal.code if refusal else None,
+                       refused_by=target.name if refusal else None)
 
     # ---- metrics -------------------------------------------------------------------------------------------
     async def queue_stats(self, name: str | None = None) -> Any:

@@ -755,6 +755,7 @@ async def test_contract_refusals_and_overflows_are_counted_per_queue(store_facto
                            ("o1", "solo")):
         with pytest.raises(RoutingError):
             await router.enqueue(Task(task_id, queue, "chat"))
+    await router.abandon("v2")                             # room in general again
     clock.advance(31)
     await router.tick()                                    # v1 waited past vip's max wait: to general
     stats = {q["name"]: q for q in await router.queue_stats()}
@@ -766,7 +767,7 @@ async def test_contract_refusals_and_overflows_are_counted_per_queue(store_facto
     assert (stats["vip"]["overflowed"], stats["vip"]["overflowed_to"]) == (2, {"general": 2})
     assert (stats["general"]["overflowed"], stats["general"]["overflowed_to"]) == (0, {})
     assert stats["vip"]["queued"] == 1
-    assert {t.id for t in await router.store.active_tasks()} == {"v1", "v2"}
+    assert {t.id for t in await router.store.active_tasks()} == {"v1"}
 
 
 async def test_contract_a_new_away_reason_is_an_agent_state_event(store_factory):
@@ -821,6 +822,77 @@ async def test_contract_an_offer_timed_out_by_another_node_is_expired_everywhere
     with pytest.raises(RoutingError) as err:
         await a.accept("never-made", "a1")
     assert err.value.code == "offer_not_found"
+
+
+async def test_contract_a_max_wait_overflow_meets_the_target_queues_rules(store_factory):
+    """A contact past its max wait enters the overflow queue as a newcomer would: a full target sends it on to
+    its own overflow queue; a closed, unstaffed (refuse when empty) or full target with nowhere further (never
+    back to a queue already passed: a cycle ends) ends it `overflowed`, the refusal counted by the refusing queue."""
+    clock = Clock(NOW)
+    router = Router(await store_factory(), clock=clock)
+    events: list = []
+    router.subscribe(events.append)
+    for config in (QueueConfig("spill"), QueueConfig("full", max_length=1, overflow="spill"),
+                   QueueConfig("night", business_hours=lambda now: False), QueueConfig("staffed", when_empty="refuse"),
+                   QueueConfig("ping", max_length=1), QueueConfig("pong", max_length=1, overflow="ping"),
+                   QueueConfig("to-full", max_wait_s=30, overflow="full"),
+                   QueueConfig("to-night", max_wait_s=30, overflow="night"),
+                   QueueConfig("to-staffed", max_wait_s=30, overflow="staffed"),
+                   QueueConfig("to-pong", max_wait_s=30, overflow="pong")):
+        await router.add_queue(config)
+    await router.add_queue(QueueConfig("ping", max_length=1, overflow="pong"))   # a cycle: ping <-> pong
+    for task_id, queue in (("f", "full"), ("p", "ping"), ("q", "pong"), ("1", "to-full"), ("2", "to-night"),
+                           ("3", "to-staffed"), ("4", "to-pong")):
+        await router.enqueue(Task(task_id, queue, "chat"))
+    clock.advance(31)
+    await router.tick()
+    assert (await router.get_task("1")).queue == "spill"          # full was full: on to its overflow queue
+    assert {t: (await router.get_task(t)).state for t in "234"} == {t: "overflowed" for t in "234"}
+    stats = {q["name"]: q for q in await router.queue_stats()}
+    assert (stats["to-full"]["overflowed_to"], stats["full"]["overflowed_to"]) == ({"full": 1}, {"spill": 1})
+    assert (stats["full"]["queued"], stats["spill"]["queued"], stats["full"]["waiting"]) == (1, 1, 1)
+    assert stats["night"]["refused"] == {"queue_closed": 1}
+    assert stats["staffed"]["refused"] == {"queue_empty": 1}
+    assert (stats["ping"]["refused"], stats["pong"]["refused"]) == ({"queue_full": 1}, {})
+    for queue in ("to-night", "to-staffed", "to-pong"):
+        assert (stats[queue]["overflowed"], stats[queue]["overflowed_to"]) == (1, {})
+    ended = {e.task_id: e.data for e in events if e.type == "task.overflowed" and e.data["to"] is None}
+    assert {t: data["refused"] for t, data in ended.items()} == {"2": "queue_closed", "3": "queue_empty",
+                                                                 "4": "queue_full"}
+    moves = [(e.queue, e.data["to"]) for e in events if e.type == "task.overflowed" and e.task_id == "1"]
+    assert moves == [("to-full", "full"), ("full", "spill")]
+    assert {t.id for t in await router.store.active_tasks()} == {"f", "p", "q", "1"}
+
+
+async def test_contract_an_escalation_move_meets_the_target_queues_rules(store_factory):
+    """An escalation step into a full queue follows that queue's overflow; into a queue that refuses the contact
+    it keeps the contact where it is (as a transfer to a queue at capacity in Amazon Connect): the step counts as
+    done, its priority boost applies, its requirement (meant for the target) does not."""
+    clock = Clock(NOW)
+    router = Router(await store_factory(), clock=clock)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("spill"))
+    await router.add_queue(QueueConfig("full", max_length=1, overflow="spill"))
+    await router.add_queue(QueueConfig("night", business_hours=lambda now: False))
+    await router.add_queue(QueueConfig("via-full", escalation=(EscalationStep(10, "french", "full"),)))
+    await router.add_queue(QueueConfig("via-night", escalation=(EscalationStep(10, "french", "night", 5),
+                                                                EscalationStep(20, priority_boost=1))))
+    for task_id, queue in (("f", "full"), ("1", "via-full"), ("2", "via-night")):
+        await router.enqueue(Task(task_id, queue, "chat"))
+    clock.advance(11)
+    await router.tick()
+    moved, kept = await router.get_task("1"), await router.get_task("2")
+    assert (moved.queue, moved.requirement, moved.state) == ("spill", "", "queued")
+    assert (kept.queue, kept.requirement, kept.priority, kept.step) == ("via-night", "", 5, 1)
+    stats = {q["name"]: q for q in await router.queue_stats()}
+    assert (stats["via-full"]["transferred_out"], stats["full"]["overflowed_to"]) == (1, {"spill": 1})
+    assert (stats["via-night"]["transferred_out"], stats["night"]["refused"]) == (0, {"queue_closed": 1})
+    refused = [e.data for e in events if e.type == "task.escalated" and e.task_id == "2"]
+    assert [(d["step"], d["priority"], d.get("refused")) for d in refused] == [(0, 5, "queue_closed")]
+    clock.advance(10)
+    await router.tick()                                             # the next step still comes
+    assert (await router.get_task("2")).priority == 6
 
 
 # Every contract test, for `from tests.routing.store_contract import *` in a store's test module.
