@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import math
 import random
@@ -204,6 +205,10 @@ class Router:
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
         if not isinstance(task.attributes, Mapping):
             raise RoutingError("bad_task", "attributes must be a mapping")
+        try:   # they travel as JSON (RedisStore's hash, events into the history): refused alike on every store
+            json.dumps(task.attributes, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise RoutingError("bad_task", f"task attributes must be JSON-serialisable: {e}") from e
         queue, hops, refusal = await self._target_queue(await self._queue(task.queue), now)
         if refusal is not None:   # counted by the queue whose rule refused, as Connect counts per queue
             await self.store.incr("queue:" + queue.name, {"refused:" + refusal.code: 1})

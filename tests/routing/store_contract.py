@@ -895,5 +895,23 @@ async def test_contract_an_escalation_move_meets_the_target_queues_rules(store_f
     assert (await router.get_task("2")).priority == 6
 
 
+async def test_contract_attributes_that_json_cannot_carry_are_refused(store_factory):
+    """Task attributes travel as JSON (the Redis hash, events into the history): what JSON cannot carry is refused
+    with `bad_task` on every store, before anything changes."""
+    import datetime
+    router = Router(await store_factory(), clock=Clock(NOW))
+    await router.add_queue(QueueConfig("general"))
+    for i, attributes in enumerate(({"at": datetime.date(2026, 1, 1)}, {"x": object()}, {"score": float("nan")},
+                                    {"n": {1: "a", "b": 2}}, {"tags": {"vip"}})):
+        with pytest.raises(RoutingError) as err:
+            await router.enqueue(Task(f"t{i}", "general", "chat", attributes=attributes))
+        assert err.value.code == "bad_task"
+        assert await router.store.get_task(f"t{i}") is None
+    stats = await router.queue_stats("general")
+    assert (stats["queued"], stats["waiting"]) == (0, 0)
+    record = await router.enqueue(Task("ok", "general", "chat", attributes={"related_agents": ["a1"], "n": 1.5}))
+    assert dict(record.attributes) == {"related_agents": ["a1"], "n": 1.5}
+
+
 # Every contract test, for `from tests.routing.store_contract import *` in a store's test module.
 __all__ = [name for name in list(globals()) if name.startswith("test_contract_")]
