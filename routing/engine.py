@@ -205,7 +205,7 @@ class Router:
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
         if not isinstance(task.attributes, Mapping):
             raise RoutingError("bad_task", "attributes must be a mapping")
-        try:   # they travel as JSON (RedisStore's hash, events into the history): refused alike on every store
+        try:   # they travel as JSON (RedisStore's hash, events to the history): refused alike on every store
             json.dumps(task.attributes, sort_keys=True, allow_nan=False)
         except (TypeError, ValueError) as e:
             raise RoutingError("bad_task", f"task attributes must be JSON-serialisable: {e}") from e
@@ -253,10 +253,11 @@ class Router:
 
     async def _target_queue(self, queue: QueueConfig, now: float, came_from: str | None = None
                             ) -> tuple[QueueConfig, list[QueueConfig], RoutingError | None]:
-        """Apply business hours, the empty-queue rule and max length to a contact entering `queue` (a new one, or
-        one moved from `came_from`), following overflow targets but never back to a queue passed already (nor
-        to `came_from`), so a cycle ends. Returns the queue that takes it, or the one that refused it with the
-        refusal, and the full queues passed on the way; changes nothing (the caller counts what took effect)."""
+        """Apply business hours, the empty-queue rule and max length to a contact entering `queue` (a new
+        one, or one moved from `came_from`), following overflow targets but never back to a queue passed
+        already (nor to `came_from`), so a cycle ends. Returns the queue that takes it, or the one that refused
+        it with the refusal, and the full queues passed on the way; changes nothing (the caller counts what
+        took effect)."""
         seen = {came_from} if came_from is not None else set()
         hops: list[QueueConfig] = []
         while True:
@@ -280,7 +281,8 @@ class Router:
     async def _passed(self, task_id: str, hops: list[QueueConfig], now: float) -> None:
         """Count and announce the full queues a contact passed for their overflow queues (max length)."""
         for full in hops:
-            await self.store.incr("queue:" + full.name, {"overflowed": 1, "overflowed_to:" + str(full.overflow): 1})
+            await self.store.incr("queue:" + full.name, {"overflowed": 1,
+                                                         "overflowed_to:" + str(full.overflow): 1})
             self._emit("task.overflowed", task_id, full.name, at=now, reason="max_length", to=full.overflow)
 
     @staticmethod
@@ -748,9 +750,9 @@ class Router:
             return
         if refused is not None:
             await self.store.incr("queue:" + refused[0].name, {"refused:" + refused[1].code: 1})
+        why = {"refused": refused[1].code, "refused_by": refused[0].name} if refused is not None else {}
         self._emit("task.escalated", task.id, queue.name, at=now, step=applied, requirement=requirement,
-                   priority=priority, **({"refused": refused[1].code, "refused_by": refused[0].name} if refused
-                                         else {}))
+                   priority=priority, **why)
         for at in self._deadlines(moved, queue)[:1] if moved.step < len(queue.escalation) else []:
             await self.store.schedule(at, "task", task.id)
 
@@ -759,7 +761,8 @@ class Router:
         target, refusal = queue, None
         if queue.overflow is not None and queue.overflow != queue.name:
             # the target's rules apply as to a newcomer: a full target sends the contact on to its overflow
-            target, hops, refusal = await self._target_queue(await self._queue(queue.overflow), now, queue.name)
+            target, hops, refusal = await self._target_queue(await self._queue(queue.overflow), now,
+                                                             queue.name)
             if refusal is None:
                 moved = await self._move(task, queue=target.name, step=0, queued_at=now,
                                          requirement=target.skill_expr, preferred_until=0.0,
@@ -768,7 +771,8 @@ class Router:
                 if moved is not None:
                     await self.store.incr("queue:" + queue.name, {"overflowed": 1,
                                                                   "overflowed_to:" + queue.overflow: 1})
-                    self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait", to=queue.overflow)
+                    self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait",
+                               to=queue.overflow)
                     await self._passed(task.id, hops, now)
                     await self._entered(moved, target, now)
                 return

@@ -754,8 +754,8 @@ end
 return reply(out)
 """
 
-# ARGV: prefix, offer id, now, retention seconds -> {t = assigned task, v = agent view}, or false when the offer
-# is gone
+# ARGV: prefix, offer id, now, retention seconds -> {t = assigned task, v = agent view}, or false when the
+# offer is gone
 SCRIPTS["accept"] = r"""
 local now = ARGV[3]
 local o = hmap(key('offer', ARGV[2]))
@@ -771,8 +771,8 @@ restate(ak, a, now)
 return reply({t = task_map(o.task_id), v = agent_view(o.agent_id, a, cfg)})
 """
 
-# ARGV: prefix, offer id, now, missed (0/1), exclude_until, outcome, retention seconds -> {o = offer, t = task,
-# v = agent view} or false
+# ARGV: prefix, offer id, now, missed (0/1), exclude_until, outcome, retention seconds -> {o = offer,
+# t = task, v = agent view} or false
 SCRIPTS["release"] = r"""
 local now = ARGV[3]
 local o = hmap(key('offer', ARGV[2]))

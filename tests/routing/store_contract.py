@@ -786,8 +786,9 @@ async def test_contract_a_new_away_reason_is_an_agent_state_event(store_factory)
 
 
 async def test_contract_an_offer_timed_out_by_another_node_is_expired_everywhere(store_factory):
-    """Why an offer closed is in the store, not in the node that closed it: node A's offer, timed out by node B's
-    tick, answers `offer_expired` on A (and on a node started later); other endings answer `offer_closed`."""
+    """Why an offer closed is in the store, not in the node that closed it: node A's offer, timed out by node
+    B's tick, answers `offer_expired` on A (and on a node started later); other endings answer
+    `offer_closed`."""
     clock = Clock(NOW)
     a = Router(await store_factory(), clock=clock)
     b = Router(await store_factory(), clock=clock)
@@ -812,9 +813,9 @@ async def test_contract_an_offer_timed_out_by_another_node_is_expired_everywhere
     await b.reject(*rejected)
     clock.advance(11)                                   # after the cool-downs: t1 or t2 offered to a1 again
     await b.tick()
-    queued = {t.id for t in await a.store.active_tasks() if t.state == "offered"}
-    abandoned = made[queued.pop()]
-    await b.abandon((await a.store.get_offer(abandoned[0])).task_id)
+    offered = sorted(t.id for t in await a.store.active_tasks() if t.state == "offered")
+    abandoned = made[offered[0]]
+    await b.abandon(offered[0])                         # its open offer withdrawn with it
     for closed in (rejected, abandoned):
         with pytest.raises(RoutingError) as err:
             await a.accept(*closed)
@@ -826,14 +827,16 @@ async def test_contract_an_offer_timed_out_by_another_node_is_expired_everywhere
 
 async def test_contract_a_max_wait_overflow_meets_the_target_queues_rules(store_factory):
     """A contact past its max wait enters the overflow queue as a newcomer would: a full target sends it on to
-    its own overflow queue; a closed, unstaffed (refuse when empty) or full target with nowhere further (never
-    back to a queue already passed: a cycle ends) ends it `overflowed`, the refusal counted by the refusing queue."""
+    its own overflow queue; a closed, unstaffed (refuse when empty) or full target with nowhere further
+    (never back to a queue already passed: a cycle ends) ends it `overflowed`, the refusal counted by the
+    refusing queue."""
     clock = Clock(NOW)
     router = Router(await store_factory(), clock=clock)
     events: list = []
     router.subscribe(events.append)
     for config in (QueueConfig("spill"), QueueConfig("full", max_length=1, overflow="spill"),
-                   QueueConfig("night", business_hours=lambda now: False), QueueConfig("staffed", when_empty="refuse"),
+                   QueueConfig("night", business_hours=lambda now: False),
+                   QueueConfig("staffed", when_empty="refuse"),
                    QueueConfig("ping", max_length=1), QueueConfig("pong", max_length=1, overflow="ping"),
                    QueueConfig("to-full", max_wait_s=30, overflow="full"),
                    QueueConfig("to-night", max_wait_s=30, overflow="night"),
@@ -865,9 +868,9 @@ async def test_contract_a_max_wait_overflow_meets_the_target_queues_rules(store_
 
 
 async def test_contract_an_escalation_move_meets_the_target_queues_rules(store_factory):
-    """An escalation step into a full queue follows that queue's overflow; into a queue that refuses the contact
-    it keeps the contact where it is (as a transfer to a queue at capacity in Amazon Connect): the step counts as
-    done, its priority boost applies, its requirement (meant for the target) does not."""
+    """An escalation step into a full queue follows that queue's overflow; into a queue that refuses the
+    contact it keeps the contact where it is (as a transfer to a queue at capacity in Amazon Connect): the
+    step counts as done, its priority boost applies, its requirement (meant for the target) does not."""
     clock = Clock(NOW)
     router = Router(await store_factory(), clock=clock)
     events: list = []
@@ -896,21 +899,23 @@ async def test_contract_an_escalation_move_meets_the_target_queues_rules(store_f
 
 
 async def test_contract_attributes_that_json_cannot_carry_are_refused(store_factory):
-    """Task attributes travel as JSON (the Redis hash, events into the history): what JSON cannot carry is refused
-    with `bad_task` on every store, before anything changes."""
+    """Task attributes travel as JSON (the Redis hash, events into the history): what JSON cannot carry is
+    refused with `bad_task` on every store, before anything changes."""
     import datetime
     router = Router(await store_factory(), clock=Clock(NOW))
     await router.add_queue(QueueConfig("general"))
-    for i, attributes in enumerate(({"at": datetime.date(2026, 1, 1)}, {"x": object()}, {"score": float("nan")},
-                                    {"n": {1: "a", "b": 2}}, {"tags": {"vip"}})):
+    refused = ({"at": datetime.date(2026, 1, 1)}, {"x": object()}, {"score": float("nan")},
+               {"n": {1: "a", "b": 2}}, {"tags": {"vip"}})
+    for i, attributes in enumerate(refused):
         with pytest.raises(RoutingError) as err:
             await router.enqueue(Task(f"t{i}", "general", "chat", attributes=attributes))
         assert err.value.code == "bad_task"
         assert await router.store.get_task(f"t{i}") is None
     stats = await router.queue_stats("general")
     assert (stats["queued"], stats["waiting"]) == (0, 0)
-    record = await router.enqueue(Task("ok", "general", "chat", attributes={"related_agents": ["a1"], "n": 1.5}))
-    assert dict(record.attributes) == {"related_agents": ["a1"], "n": 1.5}
+    attributes = {"related_agents": ["a1"], "n": 1.5}
+    record = await router.enqueue(Task("ok", "general", "chat", attributes=attributes))
+    assert dict(record.attributes) == attributes
 
 
 # Every contract test, for `from tests.routing.store_contract import *` in a store's test module.
