@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import math
 import random
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from contextlib import aclosing
 from typing import Any
@@ -46,7 +46,6 @@ from routing.strategies import StrategyContext, get_strategy, longest_idle
 
 log = logging.getLogger(__name__)
 Subscriber = Callable[[RoutingEvent], None]
-_TOMBSTONES = 50_000   # recently closed offers remembered to tell "expired" from "not found"
 _SCAN = 16             # bucket entries read at once when looking past excluded tasks
 # A claim is only lost when another router node changed that task or agent meanwhile (progress elsewhere), so
 # retrying is safe; several nodes racing for the same bucket heads lose many in a row (the Redis race tests).
@@ -82,7 +81,6 @@ class Router:
         self._memory: dict[str, object] = {}
         self._node = uuid.uuid4().hex[:8]
         self._ids = itertools.count(1)
-        self._closed_offers: OrderedDict[str, str] = OrderedDict()
         # agent -> (state, state_since, presence, when last announced, reason)
         self._agent_seen: dict[str, tuple[str, float, str, float, str | None]] = {}
         self._store_accounts_time = bool(getattr(self.store, "accounts_state_time", False))
@@ -208,7 +206,17 @@ class Router:
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
         if not isinstance(task.attributes, Mapping):
             raise RoutingError("bad_task", "attributes must be a mapping")
-        queue, hops = await self._target_queue(await self._queue(task.queue), now)
+        if not all(isinstance(k, str) for k in task.attributes):   # JSON would give an integer key back as text
+            raise RoutingError("bad_task", "attribute names must be strings")
+        try:   # they travel as JSON (RedisStore's hash, events to the history): refused alike on every store
+            if task.attributes:   # (an empty mapping is JSON: skip the encoder's ~1 us)
+                json.dumps(task.attributes, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise RoutingError("bad_task", f"task attributes must be JSON-serialisable: {e}") from e
+        queue, hops, refusal = await self._target_queue(await self._queue(task.queue), now)
+        if refusal is not None:   # counted by the queue whose rule refused, as Connect counts per queue
+            await self.store.incr("queue:" + queue.name, {"refused:" + refusal.code: 1})
+            raise refusal
         record = TaskRecord(id=task.id, queue=queue.name, channel=task.channel, priority=task.priority,
                             attributes=dict(task.attributes), requirement=queue.skill_expr, enqueued_at=since,
                             queued_at=since, preferred_agent=task.preferred_agent)
@@ -236,9 +244,7 @@ class Router:
             added = await self.store.add_task(record)
         if not added:
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
-        for full in hops:   # queues it overflowed past because they were full
-            await self.store.incr("queue:" + full.name, {"overflowed": 1, "overflowed_to:" + str(full.overflow): 1})
-            self._emit("task.overflowed", task.id, full.name, at=now, reason="max_length", to=full.overflow)
+        await self._passed(task.id, hops, now)
         await self._entered(record, queue, now, schedule=fused is None)
         if claimed is not None:   # what _dispatch_task would have offered, already claimed
             await self.store.incr("agent:" + claimed[1].agent_id, {"offered": 1})
@@ -249,11 +255,14 @@ class Router:
         await self._dispatch_task(record.id)
         return await self.store.get_task(record.id) or record   # fresh: it may already be offered
 
-    async def _target_queue(self, queue: QueueConfig, now: float) -> tuple[QueueConfig, list[QueueConfig]]:
-        """Apply business hours, the empty-queue rule and max length, following overflow targets: the queue to
-        join and the full queues passed on the way (nothing is changed here but the refusing queue's
-        `refused:<code>` counter)."""
-        seen = set()
+    async def _target_queue(self, queue: QueueConfig, now: float, came_from: str | None = None
+                            ) -> tuple[QueueConfig, list[QueueConfig], RoutingError | None]:
+        """Apply business hours, the empty-queue rule and max length to a contact entering `queue` (a new
+        one, or one moved from `came_from`), following overflow targets but never back to a queue passed
+        already (nor to `came_from`), so a cycle ends. Returns the queue that takes it, or the one that refused
+        it with the refusal, and the full queues passed on the way; changes nothing (the caller counts what
+        took effect)."""
+        seen = {came_from} if came_from is not None else set()
         hops: list[QueueConfig] = []
         while True:
             seen.add(queue.name)
@@ -263,14 +272,22 @@ class Router:
                 if queue.when_empty == "refuse" and await self.store.signed_in(queue.name) == 0:
                     raise RoutingError("queue_empty", f"no agent is signed in for queue {queue.name!r}")
                 if queue.max_length is None or await self.store.waiting_count(queue.name) < queue.max_length:
-                    return queue, hops
+                    return queue, hops, None
                 if queue.overflow is None or queue.overflow in seen:
                     raise RoutingError("queue_full", f"queue {queue.name!r} is full")
-            except RoutingError as e:   # counted by the queue whose rule refused, as Connect counts per queue
-                await self.store.incr("queue:" + queue.name, {"refused:" + e.code: 1})
-                raise
+            except RoutingError as e:
+                if e.code == "store_unavailable":   # not the queue's answer
+                    raise
+                return queue, hops, e
             hops.append(queue)
             queue = await self._queue(queue.overflow)
+
+    async def _passed(self, task_id: str, hops: list[QueueConfig], now: float) -> None:
+        """Count and announce the full queues a contact passed for their overflow queues (max length)."""
+        for full in hops:
+            await self.store.incr("queue:" + full.name, {"overflowed": 1,
+                                                         "overflowed_to:" + str(full.overflow): 1})
+            self._emit("task.overflowed", task_id, full.name, at=now, reason="max_length", to=full.overflow)
 
     @staticmethod
     def _open(queue: QueueConfig, now: float) -> bool:
@@ -456,17 +473,13 @@ class Router:
         # no agent.state here: an offer raises both the load and the open offers, so the derived state stays
 
     # ---- offers --------------------------------------------------------------------------------------------
-    def _tombstone(self, offer_id: str, outcome: str) -> None:
-        self._closed_offers[offer_id] = outcome
-        if len(self._closed_offers) > _TOMBSTONES:
-            self._closed_offers.popitem(last=False)
-
     async def _open_offer(self, offer_id: str, agent_id: str) -> OfferRecord:
         await self._agent(agent_id)
         offer = await self.store.get_offer(offer_id) if isinstance(offer_id, str) else None
         if offer is None:
-            outcome = self._closed_offers.get(offer_id)
-            if outcome == "offer.timeout":
+            # the store remembers how it closed, whichever node closed it (or before this node started)
+            outcome = await self.store.closed_offer(offer_id) if isinstance(offer_id, str) else None
+            if outcome == "timeout":
                 raise RoutingError("offer_expired", f"offer {offer_id!r} has expired")
             if outcome is not None:
                 raise RoutingError("offer_closed", f"offer {offer_id!r} is no longer open ({outcome})")
@@ -486,7 +499,6 @@ class Router:
         task = await self.store.accept(offer_id, now)
         if task is None:
             raise RoutingError("offer_closed", f"offer {offer_id!r} is no longer open")
-        self._tombstone(offer_id, "offer.accepted")
         queue = await self._queue(task.queue)
         waited = now - task.queued_at
         in_sl = 1 if waited <= queue.sl_threshold_s else 0
@@ -513,11 +525,11 @@ class Router:
             # the end of the cool-down, scheduled before the release: a store that writes timers behind sends it
             # with the release itself, so a node dying right after cannot strand the task (an extra is harmless)
             await self.store.schedule(now + exclude_s, "task", task_id)
-        released = await self.store.release(offer_id, now, missed=missed, exclude_until=now + exclude_s)
+        released = await self.store.release(offer_id, now, missed=missed, exclude_until=now + exclude_s,
+                                            outcome=event.removeprefix("offer."))
         if released is None:
             return
         _, task, agent = released
-        self._tombstone(offer_id, event)
         counter = {"offer.rejected": "rejected", "offer.timeout": "timeouts"}.get(event)
         if counter:
             await self.store.incr("agent:" + agent.id, {counter: 1})
@@ -601,7 +613,6 @@ class Router:
         await self.store.incr("queue:" + before.queue, {"abandoned": 1, "abandoned_in_sl": in_sl,
                                                         "abandon_wait_s": waited})
         if offer is not None:   # the open offer is withdrawn with it, as any other
-            self._tombstone(offer.id, "task.abandoned")
             self._emit("offer.revoked", task_id, before.queue, offer.agent_id, offer.id, at=now, reason="abandoned")
         self._emit("task.abandoned", task_id, before.queue, offer.agent_id if offer else None,
                    offer.id if offer else None, at=now, waited_s=waited, was=before.state)
@@ -710,51 +721,73 @@ class Router:
         applied = task.step   # read before the move: a MemoryStore record changes under us, a RedisStore one not
         step = queue.escalation[applied]
         priority = task.priority + step.priority_boost
+        refused: tuple[QueueConfig, RoutingError] | None = None
         if step.queue is not None and step.queue != queue.name:
-            target = await self._queue(step.queue)
-            requirement = step.skill_expr if step.skill_expr is not None else target.skill_expr
-            # a preferred-agent hold outlives the move, as it outlives a widening: the task stays reserved
-            moved = await self._move(task, queue=target.name, step=0, queued_at=now, priority=priority,
-                                     requirement=requirement, key=task.enqueued_at - priority *
-                                     target.priority_weight_s,
-                                     bucket=task.bucket if task.preferred_until else
-                                     bucket_name(target.name, task.channel, requirement))
-            if moved is None:
+            # the target's rules apply as to a newcomer: a full target sends the contact on to its overflow
+            target, hops, refusal = await self._target_queue(await self._queue(step.queue), now, queue.name)
+            if refusal is None:
+                requirement = (step.skill_expr if step.skill_expr is not None and target.name == step.queue
+                               else target.skill_expr)
+                # a preferred-agent hold outlives the move, as it outlives a widening: the task stays reserved
+                moved = await self._move(task, queue=target.name, step=0, queued_at=now, priority=priority,
+                                         requirement=requirement, key=task.enqueued_at - priority *
+                                         target.priority_weight_s,
+                                         bucket=task.bucket if task.preferred_until else
+                                         bucket_name(target.name, task.channel, requirement))
+                if moved is None:
+                    return
+                await self.store.incr("queue:" + queue.name, {"transferred_out": 1})
+                self._emit("task.escalated", task.id, step.queue, at=now, step=applied, from_queue=queue.name,
+                           requirement=requirement, priority=priority)
+                await self._passed(task.id, hops, now)
+                await self._entered(moved, target, now)
                 return
-            await self.store.incr("queue:" + queue.name, {"transferred_out": 1})
-            self._emit("task.escalated", task.id, target.name, at=now, step=applied, from_queue=queue.name,
-                       requirement=requirement, priority=priority)
-            await self._entered(moved, target, now)
-            return
-        requirement = step.skill_expr if step.skill_expr is not None else task.requirement
+            # refused: the contact stays where it is (Connect keeps a contact whose transfer meets a queue at
+            # capacity in its queue); the step is done, its boost applies, its requirement was for the target
+            refused = target, refusal
+        requirement = step.skill_expr if step.skill_expr is not None and refused is None else task.requirement
         moved = await self._move(task, step=task.step + 1, priority=priority, requirement=requirement,
                                  key=task.enqueued_at - priority * queue.priority_weight_s,
                                  bucket=task.bucket if task.preferred_until else
                                  bucket_name(queue.name, task.channel, requirement))
         if moved is None:
             return
+        if refused is not None:
+            await self.store.incr("queue:" + refused[0].name, {"refused:" + refused[1].code: 1})
+        why = {"refused": refused[1].code, "refused_by": refused[0].name} if refused is not None else {}
         self._emit("task.escalated", task.id, queue.name, at=now, step=applied, requirement=requirement,
-                   priority=priority)
+                   priority=priority, **why)
         for at in self._deadlines(moved, queue)[:1] if moved.step < len(queue.escalation) else []:
             await self.store.schedule(at, "task", task.id)
 
     async def _overflow(self, task: TaskRecord, queue: QueueConfig, now: float) -> None:
         # counted only by the node whose move or drop took effect: a timer handled twice counts once
+        target, refusal = queue, None
         if queue.overflow is not None and queue.overflow != queue.name:
-            target = await self._queue(queue.overflow)
-            moved = await self._move(task, queue=target.name, step=0, queued_at=now,
-                                     requirement=target.skill_expr, preferred_until=0.0,
-                                     key=task.enqueued_at - task.priority * target.priority_weight_s,
-                                     bucket=bucket_name(target.name, task.channel, target.skill_expr))
-            if moved is not None:
-                await self.store.incr("queue:" + queue.name, {"overflowed": 1, "overflowed_to:" + target.name: 1})
-                self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait", to=target.name)
-                await self._entered(moved, target, now)
-            return
+            # the target's rules apply as to a newcomer: a full target sends the contact on to its overflow
+            target, hops, refusal = await self._target_queue(await self._queue(queue.overflow), now,
+                                                             queue.name)
+            if refusal is None:
+                moved = await self._move(task, queue=target.name, step=0, queued_at=now,
+                                         requirement=target.skill_expr, preferred_until=0.0,
+                                         key=task.enqueued_at - task.priority * target.priority_weight_s,
+                                         bucket=bucket_name(target.name, task.channel, target.skill_expr))
+                if moved is not None:
+                    await self.store.incr("queue:" + queue.name, {"overflowed": 1,
+                                                                  "overflowed_to:" + queue.overflow: 1})
+                    self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait",
+                               to=queue.overflow)
+                    await self._passed(task.id, hops, now)
+                    await self._entered(moved, target, now)
+                return
+        # nowhere to go, or refused there: the contact ends here (with the refusal, counted where it refused)
         if await self.store.drop_task(task.id, "overflowed", now) is not None:
             await self.store.incr("queue:" + queue.name, {"overflowed": 1})
+            if refusal is not None:
+                await self.store.incr("queue:" + target.name, {"refused:" + refusal.code: 1})
             self._emit("task.overflowed", task.id, queue.name, at=now, reason="max_wait", to=None,
-                       waited_s=now - task.queued_at)
+                       waited_s=now - task.queued_at, refused=refusal.code if refusal else None,
+                       refused_by=target.name if refusal else None)
 
     # ---- metrics -------------------------------------------------------------------------------------------
     async def queue_stats(self, name: str | None = None) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncGenerator, Mapping, Sequence
 
 from sortedcontainers import SortedList
@@ -33,10 +33,11 @@ class MemoryStore:
     accounts_state_time = True   # time in each agent state is added to the counters with each state change
 
     def __init__(self, *, keep_ended: int = 100_000) -> None:
-        """`keep_ended`: how many ended (closed/abandoned/overflowed) tasks stay readable before the oldest
-        are forgotten, so that a long-running process does not grow without bound."""
+        """`keep_ended`: how many ended (closed/abandoned/overflowed) tasks, and closed offers, stay readable
+        before the oldest are forgotten, so that a long-running process does not grow without bound."""
         self._keep_ended = keep_ended
         self._ended: deque[str] = deque()
+        self._closed_offers: OrderedDict[str, str] = OrderedDict()   # offer id -> how it ended, oldest first
         self._queues: dict[str, QueueConfig] = {}
         self._agents: dict[str, AgentRecord] = {}
         self._tasks: dict[str, TaskRecord] = {}
@@ -283,6 +284,7 @@ class MemoryStore:
         offer = self._offers.pop(offer_id, None)
         if offer is None:
             return None
+        self._closed(offer_id, "accepted")
         task, agent = self._tasks[offer.task_id], self._agents[offer.agent_id]
         task.state, task.offer_id, task.assigned_at = "assigned", None, now
         agent.offers -= 1
@@ -296,11 +298,12 @@ class MemoryStore:
         self._restate(agent, now)
         self._index(agent)
 
-    async def release(self, offer_id: str, now: float, *, missed: bool,
-                      exclude_until: float) -> tuple[OfferRecord, TaskRecord, AgentRecord] | None:
+    async def release(self, offer_id: str, now: float, *, missed: bool, exclude_until: float,
+                      outcome: str) -> tuple[OfferRecord, TaskRecord, AgentRecord] | None:
         offer = self._offers.pop(offer_id, None)
         if offer is None:
             return None
+        self._closed(offer_id, outcome)
         task, agent = self._tasks[offer.task_id], self._agents[offer.agent_id]
         task.state, task.offer_id, task.agent_id = "queued", None, None
         task.excluded[agent.id] = exclude_until
@@ -311,6 +314,14 @@ class MemoryStore:
             agent.missed += 1
         self._free_one(agent, offer.channel, now)
         return offer, task, agent
+
+    def _closed(self, offer_id: str, outcome: str) -> None:
+        self._closed_offers[offer_id] = outcome
+        if len(self._closed_offers) > self._keep_ended:
+            self._closed_offers.popitem(last=False)
+
+    async def closed_offer(self, offer_id: str) -> str | None:
+        return self._closed_offers.get(offer_id)
 
     async def end_task(self, task_id: str, now: float) -> TaskRecord | None:
         task = self._tasks.get(task_id)
@@ -352,6 +363,7 @@ class MemoryStore:
             self._bucket_remove(task)
         else:
             offer = self._offers.pop(task.offer_id)  # type: ignore[arg-type]
+            self._closed(offer.id, state)
             agent = self._agents[offer.agent_id]
             agent.offers -= 1
             agent.tasks.discard(task_id)

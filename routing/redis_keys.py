@@ -32,6 +32,8 @@ LAYOUT = {
     "queued": "ZSET per queue: queued task ids scored by queued_at",
     "active": "ZSET of task ids not yet closed/abandoned/overflowed, scored by enqueued_at",
     "offer": "HASH per open offer: OfferRecord fields",
+    "closed-offer": "STRING per closed offer: how it ended (accepted, timeout, rejected, revoked, abandoned, "
+                    "overflowed), written by the function that closed it; expires with the ended tasks",
     "timers": "ZSET of timers scored by when they are due; member = 16-digit sequence SEP kind SEP ref",
     "timer-owner": "HASH timers member -> the router node holding its lease (`due` with a lease, until done)",
     "timer-seq": "STRING counter numbering timers, so that timers due at the same time pop in schedule order",

@@ -258,9 +258,11 @@ local function add_timer(at, kind, ref)
   return member
 end
 
--- an open offer disappears: its record, its place among the agent's offers, its timer
-local function offer_remove(o)
+-- an open offer disappears: its record, its place among the agent's offers, its timer; how it ended stays
+-- readable for `ttl` seconds (`closed_offer`: an expired offer is told from an unknown one on every node)
+local function offer_remove(o, outcome, ttl)
   redis.call('DEL', key('offer', o.id))
+  redis.call('SET', key('closed-offer', o.id), outcome, 'EX', ttl)
   redis.call('ZREM', key('agent-offers', o.agent_id), o.id)
   redis.call('ZREM', key('timers'), o.timer)
 end
@@ -816,6 +818,12 @@ for i = 2, #ARGV do out[#out + 1] = (hmap(key('offer', ARGV[i]))) end
 return reply(out)
 """
 
+# ARGV: prefix, offer id -> how the offer ended (JSON string), or false (open, never made, or forgotten)
+SCRIPTS["closed_offer"] = r"""
+local outcome = redis.call('GET', key('closed-offer', ARGV[2]))
+return outcome and reply(outcome)
+"""
+
 # ARGV: prefix, agent id -> the agent's open offers
 SCRIPTS["offers_of"] = r"""
 local out = {}
@@ -825,12 +833,13 @@ end
 return reply(out)
 """
 
-# ARGV: prefix, offer id, now -> {t = assigned task, v = agent view}, or false when the offer is gone
+# ARGV: prefix, offer id, now, retention seconds -> {t = assigned task, v = agent view}, or false when the
+# offer is gone
 SCRIPTS["accept"] = r"""
 local now = ARGV[3]
 local o = hmap(key('offer', ARGV[2]))
 if not o.id then return false end
-offer_remove(o)
+offer_remove(o, 'accepted', ARGV[4])
 local tk = key('task', o.task_id)
 redis.call('HSET', tk, 'state', 'assigned', 'assigned_at', now)
 redis.call('HDEL', tk, 'offer_id')
@@ -841,12 +850,13 @@ restate(ak, a, now)
 return reply({t = task_map(o.task_id), v = agent_view(o.agent_id, a, cfg)})
 """
 
-# ARGV: prefix, offer id, now, missed (0/1), exclude_until -> {o = offer, t = task, v = agent view} or false
+# ARGV: prefix, offer id, now, missed (0/1), exclude_until, outcome, retention seconds -> {o = offer,
+# t = task, v = agent view} or false
 SCRIPTS["release"] = r"""
 local now = ARGV[3]
 local o = hmap(key('offer', ARGV[2]))
 if not o.id then return false end
-offer_remove(o)
+offer_remove(o, ARGV[6], ARGV[7])
 local tk = key('task', o.task_id)
 local t = hmap(tk)
 t.state, t['x:' .. o.agent_id], t.offer_id, t.agent_id = 'queued', ARGV[5], nil, nil
@@ -924,7 +934,7 @@ if t.state == 'queued' then
   bucket_remove(t)
 else
   o = hmap(key('offer', t.offer_id))
-  offer_remove(o)
+  offer_remove(o, ARGV[3], ARGV[5])
   local ak, a, cfg = load_agent(o.agent_id)
   incr(ak, a, 'offers', -1)
   redis.call('SREM', key('agent-tasks', o.agent_id), t.id)

@@ -96,7 +96,8 @@ class RedisStore:
     """Routing state in Redis (see `routing.store.Store` for the contract, docs/routing.md for the key layout).
 
     `redis` is a `redis.asyncio.Redis` client (either `decode_responses` setting); all keys start with `prefix`.
-    Ended tasks (closed, abandoned, overflowed) stay readable for `ended_ttl_s`, then Redis forgets them.
+    Ended tasks (closed, abandoned, overflowed), and how closed offers ended, stay readable for `ended_ttl_s`,
+    then Redis forgets them.
     """
 
     def __init__(self, redis: aioredis.Redis, prefix: str = "cc:", *, ended_ttl_s: int = 86_400) -> None:
@@ -453,20 +454,25 @@ class RedisStore:
         return [o for o in map(decode_offer, items(await self._run("offers_of", agent_id))) if o is not None]
 
     async def accept(self, offer_id: str, now: float) -> TaskRecord | None:
-        reply = await self._run("accept", offer_id, exact(now))
+        reply = await self._run("accept", offer_id, exact(now), self._ended_ttl)
         if not reply:
             return None
         return self._remember(reply).tasks.get(reply["t"]["id"])
 
-    async def release(self, offer_id: str, now: float, *, missed: bool,
-                      exclude_until: float) -> tuple[OfferRecord, TaskRecord, AgentRecord] | None:
-        reply = await self._run("release", offer_id, exact(now), "1" if missed else "0", exact(exclude_until))
+    async def release(self, offer_id: str, now: float, *, missed: bool, exclude_until: float,
+                      outcome: str) -> tuple[OfferRecord, TaskRecord, AgentRecord] | None:
+        reply = await self._run("release", offer_id, exact(now), "1" if missed else "0", exact(exclude_until),
+                                outcome, self._ended_ttl)
         if not reply:
             return None
         snap = self._remember(reply)
         offer, task = decode_offer(reply["o"]), snap.tasks.get(reply["o"]["task_id"])
         assert offer is not None and task is not None and snap.agent is not None
         return offer, task, snap.agent
+
+    async def closed_offer(self, offer_id: str) -> str | None:
+        outcome = await self._run("closed_offer", offer_id)
+        return outcome if isinstance(outcome, str) else None
 
     async def end_task(self, task_id: str, now: float) -> TaskRecord | None:
         reply = await self._run("end_task", task_id, exact(now))

@@ -138,14 +138,21 @@ class Store(Protocol):
         """The agent's open offers."""
 
     async def accept(self, offer_id: str, now: float) -> TaskRecord | None:
-        """Atomic: the offer disappears, the task becomes assigned (agent_id, assigned_at), the agent's
-        `offers` shrinks (load stays) and `missed` resets. None when the offer is gone."""
+        """Atomic: the offer disappears (closed as `accepted`), the task becomes assigned (agent_id,
+        assigned_at), the agent's `offers` shrinks (load stays) and `missed` resets. None when the offer is
+        gone."""
 
-    async def release(self, offer_id: str, now: float, *, missed: bool,
-                      exclude_until: float) -> tuple[OfferRecord, TaskRecord, AgentRecord] | None:
-        """Atomic: the offer disappears, the task goes back to its bucket with its original key (queued), the
-        agent's load shrinks (idle_since = now), `missed` grows by one when `missed`, and the agent is excluded
-        from this task until `exclude_until`. None when the offer is gone (already accepted/released)."""
+    async def release(self, offer_id: str, now: float, *, missed: bool, exclude_until: float,
+                      outcome: str) -> tuple[OfferRecord, TaskRecord, AgentRecord] | None:
+        """Atomic: the offer disappears (closed as `outcome`: `timeout`, `rejected`, `revoked`), the task goes
+        back to its bucket with its original key (queued), the agent's load shrinks (idle_since = now),
+        `missed` grows by one when `missed`, and the agent is excluded from this task until `exclude_until`.
+        None when the offer is gone (already accepted/released)."""
+
+    async def closed_offer(self, offer_id: str) -> str | None:
+        """How a closed offer ended (`accepted`, `timeout`, `rejected`, `revoked`, or the `drop_task` state),
+        remembered in the same step that closed it, for the retention of ended tasks; None for an offer open,
+        never made or forgotten. Every node sees it: any node tells an expired offer from an unknown one."""
 
     async def end_task(self, task_id: str, now: float) -> TaskRecord | None:
         """Atomic: assigned -> wrapup (ended_at = now; load stays, agent.wrapping grows). None if not assigned."""
@@ -156,8 +163,8 @@ class Store(Protocol):
     async def drop_task(self, task_id: str, state: str,
                         now: float) -> tuple[TaskRecord, OfferRecord | None] | None:
         """Atomic: a queued or offered task ends as `state` (abandoned/overflowed): out of its bucket, or its
-        offer removed and the agent's load freed. Returns the task (before the change of state) and the
-        removed offer; None when the task is neither queued nor offered."""
+        offer removed (closed as `state`) and the agent's load freed. Returns the task (before the change of
+        state) and the removed offer; None when the task is neither queued nor offered."""
 
     # ---- timers --------------------------------------------------------------------------------------------
     async def schedule(self, at: float, kind: str, ref: str) -> None:

@@ -149,7 +149,7 @@ async def test_contract_voice_is_offered_only_to_an_agent_holding_nothing_else(s
     assert not can_take(agent, "voice") and can_take(agent, "chat")
     assert [a.id async for a in store.free_agents("general", "voice")] == []
     assert not await store.claim("v", _offer("ov", "v", "a1", "voice"))
-    await store.release("oc", NOW + 1, missed=False, exclude_until=0)
+    await store.release("oc", NOW + 1, missed=False, exclude_until=0, outcome="rejected")
     assert [a.id async for a in store.free_agents("general", "voice")] == ["a1"]
     assert await store.claim("v", _offer("ov", "v", "a1", "voice"))
 
@@ -160,13 +160,14 @@ async def test_contract_release_restores_order(store_factory):
     for i in range(3):
         await store.add_task(_task(f"t{i}", NOW + i))
     assert await store.claim("t0", _offer("o0", "t0", "a1"))
-    released = await store.release("o0", NOW + 50, missed=True, exclude_until=NOW + 60)
+    released = await store.release("o0", NOW + 50, missed=True, exclude_until=NOW + 60, outcome="timeout")
     assert released is not None
     offer, task, agent = released
     assert (offer.id, task.state, agent.missed, agent.load["chat"]) == ("o0", "queued", 1, 0)
     assert task.excluded == {"a1": NOW + 60}
     assert [t.id for t in await store.waiting(bucket_name("general", "chat", ""), 5)] == ["t0", "t1", "t2"]
-    assert await store.release("o0", NOW + 51, missed=True, exclude_until=0) is None
+    assert await store.release("o0", NOW + 51, missed=True, exclude_until=0, outcome="timeout") is None
+    assert await store.closed_offer("o0") == "timeout"
 
 
 async def test_contract_accept_end_close(store_factory):
@@ -174,7 +175,9 @@ async def test_contract_accept_end_close(store_factory):
     await _agent(store, "a1")
     await store.add_task(_task("t1", NOW))
     await store.claim("t1", _offer("o1", "t1", "a1"))
+    assert await store.closed_offer("o1") is None   # open
     task = await store.accept("o1", NOW + 3)
+    assert await store.closed_offer("o1") == "accepted"
     assert (task.state, task.agent_id, task.assigned_at) == ("assigned", "a1", NOW + 3)
     assert await store.accept("o1", NOW + 4) is None
     assert (await store.get_agent("a1")).state == "busy"
@@ -197,6 +200,7 @@ async def test_contract_drop_queued_and_offered(store_factory):
     assert (before.state, offer) == ("queued", None)
     before, offer = await store.drop_task("t2", "abandoned", NOW + 6)
     assert (before.state, offer.id) == ("offered", "o2")
+    assert await store.closed_offer("o2") == "abandoned"
     assert (await store.get_agent("a1")).load["chat"] == 0
     assert (await store.get_task("t2")).state == "abandoned"
     assert await store.drop_task("t2", "abandoned", NOW + 7) is None
@@ -271,7 +275,7 @@ async def test_contract_free_agents_longest_idle_first(store_factory):
     assert [a.id async for a in store.free_agents("general", "chat")] == ["a", "b", "c"]
     await store.add_task(_task("t", NOW))
     await store.claim("t", _offer("o", "t", "a", "voice" if False else "chat"))
-    await store.release("o", NOW + 10, missed=False, exclude_until=0)
+    await store.release("o", NOW + 10, missed=False, exclude_until=0, outcome="rejected")
     assert [a.id async for a in store.free_agents("general", "chat")] == ["b", "c", "a"]
     await store.set_presence("b", "away", "lunch", NOW + 11)
     assert [a.id async for a in store.free_agents("general", "chat")] == ["c", "a"]
@@ -305,7 +309,7 @@ async def test_contract_free_agents_fewest_held_then_longest_idle(store_factory)
         await store.add_task(_task(f"t{i}", NOW))
         assert await store.claim(f"t{i}", _offer(f"o{i}", f"t{i}", agent_id))
     assert [a.id async for a in store.free_agents("general", "chat")] == ["c", "a", "b"]
-    await store.release("o0", NOW + 10, missed=False, exclude_until=0)
+    await store.release("o0", NOW + 10, missed=False, exclude_until=0, outcome="rejected")
     assert [a.id async for a in store.free_agents("general", "chat")] == ["c", "a", "b"]
     await store.add_task(_task("t2", NOW))
     assert await store.claim("t2", _offer("o2", "t2", "c"))
@@ -751,6 +755,7 @@ async def test_contract_refusals_and_overflows_are_counted_per_queue(store_facto
                            ("o1", "solo")):
         with pytest.raises(RoutingError):
             await router.enqueue(Task(task_id, queue, "chat"))
+    await router.abandon("v2")                             # room in general again
     clock.advance(31)
     await router.tick()                                    # v1 waited past vip's max wait: to general
     stats = {q["name"]: q for q in await router.queue_stats()}
@@ -762,7 +767,7 @@ async def test_contract_refusals_and_overflows_are_counted_per_queue(store_facto
     assert (stats["vip"]["overflowed"], stats["vip"]["overflowed_to"]) == (2, {"general": 2})
     assert (stats["general"]["overflowed"], stats["general"]["overflowed_to"]) == (0, {})
     assert stats["vip"]["queued"] == 1
-    assert {t.id for t in await router.store.active_tasks()} == {"v1", "v2"}
+    assert {t.id for t in await router.store.active_tasks()} == {"v1"}
 
 
 async def test_contract_a_new_away_reason_is_an_agent_state_event(store_factory):
@@ -778,6 +783,139 @@ async def test_contract_a_new_away_reason_is_an_agent_state_event(store_factory)
     seen = [(e.data["presence"], e.data["reason"]) for e in events if e.type == "agent.state"]
     assert seen == [("offline", None), ("away", "break"), ("away", "lunch")]
     assert (await router.agent_stats("a1"))["reason"] == "lunch"
+
+
+async def test_contract_an_offer_timed_out_by_another_node_is_expired_everywhere(store_factory):
+    """Why an offer closed is in the store, not in the node that closed it: node A's offer, timed out by node
+    B's tick, answers `offer_expired` on A (and on a node started later); other endings answer
+    `offer_closed`."""
+    clock = Clock(NOW)
+    a = Router(await store_factory(), clock=clock)
+    b = Router(await store_factory(), clock=clock)
+    made: dict[str, tuple[str, str]] = {}   # task -> (offer, agent) of its latest offer, made on either node
+    for node in (a, b):
+        node.subscribe(lambda e: made.update({e.task_id: (e.offer_id, e.agent_id)}) if e.type == "offer.made"
+                       else None)
+        await node.add_queue(QueueConfig("general"))
+    await a.add_agent(AgentConfig("a1"))
+    await a.set_agent_state("a1", "available")
+    await a.enqueue(Task("t1", "general", "chat"))
+    timed_out = made["t1"]
+    clock.advance(31)
+    assert await b.tick() >= 1                          # B times out the offer A made
+    later = Router(await store_factory(), clock=clock)  # a node (re)started after the timeout
+    for node in (a, later):
+        with pytest.raises(RoutingError) as err:
+            await node.accept(*timed_out)
+        assert err.value.code == "offer_expired"
+    await a.enqueue(Task("t2", "general", "chat"))      # to a1 (in a cool-down for t1 only)
+    rejected = made["t2"]
+    await b.reject(*rejected)
+    clock.advance(11)                                   # after the cool-downs: t1 or t2 offered to a1 again
+    await b.tick()
+    offered = sorted(t.id for t in await a.store.active_tasks() if t.state == "offered")
+    abandoned = made[offered[0]]
+    await b.abandon(offered[0])                         # its open offer withdrawn with it
+    for closed in (rejected, abandoned):
+        with pytest.raises(RoutingError) as err:
+            await a.accept(*closed)
+        assert err.value.code == "offer_closed"
+    with pytest.raises(RoutingError) as err:
+        await a.accept("never-made", "a1")
+    assert err.value.code == "offer_not_found"
+
+
+async def test_contract_a_max_wait_overflow_meets_the_target_queues_rules(store_factory):
+    """A contact past its max wait enters the overflow queue as a newcomer would: a full target sends it on to
+    its own overflow queue; a closed, unstaffed (refuse when empty) or full target with nowhere further
+    (never back to a queue already passed: a cycle ends) ends it `overflowed`, the refusal counted by the
+    refusing queue."""
+    clock = Clock(NOW)
+    router = Router(await store_factory(), clock=clock)
+    events: list = []
+    router.subscribe(events.append)
+    for config in (QueueConfig("spill"), QueueConfig("full", max_length=1, overflow="spill"),
+                   QueueConfig("night", business_hours=lambda now: False),
+                   QueueConfig("staffed", when_empty="refuse"),
+                   QueueConfig("ping", max_length=1), QueueConfig("pong", max_length=1, overflow="ping"),
+                   QueueConfig("to-full", max_wait_s=30, overflow="full"),
+                   QueueConfig("to-night", max_wait_s=30, overflow="night"),
+                   QueueConfig("to-staffed", max_wait_s=30, overflow="staffed"),
+                   QueueConfig("to-pong", max_wait_s=30, overflow="pong")):
+        await router.add_queue(config)
+    await router.add_queue(QueueConfig("ping", max_length=1, overflow="pong"))   # a cycle: ping <-> pong
+    for task_id, queue in (("f", "full"), ("p", "ping"), ("q", "pong"), ("1", "to-full"), ("2", "to-night"),
+                           ("3", "to-staffed"), ("4", "to-pong")):
+        await router.enqueue(Task(task_id, queue, "chat"))
+    clock.advance(31)
+    await router.tick()
+    assert (await router.get_task("1")).queue == "spill"          # full was full: on to its overflow queue
+    assert {t: (await router.get_task(t)).state for t in "234"} == {t: "overflowed" for t in "234"}
+    stats = {q["name"]: q for q in await router.queue_stats()}
+    assert (stats["to-full"]["overflowed_to"], stats["full"]["overflowed_to"]) == ({"full": 1}, {"spill": 1})
+    assert (stats["full"]["queued"], stats["spill"]["queued"], stats["full"]["waiting"]) == (1, 1, 1)
+    assert stats["night"]["refused"] == {"queue_closed": 1}
+    assert stats["staffed"]["refused"] == {"queue_empty": 1}
+    assert (stats["ping"]["refused"], stats["pong"]["refused"]) == ({"queue_full": 1}, {})
+    for queue in ("to-night", "to-staffed", "to-pong"):
+        assert (stats[queue]["overflowed"], stats[queue]["overflowed_to"]) == (1, {})
+    ended = {e.task_id: e.data for e in events if e.type == "task.overflowed" and e.data["to"] is None}
+    assert {t: data["refused"] for t, data in ended.items()} == {"2": "queue_closed", "3": "queue_empty",
+                                                                 "4": "queue_full"}
+    moves = [(e.queue, e.data["to"]) for e in events if e.type == "task.overflowed" and e.task_id == "1"]
+    assert moves == [("to-full", "full"), ("full", "spill")]
+    assert {t.id for t in await router.store.active_tasks()} == {"f", "p", "q", "1"}
+
+
+async def test_contract_an_escalation_move_meets_the_target_queues_rules(store_factory):
+    """An escalation step into a full queue follows that queue's overflow; into a queue that refuses the
+    contact it keeps the contact where it is (as a transfer to a queue at capacity in Amazon Connect): the
+    step counts as done, its priority boost applies, its requirement (meant for the target) does not."""
+    clock = Clock(NOW)
+    router = Router(await store_factory(), clock=clock)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("spill"))
+    await router.add_queue(QueueConfig("full", max_length=1, overflow="spill"))
+    await router.add_queue(QueueConfig("night", business_hours=lambda now: False))
+    await router.add_queue(QueueConfig("via-full", escalation=(EscalationStep(10, "french", "full"),)))
+    await router.add_queue(QueueConfig("via-night", escalation=(EscalationStep(10, "french", "night", 5),
+                                                                EscalationStep(20, priority_boost=1))))
+    for task_id, queue in (("f", "full"), ("1", "via-full"), ("2", "via-night")):
+        await router.enqueue(Task(task_id, queue, "chat"))
+    clock.advance(11)
+    await router.tick()
+    moved, kept = await router.get_task("1"), await router.get_task("2")
+    assert (moved.queue, moved.requirement, moved.state) == ("spill", "", "queued")
+    assert (kept.queue, kept.requirement, kept.priority, kept.step) == ("via-night", "", 5, 1)
+    stats = {q["name"]: q for q in await router.queue_stats()}
+    assert (stats["via-full"]["transferred_out"], stats["full"]["overflowed_to"]) == (1, {"spill": 1})
+    assert (stats["via-night"]["transferred_out"], stats["night"]["refused"]) == (0, {"queue_closed": 1})
+    refused = [e.data for e in events if e.type == "task.escalated" and e.task_id == "2"]
+    assert [(d["step"], d["priority"], d.get("refused")) for d in refused] == [(0, 5, "queue_closed")]
+    clock.advance(10)
+    await router.tick()                                             # the next step still comes
+    assert (await router.get_task("2")).priority == 6
+
+
+async def test_contract_attributes_that_json_cannot_carry_are_refused(store_factory):
+    """Task attributes travel as JSON (the Redis hash, events into the history): what JSON cannot carry is
+    refused with `bad_task` on every store, before anything changes."""
+    import datetime
+    router = Router(await store_factory(), clock=Clock(NOW))
+    await router.add_queue(QueueConfig("general"))
+    refused = ({"at": datetime.date(2026, 1, 1)}, {"x": object()}, {"score": float("nan")},
+               {"n": {1: "a", "b": 2}}, {"tags": {"vip"}}, {1: "integer key"})
+    for i, attributes in enumerate(refused):
+        with pytest.raises(RoutingError) as err:
+            await router.enqueue(Task(f"t{i}", "general", "chat", attributes=attributes))
+        assert err.value.code == "bad_task"
+        assert await router.store.get_task(f"t{i}") is None
+    stats = await router.queue_stats("general")
+    assert (stats["queued"], stats["waiting"]) == (0, 0)
+    attributes = {"related_agents": ["a1"], "n": 1.5}
+    record = await router.enqueue(Task("ok", "general", "chat", attributes=attributes))
+    assert dict(record.attributes) == attributes
 
 
 # Every contract test, for `from tests.routing.store_contract import *` in a store's test module.
