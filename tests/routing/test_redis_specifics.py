@@ -204,12 +204,11 @@ async def test_close_waits_for_a_write_behind_send_already_on_its_way(redis_url,
     _, other = clients
     store = RedisStore(aioredis.Redis.from_url(redis_url), other.keys.prefix)
     await store.schedule(NOW, "task", "t1")
-    for _ in range(200):                       # until the flush timer's send is on the wire
-        if store._inflight is not None:
-            break
-        await asyncio.sleep(0.001)
-    assert store._inflight is not None
-    await store.close()                        # must not cut that send off (its writes would be lost)
+    sending = asyncio.create_task(store.flush())   # what the flush timer starts, started here to know when
+    await asyncio.sleep(0)                          # it runs until it waits for its reply
+    assert store._inflight is not None and not sending.done()
+    await store.close()                        # must not cut that send off, nor return before it is done
+    assert sending.done()
     assert [t[:3] for t in await other.due(NOW)] == [(NOW, "task", "t1")]
 
 
