@@ -15,7 +15,8 @@ free agents. Times are wall-clock: on Redis a decision waits for round trips. Tw
     call the Router), timed from the first call until all returned and their write-behind reached Redis; the
     work between decisions (ending the previous contacts, accepting offers, new arrivals) runs between the
     timed phases. Per process: its decisions / its timed time; total: with several processes every phase
-    starts together (a barrier), and the total is all decisions / the sum of each phase's longest wall time.
+    starts together and the next begins when all have ended (barriers in Redis: no process's work between phases
+    runs in another's timed phase), and the total is all decisions / the sum of each phase's longest wall time.
     This is the figure the target (>= 3,000 decisions/s per router process) is read against.
 Each line also gives the client CPU per decision and the share of a core the process used while timed, and
 (1 process) Redis's own CPU per decision and core share (INFO): on a shared 2-core machine, three routers and
@@ -127,7 +128,8 @@ class Phases:
     """Timed phases of `inflight` decisions at once: wall time from the first call to the last return, this
     thread's CPU, the store's round trips, Redis's own CPU (INFO, read between phases: with several processes it
     includes the others' work), and the latency of each call under that load. With several processes every
-    phase starts together (a barrier in Redis), so that their phases overlap and their sum is a total rate."""
+    phase starts together (a barrier in Redis), so that their phases overlap and their sum is a total rate, and
+    no process goes on to its work between phases before all have ended theirs (another barrier)."""
 
     def __init__(self, router: Router, offers: list, index: int, of: int) -> None:
         self.router, self.offers, self.store = router, offers, router.store
@@ -137,11 +139,11 @@ class Phases:
         self.phases: list[tuple[int, int]] = []   # (wall ns, decisions) of each phase
         self.of = of
 
-    async def _barrier(self) -> None:
+    async def _barrier(self, at: str) -> None:
         if self.of < 2:
             return
         client = self.store.redis  # type: ignore[attr-defined]
-        key = f"{self.store.keys.prefix}bench-barrier:{len(self.phases)}"  # type: ignore[attr-defined]
+        key = f"{self.store.keys.prefix}bench-barrier:{at}:{len(self.phases)}"  # type: ignore[attr-defined]
         await client.incr(key)
         while int(await client.get(key)) < self.of:
             await asyncio.sleep(0.0002)
@@ -156,7 +158,7 @@ class Phases:
         await self.store.flush()  # type: ignore[attr-defined]
         self.offers.clear()
         info = await self.store.redis.info("cpu")  # type: ignore[attr-defined]
-        await self._barrier()
+        await self._barrier("start")
         t0, c0, r0 = time.perf_counter_ns(), time.thread_time_ns(), self.store.round_trips  # type: ignore[attr-defined]
         await asyncio.gather(*(self._timed(call) for call in calls))
         await self.store.flush()  # type: ignore[attr-defined]   # their write-behind counters are their work too
@@ -168,6 +170,7 @@ class Phases:
         after = await self.store.redis.info("cpu")  # type: ignore[attr-defined]
         self.redis_cpu += sum(after[k] - info[k] for k in ("used_cpu_sys", "used_cpu_user"))
         self.decided += len(self.offers)
+        await self._barrier("end")   # no process's untimed work (accepts, arrivals) runs in another's timed phase
         return list(self.offers)
 
     def summary(self, elapsed_s: float) -> dict[str, float]:
