@@ -202,8 +202,11 @@ class Router:
             raise RoutingError("bad_task", f"preferred_for_s must be finite seconds >= 0, got {task.preferred_for_s!r}")
         now = self.clock()
         since = _enqueued_at(task.enqueued_at, now)
-        if await self.store.get_task(task.id) is not None:
-            raise RoutingError("duplicate_task", f"task {task.id!r} exists")
+        # A duplicate is refused by the add itself, atomically (on Redis no round trip of its own); a contact
+        # that gets a hold timer before its add, or that a queue's rule refuses, is checked first, so that a
+        # duplicate leaves nothing behind and is told as a duplicate before any refusal.
+        if task.preferred_agent is not None:
+            await self._refuse_duplicate(task.id)
         if not isinstance(task.attributes, Mapping):
             raise RoutingError("bad_task", "attributes must be a mapping")
         if not all(isinstance(k, str) for k in task.attributes):   # JSON would give an integer key back as text
@@ -215,6 +218,7 @@ class Router:
             raise RoutingError("bad_task", f"task attributes must be JSON-serialisable: {e}") from e
         queue, hops, refusal = await self._target_queue(await self._queue(task.queue), now)
         if refusal is not None:   # counted by the queue whose rule refused, as Connect counts per queue
+            await self._refuse_duplicate(task.id)
             await self.store.incr("queue:" + queue.name, {"refused:" + refusal.code: 1})
             raise refusal
         record = TaskRecord(id=task.id, queue=queue.name, channel=task.channel, priority=task.priority,
@@ -242,7 +246,7 @@ class Router:
         else:
             fused = None
             added = await self.store.add_task(record)
-        if not added:
+        if not added:   # nothing was written: the store checks before it adds (and writes the timers)
             raise RoutingError("duplicate_task", f"task {task.id!r} exists")
         await self._passed(task.id, hops, now)
         await self._entered(record, queue, now, schedule=fused is None)
@@ -254,6 +258,10 @@ class Router:
             await self._catch_up(record.id)
         await self._dispatch_task(record.id)
         return await self.store.get_task(record.id) or record   # fresh: it may already be offered
+
+    async def _refuse_duplicate(self, task_id: str) -> None:
+        if await self.store.get_task(task_id) is not None:
+            raise RoutingError("duplicate_task", f"task {task_id!r} exists")
 
     async def _target_queue(self, queue: QueueConfig, now: float, came_from: str | None = None
                             ) -> tuple[QueueConfig, list[QueueConfig], RoutingError | None]:

@@ -770,6 +770,44 @@ async def test_contract_refusals_and_overflows_are_counted_per_queue(store_facto
     assert {t.id for t in await router.store.active_tasks()} == {"v1"}
 
 
+async def test_contract_a_duplicate_is_told_as_such_before_any_refusal_and_leaves_nothing(store_factory):
+    """Enqueueing an id that exists raises `duplicate_task` whatever the queue's rules would say, and writes
+    nothing: no refusal or overflow counted, no timer, the existing contact untouched (its queue, its place, its
+    preferred agent's hold)."""
+    clock = Clock(NOW)
+    router = Router(await store_factory(), clock=clock)
+    events: list = []
+    router.subscribe(events.append)
+    await router.add_queue(QueueConfig("general", max_length=2))
+    await router.add_queue(QueueConfig("vip", max_length=1, max_wait_s=30, overflow="general"))
+    await router.add_queue(QueueConfig("night", business_hours=lambda now: False))
+    await router.add_agent(AgentConfig("a1", capacity={"chat": 1}))
+    await router.set_agent_state("a1", "away")
+    await router.enqueue(Task("v1", "vip", "chat"))
+    await router.enqueue(Task("p1", "general", "chat", preferred_agent="a1", preferred_for_s=60))
+    clock.advance(5)
+    before = (await router.get_task("v1"), await router.get_task("p1"))
+    emitted = len(events)
+    for task in (Task("v1", "vip", "chat"),                    # vip is full: it would overflow to general
+                 Task("v1", "night", "chat"),                  # closed: it would be refused
+                 Task("p1", "general", "chat"),
+                 Task("p1", "vip", "chat", preferred_agent="a1", preferred_for_s=10)):
+        with pytest.raises(RoutingError) as err:
+            await router.enqueue(task)
+        assert err.value.code == "duplicate_task"
+    assert (await router.get_task("v1"), await router.get_task("p1")) == before
+    assert len(events) == emitted
+    stats = {q["name"]: q for q in await router.queue_stats()}
+    assert [(stats[q]["refused"], stats[q]["overflowed"], stats[q]["queued"]) for q in ("general", "vip", "night")] \
+        == [({}, 0, 1), ({}, 0, 1), ({}, 0, 0)]
+    assert await router.store.next_due() == NOW + 30           # v1's max wait; no timer of the duplicates
+    clock.advance(26)
+    await router.tick()                                        # v1 overflows once, at its own max wait
+    assert [(e.type, e.task_id, e.queue) for e in events[emitted:]] == [("task.overflowed", "v1", "vip"),
+                                                                         ("task.queued", "v1", "general")]
+    assert (await router.get_task("v1")).queue == "general" and (await router.get_task("p1")).queue == "general"
+
+
 async def test_contract_a_new_away_reason_is_an_agent_state_event(store_factory):
     """Away for lunch after a break changes neither state nor presence, but the reason is news: one event."""
     router = Router(await store_factory(), clock=Clock(NOW))

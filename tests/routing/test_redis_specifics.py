@@ -261,6 +261,27 @@ async def test_the_lua_choice_reads_ageing_of_queues_written_before_its_hash(cli
     assert store.round_trips == trips + 1   # Lua chose (it declines a queue it has no ageing of)
 
 
+async def test_a_new_contact_is_added_and_offered_in_one_round_trip(clients):
+    """The duplicate check is the add's own (atomic, in the same function call), so enqueue -> offer is one round
+    trip; a duplicate is still refused, and its timers are not written."""
+    store, other = clients
+    router = Router(store, clock=Clock(NOW))
+    await router.add_queue(QueueConfig("general", max_wait_s=60))
+    await router.add_agent(AgentConfig("a", capacity={"chat": 2}))
+    await router.set_agent_state("a", "available")
+    await router.enqueue(Task("first", "general", "chat"))   # the queue's requirement is parsed for Lua once
+    trips = store.round_trips
+    assert (await router.enqueue(Task("second", "general", "chat"))).state == "offered"
+    assert store.round_trips == trips + 1
+    timers = await store.redis.zcard(store.keys.key("timers"))
+    with pytest.raises(RoutingError) as err:
+        await router.enqueue(Task("second", "general", "chat"))
+    assert err.value.code == "duplicate_task"
+    await store.flush()
+    assert await store.redis.zcard(store.keys.key("timers")) == timers
+    assert (await other.get_task("second")).agent_id == "a"
+
+
 @pytest.mark.parametrize("wire", [True, False], ids=["wire", "redis-py"])
 async def test_functions_come_back_after_redis_forgets_them(clients, wire):
     one, other = clients
