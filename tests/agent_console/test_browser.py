@@ -456,8 +456,9 @@ async def test_a_reconnect_keeps_the_away_routing_set_and_its_reason(server, bro
     await desk.get_by_label("Password").fill(PASSWORD)
     await desk.get_by_role("button", name="Log in").click()
     await desk.locator("#state-switch").get_by_text("Available").click()
-    await expect(desk.locator("#offers .offer")).to_contain_text("Rosalind")
-    picker = desk.get_by_label("Away reason")  # the offer runs out unanswered: routing pauses alice
+    # Rosalind's offer (shown for its 1 s only: not waited for, a loaded machine may render it late) runs out
+    # unanswered: routing pauses alice
+    picker = desk.get_by_label("Away reason")
     await expect(picker.locator("option:checked")).to_have_text("Missed offers")
     await expect(desk.locator("#state-away")).to_be_checked()
 
