@@ -241,6 +241,22 @@ async def test_write_behind_sums_whole_millionths_across_decisions(clients):
     assert (await other.counters("queue:general"))["talk_s"] == 10.983334
 
 
+async def test_counters_of_the_float_layout_are_ignored_then_dropped_by_reset(clients):
+    """A Redis upgraded from the layout that kept counters as float strings (`counters:<scope>`): the new ones
+    start from 0 beside them (an HINCRBY on "2.5" would fail every call carrying it), and reset_counters drops
+    both."""
+    one, other = clients
+    old = one.keys.prefix + "counters:queue:general"
+    await one.redis.hset(old, mapping={"queued": "3", "answer_wait_s": "2.5"})
+    await one.redis.sadd(one.keys.prefix + "counter-scopes", "queue:general")
+    await one.incr("queue:general", {"queued": 1, "answer_wait_s": 0.25})
+    await one.flush()
+    assert await other.counters("queue:general") == {"queued": 1.0, "answer_wait_s": 0.25}
+    await other.reset_counters()
+    assert await one.redis.exists(old, one.keys.key("counters-micro", "queue:general")) == 0
+    assert await one.counters("queue:general") == {}
+
+
 async def test_the_lua_choice_reads_ageing_of_queues_written_before_its_hash(clients):
     store, _ = clients
     clock = Clock(NOW)
