@@ -20,7 +20,7 @@ from routing.model import (
     free_score,
     parse_bucket,
 )
-from routing.store import Timer
+from routing.store import Timer, counter_units, counter_value
 
 
 def _entry(task: TaskRecord) -> tuple[float, float, str]:
@@ -61,7 +61,7 @@ class MemoryStore:
         self._timers: list[tuple[float, int, int, str, str]] = []
         self._live_timers: dict[int, int] = {}
         self._seq = itertools.count()
-        self._counters: dict[str, dict[str, float]] = {}
+        self._counters: dict[str, dict[str, int]] = {}   # scope -> counter -> whole millionths
 
     # ---- configuration ------------------------------------------------------------------------------------
     async def put_queue(self, config: QueueConfig) -> None:
@@ -115,7 +115,7 @@ class MemoryStore:
         if state != agent.state:
             counters = self._counters.setdefault("agent:" + agent.id, {})
             key = "time_" + agent.state
-            counters[key] = counters.get(key, 0.0) + max(0.0, now - agent.state_since)
+            counters[key] = counters.get(key, 0) + counter_units(max(0.0, now - agent.state_since))
             agent.state, agent.state_since = state, now
 
     def _index(self, agent: AgentRecord) -> None:
@@ -412,10 +412,10 @@ class MemoryStore:
     async def incr(self, scope: str, values: Mapping[str, float]) -> None:
         counters = self._counters.setdefault(scope, {})
         for name, value in values.items():
-            counters[name] = counters.get(name, 0.0) + value
+            counters[name] = counters.get(name, 0) + counter_units(value)
 
     async def counters(self, scope: str) -> dict[str, float]:
-        return dict(self._counters.get(scope, {}))
+        return {name: counter_value(units) for name, units in self._counters.get(scope, {}).items()}
 
     async def reset_counters(self) -> None:
         self._counters.clear()

@@ -37,7 +37,10 @@ LAYOUT = {
     "timers": "ZSET of timers scored by when they are due; member = 16-digit sequence SEP kind SEP ref",
     "timer-owner": "HASH timers member -> the router node holding its lease (`due` with a lease, until done)",
     "timer-seq": "STRING counter numbering timers, so that timers due at the same time pop in schedule order",
-    "counters": "HASH per scope (queue:<name>, agent:<id>): counter -> float",
+    "counters-micro": "HASH per scope (queue:<name>, agent:<id>): counter -> its value in whole millionths "
+                      "(routing.store.counter_units), added with HINCRBY",
+    "counters": "HASH per scope: counters of the layout before counters-micro (float strings); read by nothing, "
+                "deleted by reset_counters",
     "counter-scopes": "SET of scopes that have counters",
     "requirements": "HASH skill expression -> its parsed form as JSON (redis_codec.encode_requirement), for the "
                     "Lua choice of close_and_claim; written by the store the first time a script asks for one",

@@ -578,27 +578,19 @@ end
 
 # Every function of the store takes one extra, last argument: the store's write-behind operations (JSON, or ""),
 # applied before the function's own work, in the same atomic step; so they cost no round trip of their own.
-#   ["c", scope, counter, value, counter, value, ...] -> add to the scope's counters (and remember the scope);
+#   ["c", scope, counter, units, counter, units, ...] -> add to the scope's counters (and remember the scope);
 #   ["t", at, kind, ref] -> a timer;
 #   ["r", requirement, tree] -> the parsed requirement close_and_claim asked for
 WRITE_BEHIND = r"""
 local function write_behind(pending)
   if pending == '' then return end
-  -- counters come summed per scope and counter (`RedisStore.incr`: a decision increments 3-4 counters of each of
-  -- two scopes, and decisions in flight share queue scopes): one HMGET and one HSET per scope and one SADD in all
-  -- (instead of an HINCRBYFLOAT each, which adds in long double). Sums are doubles, as MemoryStore's; %.17g writes
-  -- a double exactly.
+  -- counters come summed per scope and counter, in whole millionths as strings (`RedisStore.incr`): HINCRBY adds
+  -- them in C, exactly, with no number conversion in Lua; one SADD of their scopes in all
   local scopes = {}
   for _, op in ipairs(cjson.decode(pending)) do
     if op[1] == 'c' then
-      local ck, names = key('counters', op[2]), {}
-      for i = 3, #op, 2 do names[#names + 1] = op[i] end
-      local old, flat = redis.call('HMGET', ck, unpack(names)), {}
-      for i, name in ipairs(names) do
-        flat[#flat + 1] = name
-        flat[#flat + 1] = string.format('%.17g', (tonumber(old[i]) or 0) + tonumber(op[2 * i + 2]))
-      end
-      redis.call('HSET', ck, unpack(flat))
+      local ck = key('counters-micro', op[2])
+      for i = 3, #op, 2 do redis.call('HINCRBY', ck, op[i], op[i + 1]) end
       scopes[#scopes + 1] = op[2]
     elseif op[1] == 't' then
       add_timer(op[2], op[3], op[4])
@@ -680,7 +672,7 @@ local out = {}
 for _, id in ipairs(ids) do
   local ag = read_agent(id)
   if ag then
-    ag.c = hmap(key('counters', 'agent:' .. id))
+    ag.c = hmap(key('counters-micro', 'agent:' .. id))
     out[#out + 1] = ag
   end
 end
@@ -974,7 +966,10 @@ redis.call('HDEL', key('timer-owner'), unpack(members))
 
 # ARGV: prefix
 SCRIPTS["reset_counters"] = r"""
-for _, scope in ipairs(redis.call('SMEMBERS', key('counter-scopes'))) do redis.call('DEL', key('counters', scope)) end
+-- also the hashes of the layout before counters-micro, which an upgraded store reads no more
+for _, scope in ipairs(redis.call('SMEMBERS', key('counter-scopes'))) do
+  redis.call('DEL', key('counters-micro', scope), key('counters', scope))
+end
 redis.call('DEL', key('counter-scopes'))
 """
 

@@ -50,7 +50,7 @@ from routing.redis_codec import (
 )
 from routing.redis_keys import Keys, parse_timer_member
 from routing.redis_scripts import FREE_PAGE, LIBRARY_SOURCE, SCRIPTS, VIEW_HEADS, function_name
-from routing.store import Timer
+from routing.store import Timer, counter_units, counter_value
 
 try:
     from routing.redis_wire import Wire
@@ -110,7 +110,7 @@ class RedisStore:
         self._agent = AgentDecoder()
         self._claimed_timers: set[tuple[str, str, float]] = set()   # offer timers `claim` wrote (`schedule`)
         self._pending: list[list[str]] = []         # write-behind operations (see redis_scripts.WRITE_BEHIND)
-        self._sums: dict[str, dict[str, float]] = {}   # write-behind counter increments: scope -> counter -> sum
+        self._sums: dict[str, dict[str, int]] = {}   # write-behind counter increments: scope -> counter -> millionths
         self._flush_timer: asyncio.TimerHandle | None = None   # sends pending writes if no command takes them
         self._pending_since = 0.0                   # time.monotonic() when the oldest pending write came
         self._flush_due = 0.0                       # time.monotonic() when the flush timer fires
@@ -207,7 +207,7 @@ class RedisStore:
         # costs more than one spare wake-up every WRITE_BEHIND_S, and cancelled timers pile up in the loop's heap
         pending, self._pending = self._pending, []
         if self._sums:   # one operation per scope, its counters' increments summed in the order they came
-            pending += [["c", scope, *chain.from_iterable((name, exact(value)) for name, value in sums.items())]
+            pending += [["c", scope, *chain.from_iterable((name, str(units)) for name, units in sums.items())]
                         for scope, sums in self._sums.items()]
             self._sums = {}
         return json.dumps(pending, separators=(",", ":")) if pending else ""
@@ -328,7 +328,7 @@ class RedisStore:
             agent = self._agent(reply)
             assert agent is not None
             agents.append(agent)
-            snap.counters["agent:" + agent.id] = {k: float(v) for k, v in dict(reply["c"]).items()}
+            snap.counters["agent:" + agent.id] = {k: counter_value(int(v)) for k, v in dict(reply["c"]).items()}
         return agents
 
     async def set_presence(self, agent_id: str, presence: str, reason: str | None, now: float) -> AgentRecord:
@@ -556,21 +556,21 @@ class RedisStore:
 
     # ---- counters ------------------------------------------------------------------------------------------
     async def incr(self, scope: str, values: Mapping[str, float]) -> None:
-        # summed here, as Lua summed them before (from 0, in order: the same doubles); the sum is added to the
-        # stored value in the call that carries it
+        # in whole millionths, summed here (integers: the same sum in any grouping); the call that carries the sum
+        # adds it to the stored value with HINCRBY
         self._arrived()
         sums = self._sums.get(scope)
         if sums is None:
             sums = self._sums[scope] = {}
         for name, value in values.items():
-            sums[name] = sums.get(name, 0) + value
+            sums[name] = sums.get(name, 0) + counter_units(value)
 
     async def counters(self, scope: str) -> dict[str, float]:
         snap = self._fresh()
         if snap is not None and scope in snap.counters and scope not in self._sums:   # own increments not in it
             return dict(snap.counters[scope])
-        raw = await self._send(("HGETALL", self.keys.key("counters", scope)))
-        return {text(k): float(v) for k, v in pairs(raw).items()}
+        raw = await self._send(("HGETALL", self.keys.key("counters-micro", scope)))
+        return {text(k): counter_value(int(v)) for k, v in pairs(raw).items()}
 
     async def reset_counters(self) -> None:
         await self._run("reset_counters")

@@ -28,6 +28,13 @@ same atomic step as any change of an agent's derived `state`, `now - state_since
 `time_<previous state>` of scope `agent:<id>`. That is exact with any number of router nodes. Without the flag
 the engine accounts it from its own observations, which is exact only with a single router node.
 
+Counters are fixed-point: a store adds each increment as a whole number of millionths (`counter_units`:
+`round(value * 1e6)`, microseconds for the time sums) and returns the sums in the caller's unit (`counter_value`).
+Integers add exactly in any order, so every store, and Redis in C (`HINCRBY`), gives the same figures for the same
+increments. Millionths, not billionths: a 64-bit counter of nanoseconds overflows at 292 years summed, which one
+queue of 1,000 busy agents sums in 107 days (and an overflowing `HINCRBY` fails the call that carries it); of
+microseconds, at 292,000 years; and the time differences counted, of epoch times in doubles, are good to ~0.2 us.
+
 Every method is a coroutine. Methods documented "atomic" must appear to happen at once to every other client of
 the same store (Redis: one Lua script or WATCH/MULTI/EXEC); "returns None/False" means nothing changed.
 
@@ -45,6 +52,18 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from routing.model import AgentConfig, AgentRecord, OfferRecord, QueueConfig, TaskRecord
+
+COUNTER_SCALE = 1_000_000   # counters are stored as whole millionths (see the module docstring)
+
+
+def counter_units(value: float) -> int:
+    """An increment as the whole number of millionths every store adds."""
+    return round(value * COUNTER_SCALE)
+
+
+def counter_value(units: int) -> float:
+    """A stored counter (whole millionths) as the number its callers read: seconds for the time sums."""
+    return units / COUNTER_SCALE
 
 
 class Timer(NamedTuple):
@@ -184,7 +203,8 @@ class Store(Protocol):
 
     # ---- counters (real-time metrics) -----------------------------------------------------------------------
     async def incr(self, scope: str, values: Mapping[str, float]) -> None:
-        """Atomic add to named counters of a scope (`queue:<name>`, `agent:<id>`)."""
+        """Atomic add to named counters of a scope (`queue:<name>`, `agent:<id>`), each value rounded to millionths
+        (`counter_units`)."""
 
     async def counters(self, scope: str) -> dict[str, float]:
         """The counters of a scope (missing = 0)."""

@@ -266,6 +266,19 @@ async def test_contract_counters(store_factory):
     assert await store.counters("queue:general") == {}
 
 
+async def test_contract_counters_add_each_increment_in_whole_millionths(store_factory):
+    """Each increment is rounded to millionths and added as an integer: the same figures on every store, whatever
+    the order (a sum of the floats themselves would give 10.883334001)."""
+    store = await store_factory()
+    values = [0.1, 0.2, 1e-9, 3.0, 1 / 3, 7.25, 2e-6 / 3]
+    for v in values:
+        await store.incr("queue:general", {"talk_s": v, "handled": 1})
+    for v in reversed(values):
+        await store.incr("agent:a1", {"talk_s": v})
+    assert await store.counters("queue:general") == {"talk_s": 10.883334, "handled": 7.0}
+    assert await store.counters("agent:a1") == {"talk_s": 10.883334}
+
+
 async def test_contract_free_agents_longest_idle_first(store_factory):
     store = await store_factory()
     for i, agent_id in enumerate(["a", "b", "c"]):

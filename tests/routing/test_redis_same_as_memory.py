@@ -79,10 +79,10 @@ class Twin:
         agents = [(a.id, a.presence, a.state, a.state_since, a.idle_since,
                    sorted((k, v) for k, v in a.load.items() if v), a.wrapping, a.offers, a.missed, sorted(a.tasks))
                   for a in await store.list_agents()]
-        # 12 significant digits: Redis adds counters with HINCRBYFLOAT (long double), Python in doubles
-        stats = [sorted((k, float(f"{v:.12g}") if isinstance(v, float) else v) for k, v in s.items())
-                 for s in await self.router.queue_stats()]
-        return [tasks, agents, stats]
+        # exactly: both stores add counters as whole millionths
+        stats = [sorted(s.items()) for s in await self.router.queue_stats()]
+        figures = [sorted(a.items()) for a in await self.router.agent_stats()]
+        return [tasks, agents, stats, figures]
 
 
 @pytest.mark.parametrize("seed", range(1, 17))

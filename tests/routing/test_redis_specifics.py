@@ -220,21 +220,41 @@ async def test_write_behind_rides_with_the_next_command_and_is_seen_by_it(client
     assert one.round_trips == trips + 1
 
 
-async def test_write_behind_sums_like_python_across_decisions(clients):
+async def test_write_behind_sums_whole_millionths_across_decisions(clients):
+    """Increments summed per scope and counter in one call, then added to what is stored, give exactly what a
+    MemoryStore gives: each rounded to millionths, added as integers."""
     one, other = clients
-    values = [0.1, 0.2, 1e-9, 3.0, 1 / 3, 7.25]   # one call takes them all: summed per scope and counter
-    for v in values:
-        await one.incr("queue:general", {"talk_s": v, "handled": 1})
-        await one.incr("agent:a1", {"talk_s": v})
+    memory = MemoryStore()
+    values = [0.1, 0.2, 1e-9, 3.0, 1 / 3, 7.25, 2e-6 / 3]   # one call takes them all
+    for store in (one, memory):
+        for v in values:
+            await store.incr("queue:general", {"talk_s": v, "handled": 1})
+            await store.incr("agent:a1", {"talk_s": v})
     await one.flush()
-    expected = 0.0
-    for v in values:
-        expected += v
-    assert await other.counters("queue:general") == {"talk_s": expected, "handled": 6.0}
-    assert await other.counters("agent:a1") == {"talk_s": expected}
-    await one.incr("queue:general", {"talk_s": 0.5})   # on top of what is stored, exactly
+    for scope in ("queue:general", "agent:a1"):
+        assert await other.counters(scope) == await memory.counters(scope)
+    assert await other.counters("queue:general") == {"talk_s": 10.883334, "handled": 7.0}
+    for store in (one, memory):   # on top of what is stored, exactly
+        await store.incr("queue:general", {"talk_s": 0.1})
     await one.flush()
-    assert (await other.counters("queue:general"))["talk_s"] == expected + 0.5
+    assert await other.counters("queue:general") == await memory.counters("queue:general")
+    assert (await other.counters("queue:general"))["talk_s"] == 10.983334
+
+
+async def test_counters_of_the_float_layout_are_ignored_then_dropped_by_reset(clients):
+    """A Redis upgraded from the layout that kept counters as float strings (`counters:<scope>`): the new ones
+    start from 0 beside them (an HINCRBY on "2.5" would fail every call carrying it), and reset_counters drops
+    both."""
+    one, other = clients
+    old = one.keys.prefix + "counters:queue:general"
+    await one.redis.hset(old, mapping={"queued": "3", "answer_wait_s": "2.5"})
+    await one.redis.sadd(one.keys.prefix + "counter-scopes", "queue:general")
+    await one.incr("queue:general", {"queued": 1, "answer_wait_s": 0.25})
+    await one.flush()
+    assert await other.counters("queue:general") == {"queued": 1.0, "answer_wait_s": 0.25}
+    await other.reset_counters()
+    assert await one.redis.exists(old, one.keys.key("counters-micro", "queue:general")) == 0
+    assert await one.counters("queue:general") == {}
 
 
 async def test_the_lua_choice_reads_ageing_of_queues_written_before_its_hash(clients):
