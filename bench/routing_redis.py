@@ -131,8 +131,9 @@ class Phases:
     phase starts together (a barrier in Redis), so that their phases overlap and their sum is a total rate, and
     no process goes on to its work between phases before all have ended theirs (another barrier)."""
 
-    def __init__(self, router: Router, offers: list, index: int, of: int) -> None:
+    def __init__(self, router: Router, offers: list, index: int, of: int, run: str = "") -> None:
         self.router, self.offers, self.store = router, offers, router.store
+        self.run_id = run   # the same for the processes of one run, another for the next run on this state
         self.wall = self.cpu = self.trips = self.decided = 0
         self.redis_cpu = 0.0
         self.lat: list[int] = []
@@ -143,10 +144,16 @@ class Phases:
         if self.of < 2:
             return
         client = self.store.redis  # type: ignore[attr-defined]
-        key = f"{self.store.keys.prefix}bench-barrier:{at}:{len(self.phases)}"  # type: ignore[attr-defined]
-        await client.incr(key)
-        while int(await client.get(key)) < self.of:
-            await asyncio.sleep(0.0002)
+        key = f"{self.store.keys.prefix}bench-barrier:{self.run_id}:{at}:{len(self.phases)}"  # type: ignore[attr-defined]
+        # the last to arrive releases the others, who wait in BLPOP: polling would load the Redis being measured
+        # (and the cores) while other processes are still in their timed phase
+        if await client.incr(key) == self.of:
+            await client.rpush(key + ":go", *[1] * (self.of - 1))
+            return
+        for _ in range(60):   # 1 s at a time: within any client socket timeout
+            if await client.blpop([key + ":go"], timeout=1):
+                return
+        raise RuntimeError("a router process did not reach the barrier within 60 s")
 
     async def _timed(self, call: Any) -> None:
         start = time.perf_counter_ns()
@@ -183,14 +190,14 @@ class Phases:
 
 
 async def agent_side_inflight(router: Router, offers: list, rounds: int, index: int, of: int,
-                              inflight: int) -> dict[str, float]:
+                              inflight: int, run: str = "") -> dict[str, float]:
     """Throughput with `inflight` decisions at once: that many agents of this worker end wrap-up together
     (their `wrapup_done` calls run at once); only that phase is timed. Ending their previous contacts, accepting
     the offers and enqueueing new contacts (waiting stays at 10,000) happen between the timed phases."""
     rng = random.Random(index)
     busy = [t.id for t in await router.store.active_tasks()
             if t.state == "assigned" and int((t.agent_id or "agent0")[5:]) % of == index]
-    phases = Phases(router, offers, index, of)
+    phases = Phases(router, offers, index, of, run)
     start = time.perf_counter()
     for n in range(max(1, rounds // inflight)):
         batch = [busy.pop(rng.randrange(len(busy))) for _ in range(min(inflight, len(busy)))]
@@ -206,11 +213,11 @@ async def agent_side_inflight(router: Router, offers: list, rounds: int, index: 
 
 
 async def contact_side_inflight(router: Router, offers: list, rounds: int, index: int, of: int,
-                                inflight: int) -> dict[str, float]:
+                                inflight: int, run: str = "") -> dict[str, float]:
     """Throughput with `inflight` voice contacts arriving at once while agents have voice free (their `enqueue`
     calls run at once); only that phase is timed. Accepting, completing and wrapping up happen between phases."""
     rng = random.Random(index)
-    phases = Phases(router, offers, index, of)
+    phases = Phases(router, offers, index, of, run)
     start = time.perf_counter()
     for n in range(max(1, rounds // inflight)):
         router.clock.now += 0.01  # type: ignore[attr-defined]
@@ -256,9 +263,11 @@ async def worker(args: argparse.Namespace) -> None:
     baseline = await round_trips(args.url, 0.5)
     await asyncio.sleep(max(0.0, args.start_at - time.time()))
     if args.side == "agent" and args.inflight > 1:
-        result = await agent_side_inflight(router, offers, args.rounds, args.index, args.of, args.inflight)
+        result = await agent_side_inflight(router, offers, args.rounds, args.index, args.of, args.inflight,
+                                           repr(args.start_at))
     elif args.inflight > 1:
-        result = await contact_side_inflight(router, offers, args.rounds, args.index, args.of, args.inflight)
+        result = await contact_side_inflight(router, offers, args.rounds, args.index, args.of, args.inflight,
+                                             repr(args.start_at))
     elif args.side == "agent":
         result = await agent_side(router, offers, args.rounds, args.index, args.of)
     else:
