@@ -209,3 +209,42 @@ async def test_a_changed_agent_config_is_the_one_lua_chooses_with(redis_url):
         if keys:
             await client.delete(*keys)
         await store.close()
+
+
+async def test_a_tie_across_queues_goes_to_the_agents_first_queue_not_the_first_name(redis_url):
+    """Two heads of equal effective priority and enqueue time in two queues: the engine takes the one of the queue
+    the agent lists first, and so must Lua's choice, here where that queue's name sorts last (the random test above
+    has every agent's queues in name order, so it cannot tell the two orders apart)."""
+    clock = Clock()
+    client = aioredis.Redis.from_url(redis_url)
+    prefix = f"fused-{uuid.uuid4().hex[:8]}:"
+    store = RedisStore(client, prefix)
+    claims: list[bool] = []
+    close_and_claim = store.close_task_and_claim
+
+    async def closed(*args):
+        done = await close_and_claim(*args)
+        claims.append(bool(done and done[2]))
+        return done
+    store.close_task_and_claim = closed  # type: ignore[method-assign]
+    sides = (Side(MemoryStore(), clock), Side(store, clock))
+    try:
+        for side in sides:
+            for queue in (QueueConfig("a"), QueueConfig("b")):
+                await side.router.add_queue(queue)
+            await side.router.add_agent(AgentConfig("z", queues=("b", "a"), capacity={"voice": 1}))
+            await side.router.set_agent_state("z", "available")
+            await side.router.enqueue(Task("first", "a", "voice"))   # offered to z at once
+            assert await side.do("accept", "first") == "ok"
+            await side.router.enqueue(Task("in-a", "a", "voice"))   # the same instant: a tie
+            await side.router.enqueue(Task("in-b", "b", "voice"))
+            await side.router.complete("first")
+            await side.router.wrapup_done("first")
+        assert sides[0].offers[-1][:2] == ("in-b", "z")
+        assert sides[1].offers == sides[0].offers
+        assert claims == [True]   # Lua made that choice, not the engine's fall-back
+    finally:
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await store.close()
