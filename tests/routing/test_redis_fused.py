@@ -5,8 +5,10 @@ MemoryStore makes, through ties (same priority, same enqueue time), ageing, skil
 buckets and exclusions."""
 from __future__ import annotations
 
+import contextlib
 import random
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -59,6 +61,30 @@ class Side:
             return "ok"
         except RoutingError as e:
             return e.code
+
+
+@contextlib.asynccontextmanager
+async def memory_and_redis(redis_url: str, clock: Clock) -> AsyncIterator[tuple[tuple[Side, Side], list[bool]]]:
+    """A router on a MemoryStore and one on a fresh RedisStore prefix, and, per `close_task_and_claim` of the real
+    store, whether Lua claimed (not the engine's fall-back); the prefix's keys go afterwards."""
+    client = aioredis.Redis.from_url(redis_url)
+    prefix = f"fused-{uuid.uuid4().hex[:8]}:"
+    store = RedisStore(client, prefix)
+    claimed: list[bool] = []
+    close_and_claim = store.close_task_and_claim
+
+    async def closed(*args):
+        done = await close_and_claim(*args)
+        claimed.append(bool(done and done[2]))
+        return done
+    store.close_task_and_claim = closed  # type: ignore[method-assign]
+    try:
+        yield (Side(MemoryStore(), clock), Side(store, clock)), claimed
+    finally:
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await store.close()
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -172,19 +198,7 @@ async def test_a_changed_agent_config_is_the_one_lua_chooses_with(redis_url):
     """The function library keeps decoded agent configs between calls: a config changed by `add_agent` must be
     the one the next Lua choice applies (skills raised: the contact it could not take before is offered)."""
     clock = Clock()
-    client = aioredis.Redis.from_url(redis_url)
-    prefix = f"fused-{uuid.uuid4().hex[:8]}:"
-    store = RedisStore(client, prefix)
-    claimed: list[bool] = []
-    close_and_claim = store.close_task_and_claim
-
-    async def closed(*args):   # the real method; whether Lua claimed is kept
-        done = await close_and_claim(*args)
-        claimed.append(bool(done and done[2]))
-        return done
-    store.close_task_and_claim = closed  # type: ignore[method-assign]
-    sides = (Side(MemoryStore(), clock), Side(store, clock))
-    try:
+    async with memory_and_redis(redis_url, clock) as (sides, claimed):
         for side in sides:
             await side.router.add_queue(QueueConfig("easy"))
             await side.router.add_queue(QueueConfig("hard", skill_expr="x >= 2"))
@@ -204,11 +218,6 @@ async def test_a_changed_agent_config_is_the_one_lua_chooses_with(redis_url):
         assert [o[:2] for o in sides[1].offers] == [("t0", "a"), ("t2", "a"), ("t3", "a"), ("hard1", "a")]
         assert sides[0].offers == sides[1].offers
         assert claimed == [False, False, True]   # the first two found nothing; the last was Lua's choice
-    finally:
-        keys = [k async for k in client.scan_iter(match=prefix + "*")]
-        if keys:
-            await client.delete(*keys)
-        await store.close()
 
 
 async def test_a_tie_across_queues_goes_to_the_agents_first_queue_not_the_first_name(redis_url):
@@ -216,19 +225,7 @@ async def test_a_tie_across_queues_goes_to_the_agents_first_queue_not_the_first_
     the agent lists first, and so must Lua's choice, here where that queue's name sorts last (the random test above
     has every agent's queues in name order, so it cannot tell the two orders apart)."""
     clock = Clock()
-    client = aioredis.Redis.from_url(redis_url)
-    prefix = f"fused-{uuid.uuid4().hex[:8]}:"
-    store = RedisStore(client, prefix)
-    claims: list[bool] = []
-    close_and_claim = store.close_task_and_claim
-
-    async def closed(*args):
-        done = await close_and_claim(*args)
-        claims.append(bool(done and done[2]))
-        return done
-    store.close_task_and_claim = closed  # type: ignore[method-assign]
-    sides = (Side(MemoryStore(), clock), Side(store, clock))
-    try:
+    async with memory_and_redis(redis_url, clock) as (sides, claims):
         for side in sides:
             for queue in (QueueConfig("a"), QueueConfig("b")):
                 await side.router.add_queue(queue)
@@ -243,8 +240,3 @@ async def test_a_tie_across_queues_goes_to_the_agents_first_queue_not_the_first_
         assert sides[0].offers[-1][:2] == ("in-b", "z")
         assert sides[1].offers == sides[0].offers
         assert claims == [True]   # Lua made that choice, not the engine's fall-back
-    finally:
-        keys = [k async for k in client.scan_iter(match=prefix + "*")]
-        if keys:
-            await client.delete(*keys)
-        await store.close()
