@@ -6,6 +6,7 @@ buckets and exclusions."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -63,23 +64,36 @@ class Side:
             return e.code
 
 
+@dataclasses.dataclass
+class Claims:
+    """Per call of the real store's fused methods, whether Lua claimed (not the engine's fall-back)."""
+    agent: list[bool] = dataclasses.field(default_factory=list)   # close_task_and_claim
+    task: list[bool] = dataclasses.field(default_factory=list)    # add_task_and_claim
+
+
 @contextlib.asynccontextmanager
-async def memory_and_redis(redis_url: str, clock: Clock) -> AsyncIterator[tuple[tuple[Side, Side], list[bool]]]:
-    """A router on a MemoryStore and one on a fresh RedisStore prefix, and, per `close_task_and_claim` of the real
-    store, whether Lua claimed (not the engine's fall-back); the prefix's keys go afterwards."""
+async def memory_and_redis(redis_url: str, clock: Clock) -> AsyncIterator[tuple[tuple[Side, Side], Claims]]:
+    """A router on a MemoryStore and one on a fresh RedisStore prefix, with the Redis store's Lua claims counted
+    (a test must reach the Lua choices, not only their fall-backs); the prefix's keys go afterwards."""
     client = aioredis.Redis.from_url(redis_url)
     prefix = f"fused-{uuid.uuid4().hex[:8]}:"
     store = RedisStore(client, prefix)
-    claimed: list[bool] = []
-    close_and_claim = store.close_task_and_claim
+    claims = Claims()
+    close_and_claim, add_and_claim = store.close_task_and_claim, store.add_task_and_claim
 
     async def closed(*args):
         done = await close_and_claim(*args)
-        claimed.append(bool(done and done[2]))
+        claims.agent.append(bool(done and done[2]))
+        return done
+
+    async def added(*args):
+        done = await add_and_claim(*args)
+        claims.task.append(done[1] is not None)
         return done
     store.close_task_and_claim = closed  # type: ignore[method-assign]
+    store.add_task_and_claim = added  # type: ignore[method-assign]
     try:
-        yield (Side(MemoryStore(), clock), Side(store, clock)), claimed
+        yield (Side(MemoryStore(), clock), Side(store, clock)), claims
     finally:
         keys = [k async for k in client.scan_iter(match=prefix + "*")]
         if keys:
@@ -91,26 +105,7 @@ async def memory_and_redis(redis_url: str, clock: Clock) -> AsyncIterator[tuple[
 async def test_the_lua_choice_is_the_engines(redis_url, seed):
     rng = random.Random(seed)
     clock = Clock()
-    client = aioredis.Redis.from_url(redis_url)
-    prefix = f"fused-{uuid.uuid4().hex[:8]}:"
-    store = RedisStore(client, prefix)
-    fused = {"agent": 0, "task": 0}
-    close_and_claim, add_and_claim = store.close_task_and_claim, store.add_task_and_claim
-
-    # the real methods, counted: the test must reach the Lua choices, not only their fall-backs
-    async def closed(*args):
-        done = await close_and_claim(*args)
-        fused["agent"] += bool(done and done[2])
-        return done
-
-    async def added(*args):
-        done = await add_and_claim(*args)
-        fused["task"] += bool(done[1])
-        return done
-    store.close_task_and_claim = closed  # type: ignore[method-assign]
-    store.add_task_and_claim = added  # type: ignore[method-assign]
-    sides = (Side(MemoryStore(), clock), Side(store, clock))
-    try:
+    async with memory_and_redis(redis_url, clock) as (sides, claims):
         for side in sides:
             for queue in QUEUES:
                 await side.router.add_queue(queue)
@@ -146,31 +141,14 @@ async def test_the_lua_choice_is_the_engines(redis_url, seed):
             outcomes = [await side.do(*call) for side in sides]
             assert outcomes[0] == outcomes[1], call
             assert sides[0].offers == sides[1].offers, call
-        assert fused["agent"] >= 10 and fused["task"] >= 5, fused   # the Lua choices made many of those offers
-    finally:
-        keys = [k async for k in client.scan_iter(match=prefix + "*")]
-        if keys:
-            await client.delete(*keys)
-        await store.close()
+        assert sum(claims.agent) >= 10 and sum(claims.task) >= 5, claims   # the Lua choices made many of those offers
 
 
 async def test_past_the_agents_lua_reads_the_engine_decides(redis_url):
     """More free agents that do not fit than `add_and_claim` reads (32): it declines, and the engine finds the
     one that fits further down the free list, as on a MemoryStore."""
     clock = Clock()
-    client = aioredis.Redis.from_url(redis_url)
-    prefix = f"fused-{uuid.uuid4().hex[:8]}:"
-    store = RedisStore(client, prefix)
-    claims: list[bool] = []
-    add_and_claim = store.add_task_and_claim
-
-    async def added(*args):   # the real method; what it claimed is kept
-        done = await add_and_claim(*args)
-        claims.append(done[1] is not None)
-        return done
-    store.add_task_and_claim = added  # type: ignore[method-assign]
-    sides = (Side(MemoryStore(), clock), Side(store, clock))
-    try:
+    async with memory_and_redis(redis_url, clock) as (sides, claims):
         for side in sides:
             await side.router.add_queue(QueueConfig("q", skill_expr="rare"))
             for i in range(40):   # longest idle first: the one with the skill comes last
@@ -186,19 +164,14 @@ async def test_past_the_agents_lua_reads_the_engine_decides(redis_url):
                 assert [await side.do(*op) for side in sides] == ["ok", "ok"], op
             clock.advance(1)
         assert sides[0].offers == sides[1].offers == [("t0", "a39", clock.now - 2), ("t1", "a39", clock.now - 1)]
-        assert claims == [False, False]   # both offers were the engine's: Lua declined each
-    finally:
-        keys = [k async for k in client.scan_iter(match=prefix + "*")]
-        if keys:
-            await client.delete(*keys)
-        await sides[1].router.store.close()  # type: ignore[attr-defined]
+        assert claims.task == [False, False]   # both offers were the engine's: Lua declined each
 
 
 async def test_a_changed_agent_config_is_the_one_lua_chooses_with(redis_url):
     """The function library keeps decoded agent configs between calls: a config changed by `add_agent` must be
     the one the next Lua choice applies (skills raised: the contact it could not take before is offered)."""
     clock = Clock()
-    async with memory_and_redis(redis_url, clock) as (sides, claimed):
+    async with memory_and_redis(redis_url, clock) as (sides, claims):
         for side in sides:
             await side.router.add_queue(QueueConfig("easy"))
             await side.router.add_queue(QueueConfig("hard", skill_expr="x >= 2"))
@@ -217,7 +190,7 @@ async def test_a_changed_agent_config_is_the_one_lua_chooses_with(redis_url):
             assert [await side.do(*step) for side in sides] == ["ok", "ok"], step
         assert [o[:2] for o in sides[1].offers] == [("t0", "a"), ("t2", "a"), ("t3", "a"), ("hard1", "a")]
         assert sides[0].offers == sides[1].offers
-        assert claimed == [False, False, True]   # the first two found nothing; the last was Lua's choice
+        assert claims.agent == [False, False, True]   # the first two found nothing; the last was Lua's choice
 
 
 async def test_a_tie_across_queues_goes_to_the_agents_first_queue_not_the_first_name(redis_url):
@@ -239,4 +212,4 @@ async def test_a_tie_across_queues_goes_to_the_agents_first_queue_not_the_first_
             await side.router.wrapup_done("first")
         assert sides[0].offers[-1][:2] == ("in-b", "z")
         assert sides[1].offers == sides[0].offers
-        assert claims == [True]   # Lua made that choice, not the engine's fall-back
+        assert claims.agent == [True]   # Lua made that choice, not the engine's fall-back
