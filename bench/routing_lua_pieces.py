@@ -11,9 +11,9 @@ Why: a decision's function (`close_and_claim`, ~70-90 us of Redis CPU on the dev
 step, and the bench's figures move by a few percent from run to run on a shared machine, more than most single
 changes to the Lua are worth. A piece in a hot loop is timed to a few hundredths of a microsecond, so this tool
 shows where the time goes. Its figure is a lower bound: in a real decision the keys, tables and strings it
-touches are cold in the CPU's caches, and its garbage is collected later. So judge a change in the bench itself,
-in alternating pairs: a leaner `best_for` that was 28 % faster here gained nothing there (docs/routing.md,
-"Where the 3-process phase goes").
+touches are cold in the CPU's caches, and its garbage is collected later. So judge a change in the bench's own
+scenario, in paired segments (`bench/routing_redis_ab.py`): a leaner `best_for` that was 28 % faster here gained
+nothing there (docs/routing.md, "Issue 3: the 3-process target, where it stands").
 """
 from __future__ import annotations
 
