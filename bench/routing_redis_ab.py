@@ -6,14 +6,14 @@
 Each checkout (A, B) gets a worker process and its own copy of the scenario of bench/routing_redis.py (1,000 agents,
 20 skills, 10,000 waiting; one router process, 32 agent-side decisions in flight), built once, both on one
 redis-server under two key prefixes: the two function libraries share its keyspace and its Lua heap, so neither
-gets a quieter server.
-Then segments of `--segment` decisions run A, B, B, A, A, B, ...: each pair close in time, its order alternating.
+gets a quieter server. Then segments of `--segment` decisions run A, B, B, A, A, B, ...: each pair close in time,
+its order alternating.
 The figure is Redis's own CPU per decision within the timed phases (INFO, as the bench reads it), per segment;
 the summary gives the median ratio B/A of the pairs and in how many pairs B was cheaper.
 
 Why: the 3-process line of the bench moves by ~10 % from run to run on a shared 2-core machine, more than most
 changes to the Lua are worth, and a hot loop (bench/routing_lua_pieces.py) misses what a real decision pays for
-cold keys, tables and garbage. Paired segments see a few percent: the same checkout as A and B gave a median
+its garbage and cold memory. Paired segments see a few percent: the same checkout as A and B gave a median
 ratio of 1.010 (pairs 0.886-1.080, means 77.1 and 76.5 us, 12 pairs) on the development VM. A change that does not
 move the median ratio by more than that, in most pairs, gained nothing measurable. One server for both matters:
 with a redis-server each, the same checkout gave 0.911, a bias of the servers and not of the code.
@@ -109,15 +109,14 @@ def compare(a: Path, b: Path, pairs: int, decisions: int, url: str) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--worker"]:   # a side's process: --worker CHECKOUT URL PREFIX
+        asyncio.run(worker(Path(sys.argv[2]).resolve(), sys.argv[3], sys.argv[4]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("a", type=Path, help="checkout A (the reference)")
     parser.add_argument("b", type=Path, help="checkout B (the change)")
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--segment", type=int, default=640, help="decisions per segment (default 640)")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    if "--worker" in sys.argv:   # --worker CHECKOUT URL PREFIX
-        asyncio.run(worker(Path(sys.argv[-3]).resolve(), sys.argv[-2], sys.argv[-1]))
-        return
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.servers import redis_server
