@@ -308,7 +308,8 @@ async def processes(url: str, prefix: str, side: str, count: int, rounds: int,
     start_at = time.time() + 2.0 + 0.5 * count   # past their start-up and baseline
     procs = [await asyncio.create_subprocess_exec(
         sys.executable, str(Path(__file__).resolve()), "--worker", "--url", url, "--prefix", prefix, "--side", side,
-        "--rounds", str(rounds), "--inflight", str(inflight), *(("--phase", str(phase)) if phase else ()), "--index", str(i), "--of", str(count), "--start-at", str(start_at),
+        "--rounds", str(rounds), "--inflight", str(inflight), *(("--phase", str(phase)) if phase else ()),
+        "--index", str(i), "--of", str(count), "--start-at", str(start_at),
         cwd=ROOT, stdout=asyncio.subprocess.PIPE) for i in range(count)]
     outs = [(await p.communicate())[0] for p in procs]
     if any(p.returncode for p in procs):
@@ -339,7 +340,8 @@ def line(label: str, results: list[dict[str, Any]], throughput: bool, target: bo
     redis_cpu = bound = verdict = ""
     if throughput:   # phases started together: all decisions of phase k / the longest wall of phase k
         rounds = list(zip(*(r["phases"] for r in results), strict=True))
-        decided, wall_s = sum(d for phase in rounds for _, d in phase), sum(max(w for w, _ in phase) for phase in rounds) / 1e9
+        decided = sum(d for phase in rounds for _, d in phase)
+        wall_s = sum(max(w for w, _ in phase) for phase in rounds) / 1e9
         total = decided / wall_s
         busy_s = redis_cpu_s(results)
         redis_us = busy_s / decided * 1e6
