@@ -130,7 +130,7 @@ async def agent_side(router: Router, offers: list, rounds: int, index: int, of: 
         for offer in offers:
             await router.accept(offer.offer_id, offer.agent_id)
             busy.append(offer.task_id)
-        await router.enqueue(Task(f"x{index}-{n}-{uuid.uuid4().hex[:6]}", f"q{rng.randrange(SKILLS)}", "voice",
+        await router.enqueue(Task(f"x{index}-{n}-{uuid.uuid4().hex[:12]}", f"q{rng.randrange(SKILLS)}", "voice",
                                   priority=rng.randrange(3)))   # waiting stays at 10,000
     return summary(timer.samples, timer.cpu, timer.trips, time.perf_counter() - start)
 
@@ -229,7 +229,7 @@ async def agent_side_inflight(router: Router, offers: list, rounds: int, index: 
         made = await phases.run([router.wrapup_done(task_id) for task_id in batch], inflight)
         await asyncio.gather(*(router.accept(o.offer_id, o.agent_id) for o in made))
         busy.extend(o.task_id for o in made)
-        await asyncio.gather(*(router.enqueue(Task(f"y{index}-{n}-{k}-{uuid.uuid4().hex[:6]}",
+        await asyncio.gather(*(router.enqueue(Task(f"y{index}-{n}-{k}-{uuid.uuid4().hex[:12]}",
                                                    f"q{rng.randrange(SKILLS)}", "voice", priority=rng.randrange(3)))
                                for k in range(len(made))))
     return phases.summary(time.perf_counter() - start)
@@ -246,7 +246,7 @@ async def contact_side_inflight(router: Router, offers: list, rounds: int, index
     start = time.perf_counter()
     for n in range(max(1, rounds // size)):
         router.clock.now += 0.01  # type: ignore[attr-defined]
-        made = await phases.run([router.enqueue(Task(f"w{index}-{n}-{k}-{uuid.uuid4().hex[:6]}",
+        made = await phases.run([router.enqueue(Task(f"w{index}-{n}-{k}-{uuid.uuid4().hex[:12]}",
                                                      f"q{rng.randrange(SKILLS)}", "voice")) for k in range(size)],
                                 inflight)
         await asyncio.gather(*(router.accept(o.offer_id, o.agent_id) for o in made))
@@ -264,7 +264,7 @@ async def contact_side(router: Router, offers: list, rounds: int, index: int) ->
         router.clock.now += 0.01  # type: ignore[attr-defined]
         offers.clear()
         with timer:
-            await router.enqueue(Task(f"v{index}-{n}-{uuid.uuid4().hex[:6]}", f"q{rng.randrange(SKILLS)}",
+            await router.enqueue(Task(f"v{index}-{n}-{uuid.uuid4().hex[:12]}", f"q{rng.randrange(SKILLS)}",
                                       "voice"))
         for offer in offers:
             await router.accept(offer.offer_id, offer.agent_id)
