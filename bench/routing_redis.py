@@ -20,8 +20,8 @@ free agents. Times are wall-clock: on Redis a decision waits for round trips. Th
     when all have ended (barriers in Redis: no process's work between phases runs in another's timed phase),
     and the total is all decisions / the sum of each phase's longest wall time. This is the figure the target
     (>= 3,000 decisions/s per router process) is read against.
-  * bursts: the same with phases of only `--inflight` calls, all started at once (3 processes): how the runs
-    before 2026-11-23 measured throughput. Each burst ends with Redis idle while the last process decodes its
+  * bursts: the same with phases of only `--inflight` calls, all started at once (3 processes): how throughput
+    was measured before sustained phases. Each burst ends with Redis idle while the last process decodes its
     replies and the others wait at the barrier, so it understates what a router sustains, by more the more
     processes share Redis.
 Each line also gives the client CPU per decision and the share of a core the process used while timed, and
@@ -381,8 +381,8 @@ async def bench_redis(url: str | None, quick: bool, inflight: int = 32) -> None:
           "the next as soon as one returns\n"
           "  (decisions/s = decisions / wall time of the phases): the figure the target "
           f"(>= {TARGET_PER_S:,}/s per router process) is read against;\n"
-          f"  bursts: {inflight} at once, then none until every process has ended its burst (how the runs before "
-          "2026-11-23 measured it; Redis idles at each burst's end)")
+          f"  bursts: {inflight} at once, then none until every process has ended its burst (the earlier method: "
+          "Redis idles at each burst's end)")
     for side, label in (("agent", "agent-side decisions"), ("contact", "enqueue->offer")):
         prefix = f"bench-{uuid.uuid4().hex[:8]}:"
         t0 = time.perf_counter()
