@@ -30,7 +30,6 @@ LAYOUT = {
               "queue)",
     "buckets": "SET per queue: its non-empty queue buckets",
     "queued": "ZSET per queue: queued task ids scored by queued_at",
-    "active": "ZSET of task ids not yet closed/abandoned/overflowed, scored by enqueued_at",
     "offer": "HASH per open offer: OfferRecord fields",
     "closed-offer": "STRING per closed offer: how it ended (accepted, timeout, rejected, revoked, abandoned, "
                     "overflowed), written by the function that closed it; expires with the ended tasks",

@@ -334,7 +334,6 @@ local function add(tk, fields)
   for field, value in pairs(t) do flat[#flat + 1] = field; flat[#flat + 1] = value end
   redis.call('HSET', tk, unpack(flat))
   bucket_add(t)
-  redis.call('ZADD', key('active'), t.enqueued_at, t.id)
   return t
 end
 
@@ -378,7 +377,6 @@ local function close(task_id, now, ttl, defer, brief)
   t.state, t.closed_at = 'closed', now
   redis.call('HSET', tk, 'state', 'closed', 'closed_at', now)
   redis.call('EXPIRE', tk, ttl)
-  redis.call('ZREM', key('active'), t.id)
   local ak, a, cfg = load_agent(t.agent_id)
   incr(ak, a, 'wrapping', -1)
   redis.call('SREM', key('agent-tasks', t.agent_id), t.id)
@@ -746,6 +744,20 @@ if #ids == 0 then return reply(false) end
 return reply(task_map(ids[1]))
 """
 
+# ARGV: prefix -> the ids of every task not ended, in no order. No index of their own (one write less for every
+# add and every close): they are the queued tasks, each in its queue's `queued`, and the tasks agents hold
+# (offered, assigned, in wrap-up), each in its agent's `agent-tasks`. Queues and agents are never deleted.
+SCRIPTS["active_ids"] = r"""
+local out = {}
+for _, q in ipairs(redis.call('HKEYS', key('queues'))) do
+  for _, id in ipairs(redis.call('ZRANGE', key('queued', q), 0, -1)) do out[#out + 1] = id end
+end
+for _, a in ipairs(redis.call('SMEMBERS', key('agents'))) do
+  for _, id in ipairs(redis.call('SMEMBERS', key('agent-tasks', a))) do out[#out + 1] = id end
+end
+return out
+"""
+
 # ARGV: prefix, task id -> how many queued tasks of its queue's buckets come before it, or false
 # (a rank per bucket, summed: one queue's buckets share its priority weight, so their keys compare)
 SCRIPTS["position"] = r"""
@@ -935,7 +947,6 @@ end
 redis.call('HSET', tk, 'state', ARGV[3], 'ended_at', now, 'closed_at', now)
 redis.call('EXPIRE', tk, ARGV[5])
 redis.call('HDEL', tk, 'offer_id')
-redis.call('ZREM', key('active'), t.id)
 return reply({b = t, o = o, v = o and agent_view(o.agent_id)})
 """
 

@@ -33,7 +33,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from routing.errors import RoutingError
-from routing.model import AgentConfig, AgentRecord, OfferRecord, QueueConfig, TaskRecord
+from routing.model import ACTIVE_TASK_STATES, AgentConfig, AgentRecord, OfferRecord, QueueConfig, TaskRecord
 from routing.redis_codec import (
     AgentDecoder,
     decode_offer,
@@ -429,12 +429,14 @@ class RedisStore:
         return None if rank is None else int(rank)
 
     async def active_tasks(self) -> list[TaskRecord]:
-        ids = [text(i) for i in await self._send(("ZRANGE", self.keys.key("active"), 0, -1))]
+        ids = list(dict.fromkeys(text(i) for i in await self._run("active_ids")))
         out: list[TaskRecord] = []
         for i in range(0, len(ids), 1000):   # bounded function runs: other nodes keep going meanwhile
             out.extend(t for t in map(decode_task, items(await self._run("read_tasks", *ids[i:i + 1000])))
-                       if t is not None)
-        return out
+                       if t is not None and t.state in ACTIVE_TASK_STATES)
+        # as MemoryStore, and as a sorted set scored by enqueued_at orders ties (by the id's bytes: UTF-8 keeps
+        # code point order)
+        return sorted(out, key=lambda t: (t.enqueued_at, t.id))
 
     # ---- offers and the conversation ----------------------------------------------------------------------
     async def claim(self, task_id: str, offer: OfferRecord) -> bool:

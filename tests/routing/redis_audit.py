@@ -2,7 +2,8 @@
 
 Checks the invariants the racing routers must keep: every agent's load per channel equals the contacts it holds
 and is within its capacity; each open offer points to an offered task whose `offer_id` is that offer (so a task
-has at most one open offer); queued tasks are in exactly their bucket and their queue's index, nothing else is.
+has at most one open offer); queued tasks are in exactly their bucket and their queue's index, nothing else is;
+the tasks agents hold and the queued ones are every task not ended (`RedisStore.active_tasks` reads them so).
 """
 from __future__ import annotations
 
@@ -41,18 +42,23 @@ for _, id in ipairs(redis.call('SMEMBERS', key('agents'))) do
     if o.agent_id ~= id then bad('offer ' .. oid .. ' listed under ' .. id) end
   end
 end
-local queued = 0
-for _, tid in ipairs(redis.call('ZRANGE', key('active'), 0, -1)) do
-  local t = hmap(key('task', tid))
-  local in_bucket = redis.call('ZSCORE', key('bucket', t.bucket), t.m)
+local queued, held = 0, {}
+for _, id in ipairs(redis.call('SMEMBERS', key('agents'))) do
+  for _, tid in ipairs(redis.call('SMEMBERS', key('agent-tasks', id))) do held[tid] = true end
+end
+-- every task hash, whatever indexes it: one that is active yet in no index would be lost to active_tasks
+for _, tk in ipairs(redis.call('KEYS', key('task', '*'))) do
+  local t = hmap(tk)
+  local tid = t.id
+  local in_bucket = t.m and t.bucket and redis.call('ZSCORE', key('bucket', t.bucket), t.m)
   if t.state == 'queued' then
     queued = queued + 1
     if not in_bucket then bad('queued ' .. tid .. ' missing from its bucket') end
     if not redis.call('ZSCORE', key('queued', t.queue), tid) then bad('queued ' .. tid .. ' missing from queue index') end
-  else
-    if in_bucket then bad(t.state .. ' ' .. tid .. ' still in a bucket') end
-    if not HELD[t.state] then bad('active ' .. tid .. ' in state ' .. t.state) end
+  elseif in_bucket then
+    bad(t.state .. ' ' .. tid .. ' still in a bucket')
   end
+  if HELD[t.state] and not held[tid] then bad(t.state .. ' ' .. tid .. ' held by no agent') end
   if t.state == 'offered' then
     local o = hmap(key('offer', t.offer_id))
     if o.task_id ~= tid or o.agent_id ~= t.agent_id then bad('offered ' .. tid .. ' has no matching offer') end

@@ -24,7 +24,7 @@ from routing import (
     can_take,
     register_strategy,
 )
-from routing.model import bucket_name
+from routing.model import bucket_name, preferred_bucket
 from tests.routing.conftest import Clock
 
 NOW = 1_700_000_000.0
@@ -188,6 +188,34 @@ async def test_contract_accept_end_close(store_factory):
     agent = await store.get_agent("a1")
     assert (agent.state, agent.load["chat"], agent.idle_since) == ("available", 0, NOW + 20)
     assert await store.active_tasks() == []
+
+
+async def test_contract_active_tasks_are_every_task_not_ended_by_enqueue_time(store_factory):
+    """Queued (in any queue, in a queue's or a preferred agent's bucket), offered, assigned and in wrap-up, by
+    enqueue time and then id; not the closed, the abandoned nor the overflowed."""
+    store = await store_factory()
+    await _agent(store, "a1", capacity={"chat": 3})
+    await _agent(store, "a2", capacity={"chat": 1})
+    await store.put_queue(QueueConfig("other"))
+    for task_id, at in [("queued-b", NOW + 1), ("queued-a", NOW + 1), ("offered", NOW + 4), ("assigned", NOW),
+                        ("wrapup", NOW + 2), ("closed", NOW - 1), ("abandoned", NOW - 2)]:
+        assert await store.add_task(_task(task_id, at))
+    assert await store.add_task(_task("other-queue", NOW + 3, queue="other"))
+    held = _task("preferred", NOW + 5)
+    held.bucket, held.preferred_until = preferred_bucket("a2", "chat"), NOW + 60
+    assert await store.add_task(held)
+    for n, task_id in enumerate(["offered", "assigned", "wrapup", "closed"]):
+        assert await store.claim(task_id, _offer(f"o{n}", task_id, "a1" if n < 3 else "a2"))
+    for n, task_id in enumerate(["assigned", "wrapup", "closed"], start=1):
+        await store.accept(f"o{n}", NOW + 6)
+    for task_id in ["wrapup", "closed"]:
+        await store.end_task(task_id, NOW + 7)
+    await store.close_task("closed", NOW + 8)
+    await store.drop_task("abandoned", "abandoned", NOW + 8)
+    active = await store.active_tasks()
+    assert [(t.id, t.state) for t in active] == [
+        ("assigned", "assigned"), ("queued-a", "queued"), ("queued-b", "queued"), ("wrapup", "wrapup"),
+        ("other-queue", "queued"), ("offered", "offered"), ("preferred", "queued")]
 
 
 async def test_contract_drop_queued_and_offered(store_factory):

@@ -393,3 +393,26 @@ async def test_metrics_read_every_agent_and_its_counters_at_once(clients, monkey
     await other.incr("agent:a2", {"offered": 1})
     await other.flush()
     assert await one.counters("agent:a2") == {"offered": 3.0}      # the round trip above ended the snapshot
+
+
+async def test_the_audit_of_the_racing_tests_sees_what_it_checks(clients):
+    """tests/routing/redis_audit.py judges the racing tests: each invariant it checks is reported when broken."""
+    from tests.routing.redis_audit import audit
+    store, _ = clients
+    router = Router(store, clock=Clock(NOW))
+    await router.add_queue(QueueConfig("general"))
+    await router.add_agent(AgentConfig("a", capacity={"chat": 1}))
+    await router.set_agent_state("a", "available")
+    await router.enqueue(Task("held", "general", "chat"))
+    await router.enqueue(Task("waiting", "general", "chat"))
+    await store.flush()
+    assert await audit(store) == []
+    waiting = await store.get_task("waiting")
+    k = store.keys.key
+    await store.redis.srem(k("agent-tasks", "a"), "held")   # a held contact no index knows: lost to active_tasks
+    await store.redis.zrem(k("bucket", waiting.bucket), await store.redis.hget(k("task", "waiting"), "m"))
+    await store.redis.hset(k("agent", "a"), "l:chat", "2")
+    problems = await audit(store)
+    assert "offered held held by no agent" in problems
+    assert "queued waiting missing from its bucket" in problems
+    assert any(p.startswith("agent a l:chat=2 but holds 0") for p in problems)
