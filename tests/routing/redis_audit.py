@@ -14,11 +14,13 @@ AUDIT = HELPERS + r"""
 local errs = {}
 local function bad(msg) errs[#errs + 1] = msg end
 local HELD = {offered = true, assigned = true, wrapup = true}
+local holder = {}   -- task id -> the agent whose agent-tasks lists it
 for _, id in ipairs(redis.call('SMEMBERS', key('agents'))) do
   local a = hmap(key('agent', id))
   local cfg = cjson.decode(a.config)
   local held, offers, wrapping = {}, 0, 0
   for _, tid in ipairs(redis.call('SMEMBERS', key('agent-tasks', id))) do
+    holder[tid] = id
     local t = hmap(key('task', tid))
     if not HELD[t.state] or t.agent_id ~= id then bad('agent ' .. id .. ' holds ' .. tid .. ' in ' .. tostring(t.state)) end
     held[t.channel] = (held[t.channel] or 0) + 1
@@ -42,10 +44,7 @@ for _, id in ipairs(redis.call('SMEMBERS', key('agents'))) do
     if o.agent_id ~= id then bad('offer ' .. oid .. ' listed under ' .. id) end
   end
 end
-local queued, held = 0, {}
-for _, id in ipairs(redis.call('SMEMBERS', key('agents'))) do
-  for _, tid in ipairs(redis.call('SMEMBERS', key('agent-tasks', id))) do held[tid] = true end
-end
+local queued = 0
 -- every task hash, whatever indexes it: one that is active yet in no index would be lost to active_tasks
 for _, tk in ipairs(redis.call('KEYS', key('task', '*'))) do
   local t = hmap(tk)
@@ -58,7 +57,7 @@ for _, tk in ipairs(redis.call('KEYS', key('task', '*'))) do
   elseif in_bucket then
     bad(t.state .. ' ' .. tid .. ' still in a bucket')
   end
-  if HELD[t.state] and not held[tid] then bad(t.state .. ' ' .. tid .. ' held by no agent') end
+  if HELD[t.state] and not holder[tid] then bad(t.state .. ' ' .. tid .. ' held by no agent') end
   if t.state == 'offered' then
     local o = hmap(key('offer', t.offer_id))
     if o.task_id ~= tid or o.agent_id ~= t.agent_id then bad('offered ' .. tid .. ' has no matching offer') end

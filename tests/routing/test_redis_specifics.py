@@ -24,6 +24,7 @@ from routing.model import bucket_name, parse_bucket, preferred_bucket
 from routing.redis_keys import Keys, lua_prelude, sortable
 from routing.redis_scripts import HELPERS
 from tests.routing.conftest import Clock
+from tests.routing.redis_audit import audit
 
 NOW = 1_700_000_000.123456789
 
@@ -397,7 +398,6 @@ async def test_metrics_read_every_agent_and_its_counters_at_once(clients, monkey
 
 async def test_the_audit_of_the_racing_tests_sees_what_it_checks(clients):
     """tests/routing/redis_audit.py judges the racing tests: each invariant it checks is reported when broken."""
-    from tests.routing.redis_audit import audit
     store, _ = clients
     router = Router(store, clock=Clock(NOW))
     await router.add_queue(QueueConfig("general"))
