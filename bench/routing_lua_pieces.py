@@ -13,7 +13,7 @@ changes to the Lua are worth. A piece in a hot loop is timed to a few hundredths
 shows where the time goes. Its figure is a lower bound: in a real decision the keys, tables and strings it
 touches are cold in the CPU's caches, and its garbage is collected later. So judge a change in the bench's own
 scenario, in paired segments (`bench/routing_redis_ab.py`): a leaner `best_for` that was 28 % faster here gained
-nothing there (docs/routing.md, "Issue 3: the 3-process target, where it stands").
+nothing there (docs/routing.md, "Issue 3: the 3-process target").
 """
 from __future__ import annotations
 

@@ -207,7 +207,7 @@ class Phases:
         return {"n": self.decided, "per_s": self.decided / (self.wall / 1e9), "p50_us": p50, "p99_us": p99,
                 "elapsed_s": elapsed_s, "cpu_us": self.cpu / self.decided / 1e3, "core_share": self.cpu / self.wall,
                 "round_trips": self.trips / self.decided, "redis_cpu_us": self.redis_cpu / self.decided * 1e6,
-                "redis_share": self.redis_cpu / (self.wall / 1e9), "phases": self.phases, "marks": self.marks}
+                "phases": self.phases, "marks": self.marks}
 
 
 async def agent_side_inflight(router: Router, offers: list, rounds: int, index: int, of: int,
